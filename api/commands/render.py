@@ -1,0 +1,39 @@
+"""Rich rendering shared by the commands: consoles and the plan summary table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from optimizer import Plan
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a one-line error to stderr and exit with `code`."""
+    import typer
+
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def plan_summary(plan: Plan, *, title: str = "plan") -> Table:
+    """A short table of a plan: lines on time, late, unmet; the three tiers; solve time."""
+    late = {entry.demand for entry in plan.late}
+    unmet = {entry.demand for entry in plan.unmet}
+    served = {a.demand for a in plan.allocations}
+    demands = served | unmet
+    table = Table(title=f"{title} — status {plan.status}", show_header=True, title_justify="left")
+    table.add_column("measure / 指标")
+    table.add_column("value / 数值", justify="right")
+    table.add_row("lines on time / 按时", str(len(demands - late - unmet)))
+    table.add_row("lines late / 延迟", str(len(late - unmet)))
+    table.add_row("lines (partly) unmet / 未满足", str(len(unmet)))
+    table.add_row("unmet, weighted / 加权缺口", f"{plan.objective.unmet_weighted:,}")
+    table.add_row("lateness, weighted days / 加权延迟天数", f"{plan.objective.lateness_weighted:,}")
+    table.add_row("cost (CNY) / 成本(元)", f"{plan.objective.cost:,.2f}")
+    seconds = sum(float(plan.stats.get(k, 0)) for k in ("build_seconds", "solve_seconds", "explain_seconds"))
+    table.add_row("solve time / 求解用时", f"{seconds:.3f} s")
+    return table

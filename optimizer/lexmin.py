@@ -1,0 +1,151 @@
+"""Lexicographic minimum-cost flow: minimise tier 1, then tier 2 among tier-1 optima, then tier 3.
+
+Engine choice, by measurement (docs/notes/ortools-9.15.md; benchmarks/bench_solve.py): on a
+province week (50,000 lines, 178k arcs) OR-Tools' `SimpleMinCostFlow` run once per material
+solves in under a second, one network for all materials takes 5 s, LP through GLOP/HiGHS 5–25 s
+and CP-SAT did not finish in 300 s. The problem is a transportation problem, so a network-flow
+engine is both the fastest and exact: integer data gives integer flows.
+
+Exactness across tiers. Tiers are combined into one integer cost, t = M1·t1 + M2·t2 + t3, only
+when the big-M weights provably separate them (M_k exceeds the largest possible change of
+everything below it) *and* the combined costs stay inside int64 with the engine's internal
+scaling (it multiplies costs by the number of nodes). When they do not fit — large quantities or
+money — tiers are solved in successive stages: after a stage, node potentials from the optimal
+flow (shortest paths in its residual network, which has no negative cycle at an optimum) give
+reduced costs; by complementary slackness an arc with positive reduced cost carries no flow in
+*any* optimum of that stage and an arc with negative reduced cost is saturated in every one, so
+fixing those arcs leaves exactly the stage's optimal face for the next tier. No tolerance and no
+tier traded against another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+# Headroom under int64: the engine scales costs by (nodes + 1) and sums cost × flow.
+_LIMIT = 2**62
+
+
+@dataclass
+class FlowProblem:
+    """A balanced flow network whose arcs carry one integer cost per tier."""
+
+    n_nodes: int
+    tail: np.ndarray
+    head: np.ndarray
+    capacity: np.ndarray
+    tiers: np.ndarray  # shape (n_tiers, n_arcs), integer, non-negative
+    supply: np.ndarray  # per node; sums to zero
+
+
+@dataclass
+class FlowResult:
+    flow: np.ndarray
+    stages: int
+
+
+class FlowError(RuntimeError):
+    """The flow engine failed on a network that should always be solvable."""
+
+
+def lexmin_flow(problem: FlowProblem) -> FlowResult:
+    """Return an integral flow that is lexicographically optimal over the tiers."""
+    n_tiers = problem.tiers.shape[0]
+    fixed = np.zeros(len(problem.tail), dtype=np.int64)  # flow forced by earlier stages
+    active = problem.capacity > 0
+    supply = problem.supply.astype(np.int64).copy()
+    tier = 0
+    stages = 0
+    flow = np.zeros_like(fixed)
+    while True:
+        idx = np.flatnonzero(active)
+        group, multipliers = _stage(problem, idx, tier, n_tiers)
+        costs = np.zeros(len(idx), dtype=np.int64)
+        for k, m in zip(group, multipliers, strict=True):
+            costs += problem.tiers[k, idx] * np.int64(m)
+        stage_flow = _min_cost_flow(problem, idx, costs, supply)
+        stages += 1
+        tier = group[-1] + 1 if group else n_tiers
+        flow = fixed.copy()
+        flow[idx] += stage_flow
+        if tier >= n_tiers or len(idx) == 0:
+            return FlowResult(flow=flow, stages=stages)
+        # Keep only the optimal face of this stage for the next tiers.
+        potential = _potentials(problem, idx, costs, stage_flow)
+        reduced = costs + potential[problem.tail[idx]] - potential[problem.head[idx]]
+        saturate = idx[reduced < 0]
+        fixed[saturate] += problem.capacity[saturate]
+        np.subtract.at(supply, problem.tail[saturate], problem.capacity[saturate])
+        np.add.at(supply, problem.head[saturate], problem.capacity[saturate])
+        active[idx[reduced != 0]] = False
+
+
+def _stage(problem: FlowProblem, idx: np.ndarray, first: int, n_tiers: int) -> tuple[list[int], list[int]]:
+    """Pick the longest run of tiers from `first` that one int64 cost can separate exactly."""
+    capacity = problem.capacity[idx].astype(np.float64)
+    ranges = []
+    for k in range(first, n_tiers):
+        # Upper bound on how much tier k can change over all flows of this network.
+        ranges.append(int(float(problem.tiers[k, idx].astype(np.float64) @ capacity) * (1 + 1e-9)) + 1)
+    tiers = [k for k, r in zip(range(first, n_tiers), ranges, strict=True) if r > 1]
+    if not tiers:
+        return [], []
+    best: tuple[list[int], list[int]] = ([tiers[0]], [1])
+    for end in range(2, len(tiers) + 1):
+        group = tiers[:end]
+        multipliers = [1] * end
+        for j in range(end - 2, -1, -1):
+            below = group[j + 1 :]
+            multipliers[j] = 1 + sum(
+                m * ranges[k - first] for k, m in zip(below, multipliers[j + 1 :], strict=True)
+            )
+        largest_arc = max(
+            int(problem.tiers[k, idx].max(initial=0)) * m for k, m in zip(group, multipliers, strict=True)
+        )
+        total = sum(m * ranges[k - first] for k, m in zip(group, multipliers, strict=True))
+        if largest_arc * (problem.n_nodes + 1) * len(group) >= _LIMIT or total >= _LIMIT:
+            break
+        best = (group, multipliers)
+    single_largest = int(problem.tiers[best[0][0], idx].max(initial=0))
+    if single_largest * (problem.n_nodes + 1) >= _LIMIT:
+        raise FlowError("numbers too large for an exact integer flow; scale the instance down")
+    return best
+
+
+def _min_cost_flow(problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, supply: np.ndarray) -> np.ndarray:
+    solver = min_cost_flow.SimpleMinCostFlow()
+    if len(idx):
+        solver.add_arcs_with_capacity_and_unit_cost(
+            problem.tail[idx].astype(np.int64),
+            problem.head[idx].astype(np.int64),
+            problem.capacity[idx].astype(np.int64),
+            costs.astype(np.int64),
+        )
+    solver.set_nodes_supplies(np.arange(problem.n_nodes, dtype=np.int64), supply.astype(np.int64))
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        raise FlowError(f"min-cost flow returned status {status}")
+    if not len(idx):
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(solver.flows(np.arange(len(idx), dtype=np.int64)), dtype=np.int64)
+
+
+def _potentials(problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Shortest-path distances in the residual network (Bellman–Ford from a virtual root)."""
+    tail, head, capacity = problem.tail[idx], problem.head[idx], problem.capacity[idx]
+    forward = flow < capacity
+    backward = flow > 0
+    r_tail = np.concatenate((tail[forward], head[backward]))
+    r_head = np.concatenate((head[forward], tail[backward]))
+    r_cost = np.concatenate((costs[forward], -costs[backward]))
+    distance = np.zeros(problem.n_nodes, dtype=np.int64)
+    for _ in range(problem.n_nodes + 1):
+        relaxed = distance.copy()
+        np.minimum.at(relaxed, r_head, distance[r_tail] + r_cost)
+        if np.array_equal(relaxed, distance):
+            return distance
+        distance = relaxed
+    raise FlowError("negative cycle in a residual network: the stage's flow was not optimal")

@@ -1,0 +1,170 @@
+"""`solve(instance) -> plan`: the optimizer's one entry point.
+
+Data, model, solve, extract: the instance becomes arrays (`network`), each material its own flow
+network (`model`; the base problem separates by material), solved lexicographically to proven
+optimality (`lexmin`), then read back into allocations with reasons (`explain`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+
+from optimizer.contract import Allocation, Instance, Objective, Plan, invalid_plan
+from optimizer.explain import Explainer
+from optimizer.greedy import greedy_flow
+from optimizer.lexmin import lexmin_flow
+from optimizer.model import build_material_model
+from optimizer.network import KINDS, UNLIMITED, Matching, build_matching
+from optimizer.validate import cross_check, validate_instance
+
+Method = Literal["optimal", "greedy"]
+SOLVER = "ortools SimpleMinCostFlow per material, lexicographic"
+
+
+def solve_document(
+    raw: Any, *, method: Method = "optimal", time_limit: float | None = None
+) -> Plan:
+    """Validate a decoded instance document and solve it (an `invalid` plan lists its errors)."""
+    instance = validate_instance(raw)
+    if isinstance(instance, list):
+        return invalid_plan(instance)
+    return solve(instance, method=method, time_limit=time_limit)
+
+
+def solve(
+    instance: Instance,
+    *,
+    method: Method = "optimal",
+    time_limit: float | None = None,
+    timer: Callable[[], float] = time.perf_counter,
+) -> Plan:
+    """Match demands to sources: optimal by the contract's three tiers, or the greedy baseline.
+
+    With `time_limit` (seconds), materials not reached in time are planned by the greedy
+    baseline and the plan's status is `feasible` instead of `optimal`.
+    """
+    errors = cross_check(instance)
+    if errors:
+        return invalid_plan(errors)
+    start = timer()
+    m = build_matching(instance)
+    built = timer()
+    if method == "greedy":
+        x = greedy_flow(m)
+        stats: dict[str, Any] = {"solver": "greedy (hand planner's rule)", "materials": len(m.materials)}
+        status: Literal["optimal", "feasible"] = "feasible"
+    else:
+        x, stats = _optimal_flow(m, deadline=None if time_limit is None else built + time_limit, timer=timer)
+        status = "feasible" if stats["materials_greedy"] else "optimal"
+    solved = timer()
+    unmet, late = Explainer(m, x).lines()
+    plan = Plan(
+        status=status,
+        objective=objective(m, x),
+        allocations=allocations(m, x),
+        unmet=unmet,
+        late=late,
+        stats={
+            **stats,
+            "demands": m.n_demands,
+            "sources": m.n_sources,
+            "arcs": len(m.a_demand),
+            "scale": {"quantity": m.scale.quantity, "weight": m.scale.weight, "money": m.scale.money},
+            "rounded_input": m.scale.rounded,
+            "build_seconds": round(built - start, 4),
+            "solve_seconds": round(solved - built, 4),
+            "explain_seconds": round(timer() - solved, 4),
+        },
+    )
+    return plan
+
+
+def _optimal_flow(m: Matching, *, deadline: float | None, timer: Callable[[], float]) -> tuple[np.ndarray, dict[str, Any]]:
+    x = np.zeros(len(m.a_demand), dtype=np.int64)
+    d_groups = _groups(m.d_material, len(m.materials))
+    s_groups = _groups(m.s_material, len(m.materials))
+    a_groups = _groups(m.d_material[m.a_demand], len(m.materials))
+    local = np.empty(m.n_demands + m.n_sources, dtype=np.int64)
+    for groups, offset in ((d_groups, 0), (s_groups, m.n_demands)):
+        for members in groups:
+            local[offset + members] = np.arange(len(members))
+    late_materials: list[int] = []
+    stages = np.zeros(4, dtype=np.int64)
+    for material in range(len(m.materials)):
+        demands = d_groups[material]
+        if not len(demands):
+            continue
+        if deadline is not None and timer() > deadline:
+            late_materials.append(material)
+            continue
+        model = build_material_model(m, demands, s_groups[material], a_groups[material], local)
+        result = lexmin_flow(model.problem)
+        stages[min(result.stages, 3)] += 1
+        x[model.cover_arcs] = result.flow[: model.n_cover]
+    if late_materials:
+        greedy = greedy_flow(m, np.asarray(late_materials))
+        chosen = np.isin(m.d_material[m.a_demand], late_materials)
+        x[chosen] = greedy[chosen]
+    stats = {
+        "solver": SOLVER,
+        "materials": len(m.materials),
+        "materials_greedy": len(late_materials),
+        "networks_by_stages": {str(k): int(stages[k]) for k in (1, 2, 3) if stages[k]},
+    }
+    return x, stats
+
+
+def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
+    """Indices per key value, each group in ascending index order."""
+    order = np.argsort(keys, kind="stable")
+    return np.split(order, np.searchsorted(keys[order], np.arange(1, n)))
+
+
+def allocations(m: Matching, x: np.ndarray) -> list[Allocation]:
+    """The plan's allocations, in demand order then source order."""
+    demands, sources = m.instance.demands, m.instance.sources
+    result = []
+    for a in np.flatnonzero(x).tolist():
+        result.append(
+            Allocation(
+                demand=demands[int(m.a_demand[a])].id,
+                source=sources[int(m.a_source[a])].id,
+                quantity=_number(Fraction(int(x[a]), m.scale.quantity)),
+                arrival=date.fromordinal(int(m.a_arrival[a])),
+                late_days=int(m.a_late[a]),
+            )
+        )
+    return result
+
+
+def objective(m: Matching, x: np.ndarray) -> Objective:
+    """The three tiers of a flow, computed exactly in integers and then scaled back."""
+    served = np.bincount(m.a_demand, weights=x, minlength=m.n_demands).astype(np.int64)
+    unmet = _dot(m.d_weight, m.d_qty - served)
+    lateness = _dot(m.d_weight[m.a_demand] * m.a_late, x)
+    cost = _dot(m.s_cost[m.a_source], x)
+    used = np.bincount(m.a_source, weights=x, minlength=m.n_sources).astype(np.int64)
+    reserve = (m.s_kind == KINDS.index("reserve")) & (m.s_qty != UNLIMITED)
+    below = np.maximum(0, m.s_quota - (m.s_qty - used))[reserve]
+    cost += m.penalty * sum(below.tolist())
+    q, w, money = m.scale.quantity, m.scale.weight, m.scale.money
+    return Objective(
+        unmet_weighted=_number(Fraction(unmet, w * q)),
+        lateness_weighted=_number(Fraction(lateness, w * q)),
+        cost=_number(Fraction(cost, money * q)),
+    )
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> int:
+    # Python integers: exact however large the scaled money gets.
+    return sum(map(int.__mul__, a.tolist(), b.tolist()))
+
+
+def _number(value: Fraction) -> int | float:
+    return int(value) if value.denominator == 1 else float(value)
