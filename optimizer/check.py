@@ -105,7 +105,10 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
 
     unmet_listed = {u.demand: _exact(u.quantity) for u in plan.unmet}
     late_listed = {entry.demand: entry.late_days for entry in plan.late}
-    for name, listed in (("unmet", [u.demand for u in plan.unmet]), ("late", [e.demand for e in plan.late])):
+    for name, listed in (
+        ("unmet", [u.demand for u in plan.unmet]),
+        ("late", [e.demand for e in plan.late]),
+    ):
         for ident in listed:
             if ident not in demands:
                 problem(f"{name} entry names unknown demand {ident}")
@@ -117,11 +120,17 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
             problem(f"demand {d.id}: {float(served[d.id])} supplied but only {d.quantity} asked")
         report.unmet_weighted += _exact(d.weight) * max(short, Fraction(0))
         if short > 0 and unmet_listed.get(d.id) != short:
-            problem(f"demand {d.id}: {float(short)} unmet but the plan's unmet list says {unmet_listed.get(d.id)}")
+            problem(
+                f"demand {d.id}: {float(short)} unmet but the plan's unmet list says "
+                f"{unmet_listed.get(d.id)}"
+            )
         if short <= 0 and d.id in unmet_listed:
             problem(f"demand {d.id}: fully supplied but listed as unmet")
         if worst_late[d.id] and late_listed.get(d.id) != worst_late[d.id]:
-            problem(f"demand {d.id}: {worst_late[d.id]} days late but the late list says {late_listed.get(d.id)}")
+            problem(
+                f"demand {d.id}: {worst_late[d.id]} days late but the late list says "
+                f"{late_listed.get(d.id)}"
+            )
         if not worst_late[d.id] and d.id in late_listed:
             problem(f"demand {d.id}: on time but listed as late")
     for entry in [*plan.unmet, *plan.late]:
@@ -143,7 +152,10 @@ def _compare_objective(report: CheckReport, stated: Objective) -> None:
 
 def tiers_close(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
     """Whether two tier triples are equal within the contract's tolerances."""
-    return all(abs(x - y) <= tol * max(1.0, abs(x), abs(y)) for x, y, tol in zip(a, b, TOLERANCE, strict=True))
+    return all(
+        abs(x - y) <= tol * max(1.0, abs(x), abs(y))
+        for x, y, tol in zip(a, b, TOLERANCE, strict=True)
+    )
 
 
 def lex_compare(a: tuple[float, float, float], b: tuple[float, float, float]) -> int:

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -68,7 +68,9 @@ def _bound(op: str, limit: float):  # type: ignore[no-untyped-def]
         if not ok:
             word = "greater than" if op == ">" else "at least"
             raise PydanticCustomError(
-                "bound", "must be {word} {limit}, got {got}", {"word": word, "limit": limit, "got": value}
+                "bound",
+                "must be {word} {limit}, got {got}",
+                {"word": word, "limit": limit, "got": value},
             )
         return value
 

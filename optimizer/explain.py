@@ -79,11 +79,14 @@ class Explainer:
         others = sorted((a for a in arcs.tolist() if self.m.a_late[a] > 0), key=self.arrival_key)
         if others:
             first = others[0]
-            parts.append(f"earliest other source {self.source_name(first)} arrives {self.arrival(first)}")
+            parts.append(
+                f"earliest other source {self.source_name(first)} arrives {self.arrival(first)}"
+            )
             used = [a for a in others if self.x[a] > 0 and a != first]
             if self.x[first] == 0 and used:
                 parts.append(
-                    f"{self.source_name(first)} was used up by {self.who(int(self.m.a_source[first]), d)}; "
+                    f"{self.source_name(first)} was used up by "
+                    f"{self.who(int(self.m.a_source[first]), d)}; "
                     f"served from {self.source_name(used[0])} arriving {self.arrival(used[0])}"
                 )
         return "; ".join(parts)
@@ -102,7 +105,10 @@ class Explainer:
             if self.m.s_qty[s] == 0:
                 parts.append(f"{self.source_name(a)} has no stock")
             else:
-                parts.append(f"{self.source_name(a)} ({self.quantity(int(self.m.s_qty[s]))}) went to {self.who(s, d)}")
+                parts.append(
+                    f"{self.source_name(a)} ({self.quantity(int(self.m.s_qty[s]))}) "
+                    f"went to {self.who(s, d)}"
+                )
         if not any(self.m.s_qty[int(self.m.a_source[a])] == UNLIMITED for a in arcs):
             parts.append(f"no emergency procurement source for {demand.material}")
         excluded = self.excluded(d, need_by_only=False)

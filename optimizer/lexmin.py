@@ -51,8 +51,12 @@ class FlowError(RuntimeError):
     """The flow engine failed on a network that should always be solvable."""
 
 
-def lexmin_flow(problem: FlowProblem) -> FlowResult:
-    """Return an integral flow that is lexicographically optimal over the tiers."""
+def lexmin_flow(problem: FlowProblem, *, combine_limit: int = _LIMIT) -> FlowResult:
+    """Return an integral flow that is lexicographically optimal over the tiers.
+
+    `combine_limit` bounds the combined integer costs; lowering it forces more, smaller stages
+    (the tests use this to show both paths reach the same optimum).
+    """
     n_tiers = problem.tiers.shape[0]
     fixed = np.zeros(len(problem.tail), dtype=np.int64)  # flow forced by earlier stages
     active = problem.capacity > 0
@@ -62,7 +66,7 @@ def lexmin_flow(problem: FlowProblem) -> FlowResult:
     flow = np.zeros_like(fixed)
     while True:
         idx = np.flatnonzero(active)
-        group, multipliers = _stage(problem, idx, tier, n_tiers)
+        group, multipliers = _stage(problem, idx, tier, n_tiers, combine_limit)
         costs = np.zeros(len(idx), dtype=np.int64)
         for k, m in zip(group, multipliers, strict=True):
             costs += problem.tiers[k, idx] * np.int64(m)
@@ -83,13 +87,17 @@ def lexmin_flow(problem: FlowProblem) -> FlowResult:
         active[idx[reduced != 0]] = False
 
 
-def _stage(problem: FlowProblem, idx: np.ndarray, first: int, n_tiers: int) -> tuple[list[int], list[int]]:
+def _stage(
+    problem: FlowProblem, idx: np.ndarray, first: int, n_tiers: int, limit: int
+) -> tuple[list[int], list[int]]:
     """Pick the longest run of tiers from `first` that one int64 cost can separate exactly."""
     capacity = problem.capacity[idx].astype(np.float64)
     ranges = []
     for k in range(first, n_tiers):
         # Upper bound on how much tier k can change over all flows of this network.
-        ranges.append(int(float(problem.tiers[k, idx].astype(np.float64) @ capacity) * (1 + 1e-9)) + 1)
+        ranges.append(
+            int(float(problem.tiers[k, idx].astype(np.float64) @ capacity) * (1 + 1e-9)) + 1
+        )
     tiers = [k for k, r in zip(range(first, n_tiers), ranges, strict=True) if r > 1]
     if not tiers:
         return [], []
@@ -103,10 +111,11 @@ def _stage(problem: FlowProblem, idx: np.ndarray, first: int, n_tiers: int) -> t
                 m * ranges[k - first] for k, m in zip(below, multipliers[j + 1 :], strict=True)
             )
         largest_arc = max(
-            int(problem.tiers[k, idx].max(initial=0)) * m for k, m in zip(group, multipliers, strict=True)
+            int(problem.tiers[k, idx].max(initial=0)) * m
+            for k, m in zip(group, multipliers, strict=True)
         )
         total = sum(m * ranges[k - first] for k, m in zip(group, multipliers, strict=True))
-        if largest_arc * (problem.n_nodes + 1) * len(group) >= _LIMIT or total >= _LIMIT:
+        if largest_arc * (problem.n_nodes + 1) * len(group) >= limit or total >= limit:
             break
         best = (group, multipliers)
     single_largest = int(problem.tiers[best[0][0], idx].max(initial=0))
@@ -115,7 +124,9 @@ def _stage(problem: FlowProblem, idx: np.ndarray, first: int, n_tiers: int) -> t
     return best
 
 
-def _min_cost_flow(problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, supply: np.ndarray) -> np.ndarray:
+def _min_cost_flow(
+    problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, supply: np.ndarray
+) -> np.ndarray:
     solver = min_cost_flow.SimpleMinCostFlow()
     if len(idx):
         solver.add_arcs_with_capacity_and_unit_cost(
@@ -133,7 +144,9 @@ def _min_cost_flow(problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, sup
     return np.asarray(solver.flows(np.arange(len(idx), dtype=np.int64)), dtype=np.int64)
 
 
-def _potentials(problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def _potentials(
+    problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, flow: np.ndarray
+) -> np.ndarray:
     """Shortest-path distances in the residual network (Bellman–Ford from a virtual root)."""
     tail, head, capacity = problem.tail[idx], problem.head[idx], problem.capacity[idx]
     forward = flow < capacity

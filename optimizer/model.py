@@ -11,6 +11,7 @@ Arc families, one function each, every arc carrying its (unmet, lateness, cost) 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,31 @@ class MaterialModel:
     n_cover: int
 
 
+def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:
+    """Yield (material index, flow model) for every material that has demand, lazily."""
+    n = len(m.materials)
+    d_groups, s_groups = _groups(m.d_material, n), _groups(m.s_material, n)
+    a_groups = _groups(m.d_material[m.a_demand], n)
+    local = np.empty(m.n_demands + m.n_sources, dtype=np.int64)
+    for groups, offset in ((d_groups, 0), (s_groups, m.n_demands)):
+        for members in groups:
+            local[offset + members] = np.arange(len(members))
+    for material in range(n):
+        if len(d_groups[material]):
+            yield (
+                material,
+                build_material_model(
+                    m, d_groups[material], s_groups[material], a_groups[material], local
+                ),
+            )
+
+
+def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
+    """Indices per key value, each group in ascending index order."""
+    order = np.argsort(keys, kind="stable")
+    return np.split(order, np.searchsorted(keys[order], np.arange(1, n)))
+
+
 class _Arcs:
     def __init__(self) -> None:
         self.parts: list[tuple[np.ndarray, ...]] = []
@@ -38,7 +64,10 @@ class _Arcs:
     def add(self, tail, head, capacity, unmet, late, cost) -> None:  # type: ignore[no-untyped-def]
         n = len(tail)
         self.parts.append(
-            tuple(np.broadcast_to(np.asarray(x, dtype=np.int64), (n,)) for x in (tail, head, capacity, unmet, late, cost))
+            tuple(
+                np.broadcast_to(np.asarray(x, dtype=np.int64), (n,))
+                for x in (tail, head, capacity, unmet, late, cost)
+            )
         )
 
     def arrays(self) -> list[np.ndarray]:
@@ -81,7 +110,9 @@ def build_material_model(
     return MaterialModel(problem=problem, demands=demands, cover_arcs=arcs, n_cover=len(arcs))
 
 
-def _source_capacity(m: Matching, sources: np.ndarray, arc_source: np.ndarray, arc_qty: np.ndarray) -> np.ndarray:
+def _source_capacity(
+    m: Matching, sources: np.ndarray, arc_source: np.ndarray, arc_qty: np.ndarray
+) -> np.ndarray:
     """Stock per source; an unlimited source is capped by what its demands could take."""
     capacity = m.s_qty[sources].copy()
     reachable = np.bincount(arc_source, weights=arc_qty, minlength=len(sources)).astype(np.int64)

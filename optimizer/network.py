@@ -127,7 +127,9 @@ def build_matching(instance: Instance) -> Matching:
     a_arrival = s_ready[a_source] + transport_days
     a_late = np.maximum(0, a_arrival - d_need_by[a_demand])
 
-    arcs_of_demand = np.split(np.arange(len(a_demand)), np.searchsorted(a_demand, np.arange(1, len(demands))))
+    arcs_of_demand = np.split(
+        np.arange(len(a_demand)), np.searchsorted(a_demand, np.arange(1, len(demands)))
+    )
     return Matching(
         instance=instance,
         scale=scale,

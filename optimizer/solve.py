@@ -19,7 +19,7 @@ from optimizer.contract import Allocation, Instance, Objective, Plan, invalid_pl
 from optimizer.explain import Explainer
 from optimizer.greedy import greedy_flow
 from optimizer.lexmin import lexmin_flow
-from optimizer.model import build_material_model
+from optimizer.model import material_models
 from optimizer.network import KINDS, UNLIMITED, Matching, build_matching
 from optimizer.validate import cross_check, validate_instance
 
@@ -57,10 +57,15 @@ def solve(
     built = timer()
     if method == "greedy":
         x = greedy_flow(m)
-        stats: dict[str, Any] = {"solver": "greedy (hand planner's rule)", "materials": len(m.materials)}
+        stats: dict[str, Any] = {
+            "solver": "greedy (hand planner's rule)",
+            "materials": len(m.materials),
+        }
         status: Literal["optimal", "feasible"] = "feasible"
     else:
-        x, stats = _optimal_flow(m, deadline=None if time_limit is None else built + time_limit, timer=timer)
+        x, stats = _optimal_flow(
+            m, deadline=None if time_limit is None else built + time_limit, timer=timer
+        )
         status = "feasible" if stats["materials_greedy"] else "optimal"
     solved = timer()
     unmet, late = Explainer(m, x).lines()
@@ -75,7 +80,11 @@ def solve(
             "demands": m.n_demands,
             "sources": m.n_sources,
             "arcs": len(m.a_demand),
-            "scale": {"quantity": m.scale.quantity, "weight": m.scale.weight, "money": m.scale.money},
+            "scale": {
+                "quantity": m.scale.quantity,
+                "weight": m.scale.weight,
+                "money": m.scale.money,
+            },
             "rounded_input": m.scale.rounded,
             "build_seconds": round(built - start, 4),
             "solve_seconds": round(solved - built, 4),
@@ -85,25 +94,16 @@ def solve(
     return plan
 
 
-def _optimal_flow(m: Matching, *, deadline: float | None, timer: Callable[[], float]) -> tuple[np.ndarray, dict[str, Any]]:
+def _optimal_flow(
+    m: Matching, *, deadline: float | None, timer: Callable[[], float]
+) -> tuple[np.ndarray, dict[str, Any]]:
     x = np.zeros(len(m.a_demand), dtype=np.int64)
-    d_groups = _groups(m.d_material, len(m.materials))
-    s_groups = _groups(m.s_material, len(m.materials))
-    a_groups = _groups(m.d_material[m.a_demand], len(m.materials))
-    local = np.empty(m.n_demands + m.n_sources, dtype=np.int64)
-    for groups, offset in ((d_groups, 0), (s_groups, m.n_demands)):
-        for members in groups:
-            local[offset + members] = np.arange(len(members))
     late_materials: list[int] = []
     stages = np.zeros(4, dtype=np.int64)
-    for material in range(len(m.materials)):
-        demands = d_groups[material]
-        if not len(demands):
-            continue
+    for material, model in material_models(m):
         if deadline is not None and timer() > deadline:
             late_materials.append(material)
             continue
-        model = build_material_model(m, demands, s_groups[material], a_groups[material], local)
         result = lexmin_flow(model.problem)
         stages[min(result.stages, 3)] += 1
         x[model.cover_arcs] = result.flow[: model.n_cover]
@@ -118,12 +118,6 @@ def _optimal_flow(m: Matching, *, deadline: float | None, timer: Callable[[], fl
         "networks_by_stages": {str(k): int(stages[k]) for k in (1, 2, 3) if stages[k]},
     }
     return x, stats
-
-
-def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
-    """Indices per key value, each group in ascending index order."""
-    order = np.argsort(keys, kind="stable")
-    return np.split(order, np.searchsorted(keys[order], np.arange(1, n)))
 
 
 def allocations(m: Matching, x: np.ndarray) -> list[Allocation]:

@@ -87,7 +87,11 @@ def _shape(raw: Any) -> tuple[Instance, list[InstanceError]]:
     for section, adapter in _SECTIONS.items():
         items = raw.get(section)
         if not isinstance(items, list):
-            got = "is required" if section not in raw else f"must be a list, got {type(items).__name__}"
+            got = (
+                "is required"
+                if section not in raw
+                else f"must be a list, got {type(items).__name__}"
+            )
             errors.append(InstanceError(id="instance", field=section, message=got))
             parts[section] = []
             continue
@@ -189,7 +193,9 @@ def _transport_rules(instance: Instance) -> list[InstanceError]:
         name = f"transport {t.from_}->{t.to}"
         if t.from_ == t.to and t.days != 0:
             errors.append(
-                InstanceError(id=name, field="days", message=f"same location must be 0, got {t.days}")
+                InstanceError(
+                    id=name, field="days", message=f"same location must be 0, got {t.days}"
+                )
             )
         elif pair in days and days[pair] != t.days:
             errors.append(

@@ -34,6 +34,8 @@ def plan_summary(plan: Plan, *, title: str = "plan") -> Table:
     table.add_row("unmet, weighted / 加权缺口", f"{plan.objective.unmet_weighted:,}")
     table.add_row("lateness, weighted days / 加权延迟天数", f"{plan.objective.lateness_weighted:,}")
     table.add_row("cost (CNY) / 成本(元)", f"{plan.objective.cost:,.2f}")
-    seconds = sum(float(plan.stats.get(k, 0)) for k in ("build_seconds", "solve_seconds", "explain_seconds"))
+    seconds = sum(
+        float(plan.stats.get(k, 0)) for k in ("build_seconds", "solve_seconds", "explain_seconds")
+    )
     table.add_row("solve time / 求解用时", f"{seconds:.3f} s")
     return table

@@ -37,11 +37,14 @@ def solve_command(
         Path | None, typer.Option("--output", "-o", help="write the plan here (default: stdout)")
     ] = None,
     method: Annotated[
-        str, typer.Option(help="optimal (lexicographic, proven) or greedy (the hand planner's rule)")
+        str,
+        typer.Option(help="optimal (lexicographic, proven) or greedy (the hand planner's rule)"),
     ] = "optimal",
     time_limit: Annotated[
         float | None,
-        typer.Option(help="seconds; materials not reached in time are planned greedily (status feasible)"),
+        typer.Option(
+            help="seconds; materials not reached in time are planned greedily (status feasible)"
+        ),
     ] = None,
 ) -> None:
     """Solve a matching instance and write its plan; print a summary to stderr.

@@ -1,0 +1,75 @@
+"""Hypothesis strategies: small, valid matching instances as JSON documents."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+BASE = date(2026, 11, 30)
+LOCATIONS = ["HC", "RC", "WD"]
+MATERIALS = ["TR-400", "CABLE-35"]
+VOLTAGES = ["0.4kV", "10kV", "35kV", "110kV"]
+KINDS = ["reserve", "consignment", "agreement", "emergency"]
+
+
+def _day(offset: int) -> str:
+    return (BASE + timedelta(days=offset)).isoformat()
+
+
+money = st.one_of(st.integers(0, 2000), st.integers(0, 200_000).map(lambda c: c / 100))
+
+
+@st.composite
+def demand(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    return {
+        "id": f"D{index}",
+        "project": f"P{draw(st.integers(0, 3))}",
+        "material": draw(st.sampled_from(MATERIALS)),
+        "quantity": draw(st.integers(1, 20)),
+        "need_by": _day(draw(st.integers(-2, 15))),
+        "voltage_class": draw(st.sampled_from(VOLTAGES)),
+        "location": draw(st.sampled_from(LOCATIONS)),
+        "weight": draw(st.integers(1, 3)),
+        "package": draw(st.sampled_from([None, "PK1", "PK2"])),
+    }
+
+
+@st.composite
+def source(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    kind = draw(st.sampled_from(KINDS))
+    unlimited = kind == "emergency" and draw(st.booleans())
+    item: dict[str, Any] = {
+        "id": f"S{index}",
+        "kind": kind,
+        "material": draw(st.sampled_from(MATERIALS)),
+        "quantity": None if unlimited else draw(st.integers(0, 25)),
+        "location": draw(st.sampled_from(LOCATIONS)),
+        "ready": _day(draw(st.integers(0, 15))),
+        "unit_cost": draw(money),
+    }
+    if kind == "reserve":
+        item["quota"] = draw(st.integers(0, 10))
+    return item
+
+
+@st.composite
+def instances(draw: st.DrawFn, max_demands: int = 6, max_sources: int = 6) -> dict[str, Any]:
+    """A valid instance: full transport between its locations, whole-number quantities."""
+    n_d = draw(st.integers(1, max_demands))
+    n_s = draw(st.integers(0, max_sources))
+    transport = [
+        {"from": a, "to": b, "days": draw(st.integers(0, 3))}
+        for a in LOCATIONS
+        for b in LOCATIONS
+        if a != b
+    ]
+    return {
+        "version": 1,
+        "plan_date": BASE.isoformat(),
+        "demands": [draw(demand(i)) for i in range(n_d)],
+        "sources": [draw(source(i)) for i in range(n_s)],
+        "transport": transport,
+        "policy": {"reserve_below_quota_penalty": draw(st.sampled_from([0, 50, 5000]))},
+    }
