@@ -13,7 +13,7 @@ from optimizer.contract import (
     plan_to_json,
     read_plan,
 )
-from optimizer.solve import solve, solve_document
+from optimizer.solve import solve, solve_document, solve_instance_text
 from optimizer.validate import load_json, parse_instance, validate_instance
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "read_plan",
     "solve",
     "solve_document",
+    "solve_instance_text",
     "tiers_close",
     "validate_instance",
 ]

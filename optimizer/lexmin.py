@@ -60,102 +60,101 @@ def lexmin_flow(problem: FlowProblem, *, combine_limit: int = _LIMIT) -> FlowRes
     n_tiers = problem.tiers.shape[0]
     fixed = np.zeros(len(problem.tail), dtype=np.int64)  # flow forced by earlier stages
     active = problem.capacity > 0
-    supply = problem.supply.astype(np.int64).copy()
-    tier = 0
-    stages = 0
-    flow = np.zeros_like(fixed)
+    supply = problem.supply.astype(np.int64)  # a copy: stages move saturated flow into it
+    tier, stages = 0, 0
     while True:
         idx = np.flatnonzero(active)
-        group, multipliers = _stage(problem, idx, tier, n_tiers, combine_limit)
+        tail, head, capacity = problem.tail[idx], problem.head[idx], problem.capacity[idx]
+        tiers = problem.tiers[tier:, idx]
+        group, multipliers = _stage(tiers, capacity, problem.n_nodes, combine_limit)
         costs = np.zeros(len(idx), dtype=np.int64)
         for k, m in zip(group, multipliers, strict=True):
-            costs += problem.tiers[k, idx] * np.int64(m)
-        stage_flow = _min_cost_flow(problem, idx, costs, supply)
+            costs += tiers[k] * np.int64(m)
+        stage_flow = _min_cost_flow(problem.n_nodes, tail, head, capacity, costs, supply)
         stages += 1
-        tier = group[-1] + 1 if group else n_tiers
         flow = fixed.copy()
         flow[idx] += stage_flow
+        tier += group[-1] + 1 if group else n_tiers
         if tier >= n_tiers or len(idx) == 0:
             return FlowResult(flow=flow, stages=stages)
         # Keep only the optimal face of this stage for the next tiers.
-        potential = _potentials(problem, idx, costs, stage_flow)
-        reduced = costs + potential[problem.tail[idx]] - potential[problem.head[idx]]
-        saturate = idx[reduced < 0]
-        fixed[saturate] += problem.capacity[saturate]
-        np.subtract.at(supply, problem.tail[saturate], problem.capacity[saturate])
-        np.add.at(supply, problem.head[saturate], problem.capacity[saturate])
+        potential = _potentials(problem.n_nodes, tail, head, capacity, costs, stage_flow)
+        reduced = costs + potential[tail] - potential[head]
+        saturate = reduced < 0
+        fixed[idx[saturate]] += capacity[saturate]
+        np.subtract.at(supply, tail[saturate], capacity[saturate])
+        np.add.at(supply, head[saturate], capacity[saturate])
         active[idx[reduced != 0]] = False
 
 
 def _stage(
-    problem: FlowProblem, idx: np.ndarray, first: int, n_tiers: int, limit: int
+    tiers: np.ndarray, capacity: np.ndarray, n_nodes: int, limit: int
 ) -> tuple[list[int], list[int]]:
-    """Pick the longest run of tiers from `first` that one int64 cost can separate exactly."""
-    capacity = problem.capacity[idx].astype(np.float64)
-    ranges = []
-    for k in range(first, n_tiers):
-        # Upper bound on how much tier k can change over all flows of this network.
-        ranges.append(
-            int(float(problem.tiers[k, idx].astype(np.float64) @ capacity) * (1 + 1e-9)) + 1
-        )
-    tiers = [k for k, r in zip(range(first, n_tiers), ranges, strict=True) if r > 1]
-    if not tiers:
+    """Pick the longest run of leading tiers that one int64 cost can separate exactly.
+
+    Returns the tiers (row indices) and their big-M multipliers, the last tier's being 1.
+    """
+    # Upper bound on how much each tier can change over all flows of this network.
+    ranges = [int(r * (1 + 1e-9)) + 1 for r in (tiers.astype(np.float64) @ capacity).tolist()]
+    largest = tiers.max(axis=1, initial=0).tolist()
+    present = [k for k, r in enumerate(ranges) if r > 1]
+    if not present:
         return [], []
-    best: tuple[list[int], list[int]] = ([tiers[0]], [1])
-    for end in range(2, len(tiers) + 1):
-        group = tiers[:end]
+    if largest[present[0]] * (n_nodes + 1) >= _LIMIT:
+        raise FlowError("numbers too large for an exact integer flow; scale the instance down")
+    best: tuple[list[int], list[int]] = ([present[0]], [1])
+    for end in range(2, len(present) + 1):
+        group = present[:end]
         multipliers = [1] * end
         for j in range(end - 2, -1, -1):
-            below = group[j + 1 :]
+            # M_j must exceed the largest change of everything below tier j.
             multipliers[j] = 1 + sum(
-                m * ranges[k - first] for k, m in zip(below, multipliers[j + 1 :], strict=True)
+                m * ranges[k] for k, m in zip(group[j + 1 :], multipliers[j + 1 :], strict=True)
             )
-        largest_arc = max(
-            int(problem.tiers[k, idx].max(initial=0)) * m
-            for k, m in zip(group, multipliers, strict=True)
-        )
-        total = sum(m * ranges[k - first] for k, m in zip(group, multipliers, strict=True))
-        if largest_arc * (problem.n_nodes + 1) * len(group) >= limit or total >= limit:
+        largest_arc = sum(largest[k] * m for k, m in zip(group, multipliers, strict=True))
+        total = sum(ranges[k] * m for k, m in zip(group, multipliers, strict=True))
+        if largest_arc * (n_nodes + 1) >= limit or total >= limit:
             break
         best = (group, multipliers)
-    single_largest = int(problem.tiers[best[0][0], idx].max(initial=0))
-    if single_largest * (problem.n_nodes + 1) >= _LIMIT:
-        raise FlowError("numbers too large for an exact integer flow; scale the instance down")
     return best
 
 
 def _min_cost_flow(
-    problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, supply: np.ndarray
+    n_nodes: int,
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    costs: np.ndarray,
+    supply: np.ndarray,
 ) -> np.ndarray:
     solver = min_cost_flow.SimpleMinCostFlow()
-    if len(idx):
-        solver.add_arcs_with_capacity_and_unit_cost(
-            problem.tail[idx].astype(np.int64),
-            problem.head[idx].astype(np.int64),
-            problem.capacity[idx].astype(np.int64),
-            costs.astype(np.int64),
-        )
-    solver.set_nodes_supplies(np.arange(problem.n_nodes, dtype=np.int64), supply.astype(np.int64))
+    if len(tail):
+        solver.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, costs)
+    solver.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), supply)
     status = solver.solve()
     if status != solver.OPTIMAL:
         raise FlowError(f"min-cost flow returned status {status}")
-    if not len(idx):
+    if not len(tail):
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(solver.flows(np.arange(len(idx), dtype=np.int64)), dtype=np.int64)
+    return np.asarray(solver.flows(np.arange(len(tail), dtype=np.int64)), dtype=np.int64)
 
 
 def _potentials(
-    problem: FlowProblem, idx: np.ndarray, costs: np.ndarray, flow: np.ndarray
+    n_nodes: int,
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    costs: np.ndarray,
+    flow: np.ndarray,
 ) -> np.ndarray:
     """Shortest-path distances in the residual network (Bellman–Ford from a virtual root)."""
-    tail, head, capacity = problem.tail[idx], problem.head[idx], problem.capacity[idx]
     forward = flow < capacity
     backward = flow > 0
     r_tail = np.concatenate((tail[forward], head[backward]))
     r_head = np.concatenate((head[forward], tail[backward]))
     r_cost = np.concatenate((costs[forward], -costs[backward]))
-    distance = np.zeros(problem.n_nodes, dtype=np.int64)
-    for _ in range(problem.n_nodes + 1):
+    distance = np.zeros(n_nodes, dtype=np.int64)
+    for _ in range(n_nodes + 1):
         relaxed = distance.copy()
         np.minimum.at(relaxed, r_head, distance[r_tail] + r_cost)
         if np.array_equal(relaxed, distance):

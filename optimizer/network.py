@@ -20,7 +20,7 @@ KINDS = ("reserve", "consignment", "agreement", "emergency")
 
 
 def _decimals(value: float | int) -> int:
-    if isinstance(value, int):
+    if isinstance(value, int) or value.is_integer():
         return 0
     exponent = Decimal(repr(value)).normalize().as_tuple().exponent
     return max(0, -int(exponent))
@@ -44,7 +44,9 @@ class Scale:
         money = [s.unit_cost for s in instance.sources]
         money.append(instance.policy.reserve_below_quota_penalty)
         weights = [d.weight for d in instance.demands]
-        needed = [max(map(_decimals, values), default=0) for values in (quantities, weights, money)]
+        needed = [
+            max(map(_decimals, set(values)), default=0) for values in (quantities, weights, money)
+        ]
         rounded = any(n > MAX_DECIMALS for n in needed)
         q, w, m = (10 ** min(n, MAX_DECIMALS) for n in needed)
         return Scale(quantity=q, weight=w, money=m, rounded=rounded)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from optimizer.contract import (
     HIGH_VOLTAGE,
@@ -24,12 +24,20 @@ from optimizer.contract import (
     Source,
     Transport,
     UnreadableInput,
+    _compact,
 )
 
 
 def parse_instance(text: str | bytes) -> Instance | list[InstanceError]:
     """Parse JSON text and validate it; raise `UnreadableInput` only if it is not JSON."""
-    return validate_instance(load_json(text))
+    shaped, errors = _shape(text)
+    errors += cross_check(shaped)
+    return errors if errors else shaped
+
+
+def validate_instance(raw: Any) -> Instance | list[InstanceError]:
+    """Validate an already decoded document against every rule of the contract."""
+    return parse_instance(json.dumps(raw, allow_nan=True))
 
 
 def load_json(text: str | bytes) -> Any:
@@ -38,76 +46,6 @@ def load_json(text: str | bytes) -> Any:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UnreadableInput(f"not valid JSON: {exc}") from None
-
-
-def validate_instance(raw: Any) -> Instance | list[InstanceError]:
-    """Validate a decoded document against every rule of the contract."""
-    shaped, errors = _shape(raw)
-    errors += cross_check(shaped)
-    return errors if errors else shaped
-
-
-def validate_shape(raw: Any) -> Instance | list[InstanceError]:
-    """Check field types and ranges (the JSON Schema), one error per bad field."""
-    shaped, errors = _shape(raw)
-    return errors if errors else shaped
-
-
-class _Header(BaseModel):
-    version: Literal[1]
-    plan_date: IsoDate
-    policy: Policy = Policy()
-
-
-_SECTIONS: dict[str, TypeAdapter[Any]] = {
-    "demands": TypeAdapter(list[Demand]),
-    "sources": TypeAdapter(list[Source]),
-    "transport": TypeAdapter(list[Transport]),
-}
-
-
-def _shape(raw: Any) -> tuple[Instance, list[InstanceError]]:
-    """Validate the shape item by item; return what is valid and one error per bad field.
-
-    Items that fail are left out of the returned instance, so the rules that span objects can
-    still be checked on the rest and every problem is reported in one pass.
-    """
-    if not isinstance(raw, dict):
-        empty = Instance.model_construct(
-            version=1, plan_date=date.min, demands=[], sources=[], transport=[], policy=Policy()
-        )
-        return empty, [InstanceError(id="instance", field="", message="must be a JSON object")]
-    errors: list[InstanceError] = []
-    try:
-        header = _Header.model_validate(raw)
-    except ValidationError as exc:
-        errors += [_named(raw, err) for err in exc.errors(include_url=False)]
-        header = _Header.model_construct(version=1, plan_date=date.min, policy=Policy())
-    parts: dict[str, list[Any]] = {}
-    for section, adapter in _SECTIONS.items():
-        items = raw.get(section)
-        if not isinstance(items, list):
-            got = (
-                "is required"
-                if section not in raw
-                else f"must be a list, got {type(items).__name__}"
-            )
-            errors.append(InstanceError(id="instance", field=section, message=got))
-            parts[section] = []
-            continue
-        try:
-            parts[section] = adapter.validate_python(items)
-        except ValidationError as exc:
-            found = exc.errors(include_url=False)
-            errors += [_named(raw, {**err, "loc": (section, *err["loc"])}) for err in found]
-            bad = {err["loc"][0] for err in found}
-            parts[section] = [
-                adapter.validate_python([item])[0] for i, item in enumerate(items) if i not in bad
-            ]
-    instance = Instance.model_construct(
-        version=1, plan_date=header.plan_date, policy=header.policy, **parts
-    )
-    return instance, errors
 
 
 def cross_check(instance: Instance) -> list[InstanceError]:
@@ -120,17 +58,101 @@ def cross_check(instance: Instance) -> list[InstanceError]:
     ]
 
 
+class _Header(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    version: Literal[1]
+    plan_date: IsoDate
+    policy: Policy = Policy()
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "demands": Demand,
+    "sources": Source,
+    "transport": Transport,
+}
+_EMPTY = Instance.model_construct(
+    version=1, plan_date=date.min, demands=[], sources=[], transport=[], policy=Policy()
+)
+
+
+def _shape(text: str | bytes) -> tuple[Instance, list[InstanceError]]:
+    """Validate the shape (the JSON Schema); return what is valid and one error per bad field.
+
+    The whole document is validated at once in pydantic-core, in JSON mode. Only if that fails
+    is it decoded and checked item by item: failed items are left out, so the rules that span
+    objects can still be checked on the rest and every problem is reported in one pass.
+    """
+    try:
+        return Instance.model_validate_json(text), []
+    except ValidationError as exc:
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            raise UnreadableInput(f"not valid JSON: {exc.errors()[0]['msg']}") from None
+    raw = load_json(text)
+    if not isinstance(raw, dict):
+        return _EMPTY, [InstanceError(id="instance", field="", message="must be a JSON object")]
+    errors: list[InstanceError] = []
+    try:
+        header = _Header.model_validate_json(json.dumps(raw))
+    except ValidationError as exc:
+        errors += [_named(raw, err) for err in exc.errors(include_url=False)]
+        header = _Header.model_construct(version=1, plan_date=date.min, policy=Policy())
+    parts: dict[str, list[Any]] = {}
+    for section, model in _SECTIONS.items():
+        items = raw.get(section)
+        parts[section] = []
+        if not isinstance(items, list):
+            got = (
+                "is required"
+                if section not in raw
+                else f"must be a list, got {type(items).__name__}"
+            )
+            errors.append(InstanceError(id="instance", field=section, message=got))
+            continue
+        for index, item in enumerate(items):
+            try:
+                parts[section].append(model.model_validate_json(json.dumps(item, allow_nan=True)))
+            except ValidationError as exc:
+                errors += [
+                    _named(raw, {**err, "loc": (section, index, *err["loc"])})
+                    for err in exc.errors(include_url=False)
+                ]
+    instance = Instance.model_construct(
+        version=1, plan_date=header.plan_date, policy=header.policy, **parts
+    )
+    return instance, errors
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "float_type": "must be a number, got {input!r}",
+    "float_parsing": "must be a number, got {input!r}",
+    "finite_number": "must be a finite number, got {input!r}",
+    "int_type": "must be a whole number, got {input!r}",
+    "int_from_float": "must be a whole number, got {input!r}",
+    "string_type": "must be a string, got {input!r}",
+    "string_too_short": "must not be empty",
+    "greater_than": "must be greater than {gt}, got {input!r}",
+    "greater_than_equal": "must be at least {ge}, got {input!r}",
+    "date_type": "must be a date written YYYY-MM-DD, got {input!r}",
+    "date_parsing": "must be a real date written YYYY-MM-DD, got {input!r}",
+    "date_from_datetime_parsing": "must be a real date written YYYY-MM-DD, got {input!r}",
+    "list_type": "must be a list, got {input!r}",
+}
+
+
 def _named(raw: dict[str, Any], err: Any) -> InstanceError:
     loc = err["loc"]
-    message = err["msg"]
-    if err["type"] == "missing":
-        message = "is required"
-    elif err["type"] in {"model_type", "model_attributes_type", "dict_type"}:
-        message = "must be a JSON object"
+    template = _MESSAGES.get(err["type"])
+    if template is not None:
+        ctx = {k: _compact(v) for k, v in (err.get("ctx") or {}).items()}
+        message = template.format(input=err.get("input"), **ctx)
     elif err["type"] == "literal_error":
-        message = f"{message[0].lower()}{message[1:]}, got {err.get('input')!r}"
-    elif err["type"] in {"int_type", "int_from_float"} and loc[-1:] == ("days",):
-        message = f"must be a whole number of days, got {err.get('input')!r}"
+        message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {err.get('input')!r}"
+    else:
+        message = err["msg"]
     if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
         section, index = loc[0], loc[1]
         items = raw.get(section)
@@ -212,6 +234,9 @@ def _transport_rules(instance: Instance) -> list[InstanceError]:
 def _missing_transport(instance: Instance) -> list[InstanceError]:
     """One error per location pair that an eligible match needs but the instance lacks."""
     known = {(t.from_, t.to) for t in instance.transport}
+    places = {d.location for d in instance.demands} | {s.location for s in instance.sources}
+    if all((a, b) in known for a in places for b in places if a != b):
+        return []  # a complete table: nothing can be missing
     # material -> demand location -> (first demand there, first low-voltage demand there)
     places: dict[str, dict[str, list[str | None]]] = defaultdict(dict)
     for d in instance.demands:

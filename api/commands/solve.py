@@ -12,11 +12,10 @@ from api.commands.render import err, fail, out, plan_summary
 from optimizer import (
     UnreadableInput,
     check_plan,
-    load_json,
+    parse_instance,
     plan_to_json,
     read_plan,
-    solve_document,
-    validate_instance,
+    solve_instance_text,
 )
 
 EXIT_INVALID = 2
@@ -56,12 +55,13 @@ def solve_command(
         fail(f"--method must be optimal or greedy, got {method!r}")
     if time_limit is not None and time_limit <= 0:
         fail("--time-limit must be a positive number of seconds")
+    chosen: Literal["optimal", "greedy"] = "greedy" if method == "greedy" else "optimal"
     try:
-        raw = load_json(read_text(instance, "instance"))
+        plan = solve_instance_text(
+            read_text(instance, "instance"), method=chosen, time_limit=time_limit
+        )
     except UnreadableInput as exc:
         fail(f"cannot read instance {instance}: {exc}")
-    chosen: Literal["optimal", "greedy"] = "greedy" if method == "greedy" else "optimal"
-    plan = solve_document(raw, method=chosen, time_limit=time_limit)
     text = plan_to_json(plan)
     if output is None:
         typer.echo(text, nl=False)
@@ -90,7 +90,7 @@ def check_command(
     itself is invalid.
     """
     try:
-        validated = validate_instance(load_json(read_text(instance, "instance")))
+        validated = parse_instance(read_text(instance, "instance"))
         parsed = read_plan(read_text(plan, "plan"))
     except UnreadableInput as exc:
         fail(str(exc))
