@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import demo, solve
+from api.commands import calendar, demo, solve
 
 app = typer.Typer(
     name="gridsupply",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 solve.register(app)
 demo.register(app)
+calendar.register(app)
 
 
 def main() -> None:
