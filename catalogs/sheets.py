@@ -1,0 +1,121 @@
+"""Reading an uploaded file into rows of cells: Excel (.xlsx) or CSV, numbered as a spreadsheet shows.
+
+Pure: bytes in, rows out. Anything that is not a readable table ends in `ImportRejected` with one
+file-level problem that says what to do, never in a library's exception.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from supply.core.errors import ImportRejected, RowProblem
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """The non-empty rows of a table, each with its spreadsheet row number (header = first)."""
+
+    rows: list[tuple[int, list[object]]]
+    name: str = ""
+
+
+def reject(zh: str, en: str) -> ImportRejected:
+    """Build the error for a file that cannot be read as a table at all."""
+    problem = RowProblem(None, "", "", zh, en)
+    return ImportRejected(f"文件无法导入 / file rejected: {en}", [problem])
+
+
+def read_sheet(content: bytes, file_name: str, *, preferred_sheets: tuple[str, ...] = ()) -> Sheet:
+    """Read the table in an .xlsx or .csv file; pick the first sheet named in `preferred_sheets`."""
+    if len(content) > MAX_BYTES:
+        raise reject(
+            f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请拆分后导入",
+            f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it",
+        )
+    if not content.strip():
+        raise reject("文件为空", "the file is empty")
+    name = file_name.lower()
+    if content.startswith(_OLE_MAGIC) or name.endswith(".xls"):
+        raise reject(
+            "不支持旧版 .xls 格式，请在 Excel 中另存为 .xlsx",
+            "the old .xls format is not supported; save the file as .xlsx in Excel",
+        )
+    if content.startswith(_ZIP_MAGIC):
+        sheet = _read_xlsx(content, preferred_sheets)
+    elif name.endswith((".xlsx", ".xlsm")):
+        raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file")
+    else:
+        sheet = _read_csv(content)
+    if not sheet.rows:
+        raise reject("文件中没有数据", "the file has no rows")
+    if len(sheet.rows) - 1 > MAX_ROWS:
+        raise reject(
+            f"数据超过 {MAX_ROWS} 行，请拆分后导入", f"more than {MAX_ROWS} data rows; split the file"
+        )
+    return sheet
+
+
+def _read_xlsx(content: bytes, preferred_sheets: tuple[str, ...]) -> Sheet:
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores; they do not affect values.
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            try:
+                names = book.sheetnames
+                chosen = next((n for n in preferred_sheets if n in names), names[0])
+                rows: list[tuple[int, list[object]]] = []
+                for number, values in enumerate(book[chosen].iter_rows(values_only=True), start=1):
+                    cells = list(values)
+                    if any(v is not None and str(v).strip() for v in cells):
+                        rows.append((number, cells))
+                    if len(rows) > MAX_ROWS + 1:
+                        break
+            finally:
+                book.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError):
+        raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file") from None
+    return Sheet(rows=rows, name=chosen)
+
+
+def _decode(content: bytes) -> str:
+    if b"\x00" in content[:4096]:
+        raise reject("不是 Excel (.xlsx) 或 CSV 文件", "not an Excel (.xlsx) or CSV file")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise reject(
+        "无法识别文件编码，请保存为 UTF-8 CSV 或 .xlsx",
+        "cannot tell the text encoding; save as UTF-8 CSV or .xlsx",
+    )
+
+
+def _read_csv(content: bytes) -> Sheet:
+    text = _decode(content)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    rows: list[tuple[int, list[object]]] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for number, cells in enumerate(reader, start=1):  # one record is one spreadsheet row
+            if any(cell.strip() for cell in cells):
+                rows.append((number, list(cells)))
+            if len(rows) > MAX_ROWS + 1:
+                break
+    except csv.Error:
+        raise reject("CSV 格式错误（引号不匹配？）", "malformed CSV (unbalanced quotes?)") from None
+    return Sheet(rows=rows)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the gridsupply database (shipped with the package)."""

@@ -1,0 +1,62 @@
+"""Units of measure: every quantity is stored as a whole number of its material's base unit.
+
+A kilometre of conductor is 1,000 m and a tonne of tower steel is 1,000 kg: converted once, where
+a file or a request comes in, so that nothing inside ever sees 千米 or 吨.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit a user may write, the base unit it converts to, and the factor."""
+
+    name: str
+    base: str
+    factor: int
+
+
+# Base units are the units materials are counted in; each maps to itself.
+BASE_UNITS: tuple[str, ...] = (
+    "台", "只", "套", "组", "根", "基", "副", "面", "间隔", "个", "块", "箱", "盘", "卷", "件",
+    "支", "对", "米", "千克",
+)  # fmt: skip
+
+_CONVERTED: tuple[Unit, ...] = (
+    Unit("千米", "米", 1000),
+    Unit("公里", "米", 1000),
+    Unit("km", "米", 1000),
+    Unit("m", "米", 1),
+    Unit("吨", "千克", 1000),
+    Unit("t", "千克", 1000),
+    Unit("kg", "千克", 1),
+    Unit("公斤", "千克", 1),
+    Unit("pcs", "只", 1),
+)
+
+UNITS: dict[str, Unit] = {u: Unit(u, u, 1) for u in BASE_UNITS} | {u.name: u for u in _CONVERTED}
+
+
+def normalise_unit_name(text: str) -> str:
+    """Fold full-width letters and case so 'ＫＭ', 'Km' and 'km' are one unit."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    return folded.lower() if folded.isascii() else folded
+
+
+def lookup_unit(text: str) -> Unit | None:
+    """Return the unit written as `text`, or None if it is not one we know."""
+    return UNITS.get(normalise_unit_name(text))
+
+
+def to_base(quantity: Decimal, unit: Unit) -> Decimal:
+    """Convert a quantity in `unit` to its base unit (may still have a fraction)."""
+    return quantity * unit.factor
+
+
+def price_to_base(price: Decimal, unit: Unit) -> Decimal:
+    """Convert a price per `unit` to a price per base unit (8,000 元/千米 → 8 元/米)."""
+    return price / unit.factor
