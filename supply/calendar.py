@@ -316,7 +316,7 @@ def parse_calendar_csv(text: str, *, source: str) -> list[YearArrangement]:
     header: dict[str, int] | None = None
     seen: dict[date, int] = {}
     entries: list[tuple[int, date, DayType, str]] = []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     for cells in reader:
         row = reader.line_num
         cells = [c.strip() for c in cells]
@@ -371,7 +371,7 @@ def parse_calendar_csv(text: str, *, source: str) -> list[YearArrangement]:
 def _read_header(cells: list[str], row: int, problems: list[RowProblem]) -> dict[str, int] | None:
     header: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        label = cell.lstrip("\ufeff").strip().lower()
+        label = cell.lower()
         for column, aliases in COLUMNS.items():
             if label in aliases and column not in header:
                 header[column] = index

@@ -192,8 +192,10 @@ def build_deadline(
         deadline = calendar.previous_working_day(completion)
         if deadline < approved:
             raise DeadlineError(
-                f"客户要求完工日期 {completion} 前、审批日 {approved} 后没有工作日 / completion "
-                f"date {completion} leaves no working day after approval on {approved}"
+                f"客户要求完工日期 {completion} 前的最后一个工作日 {deadline} "
+                f"早于审批日 {approved} / "
+                f"the last working day before the completion date {completion} is {deadline}, "
+                f"before approval on {approved}"
             )
         working_days = calendar.working_days_between(approved, deadline)
     else:
