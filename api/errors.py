@@ -1,0 +1,119 @@
+"""The one boundary where errors become HTTP responses.
+
+`ERROR_STATUS` maps every domain error class to its status; the body is always FastAPI's own
+`{"detail": [{"type", "loc", "msg"}]}`. Anything unexpected is logged with a request id and
+answered with a 500 that carries the id and nothing from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from uuid import uuid4
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from supply.core.errors import Conflict, DomainError, ImportRejected, InvalidInput, NotFound
+
+logger = logging.getLogger("gridsupply.api")
+
+ERROR_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    ImportRejected: 422,
+}
+# Database errors a user can provoke without a bug on our side; their text never leaves the server.
+DATABASE_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    IntegrityError: (409, "conflict", "数据已被其他操作修改，请重试 / the data changed meanwhile; try again"),
+    OperationalError: (503, "unavailable", "数据库暂不可用，请稍后重试 / the database is unavailable; try later"),
+}
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def status_for(error: DomainError) -> int:
+    """Return the HTTP status for a domain error (the nearest mapped class)."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]  # type: ignore[index]
+    raise LookupError(f"{type(error).__name__} is not in ERROR_STATUS")
+
+
+def detail_for(error: DomainError) -> list[dict[str, Any]]:
+    """Render a domain error as FastAPI's list of {type, loc, msg}; one entry per import problem."""
+    if isinstance(error, ImportRejected):
+        items: list[dict[str, Any]] = [{"type": error.type, "loc": ["body", "file"], "msg": error.message}]
+        for problem in error.problems:
+            loc: list[Any] = ["body", "file"]
+            if problem.row is not None:
+                loc.append(problem.row)
+            if problem.column_en:
+                loc.append(problem.column_en)
+            items.append({"type": "invalid_row", "loc": loc, "msg": problem.text})
+        return items
+    return [{"type": error.type, "loc": list(error.loc), "msg": error.message}]
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse(status_code=status_for(exc), content={"detail": detail_for(exc)})
+
+
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    status, kind, message = next(v for cls, v in DATABASE_ERRORS.items() if isinstance(exc, cls))
+    request_id = getattr(request.state, "request_id", "-")
+    logger.warning("database error %s (request id %s): %s", kind, request_id, exc)
+    return JSONResponse(status_code=status, content={"detail": [{"type": kind, "loc": [], "msg": message}]})
+
+
+class RequestIdMiddleware:
+    """Give every request an id (echoed in X-Request-ID) and turn a crash into a logged 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request, tagging the response and catching what nothing else caught."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tagged)
+        except Exception:
+            logger.exception("unhandled error on %s %s (request id %s)", scope["method"], scope["path"], request_id)
+            if started:
+                raise
+            message = f"内部错误，请将请求编号 {request_id} 告知管理员 / internal error; quote request id {request_id}"
+            response = JSONResponse(
+                status_code=500,
+                content={"detail": [{"type": "internal_error", "loc": [], "msg": message}]},
+                headers={REQUEST_ID_HEADER: request_id},
+            )
+            await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the domain and database error handlers and the request-id middleware."""
+    for cls in ERROR_STATUS:
+        app.add_exception_handler(cls, _domain_error)
+    for db_cls in DATABASE_ERRORS:
+        app.add_exception_handler(db_cls, _database_error)
+    app.add_middleware(RequestIdMiddleware)

@@ -1,0 +1,20 @@
+"""The HTTP API under /api/v1: one router per domain, each route a thin call into a service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import agreements, catalogs, imports, materials, reserve, system
+
+api_router = APIRouter(prefix="/api/v1")
+for module in (system, materials, reserve, agreements, catalogs, imports):
+    api_router.include_router(module.router)
+
+TAGS = [
+    {"name": "system", "description": "运行状态 / service health"},
+    {"name": "materials", "description": "物料、仓库与运输天数 / materials, warehouses, transport days"},
+    {"name": "reserve", "description": "实物储备与储备定额目录 / physical reserve and the quota catalog"},
+    {"name": "agreements", "description": "协议库存 / framework-agreement stock"},
+    {"name": "consignment", "description": "供应商寄存 / vendor consignment"},
+    {"name": "imports", "description": "目录导入导出 / catalog import and export (Excel, CSV)"},
+]

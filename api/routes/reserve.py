@@ -1,0 +1,101 @@
+"""Physical reserve: stock on hand, the yearly quota catalog and its confirmation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import ClockDep, PageDep, SessionDep, TodayDep, require
+from catalogs import service
+from catalogs.models import QuotaCatalogPublic, QuotaPublic, ReservePosition, ReserveStockPublic
+from supply.core.paging import Page
+
+router = APIRouter(prefix="/reserve", tags=["reserve"])
+READ = [require("catalogs.read")]
+
+Warehouse = Annotated[str | None, Query(max_length=32, description="仓库 / warehouse id")]
+CatalogId = Annotated[int, Path(description="定额目录版本编号 / quota catalog id")]
+MaterialCode = Annotated[str | None, Query(max_length=64, description="物料编码 / material code")]
+
+
+class ConfirmRequest(BaseModel):
+    """Who confirms the quota catalog."""
+
+    confirmed_by: str = Field(
+        min_length=1, max_length=200,
+        description="确认人(营销部会同发展、运检、物资、项目管理中心) / who confirms, for the departments",
+    )  # fmt: skip
+
+
+@router.get("/stock", response_model=Page[ReserveStockPublic], dependencies=READ)
+def list_stock(
+    session: SessionDep, page: PageDep, warehouse_id: Warehouse = None, material_code: MaterialCode = None
+) -> Page[ReserveStockPublic]:
+    """实物库存 / List reserve stock on hand per warehouse and material."""
+    return service.list_reserve_stock(
+        session=session, warehouse_id=warehouse_id, material_code=material_code,
+        offset=page.offset, limit=page.limit,
+    )  # fmt: skip
+
+
+@router.get("/positions", response_model=Page[ReservePosition], dependencies=READ)
+def list_positions(
+    session: SessionDep,
+    today: TodayDep,
+    page: PageDep,
+    warehouse_id: Warehouse = None,
+    material_code: MaterialCode = None,
+    below_quota: Annotated[bool, Query(description="只看低于定额的 / only lines below quota")] = False,
+) -> Page[ReservePosition]:
+    """库存对照本年度已确认定额，缺口大者在前 / Compare stock with this year's confirmed quotas."""
+    return service.reserve_positions(
+        session=session, today=today, warehouse_id=warehouse_id, material_code=material_code,
+        below_quota_only=below_quota, offset=page.offset, limit=page.limit,
+    )  # fmt: skip
+
+
+@router.get("/quota-catalogs", response_model=list[QuotaCatalogPublic], dependencies=READ)
+def list_quota_catalogs(
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="年度 / year")] = None,
+) -> list[QuotaCatalogPublic]:
+    """储备定额目录各版本(草稿/已确认/已替代) / List quota catalog versions, newest first."""
+    return service.list_quota_catalogs(session=session, year=year)
+
+
+@router.get("/quota-catalogs/{catalog_id}", response_model=QuotaCatalogPublic, dependencies=READ)
+def get_quota_catalog(session: SessionDep, catalog_id: CatalogId) -> QuotaCatalogPublic:
+    """查看一个定额目录版本 / Get one quota catalog version."""
+    return service.get_quota_catalog_public(session=session, catalog_id=catalog_id)
+
+
+@router.get("/quota-catalogs/{catalog_id}/quotas", response_model=Page[QuotaPublic], dependencies=READ)
+def list_quotas(
+    session: SessionDep,
+    catalog_id: CatalogId,
+    page: PageDep,
+    warehouse_id: Warehouse = None,
+    material_code: MaterialCode = None,
+) -> Page[QuotaPublic]:
+    """一个版本的定额明细 / List the quota lines of one catalog version."""
+    return service.list_quotas(
+        session=session, catalog_id=catalog_id, warehouse_id=warehouse_id,
+        material_code=material_code, offset=page.offset, limit=page.limit,
+    )  # fmt: skip
+
+
+@router.post(
+    "/quota-catalogs/{catalog_id}/confirm",
+    response_model=QuotaCatalogPublic,
+    dependencies=[require("quotas.confirm")],
+    responses={404: {"description": "不存在 / no such catalog"}, 409: {"description": "不是草稿 / not a draft"}},
+)
+def confirm_quota_catalog(
+    session: SessionDep, clock: ClockDep, catalog_id: CatalogId, body: ConfirmRequest
+) -> QuotaCatalogPublic:
+    """确认草稿定额目录，本年度原已确认版本被替代 / Confirm a draft; the year's previous version is superseded."""
+    return service.confirm_quota_catalog(
+        session=session, catalog_id=catalog_id, confirmed_by=body.confirmed_by, now=clock.now()
+    )
