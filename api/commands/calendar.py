@@ -233,6 +233,7 @@ def load_command(
             f"[bold red]日历文件未加载 / calendar file rejected[/]: {escape(str(file))}, "
             f"{len(exc.problems)} problem(s)",
             highlight=False,
+            soft_wrap=True,
         )
         for problem in exc.problems[:SHOWN_PROBLEMS]:
             err.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
@@ -285,11 +286,12 @@ def _load_summary(arrangement: YearArrangement, previous: YearArrangement | None
 def years_command() -> None:
     """List the years loaded, where each comes from, and their day counts."""
     calendar = current_calendar()
-    table = Table(title=f"工作日历 working-day calendar (stored years: {calendar_dir()})")
-    table.add_column("year 年")
-    table.add_column("source 来源")
-    table.add_column("weekday holidays 工作日放假", justify="right")
-    table.add_column("make-up days 调休上班", justify="right")
+    out.print(f"stored years 已加载的年份文件: {calendar_dir()}", highlight=False, soft_wrap=True)
+    table = Table(title="工作日历 working-day calendar")
+    table.add_column("year 年", no_wrap=True)
+    table.add_column("source 来源", overflow="fold", ratio=1)
+    table.add_column("weekday off 工作日放假", justify="right", no_wrap=True)
+    table.add_column("make-up 调休上班", justify="right", no_wrap=True)
     for year, arrangement in calendar.years.items():
         table.add_row(
             str(year),
