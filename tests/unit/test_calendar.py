@@ -24,6 +24,9 @@ from supply.calendar import (
 from supply.calendar_data import example_path
 
 CAL = default_calendar()
+# The years published when these tests were written: a later chinesecalendar may add 2027, and
+# the tests of a missing year must not start failing when it does.
+PUBLISHED = WorkCalendar.from_arrangements(a for a in library_arrangements() if a.year <= 2026)
 
 
 def d(text: str) -> date:
@@ -221,7 +224,7 @@ def test_make_up_days_are_marked() -> None:
 
 def test_a_date_in_an_unloaded_year_is_an_error_naming_the_year() -> None:
     with pytest.raises(YearNotLoaded) as caught:
-        CAL.is_working_day(d("2027-01-04"))
+        PUBLISHED.is_working_day(d("2027-01-04"))
     assert caught.value.year == 2027
     message = str(caught.value)
     assert "2027" in message
@@ -231,10 +234,10 @@ def test_a_date_in_an_unloaded_year_is_an_error_naming_the_year() -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: CAL.add_working_days(d("2026-12-31"), 1),
-        lambda: CAL.next_working_day(d("2026-12-31")),
-        lambda: CAL.working_days_between(d("2026-12-30"), d("2027-01-05")),
-        lambda: CAL.add_working_days(d("2026-12-24"), 6),
+        lambda: PUBLISHED.add_working_days(d("2026-12-31"), 1),
+        lambda: PUBLISHED.next_working_day(d("2026-12-31")),
+        lambda: PUBLISHED.working_days_between(d("2026-12-30"), d("2027-01-05")),
+        lambda: PUBLISHED.add_working_days(d("2026-12-24"), 6),
     ],
 )
 def test_counting_into_an_unloaded_year_is_an_error(call: object) -> None:
@@ -244,7 +247,7 @@ def test_counting_into_an_unloaded_year_is_an_error(call: object) -> None:
 
 
 def test_counting_up_to_the_last_loaded_day_needs_no_next_year() -> None:
-    assert CAL.add_working_days(d("2026-12-24"), 5) == d("2026-12-31")
+    assert PUBLISHED.add_working_days(d("2026-12-24"), 5) == d("2026-12-31")
 
 
 def test_a_year_before_the_library_is_an_error_too() -> None:

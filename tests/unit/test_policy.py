@@ -11,7 +11,13 @@ from datetime import date, time
 import pytest
 from pydantic import ValidationError
 
-from supply.calendar import YearNotLoaded, default_calendar, parse_calendar_csv
+from supply.calendar import (
+    WorkCalendar,
+    YearNotLoaded,
+    default_calendar,
+    library_arrangements,
+    parse_calendar_csv,
+)
 from supply.policy import (
     DEFAULT_POLICY,
     DeadlineError,
@@ -23,6 +29,8 @@ from supply.policy import (
 )
 
 CAL = default_calendar()
+# Only the years published when these tests were written (a later library may add 2027).
+PUBLISHED = WorkCalendar.from_arrangements(a for a in library_arrangements() if a.year <= 2026)
 
 
 def d(text: str) -> date:
@@ -67,7 +75,7 @@ def d(text: str) -> date:
     ],
 )
 def test_build_deadline_and_need_by(kind: str, approved: str, deadline: str, need_by: str) -> None:
-    result = build_deadline(kind, approved=d(approved), calendar=CAL)
+    result = build_deadline(kind, approved=d(approved), calendar=PUBLISHED)
     assert (result.deadline, result.need_by) == (d(deadline), d(need_by))
     assert result.working_days == DEFAULT_POLICY.build_working_days[ProjectType(kind)]
 
@@ -84,7 +92,7 @@ def test_the_deadline_table_is_the_founding_documents() -> None:
 
 def test_a_deadline_in_an_unloaded_year_is_an_error() -> None:
     with pytest.raises(YearNotLoaded) as caught:
-        build_deadline("area_new", approved=d("2026-12-25"), calendar=CAL)
+        build_deadline("area_new", approved=d("2026-12-25"), calendar=PUBLISHED)
     assert caught.value.year == 2027
 
 

@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supply.calendar import YearNotLoaded, default_calendar, parse_calendar_csv
+from supply.calendar import (
+    WorkCalendar,
+    YearNotLoaded,
+    default_calendar,
+    library_arrangements,
+    parse_calendar_csv,
+)
 from supply.policy import Batch, DeadlinePolicy, NaiveDatetimeError, batch_for
 
 CAL = default_calendar()
@@ -150,8 +156,9 @@ def test_the_53rd_week_of_2026() -> None:
 
 
 def test_the_batch_after_the_last_loaded_monday_needs_the_next_year() -> None:
+    published = WorkCalendar.from_arrangements(a for a in library_arrangements() if a.year <= 2026)
     with pytest.raises(YearNotLoaded) as caught:
-        batch("2026-12-28T12:00:00+08:00")
+        batch_for(at("2026-12-28T12:00:00+08:00"), calendar=published)
     assert caught.value.year == 2027
     synthetic = "date,type\n2027-01-01,holiday\n"  # not the published 2027 arrangement
     calendar = default_calendar(parse_calendar_csv(synthetic, source="t"))
