@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import calendar, demo, solve
+from api.commands import calendar, catalogs, db, demo, serve, solve
 
 app = typer.Typer(
     name="gridsupply",
-    help="gridsupply — 业扩配套电网工程物资供应匹配 / materials supply matching for grid connection projects.",
+    help="gridsupply — 业扩配套电网工程物资供应匹配 / "
+    "materials supply matching for grid connection projects.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -20,6 +21,9 @@ app = typer.Typer(
 solve.register(app)
 demo.register(app)
 calendar.register(app)
+db.register(app)
+catalogs.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -380,6 +380,8 @@ class AgreementAlert(SQLModel):
 
     line: AgreementLinePublic
     reasons: list[str] = Field(description="提示 / why it needs attention")
+    validity_ending: bool = Field(description="已过期、未生效或 30 天内到期 / validity over or ending")
+    band_ending: bool = Field(description="已达或接近执行上限 / at or near the upper band")
 
 
 class CatalogSummary(SQLModel):

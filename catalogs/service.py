@@ -426,21 +426,27 @@ def list_agreements(
     )  # fmt: skip
 
 
-def agreement_alerts(line: AgreementLine, *, today: date) -> list[str]:
-    """Say why an agreement line needs attention on `today`: expired, used up, or nearly so."""
-    reasons = []
+def agreement_alert(line: AgreementLine, *, today: date) -> AgreementAlert | None:
+    """Say why an agreement line needs attention on `today` (expired, used up, or nearly), or None."""
+    validity: list[str] = []
+    band: list[str] = []
     remaining = remaining_quantity(line, today)
     if today > line.valid_to:
-        reasons.append(f"已过有效期 {line.valid_to} / expired on {line.valid_to}")
+        validity.append(f"已过有效期 {line.valid_to} / expired on {line.valid_to}")
     elif today < line.valid_from:
-        reasons.append(f"尚未生效 / valid only from {line.valid_from}")
+        validity.append(f"{line.valid_from} 起生效 / valid only from {line.valid_from}")
     elif line.valid_to - today <= timedelta(days=NEAR_END_DAYS):
-        reasons.append(f"{line.valid_to} 到期 / validity ends {line.valid_to}")
+        validity.append(f"{line.valid_to} 到期 / validity ends {line.valid_to}")
     if line.ordered_quantity >= upper_quantity(line):
-        reasons.append("已达执行上限 / at the upper end of its band")
+        band.append("已达执行上限 / at the upper end of its band")
     elif remaining and remaining <= line.estimated_quantity * NEAR_END_SHARE:
-        reasons.append(f"仅剩 {remaining} / only {remaining} left before the upper band")
-    return reasons
+        band.append(f"仅剩 {remaining} / only {remaining} left before the upper band")
+    if not validity and not band:
+        return None
+    return AgreementAlert(
+        line=agreement_public(line, today=today), reasons=validity + band,
+        validity_ending=bool(validity), band_ending=bool(band),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- vendor consignment
@@ -506,11 +512,11 @@ def catalog_summary(*, session: Session, today: date, top: int = 10) -> CatalogS
     below = reserve_positions(
         session=session, today=today, below_quota_only=True, limit=max(top, 1)
     ).items[:top]
-    alerts = []
-    for line in session.exec(select(AgreementLine).order_by(AgreementLine.valid_to, AgreementLine.id)):
-        reasons = agreement_alerts(line, today=today)
-        if reasons:
-            alerts.append(AgreementAlert(line=agreement_public(line, today=today), reasons=reasons))
+    alerts = [
+        alert
+        for line in session.exec(select(AgreementLine).order_by(AgreementLine.valid_to, AgreementLine.id))
+        if (alert := agreement_alert(line, today=today)) is not None
+    ]
     locations = {t.from_location for t in session.exec(select(Transport))}
     unreachable = sorted({w.location for w in session.exec(select(Warehouse))} - locations)
     return CatalogSummary(

@@ -1,19 +1,93 @@
-"""`gridsupply demo`: the main job on the bundled sample data."""
+"""`gridsupply demo`: the sample catalogs in a fresh database, then the matching engine's example.
+
+The catalogs part loads the seeded Weihai sample into a fresh database (GRIDSUPPLY_DATABASE_URL, or
+./gridsupply.db) through the ordinary import path and prints their summary. A database holding
+anyone else's imports is left alone unless `--reset` is given. The optimizer part solves the
+bundled example instance, checks the plan, and compares it with the hand planner.
+"""
 
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
 
-from api.commands.render import out, plan_summary
+from api.commands.catalogs import report_table, summary_tables
+from api.commands.render import fail, out, plan_summary
+from catalogs.models import ImportRecord
+from catalogs.sample import DEMO_USER, load_sample
+from catalogs.service import catalog_summary
 from optimizer import check_plan, lex_compare, solve_document, validate_instance
 from optimizer.validate import load_json
+from supply.core import migrate
+from supply.core.clock import SystemClock, local_today
+from supply.core.db import describe_url, dispose_engines, get_engine, make_engine
+from supply.core.settings import get_settings
 
 EXAMPLE = "small-60.json"
 
 
-def demo_command() -> None:
+def _others_imports(url: str) -> list[str]:
+    """Return who, other than the demo, has imported into the database at `url`."""
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table(ImportRecord.__tablename__):
+            return []
+        with Session(engine) as session:
+            return list(
+                session.exec(
+                    select(ImportRecord.imported_by)
+                    .where(col(ImportRecord.imported_by) != DEMO_USER)
+                    .distinct()
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def fresh_database(url: str, *, reset: bool) -> None:
+    """Empty the database at `url` and migrate it, refusing if it holds others' data."""
+    others = _others_imports(url)
+    if others and not reset:
+        fail(
+            f"数据库 {describe_url(url)} 中有 {', '.join(others[:3])} 导入的数据 / the database holds "
+            "catalogs imported by others: run `gridsupply demo --reset` to replace them, or point "
+            "GRIDSUPPLY_DATABASE_URL at another database"
+        )
+    dispose_engines()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).unlink(missing_ok=True)
+    elif migrate.current_revision(url) is not None:
+        migrate.downgrade(url, "base")
+    migrate.upgrade(url)
+
+
+def catalogs_demo(*, reset: bool) -> None:
+    """Load the sample catalogs into a fresh database and print their summary."""
+    url = get_settings().database_url
+    try:
+        fresh_database(url, reset=reset)
+    except OperationalError as exc:
+        fail(f"cannot reach the database {describe_url(url)}: {exc.orig or exc}".splitlines()[0])
+    now = SystemClock().now()
+    today = local_today(now)
+    with Session(get_engine(url)) as session:
+        loaded = load_sample(session=session, now=now, today=today)
+        summary = catalog_summary(session=session, today=today)
+    out.print(f"sample catalogs loaded into {describe_url(url)}", highlight=False)
+    out.print(report_table(loaded.reports))
+    for table in summary_tables(summary):
+        out.print(table)
+
+
+def optimizer_demo() -> None:
     """Solve the bundled example instance, check the plan, and compare it with the hand planner."""
     raw = load_json(files("optimizer.examples").joinpath(EXAMPLE).read_bytes())
     instance = validate_instance(raw)
@@ -26,11 +100,26 @@ def demo_command() -> None:
     verdict = {-1: "better than", 0: "as good as", 1: "WORSE than"}[
         lex_compare(report.tiers(), check_plan(instance, greedy).tiers())
     ]
-    out.print(f"checker: {'feasible' if report.feasible else 'NOT feasible'}; optimal plan is {verdict} the baseline")
+    out.print(
+        f"checker: {'feasible' if report.feasible else 'NOT feasible'}; "
+        f"optimal plan is {verdict} the baseline"
+    )
     for line in optimal.late[:3]:
-        out.print(f"[yellow]late[/] {line.demand} by {line.late_days} d: {line.reason}", highlight=False)
+        out.print(
+            f"[yellow]late[/] {line.demand} by {line.late_days} d: {line.reason}", highlight=False
+        )
     if not report.feasible:
         raise typer.Exit(1)
+
+
+def demo_command(
+    reset: Annotated[
+        bool, typer.Option(help="replace catalogs others imported into the database")
+    ] = False,
+) -> None:
+    """Load the sample catalogs into a fresh database, summarise them, then solve the example."""
+    catalogs_demo(reset=reset)
+    optimizer_demo()
 
 
 def register(app: typer.Typer) -> None:
