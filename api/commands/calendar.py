@@ -101,10 +101,10 @@ def store_arrangements(
         for arrangement in arrangements:
             text = f"# loaded by gridsupply calendar load from {origin}\n"
             text += format_calendar_csv([arrangement])
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=".calendar-", suffix=".tmp")
+            handle, name = tempfile.mkstemp(dir=directory, prefix=".calendar-", suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(text)
-            staged.append((Path(temp), directory / f"{arrangement.year}.csv"))
+            staged.append((Path(name), directory / f"{arrangement.year}.csv"))
         for temp, final in staged:
             os.replace(temp, final)
     finally:

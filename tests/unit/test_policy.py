@@ -189,13 +189,13 @@ def test_install_days_can_be_overridden_per_type() -> None:
 
 
 def test_need_by_is_clamped_to_the_approval_date() -> None:
-    policy = DeadlinePolicy(install_working_days={"lv_extension": 9})
+    policy = DeadlinePolicy(install_working_days={ProjectType.lv_extension: 9})
     result = build_deadline("lv_extension", approved=d("2025-09-26"), calendar=CAL, policy=policy)
     assert result.need_by == d("2025-09-26")
 
 
 def test_zero_install_days_means_needed_by_the_deadline() -> None:
-    policy = DeadlinePolicy(install_working_days={"lv_extension": 0})
+    policy = DeadlinePolicy(install_working_days={ProjectType.lv_extension: 0})
     result = build_deadline("lv_extension", approved=d("2025-09-26"), calendar=CAL, policy=policy)
     assert result.need_by == result.deadline == d("2025-10-10")
 

@@ -6,7 +6,7 @@ working day after them.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -178,7 +178,7 @@ def test_a_naive_moment_is_refused() -> None:
 
 
 def test_the_policy_sets_matching_days_and_the_cutoff_time() -> None:
-    policy = DeadlinePolicy(province_match_working_days=3, cutoff_time="10:00")
+    policy = DeadlinePolicy(province_match_working_days=3, cutoff_time=time(10, 0))
     b = batch_for(at("2026-11-30T10:30:00+08:00"), calendar=CAL, policy=policy)
     assert summary(b) == ("2026-W50", "2026-12-07T10:00:00+08:00", "2026-12-10")
     b = batch_for(at("2026-10-05T10:30:00+08:00"), calendar=CAL, policy=policy)
