@@ -175,7 +175,7 @@ class WorkCalendar:
 
         `start` itself is never counted, whether or not it is a working day. n = 0 returns
         `start` unchanged (even on a day off), so `working_days_between(d, add_working_days(d, n))
-        == n` for every d and every n >= 0.
+        == n` for every d and every n >= 0; from a working day d, adding n then -n returns d.
         """
         _check_date(start)
         step = ONE_DAY if n >= 0 else -ONE_DAY
