@@ -184,12 +184,14 @@ def workdays_command(
     typer.echo(f"working_days: {count}")
     for line in lines:
         typer.echo(line)
-    err.print(
-        f"自 {first} 次日起算，含 {last} / counted from the day after {first} through {last}"
-        + ("（TO 早于 FROM，计为负数 / TO is before FROM: negative）" if last < first else ""),
-        highlight=False,
-        soft_wrap=True,
-    )
+    if last < first:
+        note = (
+            f"TO 早于 FROM：计 {last} 次日至 {first}（含）的工作日，取负数 / TO is before FROM: "
+            f"the working days after {last} through {first}, negated"
+        )
+    else:
+        note = f"自 {first} 次日起算，含 {last} / counted from the day after {first} through {last}"
+    err.print(note, highlight=False, soft_wrap=True)
 
 
 @calendar_app.command("add", context_settings={"ignore_unknown_options": True})

@@ -187,6 +187,8 @@ def test_workdays_backwards_is_negative(store: Path) -> None:
     result = run("calendar", "workdays", "2026-10-12", "2026-09-28")
     assert result.exit_code == 0, result.output
     assert lines(result)[0] == "working_days: -6"
+    assert len(lines(result)) == 7  # the same six days are listed
+    assert "negated" in result.stderr
 
 
 @pytest.mark.parametrize(
