@@ -21,6 +21,7 @@ from catalogs.columns import SPECS, Cell
 from catalogs.models import CatalogKind, WarehouseLevel
 
 FileFormat = Literal["xlsx", "csv"]
+EXCEL_DIGITS = 15
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -41,8 +42,8 @@ def _cell_value(cell: Cell, value: Any, *, for_csv: bool) -> Any:
         return LEVEL_NAMES.get(value, value)
     if isinstance(value, Decimal):
         text = format(value.normalize(), "f")
-        # A spreadsheet number is a binary float: keep the value as text if it would not survive.
-        if for_csv or Decimal(repr(float(value))) != value:
+        # Excel keeps 15 significant digits of a binary float: longer amounts are written as text.
+        if for_csv or len(value.normalize().as_tuple().digits) > EXCEL_DIGITS:
             return text
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, date):

@@ -110,7 +110,7 @@ def _read_csv(content: bytes) -> Sheet:
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     rows: list[tuple[int, list[object]]] = []
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         for number, cells in enumerate(reader, start=1):  # one record is one spreadsheet row
             if any(cell.strip() for cell in cells):
                 rows.append((number, list(cells)))

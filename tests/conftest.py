@@ -1,0 +1,206 @@
+"""Shared fixtures: a migrated database per test, on SQLite and (where reachable) PostgreSQL.
+
+SQLite: every test gets its own copy of a database file migrated once per session. PostgreSQL
+(127.0.0.1:5432, user postgres, trust auth; override with GRIDSUPPLY_TEST_POSTGRES_URL): one
+uniquely named throwaway database per session, migrated once, emptied before each test and
+dropped at the end. Tests asking for `db_url`, `engine` or `session` run on both; the PostgreSQL
+variant skips, saying why, when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel
+
+import catalogs.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from catalogs.importing import import_catalog
+from catalogs.models import CatalogKind, ImportReport
+from supply.core import migrate
+from supply.core.clock import SHANGHAI
+from supply.core.db import make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "GRIDSUPPLY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+NOW = datetime(2026, 6, 15, 9, 30, tzinfo=SHANGHAI)
+
+Rows = Sequence[Sequence[object]]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this session, migrated; dropped afterwards."""
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        admin.dispose()
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        pytest.skip(f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL).host}: {reason}")
+    name = f"gridsupply_test_{uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """The URL of an empty, migrated database: a fresh SQLite file, or the emptied PostgreSQL one."""
+    if request.param == "sqlite":
+        path = tmp_path / "gridsupply.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on this test's database."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on this test's database."""
+    with Session(engine) as session:
+        yield session
+
+
+# ---------------------------------------------------------------- catalog files, as planners make them
+
+
+def xlsx_bytes(rows: Rows, *, title: str = "Sheet1") -> bytes:
+    """Write rows (the first is the header) into a real .xlsx file."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(rows: Rows, *, encoding: str = "utf-8-sig") -> bytes:
+    """Write rows (the first is the header) as CSV text in `encoding`."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+MATERIALS: list[list[object]] = [
+    ["物料编码", "物料名称", "计量单位", "电压等级", "标准单价", "储备目录", "紧急采购周期(天)",
+     "紧急采购溢价(%)", "典型供货周期(天)"],
+    ["DT-400", "10kV油浸式配电变压器 400kVA", "台", "10kV", 45000, "是", 30, 30, 20],
+    ["JKLYJ-70", "10kV架空绝缘导线 JKLYJ-10/70", "千米", "10kV", "8,650.55", "是", 25, "25%", 15],
+    ["CB10-300", "10kV电力电缆 3×300", "米", "10kV", 560, "否", 35, 0.3, 20],
+    ["MTR-1P", "单相智能电能表", "只", "0.4kV", 200, "是", 40, 20, 30],
+]  # fmt: skip
+WAREHOUSES: list[list[object]] = [
+    ["仓库编码", "仓库名称", "仓库级别", "所在地点"],
+    ["WH-CENTRAL", "物资中心库", "市级中心库", "lingang"],
+    ["WH-WD", "文登周转库", "县级周转库", "wendeng"],
+    ["WH-SD", "石岛仓储点", "仓储点", "shidao"],
+]
+
+
+def load_basics(session: Session, now: datetime = NOW) -> list[ImportReport]:
+    """Import four materials and three warehouses through the ordinary import path."""
+    return [
+        import_catalog(session=session, kind=CatalogKind.MATERIALS, content=xlsx_bytes(MATERIALS),
+                       file_name="materials.xlsx", imported_by="tester", now=now),
+        import_catalog(session=session, kind=CatalogKind.WAREHOUSES, content=xlsx_bytes(WAREHOUSES),
+                       file_name="warehouses.xlsx", imported_by="tester", now=now),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def basics(session: Session) -> Session:
+    """The session, with the basic materials and warehouses imported."""
+    load_basics(session)
+    return session
+
+
+ImportFn = Callable[..., ImportReport]
+
+
+@pytest.fixture
+def import_rows(session: Session) -> ImportFn:
+    """Import rows (header first) of a kind as an .xlsx file; return the report."""
+
+    def run(kind: CatalogKind, rows: Rows, *, now: datetime = NOW, by: str = "tester", **kw: Any) -> ImportReport:
+        return import_catalog(
+            session=session, kind=kind, content=xlsx_bytes(rows), file_name=f"{kind.value}.xlsx",
+            imported_by=by, now=now, **kw,
+        )  # fmt: skip
+
+    return run
+
+
+@pytest.fixture
+def make_xlsx() -> Callable[..., bytes]:
+    """The .xlsx writer, for tests that build their own files."""
+    return xlsx_bytes
+
+
+@pytest.fixture
+def make_csv() -> Callable[..., bytes]:
+    """The CSV writer, for tests that build their own files."""
+    return csv_bytes
+
+
+@pytest.fixture
+def materials_rows() -> list[list[object]]:
+    """A copy of the basic materials file's rows (header first)."""
+    return [list(row) for row in MATERIALS]
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The fixed instant tests run at: 2026-06-15 09:30 in Shanghai."""
+    return NOW
