@@ -30,8 +30,16 @@ ERROR_STATUS: dict[type[DomainError], int] = {
 }
 # Database errors a user can provoke without a bug on our side; their text never leaves the server.
 DATABASE_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
-    IntegrityError: (409, "conflict", "数据已被其他操作修改，请重试 / the data changed meanwhile; try again"),
-    OperationalError: (503, "unavailable", "数据库暂不可用，请稍后重试 / the database is unavailable; try later"),
+    IntegrityError: (
+        409,
+        "conflict",
+        "数据已被其他操作修改，请重试 / the data changed meanwhile; try again",
+    ),
+    OperationalError: (
+        503,
+        "unavailable",
+        "数据库暂不可用，请稍后重试 / the database is unavailable; try later",
+    ),
 }
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -48,7 +56,9 @@ def status_for(error: DomainError) -> int:
 def detail_for(error: DomainError) -> list[dict[str, Any]]:
     """Render a domain error as FastAPI's list of {type, loc, msg}; one entry per import problem."""
     if isinstance(error, ImportRejected):
-        items: list[dict[str, Any]] = [{"type": error.type, "loc": ["body", "file"], "msg": error.message}]
+        items: list[dict[str, Any]] = [
+            {"type": error.type, "loc": ["body", "file"], "msg": error.message}
+        ]
         for problem in error.problems:
             loc: list[Any] = ["body", "file"]
             if problem.row is not None:
@@ -69,7 +79,9 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
     status, kind, message = next(v for cls, v in DATABASE_ERRORS.items() if isinstance(exc, cls))
     request_id = getattr(request.state, "request_id", "-")
     logger.warning("database error %s (request id %s): %s", kind, request_id, exc)
-    return JSONResponse(status_code=status, content={"detail": [{"type": kind, "loc": [], "msg": message}]})
+    return JSONResponse(
+        status_code=status, content={"detail": [{"type": kind, "loc": [], "msg": message}]}
+    )
 
 
 class RequestIdMiddleware:
@@ -83,7 +95,11 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
+        incoming = (
+            dict(scope.get("headers") or [])
+            .get(REQUEST_ID_HEADER.lower().encode(), b"")
+            .decode("latin-1")
+        )
         request_id = incoming if _SAFE_ID.match(incoming) else uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
         started = False
@@ -98,10 +114,18 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_tagged)
         except Exception:
-            logger.exception("unhandled error on %s %s (request id %s)", scope["method"], scope["path"], request_id)
+            logger.exception(
+                "unhandled error on %s %s (request id %s)",
+                scope["method"],
+                scope["path"],
+                request_id,
+            )
             if started:
                 raise
-            message = f"内部错误，请将请求编号 {request_id} 告知管理员 / internal error; quote request id {request_id}"
+            message = (
+                f"内部错误，请将请求编号 {request_id} 告知管理员 / "
+                f"internal error; quote request id {request_id}"
+            )
             response = JSONResponse(
                 status_code=500,
                 content={"detail": [{"type": "internal_error", "loc": [], "msg": message}]},

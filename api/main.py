@@ -25,7 +25,8 @@ def create_app() -> FastAPI:
     """Build the application with every router under /api/v1 and the error boundary."""
     app = FastAPI(
         title="gridsupply",
-        summary="业扩配套电网工程物资供应匹配 / materials supply matching for grid connection projects",
+        summary="业扩配套电网工程物资供应匹配 / "
+        "materials supply matching for grid connection projects",
         description=DESCRIPTION,
         version="0.1.0",
         openapi_tags=TAGS,

@@ -48,7 +48,14 @@ _VOLTAGES = {
     VoltageClass.HV110: ("110kv", "110"),
 }
 _LEVELS = {
-    WarehouseLevel.CENTRAL: ("central", "市级中心库", "中心库", "市级", "city central", "城市中心库"),
+    WarehouseLevel.CENTRAL: (
+        "central",
+        "市级中心库",
+        "中心库",
+        "市级",
+        "city central",
+        "城市中心库",
+    ),
     WarehouseLevel.COUNTY: ("county", "县级周转库", "周转库", "县级", "县公司周转库"),
     WarehouseLevel.STORAGE_POINT: ("storage_point", "storage point", "仓储点", "储备点"),
 }
@@ -88,7 +95,9 @@ def read_code(value: object, *, max_length: int = 64) -> str:
     """Read an identifier: full-width folded, no spaces inside."""
     text = fold(read_text(value, max_length=max_length))
     if not text or re.search(r"\s", text):
-        raise CellError(f"编码 {show(value)} 不能含空格", f"code {show(value)!r} must not contain spaces")
+        raise CellError(
+            f"编码 {show(value)} 不能含空格", f"code {show(value)!r} must not contain spaces"
+        )
     return text
 
 
@@ -104,8 +113,8 @@ def read_location(value: object) -> str:
 
 
 def read_number(value: object) -> Decimal:
-    """Read a finite number from a cell: full-width digits, thousands separators, ¥ and 元 allowed."""
-    if isinstance(value, bool) or isinstance(value, datetime | date):
+    """Read a finite number: full-width digits, thousands separators, ¥ and 元 allowed."""
+    if isinstance(value, bool | datetime | date):
         raise CellError(f"{show(value)} 不是数字", f"{show(value)!r} is not a number")
     if isinstance(value, int):
         number = Decimal(value)
@@ -119,7 +128,9 @@ def read_number(value: object) -> Decimal:
         if not _PLAIN.match(text):
             hint_zh = "，千位分隔符位置不对" if "," in text else ""
             hint_en = " (thousands separators misplaced)" if "," in text else ""
-            raise CellError(f"{show(value)} 不是数字{hint_zh}", f"{show(value)!r} is not a number{hint_en}")
+            raise CellError(
+                f"{show(value)} 不是数字{hint_zh}", f"{show(value)!r} is not a number{hint_en}"
+            )
         try:
             number = Decimal(text)
         except InvalidOperation:
@@ -213,7 +224,9 @@ def read_unit(value: object) -> Unit:
     """Read a unit of measure such as 台, 米 or 千米."""
     unit = lookup_unit(str(value))
     if unit is None:
-        raise CellError(f"无法识别的计量单位 {show(value)}", f"unknown unit of measure {show(value)!r}")
+        raise CellError(
+            f"无法识别的计量单位 {show(value)}", f"unknown unit of measure {show(value)!r}"
+        )
     return unit
 
 
@@ -232,7 +245,7 @@ def read_voltage(value: object) -> str:
 
 
 def read_level(value: object) -> str:
-    """Read a warehouse level: 市级中心库, 县级周转库 or 仓储点 (or central, county, storage_point)."""
+    """Read a warehouse level: 市级中心库, 县级周转库, 仓储点 (central, county, storage_point)."""
     text = fold(str(value)).lower()
     for level, names in _LEVELS.items():
         if text in names:

@@ -59,7 +59,9 @@ def write_catalog(kind: CatalogKind, rows: Iterable[Mapping[str, Any]], fmt: Fil
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([c.zh for c in spec.columns])
         for row in rows:
-            writer.writerow([_cell_value(c.cell, row.get(c.key), for_csv=True) for c in spec.columns])
+            writer.writerow(
+                [_cell_value(c.cell, row.get(c.key), for_csv=True) for c in spec.columns]
+            )
         # A byte-order mark makes Excel open the file as UTF-8 rather than the local code page.
         return buffer.getvalue().encode("utf-8-sig")
     book = Workbook()
@@ -72,7 +74,9 @@ def write_catalog(kind: CatalogKind, rows: Iterable[Mapping[str, Any]], fmt: Fil
         cell = sheet.cell(row=1, column=position, value=column.zh)
         cell.font = bold
         cell.fill = fill
-        cell.comment = Comment(f"{column.en}{'' if column.required else ' (optional / 选填)'}", "gridsupply")
+        cell.comment = Comment(
+            f"{column.en}{'' if column.required else ' (optional / 选填)'}", "gridsupply"
+        )
         width = max(len(column.zh) * 2, len(column.en)) + 4
         sheet.column_dimensions[cell.column_letter].width = min(width, 40)
     for number, row in enumerate(rows, start=2):

@@ -75,11 +75,13 @@ def _context(session: Session, default_delivery_warehouse: str) -> ParseContext:
         referenced.update(session.exec(select(col(model.material_code)).distinct()))  # type: ignore[attr-defined]
     materials = {
         m.code: MaterialRef(
-            unit=m.unit, reserve_catalog=m.reserve_catalog, referenced=m.code in referenced,
+            unit=m.unit,
+            reserve_catalog=m.reserve_catalog,
+            referenced=m.code in referenced,
             typical_lead_days=m.typical_lead_days,
         )
         for m in session.exec(select(Material))
-    }  # fmt: skip
+    }
     warehouses = frozenset(session.exec(select(Warehouse.id)))
     return ParseContext(materials, warehouses, default_delivery_warehouse)
 
@@ -121,19 +123,24 @@ def _draft_catalog(session: Session, *, year: int, created_by: str, now: datetim
     if latest is not None and latest.status == QuotaCatalogStatus.DRAFT:
         return latest
     draft = QuotaCatalog(
-        year=year, version=(latest.version + 1) if latest else 1, status=QuotaCatalogStatus.DRAFT,
-        created_at=now, created_by=created_by,
-    )  # fmt: skip
+        year=year,
+        version=(latest.version + 1) if latest else 1,
+        status=QuotaCatalogStatus.DRAFT,
+        created_at=now,
+        created_by=created_by,
+    )
     session.add(draft)
     session.flush()
     if latest is not None:
         for quota in session.exec(select(Quota).where(Quota.catalog_id == latest.id)):
             session.add(
                 Quota(
-                    catalog_id=draft.id, warehouse_id=quota.warehouse_id,
-                    material_code=quota.material_code, quantity=quota.quantity,
+                    catalog_id=draft.id,
+                    warehouse_id=quota.warehouse_id,
+                    material_code=quota.material_code,
+                    quantity=quota.quantity,
                 )
-            )  # fmt: skip
+            )
         session.flush()
     return draft
 
@@ -152,7 +159,10 @@ def _apply(
             v["catalog_id"] = draft.id
         existing = session.exec(select(Quota).where(Quota.catalog_id == draft.id)).all()
         counts = _upsert(session, Quota, ("warehouse_id", "material_code"), values, existing, now)
-        note = f"{year} 年第 {draft.version} 版定额目录（草稿，待确认）/ quota catalog {year} v{draft.version} (draft, to confirm)"
+        note = (
+            f"{year} 年第 {draft.version} 版定额目录（草稿，待确认）/ "
+            f"quota catalog {year} v{draft.version} (draft, to confirm)"
+        )
         return counts, note
     existing = session.exec(select(model)).all()
     return _upsert(session, model, spec.key, values, existing, now), ""
@@ -168,11 +178,15 @@ def import_catalog(
     now: datetime,
     default_delivery_warehouse: str = "WH-CENTRAL",
 ) -> ImportReport:
-    """Validate a catalog file and upsert it in one transaction, or reject it listing every problem."""
+    """Validate a catalog file and upsert it in one transaction, or reject it with every problem."""
     imported_by = imported_by.strip() or "unknown"
     file_name = (file_name or "upload").strip()[:255]
     record = ImportRecord(
-        kind=kind, file_name=file_name, imported_by=imported_by[:100], imported_at=now, accepted=False
+        kind=kind,
+        file_name=file_name,
+        imported_by=imported_by[:100],
+        imported_at=now,
+        accepted=False,
     )
     try:
         sheet = read_sheet(content, file_name, preferred_sheets=(SPECS[kind].sheet, kind.value))
@@ -181,14 +195,22 @@ def import_catalog(
         if not record.rows and not result.problems:
             raise ImportRejected(
                 "文件只有表头，没有数据 / the file has a header but no rows",
-                [_file_problem("文件只有表头，没有数据行", "the file has a header but no data rows")],
+                [
+                    _file_problem(
+                        "文件只有表头，没有数据行", "the file has a header but no data rows"
+                    )
+                ],
             )
         if result.problems:
             record.problems = result.total_problems
             hidden = result.total_problems - len(result.problems)
             problems = list(result.problems)
             if hidden:
-                problems.append(_file_problem(f"另有 {hidden} 个问题未列出", f"{hidden} more problems not listed"))
+                problems.append(
+                    _file_problem(
+                        f"另有 {hidden} 个问题未列出", f"{hidden} more problems not listed"
+                    )
+                )
             raise ImportRejected(
                 f"{file_name}: {result.total_problems} 个问题，未导入任何数据 / "
                 f"{result.total_problems} problem(s); nothing was imported",
@@ -202,7 +224,11 @@ def import_catalog(
         raise
     counts, note = _apply(session, kind, result.rows, imported_by=imported_by, now=now)
     record.accepted = True
-    record.inserted, record.updated, record.unchanged = counts.inserted, counts.updated, counts.unchanged
+    record.inserted, record.updated, record.unchanged = (
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+    )
     record.note = note
     session.add(record)
     session.commit()
@@ -215,7 +241,11 @@ def _file_problem(zh: str, en: str) -> RowProblem:
 
 
 def list_imports(
-    *, session: Session, kind: CatalogKind | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
+    *,
+    session: Session,
+    kind: CatalogKind | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
 ) -> Page[ImportRecordPublic]:
     """List recorded imports, newest first."""
     check_page(offset=offset, limit=limit)
@@ -236,13 +266,15 @@ def list_imports(
 def catalog_rows(
     *, session: Session, kind: CatalogKind, year: int | None = None, version: int | None = None
 ) -> list[dict[str, Any]]:
-    """Return a catalog's rows as the file columns hold them (base units, with names beside codes)."""
+    """Return a catalog's rows as its file holds them (base units, names beside codes)."""
     materials = {m.code: m for m in session.exec(select(Material))}
     spec = SPECS[kind]
     model = MODELS[kind]
     if kind is CatalogKind.QUOTAS:
         if year is None:
-            raise InvalidInput("导出定额需要指定年度 / say which year's quotas to export", loc=("year",))
+            raise InvalidInput(
+                "导出定额需要指定年度 / say which year's quotas to export", loc=("year",)
+            )
         catalog = find_quota_catalog(session=session, year=year, version=version)
         if catalog is None:
             which = f"第 {version} 版" if version else ""
@@ -252,7 +284,9 @@ def catalog_rows(
                 loc=("year",),
             )
         objects: Sequence[Any] = session.exec(
-            select(Quota).where(Quota.catalog_id == catalog.id).order_by(Quota.warehouse_id, Quota.material_code)
+            select(Quota)
+            .where(Quota.catalog_id == catalog.id)
+            .order_by(Quota.warehouse_id, Quota.material_code)
         ).all()
     else:
         order = [getattr(model, k) for k in spec.key]
@@ -279,4 +313,6 @@ def export_catalog(
     version: int | None = None,
 ) -> bytes:
     """Write a catalog as an .xlsx or CSV file in the format its import reads."""
-    return write_catalog(kind, catalog_rows(session=session, kind=kind, year=year, version=version), fmt)
+    return write_catalog(
+        kind, catalog_rows(session=session, kind=kind, year=year, version=version), fmt
+    )

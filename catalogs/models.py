@@ -4,7 +4,8 @@ Materials and warehouses; the transport days between locations; physical reserve
 yearly reserve quota catalog (实物储备定额目录) with its confirmation; framework-agreement lines
 (协议库存); vendor consignment (供应商寄存); and the record of every import.
 
-Quantities are whole numbers in the material's base unit; money is `Decimal` (see `supply.core.money`).
+Quantities are whole numbers in the material's base unit; money is `Decimal`
+(see `supply.core.money`).
 """
 
 from __future__ import annotations
@@ -119,8 +120,9 @@ class WarehouseBase(SQLModel):
     id: str = Field(primary_key=True, max_length=32, description="仓库编码 / warehouse id")
     name: str = Field(max_length=100, description="仓库名称 / name")
     level: str = Field(
-        max_length=16, description="仓库级别 / level: central (市级中心库), county (县级周转库), "
-        "storage_point (仓储点)"
+        max_length=16,
+        description="仓库级别 / level: central (市级中心库), county (县级周转库), "
+        "storage_point (仓储点)",
     )
     location: str = Field(max_length=32, index=True, description="所在地点 / location id")
 
@@ -222,7 +224,7 @@ class QuotaPublic(QuotaBase):
 
 
 class ReservePosition(SQLModel):
-    """Reserve on hand against the confirmed quota of the current year, per warehouse and material."""
+    """Reserve on hand against this year's confirmed quota, per warehouse and material."""
 
     warehouse_id: str
     material_code: str
@@ -380,7 +382,9 @@ class AgreementAlert(SQLModel):
 
     line: AgreementLinePublic
     reasons: list[str] = Field(description="提示 / why it needs attention")
-    validity_ending: bool = Field(description="已过期、未生效或 30 天内到期 / validity over or ending")
+    validity_ending: bool = Field(
+        description="已过期、未生效或 30 天内到期 / validity over or ending"
+    )
     band_ending: bool = Field(description="已达或接近执行上限 / at or near the upper band")
 
 

@@ -120,15 +120,19 @@ def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> Parse
             if key in seen:
                 described = ", ".join(str(k) for k in key)
                 result.add(
-                    number, None,
+                    number,
+                    None,
                     f"与第 {seen[key]} 行重复（{described}），请删除或合并",
                     f"duplicates row {seen[key]} ({described}); remove or merge one",
-                )  # fmt: skip
+                )
             else:
                 seen[key] = number
         result.rows.append(ParsedRow(number, values))
     if kind is CatalogKind.QUOTAS:
         _check_single_year(result)
+    # Report in reading order: by row, then by the column's place in the format, whole-row last.
+    order = {c.en: i for i, c in enumerate(spec.columns)}
+    result.problems.sort(key=lambda p: (p.row or 0, order.get(p.column_en, len(order))))
     if result.problems:
         result.rows = []
     return result
@@ -149,27 +153,30 @@ def _map_headers(
             continue
         if column.key in positions:
             result.add(
-                header_row, column,
+                header_row,
+                column,
                 f"列重复：{show(cell)} 与第 {positions[column.key] + 1} 列是同一列",
-                f"duplicate column: {show(cell)!r} is the same as column {positions[column.key] + 1}",
-            )  # fmt: skip
+                f"duplicate column: {show(cell)!r} repeats column {positions[column.key] + 1}",
+            )
             continue
         positions[column.key] = position
     missing = [c for c in spec.columns if c.required and not c.info and c.key not in positions]
     for column in missing:
         result.add(
-            header_row, column,
+            header_row,
+            column,
             f"缺少必填列 {column.zh}（也可写作 {column.en}）",
             f"required column {column.en} ({column.zh}) is missing",
-        )  # fmt: skip
+        )
     if missing and len(missing) == sum(1 for c in spec.columns if c.required):
         expected = "、".join(c.zh for c in spec.columns if c.required)
         result.add(
-            header_row, None,
+            header_row,
+            None,
             f"第一行应为表头，{spec.sheet}文件需要这些列：{expected}",
             f"the first row must be the header; a {spec.title_en} file needs: "
             + ", ".join(c.en for c in spec.columns if c.required),
-        )  # fmt: skip
+        )
     return positions
 
 
@@ -207,10 +214,11 @@ def _material(
     ref = context.materials.get(code)
     if ref is None:
         result.add(
-            number, column,
+            number,
+            column,
             f"物料编码 {code} 不在物料主数据中，请先导入物料",
             f"material {code} is not in the material master; import it first",
-        )  # fmt: skip
+        )
         return None
     row_unit: Unit | None = values.pop("unit", None)
     if row_unit is None:
@@ -218,10 +226,11 @@ def _material(
         assert row_unit is not None, f"stored unit {ref.unit} is a base unit"
     if row_unit.base != ref.unit:
         result.add(
-            number, spec.column("unit"),
+            number,
+            spec.column("unit"),
             f"单位 {row_unit.name} 与物料 {code} 的计量单位 {ref.unit} 不符",
             f"unit {row_unit.name} does not match material {code}, counted in {ref.unit}",
-        )  # fmt: skip
+        )
         return None
     return ref.unit, row_unit
 
@@ -235,10 +244,11 @@ def _to_base_quantity(
     if amount != amount.to_integral_value():
         shown = f"{values[key]} {unit.name} = {amount.normalize()} {unit.base}"
         result.add(
-            number, spec.column(key),
+            number,
+            spec.column(key),
             f"数量必须是 {unit.base} 的整数（{shown}）",
             f"must be a whole number of {unit.base} ({shown})",
-        )  # fmt: skip
+        )
         del values[key]
         return
     values[key] = int(amount)
@@ -252,29 +262,37 @@ def _to_base_price(
     price: Decimal = values[key] / unit.factor
     if not has_exact_places(price):
         result.add(
-            number, spec.column(key),
+            number,
+            spec.column(key),
             f"单价 {values[key]} 元/{unit.name} 换算后超过 6 位小数",
             f"price {values[key]} per {unit.name} needs more than 6 decimal places per {unit.base}",
-        )  # fmt: skip
+        )
         del values[key]
         return
     values[key] = price
 
 
 def _warehouse(
-    number: int, values: dict[str, Any], key: str, context: ParseContext, result: ParseResult,
+    number: int,
+    values: dict[str, Any],
+    key: str,
+    context: ParseContext,
+    result: ParseResult,
     spec: KindSpec,
-) -> None:  # fmt: skip
+) -> None:
     warehouse = values.get(key)
     if warehouse is not None and warehouse not in context.warehouses:
         result.add(
-            number, spec.column(key),
+            number,
+            spec.column(key),
             f"仓库 {warehouse} 不存在，请先导入仓库",
             f"warehouse {warehouse} does not exist; import the warehouses first",
-        )  # fmt: skip
+        )
 
 
-def _check_materials(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_materials(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     spec = SPECS[CatalogKind.MATERIALS]
     unit: Unit | None = values.pop("unit", None)
     if unit is not None:
@@ -289,34 +307,51 @@ def _check_materials(number: int, values: dict[str, Any], context: ParseContext,
         if values.get(key, 0) > 3650:
             result.add(number, spec.column(key), "不能超过 3650 天", "must be at most 3650 days")
     existing = context.materials.get(values.get("code", ""))
-    if unit is not None and existing is not None and existing.referenced and existing.unit != unit.base:
+    if (
+        unit is not None
+        and existing is not None
+        and existing.referenced
+        and existing.unit != unit.base
+    ):
         result.add(
-            number, spec.column("unit"),
-            f"物料 {values['code']} 已有库存、定额、协议或寄存按 {existing.unit} 计量，不能改为 {unit.base}",
-            f"material {values['code']} already has stock, quotas, agreements or consignment counted "
+            number,
+            spec.column("unit"),
+            f"物料 {values['code']} 已有库存、定额、协议或寄存按 {existing.unit} 计量，"
+            f"不能改为 {unit.base}",
+            f"material {values['code']} already has stock, quotas, agreements or consignment "
+            "counted "
             f"in {existing.unit}; its unit cannot become {unit.base}",
-        )  # fmt: skip
+        )
 
 
-def _check_warehouses(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_warehouses(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     pass
 
 
-def _check_transport(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_transport(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     spec = SPECS[CatalogKind.TRANSPORT]
     if values.get("days", 0) > 365:
         result.add(number, spec.column("days"), "不能超过 365 天", "must be at most 365 days")
     same = values.get("from_location", 1) == values.get("to_location", 2)
     if same and values.get("days", 0) != 0:
         result.add(
-            number, spec.column("days"),
+            number,
+            spec.column("days"),
             "起点与终点相同，运输天数应为 0",
             "from and to are the same location, so the days must be 0",
-        )  # fmt: skip
+        )
 
 
 def _check_stock_like(
-    kind: CatalogKind, number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+    kind: CatalogKind,
+    number: int,
+    values: dict[str, Any],
+    context: ParseContext,
+    result: ParseResult,
 ) -> Unit | None:
     spec = SPECS[kind]
     _warehouse(number, values, "warehouse_id", context, result, spec)
@@ -328,16 +363,25 @@ def _check_stock_like(
     return unit
 
 
-def _check_reserve(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_reserve(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     unit = _check_stock_like(CatalogKind.RESERVE, number, values, context, result)
     if unit is not None:
         _to_base_quantity(number, values, "quantity", unit, result, SPECS[CatalogKind.RESERVE])
 
 
-def _check_quotas(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_quotas(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     spec = SPECS[CatalogKind.QUOTAS]
     if "year" in values and not 2000 <= values["year"] <= 2100:
-        result.add(number, spec.column("year"), f"年度 {values['year']} 不合理", f"year {values['year']} is not plausible")
+        result.add(
+            number,
+            spec.column("year"),
+            f"年度 {values['year']} 不合理",
+            f"year {values['year']} is not plausible",
+        )
         del values["year"]
     unit = _check_stock_like(CatalogKind.QUOTAS, number, values, context, result)
     if unit is None:
@@ -346,11 +390,12 @@ def _check_quotas(number: int, values: dict[str, Any], context: ParseContext, re
     code = values["material_code"]
     if not context.materials[code].reserve_catalog:
         result.add(
-            number, spec.column("material_code"),
+            number,
+            spec.column("material_code"),
             f"物料 {code} 未列入储备目录，请先在物料主数据中将“储备目录”设为 是",
             f"material {code} is not a reserve-catalog material; set reserve_catalog to yes in the "
             "material master first",
-        )  # fmt: skip
+        )
 
 
 def _check_single_year(result: ParseResult) -> None:
@@ -359,13 +404,16 @@ def _check_single_year(result: ParseResult) -> None:
         first = {y: next(r.row for r in result.rows if r.values.get("year") == y) for y in years}
         for year in years[1:]:
             result.add(
-                first[year], SPECS[CatalogKind.QUOTAS].column("year"),
+                first[year],
+                SPECS[CatalogKind.QUOTAS].column("year"),
                 f"一个文件只能包含一个年度的定额（已有 {years[0]}，此处 {year}）",
                 f"a file may hold one year's quotas only ({years[0]} above, {year} here)",
-            )  # fmt: skip
+            )
 
 
-def _check_agreements(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_agreements(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     spec = SPECS[CatalogKind.AGREEMENTS]
     values.setdefault("tender", "")
     values.setdefault("band_low_pct", 80)
@@ -377,18 +425,27 @@ def _check_agreements(number: int, values: dict[str, Any], context: ParseContext
         result.add(number, spec.column("line_no"), "行号应从 1 开始", "line numbers start at 1")
     if not values["band_low_pct"] <= 100 <= values["band_high_pct"]:
         result.add(
-            number, spec.column("band_high_pct"),
+            number,
+            spec.column("band_high_pct"),
             f"执行区间 {values['band_low_pct']}%–{values['band_high_pct']}% 应包含 100%",
-            f"the execution band {values['band_low_pct']}–{values['band_high_pct']} % must contain 100 %",
-        )  # fmt: skip
-    if "valid_from" in values and "valid_to" in values and values["valid_from"] > values["valid_to"]:
+            f"the execution band {values['band_low_pct']}–{values['band_high_pct']} % "
+            "must contain 100 %",
+        )
+    if (
+        "valid_from" in values
+        and "valid_to" in values
+        and values["valid_from"] > values["valid_to"]
+    ):
         result.add(
-            number, spec.column("valid_to"),
+            number,
+            spec.column("valid_to"),
             f"有效期止 {values['valid_to']} 早于有效期起 {values['valid_from']}",
             f"valid_to {values['valid_to']} is before valid_from {values['valid_from']}",
-        )  # fmt: skip
+        )
     if values.get("lead_days", 0) > 3650:
-        result.add(number, spec.column("lead_days"), "不能超过 3650 天", "must be at most 3650 days")
+        result.add(
+            number, spec.column("lead_days"), "不能超过 3650 天", "must be at most 3650 days"
+        )
     found = _material(number, values, context, result, spec)
     if found is None:
         return
@@ -399,7 +456,9 @@ def _check_agreements(number: int, values: dict[str, Any], context: ParseContext
     _to_base_price(number, values, "unit_price", unit, result, spec)
 
 
-def _check_consignment(number: int, values: dict[str, Any], context: ParseContext, result: ParseResult) -> None:
+def _check_consignment(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult
+) -> None:
     spec = SPECS[CatalogKind.CONSIGNMENT]
     unit = _check_stock_like(CatalogKind.CONSIGNMENT, number, values, context, result)
     if unit is not None:

@@ -58,7 +58,8 @@ def check_page(*, offset: int, limit: int) -> None:
         raise InvalidInput("offset 不能为负 / offset must not be negative", loc=("offset",))
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
-            f"limit 应在 1–{MAX_LIMIT} 之间 / limit must be between 1 and {MAX_LIMIT}", loc=("limit",)
+            f"limit 应在 1–{MAX_LIMIT} 之间 / limit must be between 1 and {MAX_LIMIT}",
+            loc=("limit",),
         )
 
 
@@ -114,7 +115,11 @@ def list_materials(
     statement = select(Material)
     if q:
         statement = statement.where(
-            or_(_contains(Material.code, q), _contains(Material.name_zh, q), _contains(Material.name_en, q))
+            or_(
+                _contains(Material.code, q),
+                _contains(Material.name_zh, q),
+                _contains(Material.name_en, q),
+            )
         )
     if category:
         statement = statement.where(Material.category == category)
@@ -123,9 +128,13 @@ def list_materials(
     if reserve_catalog is not None:
         statement = statement.where(Material.reserve_catalog == reserve_catalog)
     return _page(
-        session, statement, order_by=[Material.code], offset=offset, limit=limit,
+        session,
+        statement,
+        order_by=[Material.code],
+        offset=offset,
+        limit=limit,
         convert=MaterialPublic.model_validate,
-    )  # fmt: skip
+    )
 
 
 # ---------------------------------------------------------------- warehouses and transport
@@ -135,7 +144,9 @@ def get_warehouse_or_raise(*, session: Session, warehouse_id: str) -> Warehouse:
     """Return the warehouse `warehouse_id`, or raise NotFound."""
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
-        raise NotFound(f"仓库 {warehouse_id} 不存在 / warehouse {warehouse_id} does not exist", loc=("id",))
+        raise NotFound(
+            f"仓库 {warehouse_id} 不存在 / warehouse {warehouse_id} does not exist", loc=("id",)
+        )
     return warehouse
 
 
@@ -154,9 +165,13 @@ def list_warehouses(
     if location:
         statement = statement.where(Warehouse.location == location)
     return _page(
-        session, statement, order_by=[Warehouse.id], offset=offset, limit=limit,
+        session,
+        statement,
+        order_by=[Warehouse.id],
+        offset=offset,
+        limit=limit,
         convert=WarehousePublic.model_validate,
-    )  # fmt: skip
+    )
 
 
 def list_transport(
@@ -174,9 +189,13 @@ def list_transport(
     if to_location:
         statement = statement.where(Transport.to_location == to_location)
     return _page(
-        session, statement, order_by=[Transport.from_location, Transport.to_location],
-        offset=offset, limit=limit, convert=TransportPublic.model_validate,
-    )  # fmt: skip
+        session,
+        statement,
+        order_by=[Transport.from_location, Transport.to_location],
+        offset=offset,
+        limit=limit,
+        convert=TransportPublic.model_validate,
+    )
 
 
 def transport_days(*, session: Session, from_location: str, to_location: str) -> int:
@@ -187,7 +206,8 @@ def transport_days(*, session: Session, from_location: str, to_location: str) ->
     if row is None:
         raise NotFound(
             f"没有 {from_location} 到 {to_location} 的运输天数，请在运输天数表中补充 / "
-            f"no transport days from {from_location} to {to_location}; add them to the transport table",
+            f"no transport days from {from_location} to {to_location}; "
+            "add them to the transport table",
             loc=("from_location", "to_location"),
         )
     return row.days
@@ -211,9 +231,13 @@ def list_reserve_stock(
     if material_code:
         statement = statement.where(ReserveStock.material_code == material_code)
     return _page(
-        session, statement, order_by=[ReserveStock.warehouse_id, ReserveStock.material_code],
-        offset=offset, limit=limit, convert=ReserveStockPublic.model_validate,
-    )  # fmt: skip
+        session,
+        statement,
+        order_by=[ReserveStock.warehouse_id, ReserveStock.material_code],
+        offset=offset,
+        limit=limit,
+        convert=ReserveStockPublic.model_validate,
+    )
 
 
 def _catalog_public(session: Session, catalog: QuotaCatalog) -> QuotaCatalogPublic:
@@ -237,17 +261,22 @@ def get_quota_catalog_or_raise(*, session: Session, catalog_id: int) -> QuotaCat
     catalog = session.get(QuotaCatalog, catalog_id)
     if catalog is None:
         raise NotFound(
-            f"定额目录 {catalog_id} 不存在 / quota catalog {catalog_id} does not exist", loc=("catalog_id",)
+            f"定额目录 {catalog_id} 不存在 / quota catalog {catalog_id} does not exist",
+            loc=("catalog_id",),
         )
     return catalog
 
 
 def get_quota_catalog_public(*, session: Session, catalog_id: int) -> QuotaCatalogPublic:
     """Return one quota catalog version with its line count, or raise NotFound."""
-    return _catalog_public(session, get_quota_catalog_or_raise(session=session, catalog_id=catalog_id))
+    return _catalog_public(
+        session, get_quota_catalog_or_raise(session=session, catalog_id=catalog_id)
+    )
 
 
-def find_quota_catalog(*, session: Session, year: int, version: int | None = None) -> QuotaCatalog | None:
+def find_quota_catalog(
+    *, session: Session, year: int, version: int | None = None
+) -> QuotaCatalog | None:
     """Return version `version` of `year`'s quota catalog (default: the latest), or None."""
     statement = select(QuotaCatalog).where(QuotaCatalog.year == year)
     if version is not None:
@@ -281,9 +310,13 @@ def list_quotas(
     if material_code:
         statement = statement.where(Quota.material_code == material_code)
     return _page(
-        session, statement, order_by=[Quota.warehouse_id, Quota.material_code], offset=offset,
-        limit=limit, convert=QuotaPublic.model_validate,
-    )  # fmt: skip
+        session,
+        statement,
+        order_by=[Quota.warehouse_id, Quota.material_code],
+        offset=offset,
+        limit=limit,
+        convert=QuotaPublic.model_validate,
+    )
 
 
 def confirm_quota_catalog(
@@ -294,9 +327,14 @@ def confirm_quota_catalog(
     if not confirmed_by:
         raise InvalidInput("请填写确认人 / say who confirms the catalog", loc=("confirmed_by",))
     catalog = get_quota_catalog_or_raise(session=session, catalog_id=catalog_id)
-    label = f"{catalog.year} 年第 {catalog.version} 版定额目录 / quota catalog {catalog.year} v{catalog.version}"
+    label = (
+        f"{catalog.year} 年第 {catalog.version} 版定额目录 / "
+        f"quota catalog {catalog.year} v{catalog.version}"
+    )
     if catalog.status != QuotaCatalogStatus.DRAFT:
-        raise Conflict(f"{label}: 状态为 {catalog.status}，只有草稿可以确认 / only a draft can be confirmed")
+        raise Conflict(
+            f"{label}: 状态为 {catalog.status}，只有草稿可以确认 / only a draft can be confirmed"
+        )
     if not session.exec(select(func.count()).where(Quota.catalog_id == catalog.id)).one():
         raise Conflict(f"{label}: 没有定额行，不能确认 / has no quota lines to confirm")
     for previous in session.exec(
@@ -325,7 +363,7 @@ def reserve_positions(
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[ReservePosition]:
-    """Compare reserve on hand with the confirmed quota of `today`'s year; largest shortfall first."""
+    """Compare reserve on hand with `today`'s year's confirmed quota; largest shortfall first."""
     check_page(offset=offset, limit=limit)
     catalog = current_quota_catalog(session=session, today=today)
     on_hand: dict[tuple[str, str], int] = {
@@ -341,7 +379,9 @@ def reserve_positions(
     positions = []
     for key in on_hand.keys() | quotas.keys():
         warehouse, code = key
-        if (warehouse_id and warehouse != warehouse_id) or (material_code and code != material_code):
+        if (warehouse_id and warehouse != warehouse_id) or (
+            material_code and code != material_code
+        ):
             continue
         material = materials[code]
         have, quota = on_hand.get(key, 0), quotas.get(key, 0)
@@ -350,13 +390,20 @@ def reserve_positions(
             continue
         positions.append(
             ReservePosition(
-                warehouse_id=warehouse, material_code=code, material_name=material.name_zh,
-                unit=material.unit, on_hand=have, quota=quota, shortfall=shortfall,
+                warehouse_id=warehouse,
+                material_code=code,
+                material_name=material.name_zh,
+                unit=material.unit,
+                on_hand=have,
+                quota=quota,
+                shortfall=shortfall,
                 shortfall_value=fen(material.standard_price * shortfall),
             )
-        )  # fmt: skip
+        )
     positions.sort(key=lambda p: (-p.shortfall_value, p.warehouse_id, p.material_code))
-    return Page(items=positions[offset : offset + limit], total=len(positions), offset=offset, limit=limit)
+    return Page(
+        items=positions[offset : offset + limit], total=len(positions), offset=offset, limit=limit
+    )
 
 
 # ---------------------------------------------------------------- framework agreements
@@ -380,7 +427,8 @@ def get_agreement_or_raise(*, session: Session, agreement_id: int) -> AgreementL
     line = session.get(AgreementLine, agreement_id)
     if line is None:
         raise NotFound(
-            f"协议行 {agreement_id} 不存在 / agreement line {agreement_id} does not exist", loc=("id",)
+            f"协议行 {agreement_id} 不存在 / agreement line {agreement_id} does not exist",
+            loc=("id",),
         )
     return line
 
@@ -397,7 +445,7 @@ def list_agreements(
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[AgreementLinePublic]:
-    """List agreement lines with their remaining quantity on `today`; `serving` keeps usable ones."""
+    """List agreement lines with what remains on `today`; `serving` keeps the usable ones."""
     statement = select(AgreementLine)
     if supplier:
         statement = statement.where(_contains(AgreementLine.supplier, supplier))
@@ -408,7 +456,7 @@ def list_agreements(
     if agreement_no:
         statement = statement.where(AgreementLine.agreement_no == agreement_no)
     if serving is not None:
-        # remaining > 0  ⇔  ⌊estimate × high / 100⌋ > ordered  ⇔  estimate × high ≥ 100 × (ordered + 1)
+        # remaining > 0 ⇔ ⌊estimate × high / 100⌋ > ordered ⇔ estimate × high ≥ 100 × (ordered + 1)
         usable = (
             (col(AgreementLine.valid_from) <= today)
             & (col(AgreementLine.valid_to) >= today)
@@ -419,15 +467,22 @@ def list_agreements(
         )
         statement = statement.where(usable if serving else ~usable)
     return _page(
-        session, statement,
-        order_by=[AgreementLine.material_code, AgreementLine.unit_price, AgreementLine.agreement_no,
-                  AgreementLine.line_no],
-        offset=offset, limit=limit, convert=lambda line: agreement_public(line, today=today),
-    )  # fmt: skip
+        session,
+        statement,
+        order_by=[
+            AgreementLine.material_code,
+            AgreementLine.unit_price,
+            AgreementLine.agreement_no,
+            AgreementLine.line_no,
+        ],
+        offset=offset,
+        limit=limit,
+        convert=lambda line: agreement_public(line, today=today),
+    )
 
 
 def agreement_alert(line: AgreementLine, *, today: date) -> AgreementAlert | None:
-    """Say why an agreement line needs attention on `today` (expired, used up, or nearly), or None."""
+    """Say why an agreement line needs attention on `today` (expired, used up, nearly), or None."""
     validity: list[str] = []
     band: list[str] = []
     remaining = remaining_quantity(line, today)
@@ -444,9 +499,11 @@ def agreement_alert(line: AgreementLine, *, today: date) -> AgreementAlert | Non
     if not validity and not band:
         return None
     return AgreementAlert(
-        line=agreement_public(line, today=today), reasons=validity + band,
-        validity_ending=bool(validity), band_ending=bool(band),
-    )  # fmt: skip
+        line=agreement_public(line, today=today),
+        reasons=validity + band,
+        validity_ending=bool(validity),
+        band_ending=bool(band),
+    )
 
 
 # ---------------------------------------------------------------- vendor consignment
@@ -470,38 +527,56 @@ def list_consignment(
     if material_code:
         statement = statement.where(Consignment.material_code == material_code)
     return _page(
-        session, statement,
+        session,
+        statement,
         order_by=[Consignment.material_code, Consignment.warehouse_id, Consignment.supplier],
-        offset=offset, limit=limit, convert=ConsignmentPublic.model_validate,
-    )  # fmt: skip
+        offset=offset,
+        limit=limit,
+        convert=ConsignmentPublic.model_validate,
+    )
 
 
 # ---------------------------------------------------------------- summary
 
 
 def catalog_summary(*, session: Session, today: date, top: int = 10) -> CatalogSummary:
-    """Summarise the catalogs on `today`: stock value per warehouse, below quota, agreements ending."""
+    """Summarise the catalogs on `today`: stock value, below quota, agreements ending."""
     counts = {
         name: session.exec(select(func.count()).select_from(model)).one()
         for name, model in (
-            ("materials", Material), ("warehouses", Warehouse), ("transport", Transport),
-            ("reserve", ReserveStock), ("quota_catalogs", QuotaCatalog), ("quotas", Quota),
-            ("agreements", AgreementLine), ("consignment", Consignment),
+            ("materials", Material),
+            ("warehouses", Warehouse),
+            ("transport", Transport),
+            ("reserve", ReserveStock),
+            ("quota_catalogs", QuotaCatalog),
+            ("quotas", Quota),
+            ("agreements", AgreementLine),
+            ("consignment", Consignment),
         )
-    }  # fmt: skip
+    }
     price = {m.code: m.standard_price for m in session.exec(select(Material))}
     values: list[WarehouseValue] = []
     for warehouse in session.exec(select(Warehouse).order_by(Warehouse.id)):
-        stock = session.exec(select(ReserveStock).where(ReserveStock.warehouse_id == warehouse.id)).all()
-        consigned = session.exec(select(Consignment).where(Consignment.warehouse_id == warehouse.id)).all()
+        stock = session.exec(
+            select(ReserveStock).where(ReserveStock.warehouse_id == warehouse.id)
+        ).all()
+        consigned = session.exec(
+            select(Consignment).where(Consignment.warehouse_id == warehouse.id)
+        ).all()
         values.append(
             WarehouseValue(
-                warehouse_id=warehouse.id, name=warehouse.name, level=warehouse.level,
+                warehouse_id=warehouse.id,
+                name=warehouse.name,
+                level=warehouse.level,
                 reserve_lines=sum(1 for s in stock if s.quantity),
-                reserve_value=fen(sum((price[s.material_code] * s.quantity for s in stock), Decimal(0))),
-                consignment_value=fen(sum((c.issue_price * c.quantity for c in consigned), Decimal(0))),
+                reserve_value=fen(
+                    sum((price[s.material_code] * s.quantity for s in stock), Decimal(0))
+                ),
+                consignment_value=fen(
+                    sum((c.issue_price * c.quantity for c in consigned), Decimal(0))
+                ),
             )
-        )  # fmt: skip
+        )
     catalog = current_quota_catalog(session=session, today=today)
     drafts = [
         _catalog_public(session, c)
@@ -514,14 +589,20 @@ def catalog_summary(*, session: Session, today: date, top: int = 10) -> CatalogS
     ).items[:top]
     alerts = [
         alert
-        for line in session.exec(select(AgreementLine).order_by(AgreementLine.valid_to, AgreementLine.id))
+        for line in session.exec(
+            select(AgreementLine).order_by(AgreementLine.valid_to, AgreementLine.id)
+        )
         if (alert := agreement_alert(line, today=today)) is not None
     ]
     locations = {t.from_location for t in session.exec(select(Transport))}
     unreachable = sorted({w.location for w in session.exec(select(Warehouse))} - locations)
     return CatalogSummary(
-        today=today, counts=counts,
+        today=today,
+        counts=counts,
         quota_catalog=_catalog_public(session, catalog) if catalog else None,
-        pending_drafts=drafts, warehouses=values, below_quota=below,
-        agreements_near_end=alerts, unreachable_locations=unreachable if counts["transport"] else [],
-    )  # fmt: skip
+        pending_drafts=drafts,
+        warehouses=values,
+        below_quota=below,
+        agreements_near_end=alerts,
+        unreachable_locations=unreachable if counts["transport"] else [],
+    )

@@ -1,4 +1,4 @@
-"""Reading an uploaded file into rows of cells: Excel (.xlsx) or CSV, numbered as a spreadsheet shows.
+"""Reading an uploaded file into rows of cells: .xlsx or CSV, numbered as a spreadsheet shows.
 
 Pure: bytes in, rows out. Anything that is not a readable table ends in `ImportRejected` with one
 file-level problem that says what to do, never in a library's exception.
@@ -62,7 +62,8 @@ def read_sheet(content: bytes, file_name: str, *, preferred_sheets: tuple[str, .
         raise reject("文件中没有数据", "the file has no rows")
     if len(sheet.rows) - 1 > MAX_ROWS:
         raise reject(
-            f"数据超过 {MAX_ROWS} 行，请拆分后导入", f"more than {MAX_ROWS} data rows; split the file"
+            f"数据超过 {MAX_ROWS} 行，请拆分后导入",
+            f"more than {MAX_ROWS} data rows; split the file",
         )
     return sheet
 

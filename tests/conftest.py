@@ -85,7 +85,7 @@ def _empty_postgres(url: str) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """The URL of an empty, migrated database: a fresh SQLite file, or the emptied PostgreSQL one."""
+    """The URL of an empty, migrated database: a fresh SQLite file, or emptied PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "gridsupply.db"
         shutil.copy(sqlite_template, path)
@@ -110,7 +110,7 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-# ---------------------------------------------------------------- catalog files, as planners make them
+# ------------------------------------------------------------ catalog files, as planners make them
 
 
 def xlsx_bytes(rows: Rows, *, title: str = "Sheet1") -> bytes:
@@ -134,13 +134,22 @@ def csv_bytes(rows: Rows, *, encoding: str = "utf-8-sig") -> bytes:
 
 
 MATERIALS: list[list[object]] = [
-    ["物料编码", "物料名称", "计量单位", "电压等级", "标准单价", "储备目录", "紧急采购周期(天)",
-     "紧急采购溢价(%)", "典型供货周期(天)"],
+    [
+        "物料编码",
+        "物料名称",
+        "计量单位",
+        "电压等级",
+        "标准单价",
+        "储备目录",
+        "紧急采购周期(天)",
+        "紧急采购溢价(%)",
+        "典型供货周期(天)",
+    ],
     ["DT-400", "10kV油浸式配电变压器 400kVA", "台", "10kV", 45000, "是", 30, 30, 20],
     ["JKLYJ-70", "10kV架空绝缘导线 JKLYJ-10/70", "千米", "10kV", "8,650.55", "是", 25, "25%", 15],
     ["CB10-300", "10kV电力电缆 3×300", "米", "10kV", 560, "否", 35, 0.3, 20],
     ["MTR-1P", "单相智能电能表", "只", "0.4kV", 200, "是", 40, 20, 30],
-]  # fmt: skip
+]
 WAREHOUSES: list[list[object]] = [
     ["仓库编码", "仓库名称", "仓库级别", "所在地点"],
     ["WH-CENTRAL", "物资中心库", "市级中心库", "lingang"],
@@ -152,11 +161,23 @@ WAREHOUSES: list[list[object]] = [
 def load_basics(session: Session, now: datetime = NOW) -> list[ImportReport]:
     """Import four materials and three warehouses through the ordinary import path."""
     return [
-        import_catalog(session=session, kind=CatalogKind.MATERIALS, content=xlsx_bytes(MATERIALS),
-                       file_name="materials.xlsx", imported_by="tester", now=now),
-        import_catalog(session=session, kind=CatalogKind.WAREHOUSES, content=xlsx_bytes(WAREHOUSES),
-                       file_name="warehouses.xlsx", imported_by="tester", now=now),
-    ]  # fmt: skip
+        import_catalog(
+            session=session,
+            kind=CatalogKind.MATERIALS,
+            content=xlsx_bytes(MATERIALS),
+            file_name="materials.xlsx",
+            imported_by="tester",
+            now=now,
+        ),
+        import_catalog(
+            session=session,
+            kind=CatalogKind.WAREHOUSES,
+            content=xlsx_bytes(WAREHOUSES),
+            file_name="warehouses.xlsx",
+            imported_by="tester",
+            now=now,
+        ),
+    ]
 
 
 @pytest.fixture
@@ -173,11 +194,18 @@ ImportFn = Callable[..., ImportReport]
 def import_rows(session: Session) -> ImportFn:
     """Import rows (header first) of a kind as an .xlsx file; return the report."""
 
-    def run(kind: CatalogKind, rows: Rows, *, now: datetime = NOW, by: str = "tester", **kw: Any) -> ImportReport:
+    def run(
+        kind: CatalogKind, rows: Rows, *, now: datetime = NOW, by: str = "tester", **kw: Any
+    ) -> ImportReport:
         return import_catalog(
-            session=session, kind=kind, content=xlsx_bytes(rows), file_name=f"{kind.value}.xlsx",
-            imported_by=by, now=now, **kw,
-        )  # fmt: skip
+            session=session,
+            kind=kind,
+            content=xlsx_bytes(rows),
+            file_name=f"{kind.value}.xlsx",
+            imported_by=by,
+            now=now,
+            **kw,
+        )
 
     return run
 

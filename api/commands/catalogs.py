@@ -38,7 +38,10 @@ catalogs_app = typer.Typer(
     no_args_is_help=True,
 )
 KindArg = Annotated[
-    CatalogKind, typer.Argument(help="materials | warehouses | transport | reserve | quotas | agreements | consignment")
+    CatalogKind,
+    typer.Argument(
+        help="materials | warehouses | transport | reserve | quotas | agreements | consignment"
+    ),
 ]
 
 
@@ -74,12 +77,19 @@ def _money(amount: Decimal) -> str:
 def report_table(reports: list[ImportReport]) -> Table:
     """A table of imports: file, rows, inserted, updated, unchanged."""
     table = Table(title="导入 / imports", title_justify="left")
-    for name, justify in (("kind / 类别", "left"), ("file / 文件", "left"), ("rows / 行", "right"),
-                          ("inserted / 新增", "right"), ("updated / 更新", "right"),
-                          ("unchanged / 未变", "right")):  # fmt: skip
+    for name, justify in (
+        ("kind / 类别", "left"),
+        ("file / 文件", "left"),
+        ("rows / 行", "right"),
+        ("inserted / 新增", "right"),
+        ("updated / 更新", "right"),
+        ("unchanged / 未变", "right"),
+    ):
         table.add_column(_header(name), justify=justify)  # type: ignore[arg-type]
     for r in reports:
-        table.add_row(r.kind, r.file_name, str(r.rows), str(r.inserted), str(r.updated), str(r.unchanged))
+        table.add_row(
+            r.kind, r.file_name, str(r.rows), str(r.inserted), str(r.updated), str(r.unchanged)
+        )
     return table
 
 
@@ -101,49 +111,101 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         counts.add_row(name, f"{count:,}")
     if summary.quota_catalog:
         q = summary.quota_catalog
-        when = q.confirmed_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M") if q.confirmed_at else ""
-        counts.add_row(f"quota catalog in force / 执行中的定额目录: {q.year} v{q.version}",
-                       f"confirmed {when} by {q.confirmed_by}")  # fmt: skip
+        when = (
+            q.confirmed_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M")
+            if q.confirmed_at
+            else ""
+        )
+        counts.add_row(
+            f"quota catalog in force / 执行中的定额目录: {q.year} v{q.version}",
+            f"confirmed {when} by {q.confirmed_by}",
+        )
     else:
-        counts.add_row("quota catalog in force / 执行中的定额目录", f"none confirmed for {summary.today.year}")
+        counts.add_row(
+            "quota catalog in force / 执行中的定额目录", f"none confirmed for {summary.today.year}"
+        )
     for draft in summary.pending_drafts:
-        counts.add_row(f"draft to confirm / 待确认草稿: {draft.year} v{draft.version}", f"{draft.lines} lines")
+        counts.add_row(
+            f"draft to confirm / 待确认草稿: {draft.year} v{draft.version}", f"{draft.lines} lines"
+        )
 
     stock = Table(title="各仓库存金额(元) / stock value per warehouse (CNY)", title_justify="left")
-    for name, justify in (("warehouse / 仓库", "left"), ("level / 级别", "left"),
-                          ("reserve lines / 储备品种", "right"), ("reserve / 实物储备", "right"),
-                          ("consignment / 供应商寄存", "right")):  # fmt: skip
+    for name, justify in (
+        ("warehouse / 仓库", "left"),
+        ("level / 级别", "left"),
+        ("reserve lines / 储备品种", "right"),
+        ("reserve / 实物储备", "right"),
+        ("consignment / 供应商寄存", "right"),
+    ):
         stock.add_column(_header(name), justify=justify)  # type: ignore[arg-type]
     for w in summary.warehouses:
-        stock.add_row(w.warehouse_id, LEVEL_NAMES.get(w.level, w.level), str(w.reserve_lines),
-                      _money(w.reserve_value), _money(w.consignment_value))  # fmt: skip
-    stock.add_row("total / 合计", "", "", _money(sum((w.reserve_value for w in summary.warehouses), Decimal(0))),
-                  _money(sum((w.consignment_value for w in summary.warehouses), Decimal(0))), style="bold")  # fmt: skip
+        stock.add_row(
+            w.warehouse_id,
+            LEVEL_NAMES.get(w.level, w.level),
+            str(w.reserve_lines),
+            _money(w.reserve_value),
+            _money(w.consignment_value),
+        )
+    stock.add_row(
+        "total / 合计",
+        "",
+        "",
+        _money(sum((w.reserve_value for w in summary.warehouses), Decimal(0))),
+        _money(sum((w.consignment_value for w in summary.warehouses), Decimal(0))),
+        style="bold",
+    )
 
     below = Table(
-        title=f"低于定额(缺口金额前 {len(summary.below_quota)} 项) / below quota, largest shortfall first",
+        title=f"低于定额(缺口金额前 {len(summary.below_quota)} 项) / "
+        "below quota, largest shortfall first",
         title_justify="left",
     )
-    for name, justify in (("warehouse / 仓库", "left"), ("material / 物料", "left"), ("on hand / 库存", "right"),
-                          ("quota / 定额", "right"), ("short / 缺口", "right"), ("value / 金额", "right")):  # fmt: skip
+    for name, justify in (
+        ("warehouse / 仓库", "left"),
+        ("material / 物料", "left"),
+        ("on hand / 库存", "right"),
+        ("quota / 定额", "right"),
+        ("short / 缺口", "right"),
+        ("value / 金额", "right"),
+    ):
         below.add_column(_header(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for p in summary.below_quota:
-        below.add_row(p.warehouse_id, p.material_code, f"{p.on_hand:,} {p.unit}",
-                      f"{p.quota:,}", f"{p.shortfall:,}", _money(p.shortfall_value))  # fmt: skip
+        below.add_row(
+            p.warehouse_id,
+            p.material_code,
+            f"{p.on_hand:,} {p.unit}",
+            f"{p.quota:,}",
+            f"{p.shortfall:,}",
+            _money(p.shortfall_value),
+        )
 
-    band = sorted((a for a in summary.agreements_near_end if a.band_ending),
-                  key=lambda a: (a.line.remaining_quantity, a.line.material_code))  # fmt: skip
+    band = sorted(
+        (a for a in summary.agreements_near_end if a.band_ending),
+        key=lambda a: (a.line.remaining_quantity, a.line.material_code),
+    )
     ending = Table(
         title=f"接近执行上限的协议行({len(band)} 行) / agreement lines at or near their upper band",
         title_justify="left",
     )
-    for name, justify in (("agreement / 协议", "left"), ("supplier / 供应商", "left"),
-                          ("material / 物料", "left"), ("left / 剩余", "right"), ("valid to / 有效期止", "left")):  # fmt: skip
-        ending.add_column(_header(name), justify=justify, no_wrap=True, overflow="ellipsis", max_width=22)  # type: ignore[arg-type]
+    for name, justify in (
+        ("agreement / 协议", "left"),
+        ("supplier / 供应商", "left"),
+        ("material / 物料", "left"),
+        ("left / 剩余", "right"),
+        ("valid to / 有效期止", "left"),
+    ):
+        ending.add_column(
+            _header(name), justify=justify, no_wrap=True, overflow="ellipsis", max_width=22
+        )  # type: ignore[arg-type]
     for alert in band[:12]:
         line = alert.line
-        ending.add_row(f"{line.agreement_no}/{line.line_no}", line.supplier, line.material_code,
-                       f"{line.remaining_quantity:,}", str(line.valid_to))  # fmt: skip
+        ending.add_row(
+            f"{line.agreement_no}/{line.line_no}",
+            line.supplier,
+            line.material_code,
+            f"{line.remaining_quantity:,}",
+            str(line.valid_to),
+        )
     if len(band) > 12:
         ending.add_row("…", f"{len(band) - 12} more / 另有", "", "", "")
     expiring: dict[tuple[str, date], int] = {}
@@ -151,8 +213,10 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         if alert.validity_ending:
             key = (alert.line.tender, alert.line.valid_to)
             expiring[key] = expiring.get(key, 0) + 1
-    validity = Table(title="有效期将尽或已过的招标批次 / tenders whose validity is ending or over",
-                     title_justify="left")  # fmt: skip
+    validity = Table(
+        title="有效期将尽或已过的招标批次 / tenders whose validity is ending or over",
+        title_justify="left",
+    )
     validity.add_column(_header("tender / 招标批次"))
     validity.add_column(_header("valid to / 有效期止"))
     validity.add_column(_header("lines / 行数"), justify="right")
@@ -164,8 +228,12 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
 @catalogs_app.command("import")
 def import_command(
     kind: KindArg,
-    file: Annotated[Path, typer.Argument(help="Excel (.xlsx) or CSV; headers in Chinese or English")],
-    by: Annotated[str | None, typer.Option("--by", help="who imports (default: the login name)")] = None,
+    file: Annotated[
+        Path, typer.Argument(help="Excel (.xlsx) or CSV; headers in Chinese or English")
+    ],
+    by: Annotated[
+        str | None, typer.Option("--by", help="who imports (default: the login name)")
+    ] = None,
 ) -> None:
     """Import a catalog file: every row checked; all rows written in one transaction, or none."""
     try:
@@ -175,9 +243,14 @@ def import_command(
     with _session() as session:
         try:
             report = importing.import_catalog(
-                session=session, kind=kind, content=content, file_name=file.name, imported_by=_user(by),
-                now=SystemClock().now(), default_delivery_warehouse=get_settings().default_delivery_warehouse,
-            )  # fmt: skip
+                session=session,
+                kind=kind,
+                content=content,
+                file_name=file.name,
+                imported_by=_user(by),
+                now=SystemClock().now(),
+                default_delivery_warehouse=get_settings().default_delivery_warehouse,
+            )
         except ImportRejected as rejected:
             print_rejection(rejected)
             raise typer.Exit(EXIT_REJECTED) from None
@@ -185,7 +258,9 @@ def import_command(
     if report.note:
         out.print(report.note, highlight=False)
     if report.ignored_columns:
-        out.print(f"ignored columns / 未使用的列: {', '.join(report.ignored_columns)}", highlight=False)
+        out.print(
+            f"ignored columns / 未使用的列: {', '.join(report.ignored_columns)}", highlight=False
+        )
 
 
 @catalogs_app.command("export")
@@ -193,7 +268,9 @@ def export_command(
     kind: KindArg,
     file: Annotated[Path, typer.Argument(help="where to write: .xlsx or .csv")],
     year: Annotated[int | None, typer.Option(help="quotas: the year (default: this year)")] = None,
-    version: Annotated[int | None, typer.Option(help="quotas: the version (default: newest)")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="quotas: the version (default: newest)")
+    ] = None,
 ) -> None:
     """Export a catalog in the format its import reads (quantities in base units)."""
     suffix = file.suffix.lower().lstrip(".")
@@ -202,9 +279,12 @@ def export_command(
     today = local_today(SystemClock().now())
     with _session() as session:
         content = importing.export_catalog(
-            session=session, kind=kind, fmt="csv" if suffix == "csv" else "xlsx",
-            year=year or today.year, version=version,
-        )  # fmt: skip
+            session=session,
+            kind=kind,
+            fmt="csv" if suffix == "csv" else "xlsx",
+            year=year or today.year,
+            version=version,
+        )
     try:
         file.write_bytes(content)
     except OSError as exc:
@@ -219,15 +299,24 @@ def confirm_command(
 ) -> None:
     """Confirm the year's draft quota catalog; the previously confirmed version is superseded."""
     with _session() as session:
-        drafts = [c for c in service.list_quota_catalogs(session=session, year=year)
-                  if c.status == QuotaCatalogStatus.DRAFT]  # fmt: skip
+        drafts = [
+            c
+            for c in service.list_quota_catalogs(session=session, year=year)
+            if c.status == QuotaCatalogStatus.DRAFT
+        ]
         if not drafts:
-            fail(f"{year} 年没有待确认的草稿 / no draft quota catalog for {year}: import quotas first")
+            fail(
+                f"{year} 年没有待确认的草稿 / "
+                f"no draft quota catalog for {year}: import quotas first"
+            )
         confirmed = service.confirm_quota_catalog(
             session=session, catalog_id=drafts[0].id, confirmed_by=by, now=SystemClock().now()
         )
-    out.print(f"confirmed quota catalog {confirmed.year} v{confirmed.version} ({confirmed.lines} lines) "
-              f"by {confirmed.confirmed_by}", highlight=False)  # fmt: skip
+    out.print(
+        f"confirmed quota catalog {confirmed.year} v{confirmed.version} ({confirmed.lines} lines) "
+        f"by {confirmed.confirmed_by}",
+        highlight=False,
+    )
 
 
 @catalogs_app.command("summary")
@@ -236,7 +325,9 @@ def summary_command(
 ) -> None:
     """Summarise the catalogs: stock value per warehouse, below quota, agreements ending."""
     with _session() as session:
-        summary = service.catalog_summary(session=session, today=local_today(SystemClock().now()), top=top)
+        summary = service.catalog_summary(
+            session=session, today=local_today(SystemClock().now()), top=top
+        )
     for table in summary_tables(summary):
         out.print(table)
 
@@ -252,10 +343,18 @@ def imports_command(
     for name in ("when / 时间", "who / 导入人", "kind / 类别", "file / 文件", "result / 结果"):
         table.add_column(_header(name))
     for r in page.items:
-        result = (f"+{r.inserted} ~{r.updated} ={r.unchanged}" if r.accepted
-                  else f"rejected / 拒绝: {r.problems} problem(s)")  # fmt: skip
-        table.add_row(r.imported_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M"),
-                      r.imported_by, r.kind, r.file_name, result)  # fmt: skip
+        result = (
+            f"+{r.inserted} ~{r.updated} ={r.unchanged}"
+            if r.accepted
+            else f"rejected / 拒绝: {r.problems} problem(s)"
+        )
+        table.add_row(
+            r.imported_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M"),
+            r.imported_by,
+            r.kind,
+            r.file_name,
+            result,
+        )
     out.print(table)
 
 
@@ -263,9 +362,11 @@ def imports_command(
 def sample_command(
     directory: Annotated[Path, typer.Argument(help="folder to write the sample files into")],
     fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
-    on: Annotated[str | None, typer.Option("--date", help="the day the sample is for (YYYY-MM-DD)")] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", help="the day the sample is for (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
-    """Write the seeded Weihai sample catalogs as import files (estimates, for trying things out)."""
+    """Write the seeded Weihai sample catalogs as import files (estimates, for trying out)."""
     if fmt not in ("xlsx", "csv"):
         fail("--format must be xlsx or csv")
     try:
@@ -274,7 +375,9 @@ def sample_command(
         fail(f"--date must be YYYY-MM-DD, got {on!r}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for name, content in sample_files(today=today, fmt="csv" if fmt == "csv" else "xlsx").items():
+        for name, content in sample_files(
+            today=today, fmt="csv" if fmt == "csv" else "xlsx"
+        ).items():
             (directory / name).write_bytes(content)
             out.print(f"wrote {directory / name}", highlight=False)
     except OSError as exc:

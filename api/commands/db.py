@@ -12,7 +12,9 @@ from supply.core import migrate
 from supply.core.db import describe_url
 from supply.core.settings import get_settings
 
-db_app = typer.Typer(help="数据库 / the database: migrate it, show its revision.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="数据库 / the database: migrate it, show its revision.", no_args_is_help=True
+)
 
 
 def _where() -> str:
@@ -35,7 +37,8 @@ def require_current_schema() -> None:
         fail(f"cannot reach the database {_where()}: {exc.orig or exc}".splitlines()[0])
     if current != migrate.head_revision():
         fail(
-            f"数据库 {_where()} 未升级到最新结构 / the database is at revision {current or 'none'}, "
+            f"数据库 {_where()} 未升级到最新结构 / "
+            f"the database is at revision {current or 'none'}, "
             f"not {migrate.head_revision()}: run `gridsupply db upgrade`"
         )
 
@@ -59,7 +62,9 @@ def current_command() -> None:
         current = migrate.current_revision()
     except OperationalError as exc:
         fail(f"cannot reach the database {_where()}: {exc.orig or exc}".splitlines()[0])
-    out.print(f"database {_where()}: revision {current or 'none'} (newest: {migrate.head_revision()})")
+    out.print(
+        f"database {_where()}: revision {current or 'none'} (newest: {migrate.head_revision()})"
+    )
 
 
 @db_app.command("downgrade")

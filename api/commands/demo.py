@@ -56,7 +56,8 @@ def fresh_database(url: str, *, reset: bool) -> None:
     others = _others_imports(url)
     if others and not reset:
         fail(
-            f"数据库 {describe_url(url)} 中有 {', '.join(others[:3])} 导入的数据 / the database holds "
+            f"数据库 {describe_url(url)} 中有 {', '.join(others[:3])} 导入的数据 / "
+            "the database holds "
             "catalogs imported by others: run `gridsupply demo --reset` to replace them, or point "
             "GRIDSUPPLY_DATABASE_URL at another database"
         )

@@ -12,8 +12,14 @@ for module in (system, materials, reserve, agreements, catalogs, imports):
 
 TAGS = [
     {"name": "system", "description": "运行状态 / service health"},
-    {"name": "materials", "description": "物料、仓库与运输天数 / materials, warehouses, transport days"},
-    {"name": "reserve", "description": "实物储备与储备定额目录 / physical reserve and the quota catalog"},
+    {
+        "name": "materials",
+        "description": "物料、仓库与运输天数 / materials, warehouses, transport days",
+    },
+    {
+        "name": "reserve",
+        "description": "实物储备与储备定额目录 / physical reserve and the quota catalog",
+    },
     {"name": "agreements", "description": "协议库存 / framework-agreement stock"},
     {"name": "consignment", "description": "供应商寄存 / vendor consignment"},
     {"name": "imports", "description": "目录导入导出 / catalog import and export (Excel, CSV)"},

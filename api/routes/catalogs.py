@@ -18,22 +18,34 @@ router = APIRouter(dependencies=[require("catalogs.read")])
 def list_consignment(
     session: SessionDep,
     page: PageDep,
-    supplier: Annotated[str | None, Query(max_length=100, description="供应商包含 / text in supplier")] = None,
-    warehouse_id: Annotated[str | None, Query(max_length=32, description="仓库 / warehouse")] = None,
-    material_code: Annotated[str | None, Query(max_length=64, description="物料编码 / material")] = None,
+    supplier: Annotated[
+        str | None, Query(max_length=100, description="供应商包含 / text in supplier")
+    ] = None,
+    warehouse_id: Annotated[
+        str | None, Query(max_length=32, description="仓库 / warehouse")
+    ] = None,
+    material_code: Annotated[
+        str | None, Query(max_length=64, description="物料编码 / material")
+    ] = None,
 ) -> Page[ConsignmentPublic]:
     """供应商寄存库存(领用前归供应商所有) / List vendor consignment, the vendor's until issued."""
     return service.list_consignment(
-        session=session, supplier=supplier, warehouse_id=warehouse_id, material_code=material_code,
-        offset=page.offset, limit=page.limit,
-    )  # fmt: skip
+        session=session,
+        supplier=supplier,
+        warehouse_id=warehouse_id,
+        material_code=material_code,
+        offset=page.offset,
+        limit=page.limit,
+    )
 
 
 @router.get("/catalogs/summary", response_model=CatalogSummary, tags=["reserve"])
 def summary(
     session: SessionDep,
     today: TodayDep,
-    top: Annotated[int, Query(ge=0, le=100, description="列出低于定额的前几项 / below-quota lines to list")] = 10,
+    top: Annotated[
+        int, Query(ge=0, le=100, description="列出低于定额的前几项 / below-quota lines to list")
+    ] = 10,
 ) -> CatalogSummary:
     """目录概况：各仓库存金额、低于定额、临近到期或用尽的协议 / Summarise the catalogs today."""
     return service.catalog_summary(session=session, today=today, top=top)

@@ -23,7 +23,9 @@ Kind = Annotated[CatalogKind, Path(description="目录类别 / catalog kind")]
     response_model=ImportReport,
     status_code=status.HTTP_201_CREATED,
     dependencies=[require("catalogs.import")],
-    responses={422: {"description": "文件被拒绝，逐行列出所有问题 / rejected: every problem, row by row"}},
+    responses={
+        422: {"description": "文件被拒绝，逐行列出所有问题 / rejected: every problem, row by row"}
+    },
 )
 def import_catalog(
     session: SessionDep,
@@ -31,17 +33,25 @@ def import_catalog(
     settings: SettingsDep,
     user: UserDep,
     kind: Kind,
-    file: Annotated[UploadFile, File(description="Excel (.xlsx) 或 CSV，表头中文或英文 / .xlsx or CSV")],
+    file: Annotated[
+        UploadFile, File(description="Excel (.xlsx) 或 CSV，表头中文或英文 / .xlsx or CSV")
+    ],
 ) -> ImportReport:
-    """导入目录文件：逐行校验，全部通过才写入 / Import a catalog file: all rows valid, or nothing written."""
+    """导入目录文件，全部行通过才写入 / Import a catalog file: all rows valid, or none written."""
     return importing.import_catalog(
-        session=session, kind=kind, content=file.file.read(MAX_BYTES + 1),
-        file_name=file.filename or "upload", imported_by=user, now=clock.now(),
+        session=session,
+        kind=kind,
+        content=file.file.read(MAX_BYTES + 1),
+        file_name=file.filename or "upload",
+        imported_by=user,
+        now=clock.now(),
         default_delivery_warehouse=settings.default_delivery_warehouse,
-    )  # fmt: skip
+    )
 
 
-@router.get("/imports", response_model=Page[ImportRecordPublic], dependencies=[require("catalogs.read")])
+@router.get(
+    "/imports", response_model=Page[ImportRecordPublic], dependencies=[require("catalogs.read")]
+)
 def list_imports(
     session: SessionDep,
     page: PageDep,
@@ -62,14 +72,21 @@ def export_catalog(
     today: TodayDep,
     kind: Kind,
     format: Annotated[Literal["xlsx", "csv"], Query(description="文件格式 / file format")] = "xlsx",
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="定额年度,默认本年 / quota year")] = None,
-    version: Annotated[int | None, Query(ge=1, description="定额版本,默认最新 / quota version")] = None,
+    year: Annotated[
+        int | None, Query(ge=2000, le=2100, description="定额年度,默认本年 / quota year")
+    ] = None,
+    version: Annotated[
+        int | None, Query(ge=1, description="定额版本,默认最新 / quota version")
+    ] = None,
 ) -> Response:
     """导出目录，格式与导入相同 / Export a catalog in the format its import reads."""
     year = year or today.year
-    content = importing.export_catalog(session=session, kind=kind, fmt=format, year=year, version=version)
+    content = importing.export_catalog(
+        session=session, kind=kind, fmt=format, year=year, version=version
+    )
     name = f"{kind.value}-{year if kind is CatalogKind.QUOTAS else today.isoformat()}.{format}"
     return Response(
-        content, media_type=MEDIA_TYPES[format],
+        content,
+        media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )  # fmt: skip
+    )

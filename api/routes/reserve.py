@@ -24,20 +24,27 @@ class ConfirmRequest(BaseModel):
     """Who confirms the quota catalog."""
 
     confirmed_by: str = Field(
-        min_length=1, max_length=200,
-        description="确认人(营销部会同发展、运检、物资、项目管理中心) / who confirms, for the departments",
-    )  # fmt: skip
+        min_length=1,
+        max_length=200,
+        description="确认人(营销部会同各部门) / who confirms, for the departments",
+    )
 
 
 @router.get("/stock", response_model=Page[ReserveStockPublic], dependencies=READ)
 def list_stock(
-    session: SessionDep, page: PageDep, warehouse_id: Warehouse = None, material_code: MaterialCode = None
+    session: SessionDep,
+    page: PageDep,
+    warehouse_id: Warehouse = None,
+    material_code: MaterialCode = None,
 ) -> Page[ReserveStockPublic]:
     """实物库存 / List reserve stock on hand per warehouse and material."""
     return service.list_reserve_stock(
-        session=session, warehouse_id=warehouse_id, material_code=material_code,
-        offset=page.offset, limit=page.limit,
-    )  # fmt: skip
+        session=session,
+        warehouse_id=warehouse_id,
+        material_code=material_code,
+        offset=page.offset,
+        limit=page.limit,
+    )
 
 
 @router.get("/positions", response_model=Page[ReservePosition], dependencies=READ)
@@ -47,13 +54,20 @@ def list_positions(
     page: PageDep,
     warehouse_id: Warehouse = None,
     material_code: MaterialCode = None,
-    below_quota: Annotated[bool, Query(description="只看低于定额的 / only lines below quota")] = False,
+    below_quota: Annotated[
+        bool, Query(description="只看低于定额的 / only lines below quota")
+    ] = False,
 ) -> Page[ReservePosition]:
     """库存对照本年度已确认定额，缺口大者在前 / Compare stock with this year's confirmed quotas."""
     return service.reserve_positions(
-        session=session, today=today, warehouse_id=warehouse_id, material_code=material_code,
-        below_quota_only=below_quota, offset=page.offset, limit=page.limit,
-    )  # fmt: skip
+        session=session,
+        today=today,
+        warehouse_id=warehouse_id,
+        material_code=material_code,
+        below_quota_only=below_quota,
+        offset=page.offset,
+        limit=page.limit,
+    )
 
 
 @router.get("/quota-catalogs", response_model=list[QuotaCatalogPublic], dependencies=READ)
@@ -71,7 +85,9 @@ def get_quota_catalog(session: SessionDep, catalog_id: CatalogId) -> QuotaCatalo
     return service.get_quota_catalog_public(session=session, catalog_id=catalog_id)
 
 
-@router.get("/quota-catalogs/{catalog_id}/quotas", response_model=Page[QuotaPublic], dependencies=READ)
+@router.get(
+    "/quota-catalogs/{catalog_id}/quotas", response_model=Page[QuotaPublic], dependencies=READ
+)
 def list_quotas(
     session: SessionDep,
     catalog_id: CatalogId,
@@ -81,21 +97,28 @@ def list_quotas(
 ) -> Page[QuotaPublic]:
     """一个版本的定额明细 / List the quota lines of one catalog version."""
     return service.list_quotas(
-        session=session, catalog_id=catalog_id, warehouse_id=warehouse_id,
-        material_code=material_code, offset=page.offset, limit=page.limit,
-    )  # fmt: skip
+        session=session,
+        catalog_id=catalog_id,
+        warehouse_id=warehouse_id,
+        material_code=material_code,
+        offset=page.offset,
+        limit=page.limit,
+    )
 
 
 @router.post(
     "/quota-catalogs/{catalog_id}/confirm",
     response_model=QuotaCatalogPublic,
     dependencies=[require("quotas.confirm")],
-    responses={404: {"description": "不存在 / no such catalog"}, 409: {"description": "不是草稿 / not a draft"}},
+    responses={
+        404: {"description": "不存在 / no such catalog"},
+        409: {"description": "不是草稿 / not a draft"},
+    },
 )
 def confirm_quota_catalog(
     session: SessionDep, clock: ClockDep, catalog_id: CatalogId, body: ConfirmRequest
 ) -> QuotaCatalogPublic:
-    """确认草稿定额目录，本年度原已确认版本被替代 / Confirm a draft; the year's previous version is superseded."""
+    """确认草稿定额目录，原版本被替代 / Confirm a draft; the year's previous one is superseded."""
     return service.confirm_quota_catalog(
         session=session, catalog_id=catalog_id, confirmed_by=body.confirmed_by, now=clock.now()
     )

@@ -40,7 +40,17 @@ WAREHOUSES: tuple[tuple[str, str, str, str], ...] = (
     ("WH-SD", "石岛仓储点", "storage_point", "shidao"),
     ("WH-NH", "南海新区仓储点", "storage_point", "nanhai"),
 )
-LOCATIONS = ("huancui", "gaoqu", "jingqu", "lingang", "wendeng", "nanhai", "rongcheng", "shidao", "rushan")
+LOCATIONS = (
+    "huancui",
+    "gaoqu",
+    "jingqu",
+    "lingang",
+    "wendeng",
+    "nanhai",
+    "rongcheng",
+    "shidao",
+    "rushan",
+)
 # weihai.md: whole days including loading, from each warehouse location to every location.
 TRANSPORT_DAYS: dict[str, tuple[int, ...]] = {
     "lingang": (1, 1, 1, 0, 1, 1, 1, 2, 1),
@@ -51,30 +61,73 @@ TRANSPORT_DAYS: dict[str, tuple[int, ...]] = {
     "nanhai": (1, 1, 1, 1, 1, 0, 1, 1, 1),
 }
 CATEGORIES: tuple[tuple[str, str], ...] = (
-    ("DT-", "配电变压器"), ("BX-", "箱式变电站"), ("RMU-", "环网箱"), ("CBB", "电缆分支箱"),
-    ("PSW-", "柱上开关"), ("DISC-", "隔离开关"), ("FUSE-", "熔断器"), ("ARR-", "避雷器"),
-    ("ACC", "电缆附件"), ("CB", "电力电缆"), ("OHL", "架空导线"), ("POLE-", "杆塔"),
-    ("STEELPOLE", "杆塔"), ("TOWER", "杆塔"), ("XARM", "金具"), ("FIT-", "金具"), ("INS-", "绝缘子"),
-    ("EARTH", "接地材料"), ("CONDUIT", "电缆保护管"), ("JP-", "配电箱柜"), ("LVSG", "开关柜"),
-    ("HVSG", "开关柜"), ("SG35", "开关柜"), ("MTR-", "电能表"), ("MBOX", "计量箱"),
-    ("HVMU", "计量箱"), ("CT-", "互感器"), ("VT-", "互感器"), ("PT", "主变压器"), ("GIS", "组合电器"),
-)  # fmt: skip
+    ("DT-", "配电变压器"),
+    ("BX-", "箱式变电站"),
+    ("RMU-", "环网箱"),
+    ("CBB", "电缆分支箱"),
+    ("PSW-", "柱上开关"),
+    ("DISC-", "隔离开关"),
+    ("FUSE-", "熔断器"),
+    ("ARR-", "避雷器"),
+    ("ACC", "电缆附件"),
+    ("CB", "电力电缆"),
+    ("OHL", "架空导线"),
+    ("POLE-", "杆塔"),
+    ("STEELPOLE", "杆塔"),
+    ("TOWER", "杆塔"),
+    ("XARM", "金具"),
+    ("FIT-", "金具"),
+    ("INS-", "绝缘子"),
+    ("EARTH", "接地材料"),
+    ("CONDUIT", "电缆保护管"),
+    ("JP-", "配电箱柜"),
+    ("LVSG", "开关柜"),
+    ("HVSG", "开关柜"),
+    ("SG35", "开关柜"),
+    ("MTR-", "电能表"),
+    ("MBOX", "计量箱"),
+    ("HVMU", "计量箱"),
+    ("CT-", "互感器"),
+    ("VT-", "互感器"),
+    ("PT", "主变压器"),
+    ("GIS", "组合电器"),
+)
 HEAVY_PREFIXES = ("BX-", "PT35", "PT110", "GIS110")
 # Quota at the central store, in the material's unit in materials.csv (千米 for conductor).
 CENTRAL_QUOTA: dict[str, int] = {
-    "DT-OIL-S13-200": 6, "DT-OIL-S13-400": 8, "DT-OIL-S13-630": 4, "CBB04-1I4O": 12,
-    "PSW-VCB-630": 6, "DISC-GW9-630": 20, "FUSE-HRW12-200": 60, "ARR-HY5WS-17": 90,
-    "ACC10-TERM-300": 20, "ACC10-JOINT-300": 15, "CBLV-4x50": 3000, "CBLV-4x150": 2000,
-    "OHL10-JKLYJ-70": 6, "OHL1-JKLYJ-120": 8, "POLE-190-12": 60, "POLE-190-15": 30,
-    "JP-400": 8, "MTR-1P-SMART": 2000, "MTR-3P-DIRECT": 400, "MTR-3P-CT": 200,
-    "MBOX-1P-4": 200, "MBOX-3P-CT": 60, "CT-LV-400-5": 300,
-}  # fmt: skip
+    "DT-OIL-S13-200": 6,
+    "DT-OIL-S13-400": 8,
+    "DT-OIL-S13-630": 4,
+    "CBB04-1I4O": 12,
+    "PSW-VCB-630": 6,
+    "DISC-GW9-630": 20,
+    "FUSE-HRW12-200": 60,
+    "ARR-HY5WS-17": 90,
+    "ACC10-TERM-300": 20,
+    "ACC10-JOINT-300": 15,
+    "CBLV-4x50": 3000,
+    "CBLV-4x150": 2000,
+    "OHL10-JKLYJ-70": 6,
+    "OHL1-JKLYJ-120": 8,
+    "POLE-190-12": 60,
+    "POLE-190-15": 30,
+    "JP-400": 8,
+    "MTR-1P-SMART": 2000,
+    "MTR-3P-DIRECT": 400,
+    "MTR-3P-CT": 200,
+    "MBOX-1P-4": 200,
+    "MBOX-3P-CT": 60,
+    "CT-LV-400-5": 300,
+}
 LEVEL_SHARE = {"central": 1.0, "county": 0.35, "storage_point": 0.12}
 # Storage points hold only small, fast-moving low-voltage work: meters, boxes, cable, poles, fuses.
 STORAGE_POINT_PREFIXES = ("MTR-", "MBOX", "CBLV", "CBB04", "POLE-", "FUSE-", "CT-LV", "OHL1-")
 SUPPLIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("烟台东源变压器有限公司", ("DT-", "BX-", "PT")),
-    ("青岛海能电气设备有限公司", ("DT-", "BX-", "PT", "RMU-", "CBB", "JP-", "LVSG", "HVSG", "SG35", "GIS")),
+    (
+        "青岛海能电气设备有限公司",
+        ("DT-", "BX-", "PT", "RMU-", "CBB", "JP-", "LVSG", "HVSG", "SG35", "GIS"),
+    ),
     ("济南鲁开开关有限公司", ("RMU-", "CBB", "PSW-", "DISC-", "HVSG", "SG35", "GIS", "JP-")),
     ("淄博华正电缆有限公司", ("CB10", "CBLV", "CB35", "CB110", "OHL", "ACC", "CONDUIT")),
     ("青岛汉缆电力器材有限公司", ("CB10", "CBLV", "CB35", "CB110", "OHL", "ACC")),
@@ -112,13 +165,17 @@ def _materials() -> list[_Material]:
     text = files("catalogs.sample").joinpath("materials.csv").read_text(encoding="utf-8")
     return [
         _Material(
-            code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"], unit=row["unit"],
-            voltage_class=row["voltage_class"], price=Decimal(row["typical_unit_price_cny"]),
+            code=row["code"],
+            name_zh=row["name_zh"],
+            name_en=row["name_en"],
+            unit=row["unit"],
+            voltage_class=row["voltage_class"],
+            price=Decimal(row["typical_unit_price_cny"]),
             lead_days=int(row["supplier_lead_time_days"]),
             modes=frozenset(row["typical_mode"].split("|")),
         )
         for row in csv.DictReader(io.StringIO(text))
-    ]  # fmt: skip
+    ]
 
 
 def _category(code: str) -> str:
@@ -136,14 +193,21 @@ def sample_rows(*, today: date, seed: int = SEED) -> SampleRows:
     sample = SampleRows()
     sample.rows[CatalogKind.MATERIALS] = [
         {
-            "code": m.code, "name_zh": m.name_zh, "name_en": m.name_en, "unit": m.unit,
-            "voltage_class": m.voltage_class, "category": _category(m.code), "standard_price": m.price,
-            "reserve_catalog": "reserve" in m.modes, "heavy": m.code.startswith(HEAVY_PREFIXES),
-            "typical_lead_days": m.lead_days, "emergency_lead_days": m.lead_days + rng.randint(7, 15),
+            "code": m.code,
+            "name_zh": m.name_zh,
+            "name_en": m.name_en,
+            "unit": m.unit,
+            "voltage_class": m.voltage_class,
+            "category": _category(m.code),
+            "standard_price": m.price,
+            "reserve_catalog": "reserve" in m.modes,
+            "heavy": m.code.startswith(HEAVY_PREFIXES),
+            "typical_lead_days": m.lead_days,
+            "emergency_lead_days": m.lead_days + rng.randint(7, 15),
             "emergency_premium_pct": rng.choice((20, 25, 30, 35, 40)),
         }
         for m in materials
-    ]  # fmt: skip
+    ]
     sample.rows[CatalogKind.WAREHOUSES] = [
         {"id": wid, "name": name, "level": level, "location": location}
         for wid, name, level, location in WAREHOUSES
@@ -160,7 +224,9 @@ def sample_rows(*, today: date, seed: int = SEED) -> SampleRows:
     return sample
 
 
-def _reserve(sample: SampleRows, materials: list[_Material], rng: random.Random, today: date) -> None:
+def _reserve(
+    sample: SampleRows, materials: list[_Material], rng: random.Random, today: date
+) -> None:
     quotas, stock = [], []
     for m in materials:
         if m.code not in CENTRAL_QUOTA:
@@ -169,12 +235,28 @@ def _reserve(sample: SampleRows, materials: list[_Material], rng: random.Random,
             if level == "storage_point" and not m.code.startswith(STORAGE_POINT_PREFIXES):
                 continue
             quota = max(1, round(CENTRAL_QUOTA[m.code] * LEVEL_SHARE[level]))
-            quotas.append({"year": today.year, "warehouse_id": wid, "material_code": m.code,
-                           "material_name": m.name_zh, "unit": m.unit, "quantity": quota})  # fmt: skip
-            # About a third of the lines are below quota: drawn down by urgent work since the last batch.
+            quotas.append(
+                {
+                    "year": today.year,
+                    "warehouse_id": wid,
+                    "material_code": m.code,
+                    "material_name": m.name_zh,
+                    "unit": m.unit,
+                    "quantity": quota,
+                }
+            )
+            # About a third of the lines are below quota: drawn down by urgent work since the
+            # last batch.
             factor = rng.uniform(0.0, 0.9) if rng.random() < 0.33 else rng.uniform(1.0, 1.4)
-            stock.append({"warehouse_id": wid, "material_code": m.code, "material_name": m.name_zh,
-                          "unit": m.unit, "quantity": int(quota * factor)})  # fmt: skip
+            stock.append(
+                {
+                    "warehouse_id": wid,
+                    "material_code": m.code,
+                    "material_name": m.name_zh,
+                    "unit": m.unit,
+                    "quantity": int(quota * factor),
+                }
+            )
     sample.rows[CatalogKind.QUOTAS] = quotas
     sample.rows[CatalogKind.RESERVE] = stock
     # A mid-year revision, drafted but not yet confirmed: more for the busiest county stores.
@@ -189,16 +271,28 @@ def _suppliers_for(code: str) -> list[str]:
     return [name for name, prefixes in SUPPLIERS if code.startswith(prefixes)]
 
 
-def _agreements(sample: SampleRows, materials: list[_Material], rng: random.Random, today: date) -> None:
+def _agreements(
+    sample: SampleRows, materials: list[_Material], rng: random.Random, today: date
+) -> None:
     older_start = today - timedelta(days=330)
     newer_start = today - timedelta(days=45)
     tenders = (
         # The older tender ends within weeks: several of its lines are used up or nearly so.
-        (f"国网山东省电力公司{older_start.year}年第二次配网物资协议库存招标", "SDXY-A",
-         older_start, today + timedelta(days=20), (0.7, 1.25)),
-        (f"国网山东省电力公司{newer_start.year}年第一次配网物资协议库存招标", "SDXY-B",
-         newer_start, newer_start + timedelta(days=365), (0.05, 0.6)),
-    )  # fmt: skip
+        (
+            f"国网山东省电力公司{older_start.year}年第二次配网物资协议库存招标",
+            "SDXY-A",
+            older_start,
+            today + timedelta(days=20),
+            (0.7, 1.25),
+        ),
+        (
+            f"国网山东省电力公司{newer_start.year}年第一次配网物资协议库存招标",
+            "SDXY-B",
+            newer_start,
+            newer_start + timedelta(days=365),
+            (0.05, 0.6),
+        ),
+    )
     lines: list[dict[str, Any]] = []
     for tender, prefix, start, end, (low, high) in tenders:
         line_numbers: dict[str, int] = {}
@@ -209,20 +303,34 @@ def _agreements(sample: SampleRows, materials: list[_Material], rng: random.Rand
             chosen = rng.sample(candidates, k=min(len(candidates), rng.randint(2, 3)))
             budget = 4_000_000 if m.voltage_class in ("35kV", "110kV") else 1_200_000
             for supplier in chosen:
-                number = f"{prefix}-{start.year}-{[s for s, _ in SUPPLIERS].index(supplier) + 1:03d}"
+                number = (
+                    f"{prefix}-{start.year}-{[s for s, _ in SUPPLIERS].index(supplier) + 1:03d}"
+                )
                 line_numbers[number] = line_numbers.get(number, 0) + 1
-                estimate = max(2, round(budget * rng.uniform(0.5, 1.5) / len(chosen) / float(m.price)))
+                estimate = max(
+                    2, round(budget * rng.uniform(0.5, 1.5) / len(chosen) / float(m.price))
+                )
                 delivery = "" if rng.random() < 0.8 else rng.choice(("WH-WD", "WH-RC", "WH-RS"))
-                lines.append({
-                    "agreement_no": number, "line_no": line_numbers[number], "tender": tender,
-                    "supplier": supplier, "material_code": m.code, "material_name": m.name_zh,
-                    "unit": m.unit, "unit_price": _money(float(m.price) * rng.uniform(0.88, 1.03)),
-                    "estimated_quantity": estimate, "band_low_pct": 80, "band_high_pct": 120,
-                    "ordered_quantity": int(estimate * rng.uniform(low, high)),
-                    "valid_from": start, "valid_to": end,
-                    "lead_days": max(3, m.lead_days + rng.randint(-3, 5)),
-                    "delivery_warehouse_id": delivery or None,
-                })  # fmt: skip
+                lines.append(
+                    {
+                        "agreement_no": number,
+                        "line_no": line_numbers[number],
+                        "tender": tender,
+                        "supplier": supplier,
+                        "material_code": m.code,
+                        "material_name": m.name_zh,
+                        "unit": m.unit,
+                        "unit_price": _money(float(m.price) * rng.uniform(0.88, 1.03)),
+                        "estimated_quantity": estimate,
+                        "band_low_pct": 80,
+                        "band_high_pct": 120,
+                        "ordered_quantity": int(estimate * rng.uniform(low, high)),
+                        "valid_from": start,
+                        "valid_to": end,
+                        "lead_days": max(3, m.lead_days + rng.randint(-3, 5)),
+                        "delivery_warehouse_id": delivery or None,
+                    }
+                )
     sample.rows[CatalogKind.AGREEMENTS] = lines
 
 
@@ -236,26 +344,40 @@ def _consignment(sample: SampleRows, materials: list[_Material], rng: random.Ran
             sites = ["WH-CENTRAL", *rng.sample(["WH-WD", "WH-RC", "WH-RS"], k=rng.randint(1, 2))]
             for wid in sites:
                 value = rng.uniform(30_000, 120_000) * (2 if wid == "WH-CENTRAL" else 1)
-                rows.append({
-                    "supplier": supplier, "warehouse_id": wid, "material_code": m.code,
-                    "material_name": m.name_zh, "unit": m.unit,
-                    "quantity": max(1, round(value / float(m.price))),
-                    "issue_price": _money(float(m.price) * rng.uniform(0.97, 1.08)),
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "supplier": supplier,
+                        "warehouse_id": wid,
+                        "material_code": m.code,
+                        "material_name": m.name_zh,
+                        "unit": m.unit,
+                        "quantity": max(1, round(value / float(m.price))),
+                        "issue_price": _money(float(m.price) * rng.uniform(0.97, 1.08)),
+                    }
+                )
     sample.rows[CatalogKind.CONSIGNMENT] = rows
 
 
 LOAD_ORDER = (
-    CatalogKind.MATERIALS, CatalogKind.WAREHOUSES, CatalogKind.TRANSPORT, CatalogKind.RESERVE,
-    CatalogKind.QUOTAS, CatalogKind.AGREEMENTS, CatalogKind.CONSIGNMENT,
-)  # fmt: skip
+    CatalogKind.MATERIALS,
+    CatalogKind.WAREHOUSES,
+    CatalogKind.TRANSPORT,
+    CatalogKind.RESERVE,
+    CatalogKind.QUOTAS,
+    CatalogKind.AGREEMENTS,
+    CatalogKind.CONSIGNMENT,
+)
 
 
 def sample_files(*, today: date, fmt: FileFormat = "xlsx", seed: int = SEED) -> dict[str, bytes]:
     """Write the sample as import files by name: materials.xlsx, …, quotas-revision.xlsx."""
     sample = sample_rows(today=today, seed=seed)
-    written = {f"{kind.value}.{fmt}": write_catalog(kind, sample.rows[kind], fmt) for kind in LOAD_ORDER}
-    written[f"quotas-revision.{fmt}"] = write_catalog(CatalogKind.QUOTAS, sample.quota_revision, fmt)
+    written = {
+        f"{kind.value}.{fmt}": write_catalog(kind, sample.rows[kind], fmt) for kind in LOAD_ORDER
+    }
+    written[f"quotas-revision.{fmt}"] = write_catalog(
+        CatalogKind.QUOTAS, sample.quota_revision, fmt
+    )
     return written
 
 
@@ -279,23 +401,33 @@ def load_sample(
         name = f"{kind.value}.xlsx"
         reports.append(
             import_catalog(
-                session=session, kind=kind, content=files_by_name[name], file_name=name,
-                imported_by=imported_by, now=now,
+                session=session,
+                kind=kind,
+                content=files_by_name[name],
+                file_name=name,
+                imported_by=imported_by,
+                now=now,
             )
-        )  # fmt: skip
+        )
         if kind is CatalogKind.QUOTAS:
             catalog = find_quota_catalog(session=session, year=today.year)
             assert catalog is not None and catalog.id is not None
             confirmed = confirm_quota_catalog(
-                session=session, catalog_id=catalog.id, confirmed_by=CONFIRMED_BY,
+                session=session,
+                catalog_id=catalog.id,
+                confirmed_by=CONFIRMED_BY,
                 now=now + timedelta(minutes=1),
-            )  # fmt: skip
+            )
     reports.append(
         import_catalog(
-            session=session, kind=CatalogKind.QUOTAS, content=files_by_name["quotas-revision.xlsx"],
-            file_name="quotas-revision.xlsx", imported_by=imported_by, now=now + timedelta(minutes=2),
+            session=session,
+            kind=CatalogKind.QUOTAS,
+            content=files_by_name["quotas-revision.xlsx"],
+            file_name="quotas-revision.xlsx",
+            imported_by=imported_by,
+            now=now + timedelta(minutes=2),
         )
-    )  # fmt: skip
+    )
     draft = find_quota_catalog(session=session, year=today.year)
     assert confirmed is not None and draft is not None
     return LoadedSample(reports=reports, confirmed=confirmed, draft_version=draft.version)

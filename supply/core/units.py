@@ -22,9 +22,26 @@ class Unit:
 
 # Base units are the units materials are counted in; each maps to itself.
 BASE_UNITS: tuple[str, ...] = (
-    "台", "只", "套", "组", "根", "基", "副", "面", "间隔", "个", "块", "箱", "盘", "卷", "件",
-    "支", "对", "米", "千克",
-)  # fmt: skip
+    "台",
+    "只",
+    "套",
+    "组",
+    "根",
+    "基",
+    "副",
+    "面",
+    "间隔",
+    "个",
+    "块",
+    "箱",
+    "盘",
+    "卷",
+    "件",
+    "支",
+    "对",
+    "米",
+    "千克",
+)
 
 _CONVERTED: tuple[Unit, ...] = (
     Unit("千米", "米", 1000),

@@ -38,7 +38,9 @@ from catalogs.cells import (
         ("-3", Decimal(-3)),
     ],
 )
-def test_numbers_are_read_with_separators_full_width_and_currency(raw: object, expected: Decimal) -> None:
+def test_numbers_are_read_with_separators_full_width_and_currency(
+    raw: object, expected: Decimal
+) -> None:
     assert read_number(raw) == expected
 
 
@@ -106,7 +108,12 @@ def test_dates_in_every_common_form(raw: object, expected: date) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "fragment"), [("2026-02-30", "not a real calendar date"), ("next week", "cannot read date"), (1.5, "not a date")]
+    ("raw", "fragment"),
+    [
+        ("2026-02-30", "not a real calendar date"),
+        ("next week", "cannot read date"),
+        (1.5, "not a date"),
+    ],
 )
 def test_bad_dates_are_refused(raw: object, fragment: str) -> None:
     with pytest.raises(CellError, match=fragment):
@@ -115,18 +122,33 @@ def test_bad_dates_are_refused(raw: object, fragment: str) -> None:
 
 def test_yes_no_voltage_level_and_units() -> None:
     assert [read_bool(v) for v in ("是", "否", "Y", "no", True, 0, "√", "×")] == [
-        True, False, True, False, True, False, True, False,
-    ]  # fmt: skip
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
     with pytest.raises(CellError, match="yes or no"):
         read_bool("maybe")
     assert [read_voltage(v) for v in ("10kV", "10KV", "低压", "400V", 35, "110kv")] == [
-        "10kV", "10kV", "0.4kV", "0.4kV", "35kV", "110kV",
-    ]  # fmt: skip
+        "10kV",
+        "10kV",
+        "0.4kV",
+        "0.4kV",
+        "35kV",
+        "110kV",
+    ]
     with pytest.raises(CellError, match="voltage class"):
         read_voltage("12kV")
     assert [read_level(v) for v in ("市级中心库", "周转库", "仓储点", "county")] == [
-        "central", "county", "storage_point", "county",
-    ]  # fmt: skip
+        "central",
+        "county",
+        "storage_point",
+        "county",
+    ]
     km = read_unit("ＫＭ")
     assert (km.name, km.base, km.factor) == ("km", "米", 1000)
     assert read_unit("千米").factor == 1000 and read_unit("吨").base == "千克"

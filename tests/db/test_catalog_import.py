@@ -1,0 +1,204 @@
+"""Imports on a real database: upsert counts, all-or-nothing, the import record, exact money."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
+
+from catalogs.importing import export_catalog, import_catalog, list_imports
+from catalogs.models import AgreementLine, CatalogKind, ImportRecord, Material, ReserveStock
+from catalogs.sample import load_sample
+from supply.core.errors import ImportRejected
+
+ImportFn = Callable[..., object]
+
+
+def test_a_good_file_is_inserted_then_recognised_as_unchanged(
+    session: Session,
+    materials_rows: list[list[object]],
+    make_xlsx: Callable[..., bytes],
+    now: datetime,
+) -> None:
+    def run(rows: list[list[object]], when: datetime) -> tuple[int, int, int]:
+        report = import_catalog(
+            session=session,
+            kind=CatalogKind.MATERIALS,
+            content=make_xlsx(rows),
+            file_name="物料.xlsx",
+            imported_by="张工",
+            now=when,
+        )
+        return report.inserted, report.updated, report.unchanged
+
+    assert run(materials_rows, now) == (4, 0, 0)
+    assert run(materials_rows, now + timedelta(hours=1)) == (0, 0, 4)
+    materials_rows[1][4] = 46000  # a new price for DT-400
+    materials_rows.append(["ARR-17", "避雷器", "只", "10kV", 120, "否", 10, 20, 10])
+    assert run(materials_rows, now + timedelta(hours=2)) == (1, 1, 3)
+
+    dt = session.get(Material, "DT-400")
+    assert dt is not None and dt.standard_price == Decimal(46000)
+    assert dt.updated_at == now + timedelta(hours=2)
+    arrester = session.get(Material, "JKLYJ-70")
+    assert arrester is not None and arrester.updated_at == now  # untouched rows keep their stamp
+    records = list_imports(session=session).items
+    assert [(r.inserted, r.updated, r.unchanged) for r in records] == [
+        (1, 1, 3),
+        (0, 0, 4),
+        (4, 0, 0),
+    ]
+    assert (
+        records[0].imported_by == "张工"
+        and records[0].file_name == "物料.xlsx"
+        and records[0].accepted
+    )
+    assert records[0].imported_at == (now + timedelta(hours=2)).astimezone(UTC)
+
+
+def test_kilometres_and_prices_per_kilometre_are_stored_exactly_in_metres(basics: Session) -> None:
+    conductor = basics.get(Material, "JKLYJ-70")
+    assert conductor is not None
+    assert (conductor.unit, conductor.standard_price) == ("米", Decimal("8.65055"))
+    basics.expire_all()
+    again = basics.exec(select(Material).where(Material.code == "JKLYJ-70")).one()
+    assert str(again.standard_price) == "8.650550"  # six exact places on every database
+
+
+def test_a_file_with_one_bad_row_writes_nothing_and_is_recorded_as_rejected(
+    basics: Session, import_rows: ImportFn
+) -> None:
+    rows: list[list[object]] = [
+        ["仓库编码", "物料编码", "库存数量"],
+        ["WH-WD", "DT-400", 3],
+        ["WH-WD", "MTR-1P", "1,200"],
+        ["WH-XX", "DT-400", -1],
+    ]
+    with pytest.raises(ImportRejected) as caught:
+        import_rows(CatalogKind.RESERVE, rows)
+    assert [(p.row, p.column_en) for p in caught.value.problems] == [
+        (4, "warehouse_id"),
+        (4, "quantity"),
+    ]
+    assert "2 problem(s); nothing was imported" in caught.value.message
+    assert basics.exec(select(ReserveStock)).all() == []
+    rejected = basics.exec(select(ImportRecord).where(ImportRecord.kind == "reserve")).one()
+    assert (rejected.accepted, rejected.problems, rejected.rows, rejected.inserted) == (
+        False,
+        2,
+        3,
+        0,
+    )
+
+
+REFUSE_MTR = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_mtr BEFORE INSERT ON"
+        " reserve_stock WHEN NEW.material_code = 'MTR-1P' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_mtr() RETURNS trigger AS $$ BEGIN IF NEW.material_code = 'MTR-1P' "
+        "THEN RAISE EXCEPTION 'refused by test trigger'; END"
+        " IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_mtr BEFORE INSERT ON reserve_stock"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_mtr()",
+    ],
+}
+UNDO_REFUSE_MTR = {
+    "sqlite": ["DROP TRIGGER refuse_mtr"],
+    "postgresql": ["DROP TRIGGER refuse_mtr ON reserve_stock", "DROP FUNCTION refuse_mtr()"],
+}
+
+
+def test_a_failure_while_writing_rolls_back_every_row(
+    basics: Session, import_rows: ImportFn
+) -> None:
+    rows: list[list[object]] = [["仓库编码", "物料编码", "库存数量"], ["WH-WD", "DT-400", 3]]
+    import_rows(CatalogKind.RESERVE, rows)
+    dialect = basics.get_bind().dialect.name
+    for statement in REFUSE_MTR[dialect]:  # the database refuses what validation cannot foresee
+        basics.exec(text(statement))  # type: ignore[call-overload]
+    basics.commit()
+    try:
+        with pytest.raises(DBAPIError, match="refused by test trigger"):
+            import_rows(
+                CatalogKind.RESERVE, [*rows[:1], ["WH-WD", "DT-400", 7], ["WH-WD", "MTR-1P", 5]]
+            )
+        basics.rollback()
+        stock = {s.material_code: s.quantity for s in basics.exec(select(ReserveStock))}
+        assert stock == {"DT-400": 3}  # the update in the same file was rolled back too
+        assert (
+            len(basics.exec(select(ImportRecord).where(ImportRecord.kind == "reserve")).all()) == 1
+        )
+    finally:
+        basics.rollback()
+        for statement in UNDO_REFUSE_MTR[dialect]:
+            basics.exec(text(statement))  # type: ignore[call-overload]
+        basics.commit()
+
+
+def test_a_header_only_file_is_rejected(basics: Session, import_rows: ImportFn) -> None:
+    with pytest.raises(ImportRejected, match="header but no rows"):
+        import_rows(CatalogKind.RESERVE, [["仓库编码", "物料编码", "库存数量"]])
+
+
+def test_an_unreadable_upload_is_recorded_too(session: Session, now: datetime) -> None:
+    with pytest.raises(ImportRejected, match="not an Excel"):
+        import_catalog(
+            session=session,
+            kind=CatalogKind.MATERIALS,
+            content=b"\x00\x01binary",
+            file_name="x.bin",
+            imported_by="tester",
+            now=now,
+        )
+    [record] = session.exec(select(ImportRecord)).all()
+    assert (record.accepted, record.problems, record.file_name) == (False, 1, "x.bin")
+
+
+def test_agreements_default_to_the_configured_delivery_site(
+    basics: Session, import_rows: ImportFn
+) -> None:
+    rows = [
+        [
+            "协议编号",
+            "行号",
+            "供应商",
+            "物料编码",
+            "协议单价",
+            "预估数量",
+            "有效期起",
+            "有效期止",
+            "交货地点",
+        ],
+        ["A-1", 1, "青岛某公司", "DT-400", "41,000.50", 20, "2026-03-01", "2027-02-28", ""],
+        ["A-1", 2, "青岛某公司", "JKLYJ-70", 8100, 12, "2026-03-01", "2027-02-28", "WH-WD"],
+    ]
+    import_rows(CatalogKind.AGREEMENTS, rows, default_delivery_warehouse="WH-WD")
+    lines = {a.line_no: a for a in basics.exec(select(AgreementLine))}
+    assert lines[1].delivery_warehouse_id == "WH-WD" and lines[1].unit_price == Decimal("41000.5")
+    # Quantity of a conductor agreement in the material's unit: metres.
+    assert lines[2].estimated_quantity == 12 and lines[2].unit_price == Decimal(8100)
+
+
+def test_every_catalog_exported_imports_back_unchanged(session: Session, now: datetime) -> None:
+    load_sample(session=session, now=now, today=now.date())
+    for fmt in ("xlsx", "csv"):
+        for kind in CatalogKind:
+            content = export_catalog(session=session, kind=kind, fmt=fmt, year=now.year)  # type: ignore[arg-type]
+            report = import_catalog(
+                session=session,
+                kind=kind,
+                content=content,
+                file_name=f"{kind}.{fmt}",
+                imported_by="round trip",
+                now=now + timedelta(days=1),
+            )
+            assert (report.inserted, report.updated) == (0, 0), (fmt, kind)
+            assert report.unchanged == report.rows > 0
