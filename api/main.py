@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
 from api.routes import TAGS, api_router
@@ -32,9 +31,5 @@ def create_app() -> FastAPI:
         openapi_tags=TAGS,
     )
     app.include_router(api_router)
-    for route in app.routes:
-        # The docstring's first line, Chinese / English, is the summary shown in the docs.
-        if isinstance(route, APIRoute) and route.description:
-            route.summary = route.description.strip().splitlines()[0]
     install_error_handlers(app)
     return app

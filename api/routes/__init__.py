@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from api.routes import agreements, catalogs, imports, materials, reserve, system
 
 api_router = APIRouter(prefix="/api/v1")
 for module in (system, materials, reserve, agreements, catalogs, imports):
+    for route in module.router.routes:
+        # The docstring's first line, Chinese / English, is the summary shown in the docs.
+        if isinstance(route, APIRoute) and route.description and not route.summary:
+            route.summary = route.description.strip().splitlines()[0]
     api_router.include_router(module.router)
 
 TAGS = [
