@@ -24,8 +24,11 @@ def load(
     client: TestClient, make_xlsx: Callable[..., bytes], materials_rows: list[list[object]]
 ) -> None:
     assert upload(client, "materials", make_xlsx(materials_rows))["status"] == 201
-    warehouses = [["仓库编码", "仓库名称", "仓库级别", "所在地点"], ["WH-CENTRAL", "中心库", "市级中心库", "lingang"],
-                  ["WH-WD", "文登周转库", "县级周转库", "wendeng"]]  # fmt: skip
+    warehouses = [
+        ["仓库编码", "仓库名称", "仓库级别", "所在地点"],
+        ["WH-CENTRAL", "中心库", "市级中心库", "lingang"],
+        ["WH-WD", "文登周转库", "县级周转库", "wendeng"],
+    ]
     assert upload(client, "warehouses", make_xlsx(warehouses))["status"] == 201
 
 
@@ -58,13 +61,21 @@ def test_a_bad_file_gets_422_with_every_problem_by_row_and_nothing_is_written(
     client: TestClient, make_xlsx: Callable[..., bytes], materials_rows: list[list[object]]
 ) -> None:
     load(client, make_xlsx, materials_rows)
-    rows: list[list[object]] = [["仓库编码", "物料编码", "库存数量"], ["WH-WD", "DT-400", 2], ["WH-WD", "TR-999", 1],
-                                ["WH-WD", "MTR-1P", "１２，０００"], ["WH-WD", "JKLYJ-70", -3]]  # fmt: skip
+    rows: list[list[object]] = [
+        ["仓库编码", "物料编码", "库存数量"],
+        ["WH-WD", "DT-400", 2],
+        ["WH-WD", "TR-999", 1],
+        ["WH-WD", "MTR-1P", "１２，０００"],
+        ["WH-WD", "JKLYJ-70", -3],
+    ]
     result = upload(client, "reserve", make_xlsx(rows))
     assert result["status"] == 422
     detail = result["body"]["detail"]
-    assert detail[0] == {"type": "import_rejected", "loc": ["body", "file"],
-                         "msg": "file.xlsx: 2 个问题，未导入任何数据 / 2 problem(s); nothing was imported"}  # fmt: skip
+    assert detail[0] == {
+        "type": "import_rejected",
+        "loc": ["body", "file"],
+        "msg": "file.xlsx: 2 个问题，未导入任何数据 / 2 problem(s); nothing was imported",
+    }
     assert [(d["type"], d["loc"]) for d in detail[1:]] == [
         ("invalid_row", ["body", "file", 3, "material_code"]),
         ("invalid_row", ["body", "file", 5, "quantity"]),
@@ -152,17 +163,35 @@ def test_the_quota_catalog_is_confirmed_once_through_the_api(
     positions = client.get("/api/v1/reserve/positions", params={"below_quota": True}).json()
     assert [(p["warehouse_id"], p["shortfall"]) for p in positions["items"]] == [("WH-WD", 3)]
     quota_lines = client.get(f"/api/v1/reserve/quota-catalogs/{draft['id']}/quotas").json()
-    assert quota_lines["items"] == [{"warehouse_id": "WH-WD", "material_code": "DT-400", "quantity": 3,
-                                     "catalog_id": draft["id"]}]  # fmt: skip
+    assert quota_lines["items"] == [
+        {
+            "warehouse_id": "WH-WD",
+            "material_code": "DT-400",
+            "quantity": 3,
+            "catalog_id": draft["id"],
+        }
+    ]
 
 
 def test_reads_filter_page_and_answer_404_and_422_in_fastapis_shape(
     client: TestClient, make_xlsx: Callable[..., bytes], materials_rows: list[list[object]]
 ) -> None:
     load(client, make_xlsx, materials_rows)
-    agreements = [["协议编号", "行号", "供应商", "物料编码", "协议单价", "预估数量", "已下单数量", "有效期起", "有效期止"],
-                  ["A", 1, "甲", "DT-400", 41000, 10, 11, "2026-03-01", "2027-02-28"],
-                  ["A", 2, "甲", "MTR-1P", 190, 10, 13, "2026-03-01", "2027-02-28"]]  # fmt: skip
+    agreements = [
+        [
+            "协议编号",
+            "行号",
+            "供应商",
+            "物料编码",
+            "协议单价",
+            "预估数量",
+            "已下单数量",
+            "有效期起",
+            "有效期止",
+        ],
+        ["A", 1, "甲", "DT-400", 41000, 10, 11, "2026-03-01", "2027-02-28"],
+        ["A", 2, "甲", "MTR-1P", 190, 10, 13, "2026-03-01", "2027-02-28"],
+    ]
     assert upload(client, "agreements", make_xlsx(agreements))["status"] == 201
     serving = client.get("/api/v1/agreements", params={"serving": True}).json()["items"]
     assert [
@@ -172,8 +201,16 @@ def test_reads_filter_page_and_answer_404_and_422_in_fastapis_shape(
     assert line["upper_quantity"] == 12
     missing = client.get("/api/v1/materials/TR-400")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": [{"type": "not_found", "loc": ["code"],
-                                          "msg": "物料 TR-400 不在物料主数据中 / material TR-400 is not in the material master"}]}  # fmt: skip
+    assert missing.json() == {
+        "detail": [
+            {
+                "type": "not_found",
+                "loc": ["code"],
+                "msg": "物料 TR-400 不在物料主数据中 / "
+                "material TR-400 is not in the material master",
+            }
+        ]
+    }
     too_many = client.get("/api/v1/materials", params={"limit": 100000})
     assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]
     assert (

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 
-import catalogs.importing  # noqa: F401  (every module that may define domain errors is loaded)
+import catalogs.importing
 import catalogs.service  # noqa: F401
 from api.errors import ERROR_STATUS, REQUEST_ID_HEADER
 from supply.core.errors import DomainError

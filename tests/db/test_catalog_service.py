@@ -1,4 +1,4 @@
-"""Catalog services on a real database: the quota catalog's lifecycle, reserve positions, agreements."""
+"""Catalog services on a real database: quota catalog lifecycle, reserve positions, agreements."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def test_quotas_are_a_draft_until_confirmed_and_only_the_confirmed_version_is_us
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 0)  # type: ignore[attr-defined]
     assert "v2" in report.note  # type: ignore[attr-defined]
     latest, first = service.list_quota_catalogs(session=basics, year=2026)
+    assert (first.version, first.status) == (1, "confirmed")
     assert (latest.version, latest.status, latest.lines) == (2, "draft", 2)
     still = service.current_quota_catalog(session=basics, today=now.date())
     assert still is not None and still.version == 1
@@ -95,10 +96,23 @@ def test_quotas_of_a_material_outside_the_reserve_catalog_are_refused(
 def test_reserve_positions_show_the_shortfall_and_its_value(
     basics: Session, import_rows: ImportFn, now: datetime
 ) -> None:
-    import_rows(CatalogKind.RESERVE, [*STOCK, ["WH-WD", "DT-400", "台", 1], ["WH-CENTRAL", "MTR-1P", "只", 900],
-                                      ["WH-WD", "JKLYJ-70", "千米", "2.5"]])  # fmt: skip
-    import_rows(CatalogKind.QUOTAS, quotas([2026, "WH-WD", "DT-400", "台", 3], [2026, "WH-CENTRAL", "MTR-1P", "只", 500],
-                                           [2026, "WH-SD", "MTR-1P", "只", 40]))  # fmt: skip
+    import_rows(
+        CatalogKind.RESERVE,
+        [
+            *STOCK,
+            ["WH-WD", "DT-400", "台", 1],
+            ["WH-CENTRAL", "MTR-1P", "只", 900],
+            ["WH-WD", "JKLYJ-70", "千米", "2.5"],
+        ],
+    )
+    import_rows(
+        CatalogKind.QUOTAS,
+        quotas(
+            [2026, "WH-WD", "DT-400", "台", 3],
+            [2026, "WH-CENTRAL", "MTR-1P", "只", 500],
+            [2026, "WH-SD", "MTR-1P", "只", 40],
+        ),
+    )
     [draft] = service.list_quota_catalogs(session=basics)
     service.confirm_quota_catalog(session=basics, catalog_id=draft.id, confirmed_by="x", now=now)
     below = service.reserve_positions(session=basics, today=now.date(), below_quota_only=True).items
@@ -178,8 +192,12 @@ def test_agreement_remaining_is_derived_never_negative_and_zero_outside_validity
     page = service.list_agreements(session=basics, today=today)
     remaining = {(a.agreement_no, a.line_no): (a.remaining_quantity, a.serving) for a in page.items}
     assert remaining == {
-        ("A", 1): (8, True), ("A", 2): (0, False), ("A", 3): (1, True), ("B", 1): (0, False), ("C", 1): (0, False),
-    }  # fmt: skip
+        ("A", 1): (8, True),
+        ("A", 2): (0, False),
+        ("A", 3): (1, True),
+        ("B", 1): (0, False),
+        ("C", 1): (0, False),
+    }
     # The database filter agrees with the derivation, on every database.
     serving = service.list_agreements(session=basics, today=today, serving=True).items
     assert {(a.agreement_no, a.line_no) for a in serving} == {("A", 1), ("A", 3)}
@@ -234,15 +252,18 @@ def test_consignment_is_listed_per_supplier_and_warehouse(
 ) -> None:
     import_rows(
         CatalogKind.CONSIGNMENT,
-        [["供应商", "仓库编码", "物料编码", "单位", "寄存数量", "结算单价"],
-         ["青岛汉缆", "WH-CENTRAL", "JKLYJ-70", "千米", 12, "8,800"],
-         ["青岛汉缆", "WH-WD", "JKLYJ-70", "千米", 3, "8,800"],
-         ["烟台金桥", "WH-WD", "MTR-1P", "只", 400, 210]],
-    )  # fmt: skip
+        [
+            ["供应商", "仓库编码", "物料编码", "单位", "寄存数量", "结算单价"],
+            ["青岛汉缆", "WH-CENTRAL", "JKLYJ-70", "千米", 12, "8,800"],
+            ["青岛汉缆", "WH-WD", "JKLYJ-70", "千米", 3, "8,800"],
+            ["烟台金桥", "WH-WD", "MTR-1P", "只", 400, 210],
+        ],
+    )
     page = service.list_consignment(session=basics, supplier="汉缆")
     assert [(c.warehouse_id, c.quantity, str(c.issue_price)) for c in page.items] == [
-        ("WH-CENTRAL", 12000, "8.800000"), ("WH-WD", 3000, "8.800000"),
-    ]  # fmt: skip
+        ("WH-CENTRAL", 12000, "8.800000"),
+        ("WH-WD", 3000, "8.800000"),
+    ]
     csv_text = export_catalog(session=basics, kind=CatalogKind.CONSIGNMENT, fmt="csv").decode(
         "utf-8-sig"
     )

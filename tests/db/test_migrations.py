@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the tables the models declare, up and down, from anywhere."""
+"""The Alembic migrations build exactly the tables the models declare, up and down, anywhere."""
 
 from __future__ import annotations
 

@@ -85,8 +85,14 @@ def test_the_demo_loads_a_fresh_database_and_runs_again(demo_env: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
-    for expected in ("sample catalogs loaded", "stock value per warehouse", "below quota",
-                     "upper band", "optimal plan for small-60.json", "checker: feasible"):  # fmt: skip
+    for expected in (
+        "sample catalogs loaded",
+        "stock value per warehouse",
+        "below quota",
+        "upper band",
+        "optimal plan for small-60.json",
+        "checker: feasible",
+    ):
         assert expected in first.output
     again = runner.invoke(app, ["demo"])  # the demo's own data is replaced without asking
     assert again.exit_code == 0, again.output
