@@ -81,6 +81,7 @@ def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return database
 
 
+@pytest.mark.slow
 def test_the_demo_loads_a_fresh_database_and_runs_again(demo_env: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(app, ["demo"])
