@@ -88,6 +88,6 @@ def write_catalog(kind: CatalogKind, rows: Iterable[Mapping[str, Any]], fmt: Fil
             elif isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()

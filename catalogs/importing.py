@@ -131,6 +131,7 @@ def _draft_catalog(session: Session, *, year: int, created_by: str, now: datetim
     )
     session.add(draft)
     session.flush()
+    assert draft.id is not None  # assigned by the flush
     if latest is not None:
         for quota in session.exec(select(Quota).where(Quota.catalog_id == latest.id)):
             session.add(
@@ -157,8 +158,8 @@ def _apply(
         for v in values:
             del v["year"]
             v["catalog_id"] = draft.id
-        existing = session.exec(select(Quota).where(Quota.catalog_id == draft.id)).all()
-        counts = _upsert(session, Quota, ("warehouse_id", "material_code"), values, existing, now)
+        quotas = session.exec(select(Quota).where(Quota.catalog_id == draft.id)).all()
+        counts = _upsert(session, Quota, ("warehouse_id", "material_code"), values, quotas, now)
         note = (
             f"{year} 年第 {draft.version} 版定额目录（草稿，待确认）/ "
             f"quota catalog {year} v{draft.version} (draft, to confirm)"

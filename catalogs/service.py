@@ -590,7 +590,7 @@ def catalog_summary(*, session: Session, today: date, top: int = 10) -> CatalogS
     alerts = [
         alert
         for line in session.exec(
-            select(AgreementLine).order_by(AgreementLine.valid_to, AgreementLine.id)
+            select(AgreementLine).order_by(col(AgreementLine.valid_to), col(AgreementLine.id))
         )
         if (alert := agreement_alert(line, today=today)) is not None
     ]

@@ -195,8 +195,12 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         ("valid to / 有效期止", "left"),
     ):
         ending.add_column(
-            _header(name), justify=justify, no_wrap=True, overflow="ellipsis", max_width=22
-        )  # type: ignore[arg-type]
+            _header(name),
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=22,
+        )
     for alert in band[:12]:
         line = alert.line
         ending.add_row(

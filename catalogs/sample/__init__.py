@@ -227,7 +227,8 @@ def sample_rows(*, today: date, seed: int = SEED) -> SampleRows:
 def _reserve(
     sample: SampleRows, materials: list[_Material], rng: random.Random, today: date
 ) -> None:
-    quotas, stock = [], []
+    quotas: list[dict[str, Any]] = []
+    stock: list[dict[str, Any]] = []
     for m in materials:
         if m.code not in CENTRAL_QUOTA:
             continue
@@ -262,7 +263,7 @@ def _reserve(
     # A mid-year revision, drafted but not yet confirmed: more for the busiest county stores.
     revised = [q for q in quotas if q["warehouse_id"] in ("WH-WD", "WH-RC")]
     sample.quota_revision = [
-        q | {"quantity": q["quantity"] + max(1, q["quantity"] // 4)}
+        q | {"quantity": int(q["quantity"]) + max(1, int(q["quantity"]) // 4)}
         for q in rng.sample(revised, k=min(6, len(revised)))
     ]
 

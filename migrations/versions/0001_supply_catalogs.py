@@ -9,7 +9,7 @@ Create Date: 2026-11-26 21:30:45.912549
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import supply.core.db
