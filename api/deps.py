@@ -19,6 +19,8 @@ from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 from supply.core.settings import Settings
 from supply.core.settings import get_settings as read_settings
 
+MAX_OFFSET = 10**9
+
 
 def get_session() -> Iterator[Session]:
     """Yield a session on the configured database for one request."""
@@ -76,7 +78,9 @@ class PageParams:
 
     def __init__(
         self,
-        offset: Annotated[int, Query(ge=0, description="起始位置 / index of the first row")] = 0,
+        offset: Annotated[
+            int, Query(ge=0, le=MAX_OFFSET, description="起始位置 / index of the first row")
+        ] = 0,
         limit: Annotated[
             int, Query(ge=1, le=MAX_LIMIT, description="每页行数 / rows per page")
         ] = DEFAULT_LIMIT,
@@ -86,3 +90,4 @@ class PageParams:
 
 
 PageDep = Annotated[PageParams, Depends()]
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database

@@ -135,8 +135,10 @@ def read_number(value: object) -> Decimal:
             number = Decimal(text)
         except InvalidOperation:
             raise CellError(f"{show(value)} 不是数字", f"{show(value)!r} is not a number") from None
-    if not number.is_finite() or abs(number) > MAX_NUMBER:
-        raise CellError(f"{show(value)} 数值过大", f"{show(value)} is too large (limit 10^12)")
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:
+        raise CellError(
+            f"{show(value)} 数值过大", f"{show(value)} is too large (must be below 10^12)"
+        )
     return number
 
 
@@ -147,7 +149,7 @@ def non_negative(number: Decimal, value: object) -> Decimal:
     return number
 
 
-def read_integer(value: object, *, low: int = 0, high: int = 10**12) -> int:
+def read_integer(value: object, *, low: int = 0, high: int = 2_000_000_000) -> int:
     """Read a whole number within [low, high]."""
     number = non_negative(read_number(value), value) if low >= 0 else read_number(value)
     if number != number.to_integral_value():

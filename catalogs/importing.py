@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 from catalogs.columns import SPECS
 from catalogs.export import FileFormat, write_catalog
 from catalogs.models import (
+    TABLES,
     AgreementLine,
     CatalogKind,
     Consignment,
@@ -30,7 +31,6 @@ from catalogs.models import (
     QuotaCatalog,
     QuotaCatalogStatus,
     ReserveStock,
-    Transport,
     Warehouse,
 )
 from catalogs.parse import MaterialRef, ParseContext, ParsedRow, parse_sheet
@@ -38,16 +38,6 @@ from catalogs.service import check_page, find_quota_catalog
 from catalogs.sheets import read_sheet
 from supply.core.errors import ImportRejected, InvalidInput, NotFound, RowProblem
 from supply.core.paging import DEFAULT_LIMIT, Page
-
-MODELS: dict[CatalogKind, type[SQLModel]] = {
-    CatalogKind.MATERIALS: Material,
-    CatalogKind.WAREHOUSES: Warehouse,
-    CatalogKind.TRANSPORT: Transport,
-    CatalogKind.RESERVE: ReserveStock,
-    CatalogKind.QUOTAS: Quota,
-    CatalogKind.AGREEMENTS: AgreementLine,
-    CatalogKind.CONSIGNMENT: Consignment,
-}
 
 
 @dataclass(slots=True)
@@ -150,7 +140,7 @@ def _apply(
     session: Session, kind: CatalogKind, rows: list[ParsedRow], *, imported_by: str, now: datetime
 ) -> tuple[_Counts, str]:
     spec = SPECS[kind]
-    model = MODELS[kind]
+    model = TABLES[kind]
     values = [row.values for row in rows]
     if kind is CatalogKind.QUOTAS:
         year = values[0]["year"] if values else now.year
@@ -270,7 +260,7 @@ def catalog_rows(
     """Return a catalog's rows as its file holds them (base units, names beside codes)."""
     materials = {m.code: m for m in session.exec(select(Material))}
     spec = SPECS[kind]
-    model = MODELS[kind]
+    model = TABLES[kind]
     if kind is CatalogKind.QUOTAS:
         if year is None:
             raise InvalidInput(

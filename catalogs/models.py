@@ -403,3 +403,21 @@ class CatalogSummary(SQLModel):
     unreachable_locations: list[str] = Field(
         description="没有运输天数的仓库地点 / warehouse locations with no transport rows"
     )
+
+
+TABLES: dict[CatalogKind, type[SQLModel]] = {
+    CatalogKind.MATERIALS: Material,
+    CatalogKind.WAREHOUSES: Warehouse,
+    CatalogKind.TRANSPORT: Transport,
+    CatalogKind.RESERVE: ReserveStock,
+    CatalogKind.QUOTAS: Quota,
+    CatalogKind.AGREEMENTS: AgreementLine,
+    CatalogKind.CONSIGNMENT: Consignment,
+}
+
+
+def text_limit(kind: CatalogKind, field: str) -> int | None:
+    """Return the length of the database column a file column is stored in, if it has one."""
+    table = TABLES[kind].__table__  # type: ignore[attr-defined]
+    column = table.columns.get(field)
+    return getattr(column.type, "length", None) if column is not None else None

@@ -32,7 +32,7 @@ from catalogs.cells import (
     show,
 )
 from catalogs.columns import SPECS, Cell, Column, KindSpec, header_index, match_header
-from catalogs.models import CatalogKind
+from catalogs.models import CatalogKind, text_limit
 from catalogs.sheets import Sheet
 from supply.core.errors import RowProblem
 from supply.core.money import has_exact_places
@@ -100,6 +100,10 @@ _READERS: dict[Cell, Callable[[object], Any]] = {
     Cell.QUANTITY: lambda value: non_negative(read_number(value), value),
     Cell.MONEY: lambda value: non_negative(read_number(value), value),
 }
+
+
+# Text is limited to the length of the column it is stored in.
+_SIZED: dict[Cell, Callable[..., str]] = {Cell.CODE: read_code, Cell.TEXT: read_text}
 
 
 def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> ParseResult:
@@ -194,7 +198,11 @@ def _read_row(
                 result.add(number, column, "不能为空", "is required")
             continue
         try:
-            values[column.key] = _READERS[column.cell](raw)
+            limit = text_limit(spec.kind, column.key) if column.cell in _SIZED else None
+            if limit is not None:
+                values[column.key] = _SIZED[column.cell](raw, max_length=limit)
+            else:
+                values[column.key] = _READERS[column.cell](raw)
         except CellError as problem:
             result.add(number, column, problem.zh, problem.en)
     return values

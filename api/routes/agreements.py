@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import PageDep, SessionDep, TodayDep, require
+from api.deps import MAX_ID, PageDep, SessionDep, TodayDep, require
 from catalogs import service
 from catalogs.models import AgreementLinePublic
 from supply.core.paging import Page
@@ -56,7 +56,9 @@ def list_agreements(
 def get_agreement(
     session: SessionDep,
     today: TodayDep,
-    agreement_id: Annotated[int, Path(description="协议行编号 / agreement line id")],
+    agreement_id: Annotated[
+        int, Path(ge=1, le=MAX_ID, description="协议行编号 / agreement line id")
+    ],
 ) -> AgreementLinePublic:
     """查看一个协议行 / Get one agreement line."""
     line = service.get_agreement_or_raise(session=session, agreement_id=agreement_id)

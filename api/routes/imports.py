@@ -76,7 +76,7 @@ def export_catalog(
         int | None, Query(ge=2000, le=2100, description="定额年度,默认本年 / quota year")
     ] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="定额版本,默认最新 / quota version")
+        int | None, Query(ge=1, le=10_000, description="定额版本,默认最新 / quota version")
     ] = None,
 ) -> Response:
     """导出目录，格式与导入相同 / Export a catalog in the format its import reads."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import ClockDep, PageDep, SessionDep, TodayDep, require
+from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, require
 from catalogs import service
 from catalogs.models import QuotaCatalogPublic, QuotaPublic, ReservePosition, ReserveStockPublic
 from supply.core.paging import Page
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/reserve", tags=["reserve"])
 READ = [require("catalogs.read")]
 
 Warehouse = Annotated[str | None, Query(max_length=32, description="仓库 / warehouse id")]
-CatalogId = Annotated[int, Path(description="定额目录版本编号 / quota catalog id")]
+CatalogId = Annotated[int, Path(ge=1, le=MAX_ID, description="定额目录版本编号 / quota catalog id")]
 MaterialCode = Annotated[str | None, Query(max_length=64, description="物料编码 / material code")]
 
 

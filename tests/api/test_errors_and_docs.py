@@ -103,3 +103,13 @@ def test_every_route_is_under_api_v1_and_documented_in_chinese_and_english(app: 
                 )
     for tag in spec["tags"]:
         assert CJK.search(tag["description"]) and LATIN.search(tag["description"])
+
+
+def test_out_of_range_numbers_in_urls_are_422_not_database_errors(client: TestClient) -> None:
+    for url in (
+        "/api/v1/materials?offset=1000000000000000000000",
+        "/api/v1/agreements/99999999999999",
+        "/api/v1/reserve/quota-catalogs/99999999999999",
+        "/api/v1/exports/quotas?version=10000000000",
+    ):
+        assert client.get(url).status_code == 422, url

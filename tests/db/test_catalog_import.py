@@ -202,3 +202,88 @@ def test_every_catalog_exported_imports_back_unchanged(session: Session, now: da
             )
             assert (report.inserted, report.updated) == (0, 0), (fmt, kind)
             assert report.unchanged == report.rows > 0
+
+
+def test_the_largest_accepted_values_are_stored_and_one_more_is_refused(
+    basics: Session, import_rows: ImportFn
+) -> None:
+    warehouse_id, category = "W" * 32, "类" * 64
+    import_rows(
+        CatalogKind.WAREHOUSES,
+        [
+            ["仓库编码", "仓库名称", "仓库级别", "所在地点"],
+            [warehouse_id, "名" * 100, "仓储点", "x" * 32],
+        ],
+    )
+    materials = [
+        [
+            "物料编码",
+            "物料名称",
+            "计量单位",
+            "电压等级",
+            "物资类别",
+            "标准单价",
+            "紧急采购周期(天)",
+            "紧急采购溢价(%)",
+        ],
+        ["M" * 64, "名" * 200, "台", "10kV", category, "999,999,999,999.999999", 3650, 1000],
+    ]
+    import_rows(CatalogKind.MATERIALS, materials)
+    agreement = [
+        [
+            "协议编号",
+            "行号",
+            "供应商",
+            "物料编码",
+            "协议单价",
+            "预估数量",
+            "已下单数量",
+            "有效期起",
+            "有效期止",
+            "交货地点",
+        ],
+        [
+            "A" * 64,
+            2_000_000_000,
+            "供" * 200,
+            "M" * 64,
+            "999999999999",
+            999_999_999_999,
+            999_999_999_999,
+            "2000-01-01",
+            "2100-12-31",
+            warehouse_id,
+        ],
+    ]
+    import_rows(CatalogKind.AGREEMENTS, agreement)
+    basics.expire_all()
+    stored = basics.get(Material, "M" * 64)
+    assert stored is not None and stored.standard_price == Decimal("999999999999.999999")
+    line = basics.exec(select(AgreementLine)).one()
+    assert (line.line_no, line.estimated_quantity) == (2_000_000_000, 999_999_999_999)
+
+    too_much = [
+        agreement[0],
+        [
+            "A" * 65,
+            2_000_000_001,
+            "供" * 201,
+            "M" * 64,
+            "1000000000000",
+            10**12,
+            0,
+            "2000-01-01",
+            "2100-12-31",
+            "W" * 33,
+        ],
+    ]
+    with pytest.raises(ImportRejected) as caught:
+        import_rows(CatalogKind.AGREEMENTS, too_much)
+    assert [p.column_en for p in caught.value.problems] == [
+        "agreement_no",
+        "line_no",
+        "supplier",
+        "unit_price",
+        "estimated_quantity",
+        "delivery_warehouse_id",
+    ]

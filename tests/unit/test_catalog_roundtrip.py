@@ -33,7 +33,7 @@ MONEY = st.decimals(
     min_value=0, max_value=Decimal(10) ** 12 - 1, places=6, allow_nan=False, allow_infinity=False
 )
 DAYS = st.integers(min_value=0, max_value=3650)
-QUANTITY = st.integers(min_value=0, max_value=10**12)
+QUANTITY = st.integers(min_value=0, max_value=10**12 - 1)
 
 CONTEXT = ParseContext(
     materials={"DT-400": MaterialRef(unit="台"), "JKLYJ-70": MaterialRef(unit="米")},
