@@ -59,7 +59,8 @@ def postgres_url() -> Iterator[str]:
     except OperationalError as exc:
         admin.dispose()
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL).host}: {reason}")
+        where = make_url(POSTGRES_ADMIN_URL)
+        pytest.skip(f"PostgreSQL is not reachable at {where.host}:{where.port}: {reason}")
     name = f"gridsupply_test_{uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -31,6 +31,16 @@ from supply.core.errors import DomainError, ImportRejected
 from supply.core.settings import get_settings
 
 EXIT_REJECTED = 2
+COUNT_LABELS = {
+    "materials": "物料",
+    "warehouses": "仓库",
+    "transport": "运输天数",
+    "reserve": "实物库存",
+    "quota_catalogs": "定额目录版本",
+    "quotas": "定额行",
+    "agreements": "协议行",
+    "consignment": "寄存",
+}
 SHOWN_PROBLEMS = 200
 
 catalogs_app = typer.Typer(
@@ -108,26 +118,25 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
     counts.add_column(_header("catalog / 目录"))
     counts.add_column(_header("rows / 行数"), justify="right")
     for name, count in summary.counts.items():
-        counts.add_row(name, f"{count:,}")
-    if summary.quota_catalog:
-        q = summary.quota_catalog
+        counts.add_row(f"{COUNT_LABELS.get(name, name)} {name}", f"{count:,}")
+
+    quotas = Table(title="储备定额目录 / reserve quota catalog", title_justify="left")
+    for name in ("version / 版本", "status / 状态", "lines / 行数", "confirmed / 确认"):
+        quotas.add_column(_header(name))
+    shown = [summary.quota_catalog] if summary.quota_catalog else []
+    for catalog in [*shown, *summary.pending_drafts]:
         when = (
-            q.confirmed_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M")
-            if q.confirmed_at
+            catalog.confirmed_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M")
+            if catalog.confirmed_at
             else ""
         )
-        counts.add_row(
-            f"quota catalog in force / 执行中的定额目录: {q.year} v{q.version}",
-            f"confirmed {when} by {q.confirmed_by}",
+        status = {"confirmed": "执行中 in force", "draft": "草稿待确认 draft"}.get(
+            catalog.status, ""
         )
-    else:
-        counts.add_row(
-            "quota catalog in force / 执行中的定额目录", f"none confirmed for {summary.today.year}"
-        )
-    for draft in summary.pending_drafts:
-        counts.add_row(
-            f"draft to confirm / 待确认草稿: {draft.year} v{draft.version}", f"{draft.lines} lines"
-        )
+        confirmed = f"{when} {catalog.confirmed_by}" if catalog.confirmed_by else "—"
+        quotas.add_row(f"{catalog.year} v{catalog.version}", status, str(catalog.lines), confirmed)
+    if not summary.quota_catalog:
+        quotas.add_row(str(summary.today.year), "无已确认版本 none confirmed", "", "")
 
     stock = Table(title="各仓库存金额(元) / stock value per warehouse (CNY)", title_justify="left")
     for name, justify in (
@@ -226,7 +235,7 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
     validity.add_column(_header("lines / 行数"), justify="right")
     for (tender, valid_to), count in sorted(expiring.items(), key=lambda item: item[0][1]):
         validity.add_row(tender, str(valid_to), str(count))
-    return [counts, stock, below, ending, validity]
+    return [counts, quotas, stock, below, ending, validity]
 
 
 @catalogs_app.command("import")
