@@ -75,11 +75,12 @@ def postgres_url() -> Iterator[str]:
 
 
 def _empty_postgres(url: str) -> None:
+    # DELETE, children first, is much faster than TRUNCATE on tables this small.
     engine = make_engine(url)
     try:
-        names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                connection.execute(table.delete())
     finally:
         engine.dispose()
 

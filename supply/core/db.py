@@ -13,7 +13,7 @@ from threading import Lock
 from typing import Any
 
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -72,8 +72,6 @@ def get_session() -> Iterator[Session]:
 
 def describe_url(url: str) -> str:
     """Render a database URL for people, without its password."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
