@@ -2,30 +2,64 @@
 
 Commands call the same service functions as the HTTP API; they only read arguments, call, and
 render. Errors a user can cause end in a one-line message and a non-zero exit, never a traceback.
+
+Start-up is kept short: `gridsupply solve` should not pay for importing the database and Excel
+stack. `main()` registers only the module that owns the command being run (every module for
+`--help` or an unknown command); `api.cli.app` is the full app, built on first use.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
-from api.commands import calendar, catalogs, db, demo, serve, solve
+# command (first word on the command line) -> module under api.commands that registers it
+COMMANDS: dict[str, str] = {
+    "solve": "solve",
+    "check": "solve",
+    "demo": "demo",
+    "calendar": "calendar",
+    "deadline": "calendar",
+    "cutoff": "calendar",
+    "db": "db",
+    "catalogs": "catalogs",
+    "serve": "serve",
+}
+HELP = "gridsupply — 业扩配套电网工程物资供应匹配 / materials supply matching for grid connection projects."
 
-app = typer.Typer(
-    name="gridsupply",
-    help="gridsupply — 业扩配套电网工程物资供应匹配 / "
-    "materials supply matching for grid connection projects.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-solve.register(app)
-demo.register(app)
-calendar.register(app)
-db.register(app)
-catalogs.register(app)
-serve.register(app)
+
+def build_app(modules: list[str] | None = None) -> typer.Typer:
+    """Build the app with the given command modules registered (default: all)."""
+    app = typer.Typer(
+        name="gridsupply",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def _root() -> None:
+        """gridsupply — 业扩配套电网工程物资供应匹配."""
+
+    for name in modules if modules is not None else list(dict.fromkeys(COMMANDS.values())):
+        importlib.import_module(f"api.commands.{name}").register(app)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        full = build_app()
+        globals()["app"] = full
+        return full
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Run the command line."""
-    app()
+    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    module = COMMANDS.get(words[0]) if words else None
+    build_app([module] if module else None)()
