@@ -28,7 +28,10 @@ COMMANDS: dict[str, str] = {
     "catalogs": "catalogs",
     "serve": "serve",
 }
-HELP = "gridsupply — 业扩配套电网工程物资供应匹配 / materials supply matching for grid connection projects."
+HELP = (
+    "gridsupply — 业扩配套电网工程物资供应匹配 / "
+    "materials supply matching for grid connection projects."
+)
 
 
 def build_app(modules: list[str] | None = None) -> typer.Typer:
