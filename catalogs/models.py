@@ -18,6 +18,8 @@ from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime
+from supply.core.db import check_in as _in
+from supply.core.db import check_non_negative as _non_negative
 from supply.core.money import Money
 
 
@@ -56,15 +58,6 @@ class CatalogKind(StrEnum):
     QUOTAS = "quotas"
     AGREEMENTS = "agreements"
     CONSIGNMENT = "consignment"
-
-
-def _in(column: str, enum: type[StrEnum]) -> CheckConstraint:
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
-
-
-def _non_negative(column: str) -> CheckConstraint:
-    return CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative")
 
 
 # ---------------------------------------------------------------- materials

@@ -11,7 +11,14 @@ from supply.core.db import make_engine
 from supply.core.settings import get_settings
 
 # Every module that defines tables; add a domain's models module here when it gains tables.
-MODEL_MODULES = ("catalogs.models",)
+MODEL_MODULES = (
+    "catalogs.models",
+    "supply.packages.models",
+    "supply.projects.models",
+    "supply.demand.models",
+    "supply.weekly.models",
+    "supply.holds.models",
+)
 
 for module in MODEL_MODULES:
     import_module(module)

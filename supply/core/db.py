@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import CheckConstraint, DateTime, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -95,3 +96,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_in(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    """A CHECK constraint: `column` holds one of the enum's values."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
+
+
+def check_non_negative(column: str) -> CheckConstraint:
+    """A CHECK constraint: `column` is zero or more."""
+    return CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative")

@@ -1,0 +1,58 @@
+"""Demand lines: the materials a project needs, each with its need-by date and status."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from supply.core.db import UTCDateTime, check_in
+
+
+class DemandStatus(StrEnum):
+    """open → planned → held → issued, or cancelled (the least advanced part of the line)."""
+
+    OPEN = "open"  # some quantity has no source yet
+    PLANNED = "planned"  # every unit has a source in an approved plan or a promise
+    HELD = "held"  # every unit is held in stock (reserve or consignment)
+    ISSUED = "issued"  # every unit has left the warehouse
+    CANCELLED = "cancelled"
+
+
+class DemandLineBase(SQLModel):
+    project_id: str = Field(foreign_key="project.id", max_length=32, index=True)
+    line_no: int = Field(description="行号 / line within the project")
+    material_code: str = Field(foreign_key="material.code", max_length=64, index=True)
+    quantity: int = Field(sa_type=BigInteger, description="需求数量 / quantity, base units")
+    need_by_override: date | None = Field(
+        default=None, description="指定需到货日期 / need-by set by hand (with a reason)"
+    )
+    override_reason: str = Field(default="", max_length=200, description="指定原因 / why")
+    feasibility_listed: bool = Field(
+        default=False,
+        description="可研阶段已列明(目录外物资) / listed at the feasibility stage (R1.4)",
+    )
+
+
+class DemandLine(DemandLineBase, table=True):
+    __tablename__ = "demand_line"
+    __table_args__ = (
+        UniqueConstraint("project_id", "line_no"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        check_in("status", DemandStatus),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default=DemandStatus.OPEN, max_length=16, index=True)
+    submitted_at: datetime = Field(sa_type=UTCDateTime, description="提报时间 / submitted at")
+    submitted_by: str = Field(max_length=100)
+
+
+class DemandLinePublic(DemandLineBase):
+    id: int
+    status: str
+    need_by: date = Field(description="需到货日期 / need-by (override, else the project's)")
+    submitted_at: datetime
+    submitted_by: str

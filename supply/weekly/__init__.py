@@ -1,0 +1,1 @@
+"""gridsupply: supply.weekly."""

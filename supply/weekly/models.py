@@ -1,0 +1,128 @@
+"""Weekly plan runs (the Monday-noon batch), their plan lines, the province's matching result."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, text
+from sqlmodel import Field, SQLModel
+
+from supply.core.db import UTCDateTime, check_in
+from supply.core.money import Money
+
+
+class RunStatus(StrEnum):
+    """A run is a draft until approved; a re-run supersedes the batch's previous run."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+class LineKind(StrEnum):
+    """Where a plan line's quantity comes from, or `unmet`."""
+
+    RESERVE = "reserve"
+    CONSIGNMENT = "consignment"
+    AGREEMENT = "agreement"
+    EMERGENCY = "emergency"
+    UNMET = "unmet"
+
+
+class PlanRunBase(SQLModel):
+    batch_id: str = Field(max_length=10, index=True, description="批次 / ISO week, e.g. 2026-W49")
+    cutoff: datetime = Field(sa_type=UTCDateTime, description="截止时间 / the batch's cutoff")
+    plan_date: date = Field(description="计划日期 / the day stock is counted ready")
+    province_match_on: date = Field(description="省公司匹配日 / province matching returns")
+    status: str = Field(default=RunStatus.DRAFT, max_length=16)
+    solve_status: str = Field(max_length=16, description="optimal or feasible")
+    run_at: datetime = Field(sa_type=UTCDateTime)
+    run_by: str = Field(max_length=100)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_by: str | None = Field(default=None, max_length=100)
+    run_dir: str = Field(
+        max_length=500, description="运行目录 / folder with instance, plan, exports"
+    )
+    demand_lines: int = Field(description="参与匹配的需求行 / demand lines in the run")
+    replenishment_lines: int = Field(description="补库需求行 / replenishment requirements")
+    unmet_weighted: Decimal = Field(sa_type=Money)
+    lateness_weighted: Decimal = Field(sa_type=Money)
+    cost: Decimal = Field(sa_type=Money)
+
+
+class PlanRun(PlanRunBase, table=True):
+    __tablename__ = "plan_run"
+    __table_args__ = (
+        check_in("status", RunStatus),
+        # At most one live (not superseded) run per batch, even under concurrent runs.
+        Index(
+            "uq_plan_run_live_batch",
+            "batch_id",
+            unique=True,
+            sqlite_where=text("status != 'superseded'"),
+            postgresql_where=text("status != 'superseded'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    supersedes_id: int | None = Field(default=None, foreign_key="plan_run.id")
+    kpis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PlanRunPublic(PlanRunBase):
+    id: int
+    supersedes_id: int | None
+    kpis: dict[str, Any]
+
+
+class PlanLine(SQLModel, table=True):
+    """One allocation of the plan (or a line's unmet rest), with its reason if late or unmet."""
+
+    __tablename__ = "plan_line"
+    __table_args__ = (
+        check_in("kind", LineKind),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "(demand_line_id IS NULL) != (replenish_warehouse_id IS NULL)", name="one_demand"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="plan_run.id", index=True, ondelete="CASCADE")
+    demand_line_id: int | None = Field(default=None, foreign_key="demand_line.id", index=True)
+    replenish_warehouse_id: str | None = Field(default=None, foreign_key="warehouse.id")
+    project_id: str | None = Field(default=None, max_length=32, index=True)
+    material_code: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)
+    source_id: str = Field(default="", max_length=100, description="instance source id")
+    warehouse_id: str | None = Field(default=None, max_length=32, description="出库/交货仓库")
+    consignment_id: int | None = Field(default=None)
+    agreement_line_id: int | None = Field(default=None)
+    quantity: int = Field(sa_type=BigInteger)
+    unit_cost: Decimal = Field(default=Decimal(0), sa_type=Money)
+    arrival: date | None = Field(default=None)
+    need_by: date
+    late_days: int = Field(default=0)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ProvinceMatch(SQLModel, table=True):
+    """A row of the province's central matching: which agreement line and supplier got it."""
+
+    __tablename__ = "province_match"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="plan_run.id", index=True)
+    material_code: str = Field(max_length=64)
+    delivery_warehouse_id: str = Field(max_length=32)
+    agreement_line_id: int = Field(foreign_key="agreement_line.id")
+    supplier: str = Field(max_length=200)
+    quantity: int = Field(sa_type=BigInteger)
+    expected_arrival: date
+    imported_at: datetime = Field(sa_type=UTCDateTime)
+    imported_by: str = Field(max_length=100)
