@@ -10,9 +10,6 @@ library's. The rules themselves live in `supply.calendar` and `supply.policy`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -29,12 +26,18 @@ from supply.calendar import (
     WorkCalendar,
     YearArrangement,
     decode_calendar_bytes,
-    default_calendar,
     differences,
     format_calendar_csv,
     library_arrangements,
     parse_calendar_csv,
     plausibility_warnings,
+)
+from supply.calendar_store import (
+    calendar_dir,
+    load_calendar,
+    policy_from_settings,
+    read_stored_arrangements,
+    store_arrangements,
 )
 from supply.policy import (
     DeadlineError,
@@ -46,7 +49,6 @@ from supply.policy import (
     outcome_if_arriving,
 )
 
-CALENDAR_DIR_ENV = "GRIDSUPPLY_CALENDAR_DIR"
 EXIT_INVALID = 2
 WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SHOWN_PROBLEMS = 30
@@ -58,59 +60,6 @@ calendar_app = typer.Typer(
 
 
 # --- the file edge: where operator years are stored and read back ---------------------------
-
-
-def calendar_dir() -> Path:
-    """Return the directory operator calendar years are stored in."""
-    return Path(os.environ.get(CALENDAR_DIR_ENV) or "calendars")
-
-
-def read_stored_arrangements(directory: Path) -> list[YearArrangement]:
-    """Read every stored year in `directory`; raise CalendarError if one is invalid or doubled."""
-    if not directory.is_dir():
-        return []
-    arrangements: list[YearArrangement] = []
-    seen: dict[int, Path] = {}
-    for path in sorted(directory.glob("*.csv")):
-        for arrangement in parse_calendar_csv(
-            decode_calendar_bytes(path.read_bytes()), source=str(path)
-        ):
-            if arrangement.year in seen:
-                raise CalendarError(
-                    f"{arrangement.year} 年在 {seen[arrangement.year]} 和 {path} 中都有 / "
-                    f"{arrangement.year} is in both {seen[arrangement.year]} and {path}: "
-                    "delete one of them"
-                )
-            seen[arrangement.year] = path
-            arrangements.append(arrangement)
-    return arrangements
-
-
-def load_calendar(directory: Path | None = None) -> WorkCalendar:
-    """Build the calendar: the library's years, replaced or extended by the stored years."""
-    return default_calendar(read_stored_arrangements(directory or calendar_dir()))
-
-
-def store_arrangements(
-    directory: Path, arrangements: Iterable[YearArrangement], *, origin: str
-) -> list[Path]:
-    """Store each arrangement as `<year>.csv`; write all files before replacing any."""
-    directory.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for arrangement in arrangements:
-            text = f"# loaded by gridsupply calendar load from {origin}\n"
-            text += format_calendar_csv([arrangement])
-            handle, name = tempfile.mkstemp(dir=directory, prefix=".calendar-", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            staged.append((Path(name), directory / f"{arrangement.year}.csv"))
-        for temp, final in staged:
-            os.replace(temp, final)
-    finally:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
-    return [final for _, final in staged]
 
 
 def current_calendar() -> WorkCalendar:
@@ -125,8 +74,8 @@ def current_calendar() -> WorkCalendar:
 
 
 def current_policy() -> DeadlinePolicy:
-    """Return the deadline policy (the defaults until the settings layer supplies overrides)."""
-    return DeadlinePolicy()
+    """Return the deadline policy, with any overrides from the settings."""
+    return policy_from_settings()
 
 
 # --- argument parsing -----------------------------------------------------------------------

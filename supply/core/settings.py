@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +23,33 @@ class Settings(BaseSettings):
     default_delivery_warehouse: str = Field(
         default="WH-CENTRAL",
         description="where agreement deliveries arrive unless the agreement names a site",
+    )
+    calendar_dir: str = Field(
+        default="calendars", description="operator calendar years (<year>.csv) live here"
+    )
+    runs_dir: str = Field(
+        default="runs", description="weekly runs write instance, plan and exports under here"
+    )
+    install_working_days: dict[str, int] = Field(
+        default_factory=dict,
+        description='installation working days per project type, e.g. {"area_new": 6} (JSON)',
+    )
+    province_match_working_days: int = Field(
+        default=2, ge=0, description="working days from the cutoff to the province's matching"
+    )
+    filing_working_days: int = Field(
+        default=2, ge=0, description="working days after review a package filing is due"
+    )
+    reserve_below_quota_penalty: Decimal = Field(
+        default=Decimal(200), ge=0, description="CNY per unit of reserve left below its quota"
+    )
+    replenishment_working_days: int = Field(
+        default=20,
+        ge=1,
+        description="replenishment is needed by the cutoff + this many working days",
+    )
+    hold_expiry_working_days: int = Field(
+        default=10, ge=1, description="a hold not issued within this many working days is released"
     )
 
 
