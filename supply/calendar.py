@@ -25,6 +25,8 @@ from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 
+from supply.core.errors import InvalidInput
+
 ONE_DAY = timedelta(days=1)
 SATURDAY = 5
 WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -42,8 +44,8 @@ class DayType(StrEnum):
     workday = "workday"  # 上班: a Saturday or Sunday worked in exchange (调休上班)
 
 
-class CalendarError(ValueError):
-    """A working-day calendar problem a user can fix."""
+class CalendarError(InvalidInput, ValueError):
+    """A working-day calendar problem a user can fix (HTTP 422)."""
 
 
 class YearNotLoaded(CalendarError):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from supply.calendar import WorkCalendar
+from supply.core.errors import InvalidInput
 
 
 class ProjectType(StrEnum):
@@ -67,11 +68,11 @@ DEFAULT_INSTALL_WORKING_DAYS: Mapping[ProjectType, int] = {
 WorkingDays = Annotated[int, Field(ge=0)]
 
 
-class DeadlineError(ValueError):
+class DeadlineError(InvalidInput, ValueError):
     """Deadline input that cannot give a deadline (say which field and why)."""
 
 
-class NaiveDatetimeError(ValueError):
+class NaiveDatetimeError(InvalidInput, ValueError):
     """A moment without a time zone: the cutoff cannot be placed."""
 
 

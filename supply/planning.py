@@ -1,0 +1,283 @@
+"""Database state → matching instance → plan lines: the seam between supply and the optimizer.
+
+Pure: it works on plain data (`DemandItem`s and a `SupplyState`), so the weekly run and the
+urgent request build their instances the same way. Instance ids are readable and stable:
+
+| instance id | means |
+|---|---|
+| `YK-2026-0412/3` | line 3 of project YK-2026-0412 |
+| `REPL:WH-RS:DT-OIL-S13-400` | replenishing reserve of a material at a warehouse (R6) |
+| `R:WH-RS:DT-OIL-S13-400` | physical reserve of a material at a warehouse |
+| `C:17` | consignment row 17 (supplier, warehouse, material) |
+| `A:SD-2026-031/4` | agreement SD-2026-031, line 4 |
+| `E:DT-OIL-S13-400` | emergency procurement of a material |
+
+Heavy items (box substations, 35/110 kV transformers) take a day more on every trip: their
+sources and demands sit at `location+heavy` places whose transport rows carry one more day.
+
+Replenishment (R6) is matched after the projects, in an instance of its own over what agreement
+lines have left: reserve exists for the urgent work, so projects come first, and reserve is
+refilled through agreement stock only — never by emergency procurement or by taking from
+another store. What no agreement covers stays unmet, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from optimizer import Instance, Plan
+from optimizer.contract import Demand, Policy, Source, Transport
+from supply.availability import SupplyState
+from supply.projects.models import REPLENISHMENT_WEIGHT
+
+HEAVY = "+heavy"
+ALL_KINDS = frozenset({"reserve", "consignment", "agreement", "emergency"})
+
+
+@dataclass(frozen=True)
+class DemandItem:
+    """A line of demand to match: a project's line or a replenishment requirement."""
+
+    key: str
+    project_id: str
+    material: str
+    quantity: int
+    need_by: date
+    voltage_class: str
+    location: str
+    weight: int
+    package: str | None = None
+    demand_line_id: int | None = None
+    replenish_warehouse_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What an instance source is in the database."""
+
+    kind: str
+    material: str
+    warehouse_id: str | None
+    unit_cost: Decimal
+    supplier: str = ""
+    consignment_id: int | None = None
+    agreement_line_id: int | None = None
+
+
+@dataclass
+class MatchingProblem:
+    """An instance and the maps from its ids back to demand and supply."""
+
+    instance: Instance
+    demands: dict[str, DemandItem]
+    sources: dict[str, SourceRef]
+
+
+def line_key(project_id: str, line_no: int) -> str:
+    """Instance id of a project's demand line."""
+    return f"{project_id}/{line_no}"
+
+
+def replenishment_demands(*, supply: SupplyState, need_by: date) -> list[DemandItem]:
+    """Replenishment requirements for reserve below quota, net of what is already on its way."""
+    items = []
+    for r in supply.reserve:
+        pending = supply.pending_replenishment.get((r.warehouse_id, r.material), 0)
+        short = r.quota - r.available - pending
+        if short <= 0 or r.material not in supply.materials:
+            continue
+        items.append(
+            DemandItem(
+                key=f"REPL:{r.warehouse_id}:{r.material}",
+                project_id=f"补库 {r.warehouse_id}",
+                material=r.material,
+                quantity=short,
+                need_by=need_by,
+                voltage_class=supply.materials[r.material].voltage_class,
+                location=supply.warehouse_location[r.warehouse_id],
+                weight=REPLENISHMENT_WEIGHT,
+                replenish_warehouse_id=r.warehouse_id,
+            )
+        )
+    return items
+
+
+def build_instance(
+    *,
+    demands: list[DemandItem],
+    supply: SupplyState,
+    plan_date: date,
+    order_day: date,
+    penalty: Decimal,
+    kinds: frozenset[str] = ALL_KINDS,
+) -> MatchingProblem:
+    """Build the matching instance for `demands` over `supply`.
+
+    Reserve and consignment are ready on `plan_date`; agreement lines deliver their lead time
+    after `order_day` (the province's matching); emergency procurement its lead time after
+    `plan_date`, at the central warehouse. Only materials someone asks for get sources, and
+    only sources of the given `kinds`.
+    """
+    wanted = {d.material for d in demands}
+    heavy = {code for code in wanted if supply.materials[code].heavy}
+
+    def place(location: str, material: str) -> str:
+        return location + HEAVY if material in heavy else location
+
+    sources: list[Source] = []
+    refs: dict[str, SourceRef] = {}
+
+    def add(
+        ref: SourceRef,
+        source_id: str,
+        *,
+        quantity: int | None,
+        location: str,
+        ready: date,
+        quota: int = 0,
+    ) -> None:
+        refs[source_id] = ref
+        sources.append(
+            Source(
+                id=source_id,
+                kind=ref.kind,  # type: ignore[arg-type]
+                material=ref.material,
+                quantity=quantity,
+                location=place(location, ref.material),
+                ready=ready,
+                unit_cost=float(ref.unit_cost),
+                quota=quota,
+            )
+        )
+
+    where = supply.warehouse_location
+    for r in supply.reserve if "reserve" in kinds else ():
+        if r.material in wanted and r.available > 0:
+            price = supply.materials[r.material].standard_price
+            ref = SourceRef("reserve", r.material, r.warehouse_id, price)
+            add(
+                ref,
+                f"R:{r.warehouse_id}:{r.material}",
+                quantity=r.available,
+                location=where[r.warehouse_id],
+                ready=plan_date,
+                quota=r.quota,
+            )
+    for c in supply.consignment if "consignment" in kinds else ():
+        if c.material in wanted and c.available > 0:
+            ref = SourceRef(
+                "consignment",
+                c.material,
+                c.warehouse_id,
+                c.unit_cost,
+                c.supplier,
+                consignment_id=c.id,
+            )
+            add(
+                ref,
+                f"C:{c.id}",
+                quantity=c.available,
+                location=where[c.warehouse_id],
+                ready=plan_date,
+            )
+    for a in supply.agreements if "agreement" in kinds else ():
+        if a.material in wanted:
+            ref = SourceRef(
+                "agreement",
+                a.material,
+                a.delivery_warehouse_id,
+                a.unit_price,
+                a.supplier,
+                agreement_line_id=a.id,
+            )
+            add(
+                ref,
+                f"A:{a.agreement_no}/{a.line_no}",
+                quantity=a.available,
+                location=where[a.delivery_warehouse_id],
+                ready=order_day + timedelta(days=a.lead_days),
+            )
+    for code in sorted(wanted) if "emergency" in kinds else ():
+        material = supply.materials[code]
+        ref = SourceRef("emergency", code, supply.central_warehouse, material.emergency_price)
+        add(
+            ref,
+            f"E:{code}",
+            quantity=None,
+            location=where[supply.central_warehouse],
+            ready=plan_date + timedelta(days=material.emergency_lead_days),
+        )
+
+    transport = [
+        Transport(**{"from": a, "to": b, "days": d})
+        for (a, b), d in sorted(supply.transport.items())
+    ]
+    if heavy:
+        transport += [
+            Transport(**{"from": a + HEAVY, "to": b + HEAVY, "days": d + (a != b)})
+            for (a, b), d in sorted(supply.transport.items())
+        ]
+    instance = Instance(
+        version=1,
+        plan_date=plan_date,
+        demands=[
+            Demand(
+                id=d.key,
+                project=d.project_id,
+                material=d.material,
+                quantity=d.quantity,
+                need_by=d.need_by,
+                voltage_class=d.voltage_class,  # type: ignore[arg-type]
+                location=place(d.location, d.material),
+                weight=d.weight,
+                package=d.package,
+            )
+            for d in demands
+        ],
+        sources=sources,
+        transport=transport,
+        policy=Policy(reserve_below_quota_penalty=float(penalty)),
+    )
+    return MatchingProblem(instance=instance, demands={d.key: d for d in demands}, sources=refs)
+
+
+def after_plan(supply: SupplyState, problem: MatchingProblem, plan: Plan) -> SupplyState:
+    """The supply left once `plan` has taken its reserve, consignment and agreement quantities."""
+    taken: dict[str, float] = defaultdict(float)
+    for a in plan.allocations:
+        taken[a.source] += a.quantity
+    left = {
+        (ref.kind, ref.warehouse_id, ref.material, ref.consignment_id, ref.agreement_line_id): q
+        for source_id, q in taken.items()
+        for ref in [problem.sources[source_id]]
+    }
+
+    def used(
+        kind: str, warehouse: str | None, material: str, c: int | None = None, a: int | None = None
+    ) -> int:
+        return int(left.get((kind, warehouse, material, c, a), 0))
+
+    return replace(
+        supply,
+        reserve=[
+            replace(r, available=r.available - used("reserve", r.warehouse_id, r.material))
+            for r in supply.reserve
+        ],
+        consignment=[
+            replace(
+                c, available=c.available - used("consignment", c.warehouse_id, c.material, c.id)
+            )
+            for c in supply.consignment
+        ],
+        agreements=[
+            replace(
+                a,
+                available=a.available
+                - used("agreement", a.delivery_warehouse_id, a.material, None, a.id),
+            )
+            for a in supply.agreements
+        ],
+    )

@@ -1,0 +1,580 @@
+"""The weekly run (Monday 12:00): open demand and replenishment → instance → plan → saved, exported.
+
+`run_weekly` works in three steps so that no transaction stays open during the solve: read
+(one session: demand, supply, names), solve and check (no session), save (one session: the run,
+its lines, superseding the batch's previous draft). `approve_run` freezes a run: stock the plan
+takes from reserve and consignment is held for its lines, in the transaction that checks it is
+still there.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from catalogs.models import Material, Warehouse
+from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
+from supply.availability import SupplyState, load_supply
+from supply.calendar import WorkCalendar
+from supply.commitments import commitments, refresh_statuses
+from supply.core.clock import utc
+from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.settings import Settings
+from supply.demand.models import DemandLine, DemandStatus
+from supply.holds.models import Hold, StockKind
+from supply.planning import (
+    DemandItem,
+    MatchingProblem,
+    after_plan,
+    build_instance,
+    line_key,
+    replenishment_demands,
+)
+from supply.policy import Batch, DeadlinePolicy, batch_for
+from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
+from supply.weekly.export import PLAN_COLUMNS, write_exports
+from supply.weekly.kpis import compute_kpis
+from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunOutcome:
+    """A saved run and where its files are."""
+
+    run: PlanRunPublic
+    run_dir: Path
+    exports: dict[str, Path]
+    plan: Plan
+
+
+@dataclass
+class _Read:
+    batch: Batch
+    problem: MatchingProblem
+    supply: SupplyState
+    replenish_by: date
+    project_names: dict[str, str]
+    project_types: dict[str, str]
+    materials: dict[str, tuple[str, str]]  # code -> (name, unit)
+    warehouses: dict[str, str]
+    previous: int | None  # the live draft this run supersedes
+
+
+def live_run(session: Session, batch_id: str) -> PlanRun | None:
+    """The batch's run that is not superseded (draft or approved), if any."""
+    return session.exec(
+        select(PlanRun).where(PlanRun.batch_id == batch_id, PlanRun.status != RunStatus.SUPERSEDED)
+    ).first()
+
+
+def get_run_or_raise(*, session: Session, batch_id: str) -> PlanRun:
+    """The batch's live run, or NotFound saying how to make one."""
+    run = live_run(session, batch_id)
+    if run is None:
+        raise NotFound(
+            f"批次 {batch_id} 还没有计划 / batch {batch_id} has no plan run: "
+            "run `gridsupply plan run --at …` for a moment in that batch",
+            loc=("batch_id",),
+        )
+    return run
+
+
+def list_runs(*, session: Session, batch_id: str | None = None) -> list[PlanRunPublic]:
+    """Every run, newest first (superseded ones included: the history is kept)."""
+    statement = select(PlanRun).order_by(col(PlanRun.run_at).desc(), col(PlanRun.id).desc())
+    if batch_id:
+        statement = statement.where(PlanRun.batch_id == batch_id)
+    return [PlanRunPublic.model_validate(run) for run in session.exec(statement)]
+
+
+def open_demand(session: Session, *, cutoff: datetime) -> list[DemandItem]:
+    """Outstanding quantity of every open line submitted strictly before the cutoff."""
+    rows = session.exec(
+        select(DemandLine, Project)
+        .join(Project, col(Project.id) == DemandLine.project_id)
+        .where(
+            Project.status == ProjectStatus.ACTIVE,
+            col(DemandLine.status).not_in([DemandStatus.CANCELLED, DemandStatus.ISSUED]),
+            col(DemandLine.submitted_at) < utc(cutoff),
+        )
+        .order_by(col(DemandLine.project_id), col(DemandLine.line_no))
+    ).all()
+    covered = commitments(session, [line.id for line, _ in rows if line.id is not None])
+    items = []
+    for line, project in rows:
+        done = covered.get(line.id or 0)
+        outstanding = line.quantity - (done.covered if done else 0)
+        if outstanding <= 0:
+            continue
+        items.append(
+            DemandItem(
+                key=line_key(project.id, line.line_no),
+                project_id=project.id,
+                material=line.material_code,
+                quantity=outstanding,
+                need_by=line.need_by_override or project.need_by,
+                voltage_class=project.voltage_class,
+                location=project.location,
+                weight=PRIORITY_WEIGHT[Priority(project.priority)],
+                package=project.package_id,
+                demand_line_id=line.id,
+            )
+        )
+    return items
+
+
+def _read(
+    session: Session,
+    *,
+    at: datetime,
+    rerun: bool,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+) -> _Read:
+    batch = batch_for(at, calendar=calendar, policy=policy)
+    existing = live_run(session, batch.id)
+    if existing is not None and existing.status == RunStatus.APPROVED:
+        raise Conflict(
+            f"批次 {batch.id} 的计划已批准，不能重新运行 / the plan of batch {batch.id} is approved "
+            "and frozen; it cannot be re-run",
+            loc=("batch_id",),
+        )
+    if existing is not None and not rerun:
+        raise Conflict(
+            f"批次 {batch.id} 已有计划(第 {existing.id} 次运行) / batch {batch.id} already has a run "
+            f"(#{existing.id}); re-run it explicitly (--rerun) to supersede it",
+            loc=("rerun",),
+        )
+    _refresh_project_dates(session, calendar=calendar, policy=policy)
+    plan_date = batch.cutoff.date()
+    supply = load_supply(
+        session=session,
+        today=plan_date,
+        order_day=batch.province_match,
+        central_warehouse=settings.default_delivery_warehouse,
+    )
+    demands = open_demand(session, cutoff=batch.cutoff)
+    _check_known(demands, supply)
+    problem = build_instance(
+        demands=demands,
+        supply=supply,
+        plan_date=plan_date,
+        order_day=batch.province_match,
+        penalty=settings.reserve_below_quota_penalty,
+    )
+    projects = {p.id: p for p in session.exec(select(Project))}
+    return _Read(
+        batch=batch,
+        problem=problem,
+        supply=supply,
+        replenish_by=calendar.add_working_days(plan_date, settings.replenishment_working_days),
+        project_names={k: p.name for k, p in projects.items()},
+        project_types={k: p.project_type for k, p in projects.items()},
+        materials={m.code: (m.name_zh, m.unit) for m in session.exec(select(Material))},
+        warehouses={w.id: w.name for w in session.exec(select(Warehouse))},
+        previous=existing.id if existing else None,
+    )
+
+
+def _refresh_project_dates(
+    session: Session, *, calendar: WorkCalendar, policy: DeadlinePolicy
+) -> None:
+    # A corrected calendar or policy takes effect at the next run.
+    try:  # TODO(lead): call directly once supply.projects.service lands
+        from supply.projects.service import refresh_derived_dates
+    except ImportError:
+        return
+    refresh_derived_dates(session=session, calendar=calendar, policy=policy)
+    session.commit()
+
+
+def _check_known(demands: list[DemandItem], supply: SupplyState) -> None:
+    missing = sorted(
+        {d.location for d in demands} - {loc for pair in supply.transport for loc in pair}
+    )
+    if missing:
+        raise InvalidInput(
+            f"项目地点 {', '.join(missing)} 没有运输天数 / no transport days to {', '.join(missing)}: "
+            "import transport rows from the warehouses to these locations",
+            loc=("transport",),
+        )
+
+
+def run_weekly(
+    *,
+    engine: Engine,
+    at: datetime,
+    now: datetime,
+    user: str,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+    rerun: bool = False,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Plan the batch that moment `at` falls in; save the run and write its files."""
+    step = progress or (lambda _: None)
+    step("读取需求与库存 / reading demand and supply")
+    with Session(engine) as session:
+        read = _read(
+            session, at=at, rerun=rerun, calendar=calendar, policy=policy, settings=settings
+        )
+    count = len(read.problem.instance.demands)
+    step(f"求解 {count} 行项目需求 / solving {count} project demand lines")
+    plan, baseline = _solve_checked(read.problem)
+    replenish = build_instance(
+        demands=replenishment_demands(
+            supply=after_plan(read.supply, read.problem, plan), need_by=read.replenish_by
+        ),
+        supply=after_plan(read.supply, read.problem, plan),
+        plan_date=read.problem.instance.plan_date,
+        order_day=read.batch.province_match,
+        penalty=Decimal(0),
+        kinds=frozenset({"agreement"}),
+    )
+    count = len(replenish.instance.demands)
+    step(f"求解 {count} 行补库需求 / solving {count} replenishment lines")
+    replenish_plan, replenish_baseline = _solve_checked(replenish)
+
+    step("写出计划与报表 / writing the plan and exports")
+    run_dir = _new_run_dir(Path(settings.runs_dir), read.batch.id, now)
+    for name, problem, solved in (
+        ("", read.problem, plan),
+        ("replenishment-", replenish, replenish_plan),
+    ):
+        (run_dir / f"{name}instance.json").write_text(
+            instance_to_json(problem.instance), encoding="utf-8"
+        )
+        (run_dir / f"{name}plan.json").write_text(plan_to_json(solved), encoding="utf-8")
+    kpis = compute_kpis(read.problem, plan, baseline, read.project_types)
+    kpis["replenishment"] = compute_kpis(replenish, replenish_plan, replenish_baseline, {})
+    (run_dir / "kpis.json").write_text(
+        json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    lines = plan_lines(read.problem, plan) + plan_lines(replenish, replenish_plan)
+    read.problem = merge(read.problem, replenish)
+    exports = write_exports(
+        run_dir, _export_frame(lines, read), batch_id=read.batch.id, warehouse_names=read.warehouses
+    )
+
+    step("保存 / saving the run")
+    try:
+        saved = _save(
+            engine,
+            read=read,
+            plan=plan,
+            lines=lines,
+            kpis=kpis,
+            run_dir=run_dir,
+            now=now,
+            user=user,
+        )
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return RunOutcome(run=saved, run_dir=run_dir, exports=exports, plan=plan)
+
+
+def _solve_checked(problem: MatchingProblem) -> tuple[Plan, Plan]:
+    """Solve (and the baseline); refuse an invalid instance or a plan the checker rejects."""
+    plan = solve(problem.instance)
+    if plan.status == "invalid":
+        raise InvalidInput(
+            "匹配实例无效 / the matching instance is invalid: "
+            + "; ".join(f"{e.id} {e.field}: {e.message}" for e in plan.errors[:10]),
+            loc=("instance",),
+        )
+    report = check_plan(problem.instance, plan)
+    if not report.feasible:  # never save a plan the independent checker rejects
+        raise RuntimeError(
+            "the plan failed the independent check: " + "; ".join(report.problems[:5])
+        )
+    return plan, solve(problem.instance, method="greedy")
+
+
+def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:
+    """One view of two problems (their ids do not overlap), for exports and records."""
+    return MatchingProblem(
+        instance=first.instance,
+        demands={**first.demands, **second.demands},
+        sources={**first.sources, **second.sources},
+    )
+
+
+def _new_run_dir(root: Path, batch_id: str, now: datetime) -> Path:
+    stamp = utc(now).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1000):
+        path = root / batch_id / (f"run-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            path.mkdir(parents=True)
+            return path.resolve()
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a run folder under {root / batch_id}")
+
+
+def plan_lines(problem: MatchingProblem, plan: Plan) -> list[PlanLine]:
+    """The plan as rows: one per allocation, one per unmet rest, reasons on late and unmet."""
+    reasons = {e.demand: e.reason for e in plan.late}
+    lines = []
+    for a in plan.allocations:
+        demand, source = problem.demands[a.demand], problem.sources[a.source]
+        lines.append(
+            PlanLine(
+                run_id=0,
+                demand_line_id=demand.demand_line_id,
+                replenish_warehouse_id=demand.replenish_warehouse_id,
+                project_id=None if demand.replenish_warehouse_id else demand.project_id,
+                material_code=demand.material,
+                kind=source.kind,
+                source_id=a.source,
+                warehouse_id=source.warehouse_id,
+                consignment_id=source.consignment_id,
+                agreement_line_id=source.agreement_line_id,
+                quantity=int(a.quantity),
+                unit_cost=_money(source.unit_cost),
+                arrival=a.arrival,
+                need_by=demand.need_by,
+                late_days=a.late_days,
+                reason=reasons.get(a.demand, "")[:2000] if a.late_days else "",
+            )
+        )
+    for u in plan.unmet:
+        demand = problem.demands[u.demand]
+        lines.append(
+            PlanLine(
+                run_id=0,
+                demand_line_id=demand.demand_line_id,
+                replenish_warehouse_id=demand.replenish_warehouse_id,
+                project_id=None if demand.replenish_warehouse_id else demand.project_id,
+                material_code=demand.material,
+                kind=LineKind.UNMET,
+                quantity=int(u.quantity),
+                need_by=demand.need_by,
+                reason=u.reason[:2000],
+            )
+        )
+    return lines
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.000001"))
+
+
+def _export_frame(lines: list[PlanLine], read: _Read) -> pd.DataFrame:
+    keys = {
+        (d.demand_line_id, d.replenish_warehouse_id): key for key, d in read.problem.demands.items()
+    }
+    suppliers = {sid: ref.supplier for sid, ref in read.problem.sources.items()}
+    rows = []
+    for line in lines:
+        name, unit = read.materials.get(line.material_code, ("", ""))
+        rows.append(
+            {
+                "kind": line.kind,
+                "demand": keys[line.demand_line_id, line.replenish_warehouse_id],
+                "project_id": line.project_id or "",
+                "project_name": read.project_names.get(line.project_id or "", ""),
+                "project_type": read.project_types.get(line.project_id or "", "replenishment"),
+                "material": line.material_code,
+                "material_name": name,
+                "unit": unit,
+                "quantity": line.quantity,
+                "source_id": line.source_id,
+                "warehouse_id": line.warehouse_id or "",
+                "warehouse_name": read.warehouses.get(line.warehouse_id or "", ""),
+                "supplier": suppliers.get(line.source_id, ""),
+                "unit_cost": float(line.unit_cost),
+                "arrival": line.arrival,
+                "need_by": line.need_by,
+                "late_days": line.late_days,
+                "reason": line.reason,
+                "replenish_warehouse_id": line.replenish_warehouse_id,
+            }
+        )
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _save(
+    engine: Engine,
+    *,
+    read: _Read,
+    plan: Plan,
+    lines: list[PlanLine],
+    kpis: dict[str, Any],
+    run_dir: Path,
+    now: datetime,
+    user: str,
+) -> PlanRunPublic:
+    with Session(engine) as session:
+        current = live_run(session, read.batch.id)
+        if (current.id if current else None) != read.previous:
+            raise Conflict(
+                f"批次 {read.batch.id} 在本次运行期间已有新计划 / another run of batch {read.batch.id} "
+                "was saved while this one was solving; look at it, or re-run",
+                loc=("batch_id",),
+            )
+        if current is not None:
+            current.status = RunStatus.SUPERSEDED
+            session.add(current)
+            session.flush()
+        run = PlanRun(
+            batch_id=read.batch.id,
+            cutoff=read.batch.cutoff,
+            plan_date=read.problem.instance.plan_date,
+            province_match_on=read.batch.province_match,
+            solve_status=plan.status,
+            run_at=now,
+            run_by=user,
+            run_dir=str(run_dir),
+            demand_lines=sum(1 for d in read.problem.demands.values() if d.demand_line_id),
+            replenishment_lines=sum(
+                1 for d in read.problem.demands.values() if d.replenish_warehouse_id
+            ),
+            unmet_weighted=_money(Decimal(str(plan.objective.unmet_weighted))),
+            lateness_weighted=_money(Decimal(str(plan.objective.lateness_weighted))),
+            cost=_money(Decimal(str(plan.objective.cost))),
+            supersedes_id=read.previous,
+            kpis=kpis,
+            stats={k: v for k, v in plan.stats.items() if k != "scale"},
+        )
+        session.add(run)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            raise Conflict(
+                f"批次 {read.batch.id} 同时有另一次运行保存 / another run of batch {read.batch.id} "
+                "was saved at the same moment; look at it, or re-run",
+                loc=("batch_id",),
+            ) from None
+        for line in lines:
+            line.run_id = run.id or 0
+        session.add_all(lines)
+        session.commit()
+        session.refresh(run)
+        return PlanRunPublic.model_validate(run)
+
+
+def approve_run(
+    *,
+    session: Session,
+    batch_id: str,
+    user: str,
+    now: datetime,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+) -> PlanRunPublic:
+    """Approve and freeze the batch's run: hold its reserve and consignment for its lines."""
+    run = get_run_or_raise(session=session, batch_id=batch_id)
+    if run.status == RunStatus.APPROVED:
+        raise Conflict(
+            f"批次 {batch_id} 已批准 / batch {batch_id} is already approved", loc=("batch_id",)
+        )
+    lines = list(session.exec(select(PlanLine).where(PlanLine.run_id == run.id)))
+    today = now.astimezone(policy.zone).date()
+    supply = load_supply(
+        session=session,
+        today=today,
+        order_day=run.province_match_on,
+        central_warehouse=settings.default_delivery_warehouse,
+        lock=True,
+    )
+    _check_still_valid(session, run, lines, supply)
+    expires = calendar.add_working_days(today, settings.hold_expiry_working_days)
+    for line in lines:
+        if line.kind in (LineKind.RESERVE, LineKind.CONSIGNMENT) and line.demand_line_id:
+            session.add(
+                Hold(
+                    demand_line_id=line.demand_line_id,
+                    stock_kind=StockKind(line.kind),
+                    warehouse_id=line.warehouse_id or "",
+                    material_code=line.material_code,
+                    consignment_id=line.consignment_id,
+                    quantity=line.quantity,
+                    plan_run_id=run.id,
+                    expires_on=expires,
+                    created_at=now,
+                    created_by=user,
+                )
+            )
+    run.status = RunStatus.APPROVED
+    run.approved_at = now
+    run.approved_by = user
+    session.add(run)
+    session.flush()
+    refresh_statuses(session, [line.demand_line_id for line in lines if line.demand_line_id])
+    session.commit()
+    session.refresh(run)
+    return PlanRunPublic.model_validate(run)
+
+
+def _check_still_valid(
+    session: Session, run: PlanRun, lines: list[PlanLine], supply: SupplyState
+) -> None:
+    """Refuse approval when stock or demand changed since the run: it must be re-run."""
+    problems = []
+    reserve = {(r.warehouse_id, r.material): r.available for r in supply.reserve}
+    consignment = {c.id: c.available for c in supply.consignment}
+    wanted_reserve: dict[tuple[str, str], int] = {}
+    wanted_consignment: dict[int, int] = {}
+    planned: dict[int, int] = {}
+    for line in lines:
+        if line.demand_line_id and line.kind != LineKind.UNMET:
+            planned[line.demand_line_id] = planned.get(line.demand_line_id, 0) + line.quantity
+        if line.kind == LineKind.RESERVE and line.demand_line_id:
+            key = (line.warehouse_id or "", line.material_code)
+            wanted_reserve[key] = wanted_reserve.get(key, 0) + line.quantity
+        if line.kind == LineKind.CONSIGNMENT and line.consignment_id and line.demand_line_id:
+            wanted_consignment[line.consignment_id] = (
+                wanted_consignment.get(line.consignment_id, 0) + line.quantity
+            )
+    for (warehouse, material), quantity in sorted(wanted_reserve.items()):
+        if reserve.get((warehouse, material), 0) < quantity:
+            problems.append(
+                f"{warehouse} {material}: 计划 {quantity}, 现可用 {reserve.get((warehouse, material), 0)}"
+            )
+    for consignment_id, quantity in sorted(wanted_consignment.items()):
+        if consignment.get(consignment_id, 0) < quantity:
+            problems.append(
+                f"寄存 C:{consignment_id}: 计划 {quantity}, 现可用 {consignment.get(consignment_id, 0)}"
+            )
+    covered = commitments(session, planned)
+    demand = {
+        d.id: d
+        for d in session.exec(select(DemandLine).where(col(DemandLine.id).in_(list(planned))))
+    }
+    for line_id, quantity in sorted(planned.items()):
+        line = demand[line_id]
+        done = covered.get(line_id)
+        left = (
+            0
+            if line.status == DemandStatus.CANCELLED
+            else line.quantity - (done.covered if done else 0)
+        )
+        if left < quantity:
+            problems.append(
+                f"需求行 {line.project_id}/{line.line_no}: 计划 {quantity}, 尚缺 {left}"
+            )
+    if problems:
+        raise Conflict(
+            f"批次 {run.batch_id} 的计划运行后库存或需求已变化，请重新运行 / stock or demand changed "
+            f"since the run of batch {run.batch_id}; re-run it (--rerun) before approving: "
+            + "; ".join(problems[:10]),
+            loc=("batch_id",),
+        )
