@@ -61,6 +61,8 @@ def detail_for(error: DomainError) -> list[dict[str, Any]]:
         ]
         for problem in error.problems:
             loc: list[Any] = ["body", "file"]
+            if problem.sheet_en:
+                loc.append(problem.sheet_en)
             if problem.row is not None:
                 loc.append(problem.row)
             if problem.column_en:

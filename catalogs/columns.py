@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
 from catalogs.models import CatalogKind
 
@@ -34,7 +36,11 @@ class Cell(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of a catalog file."""
+    """One column of a catalog file.
+
+    `reader` and `writer`, when given, replace how the cell kind reads a cell and writes a value
+    (for values outside the catalog cell kinds, such as a project type written in Chinese).
+    """
 
     key: str
     zh: str
@@ -43,6 +49,36 @@ class Column:
     required: bool = True
     aliases: tuple[str, ...] = ()
     info: bool = False  # written on export, ignored on import
+    reader: Callable[[object], Any] | None = field(default=None, compare=False)
+    writer: Callable[[Any], Any] | None = field(default=None, compare=False)
+
+
+class TableSpec(Protocol):
+    """What reading and writing a table needs: its sheet name, columns, and row key."""
+
+    @property
+    def sheet(self) -> str:
+        """The sheet's name in Chinese (exports use it; imports look for it)."""
+        ...
+
+    @property
+    def title_en(self) -> str:
+        """What the table holds, in English, for messages."""
+        ...
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns, in the order exports write them."""
+        ...
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The columns that identify a row (duplicates within a file are refused)."""
+        ...
+
+    def column(self, key: str) -> Column:
+        """Return the column with field name `key`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +361,7 @@ def normalise_header(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-def header_index(spec: KindSpec) -> dict[str, Column]:
+def header_index(spec: TableSpec) -> dict[str, Column]:
     """Map every accepted spelling of every header of `spec` to its column."""
     index: dict[str, Column] = {}
     for column in spec.columns:

@@ -5,6 +5,9 @@ converts quantities and prices to the material's base unit, checks references ag
 (the materials and warehouses already known) and finds duplicates within the file. It returns the
 rows ready to upsert, or every problem found; it never stops at the first. Pure: the caller loads
 the context and writes the result.
+
+`parse_table(spec, sheet, check, limits=…)` is the same machinery for any table described by a
+`TableSpec` (the project workbook uses it), with the per-row checks passed in.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from catalogs.cells import (
     read_voltage,
     show,
 )
-from catalogs.columns import SPECS, Cell, Column, KindSpec, header_index, match_header
+from catalogs.columns import SPECS, Cell, Column, TableSpec, header_index, match_header
 from catalogs.models import CatalogKind, text_limit
 from catalogs.sheets import Sheet
 from supply.core.errors import RowProblem
@@ -105,20 +108,47 @@ _READERS: dict[Cell, Callable[[object], Any]] = {
 # Text is limited to the length of the column it is stored in.
 _SIZED: dict[Cell, Callable[..., str]] = {Cell.CODE: read_code, Cell.TEXT: read_text}
 
+RowCheck = Callable[[int, dict[str, Any], "ParseResult"], None]
+TextLimit = Callable[[str], int | None]
+
 
 def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> ParseResult:
     """Validate every row of `sheet` as a `kind` file; return the rows or every problem."""
-    spec = SPECS[kind]
+    check = _CHECKS[kind]
+    return parse_table(
+        SPECS[kind],
+        sheet,
+        lambda number, values, result: check(number, values, context, result),
+        limits=lambda key: text_limit(kind, key),
+        finish=_check_single_year if kind is CatalogKind.QUOTAS else None,
+    )
+
+
+def parse_table(
+    spec: TableSpec,
+    sheet: Sheet,
+    check: RowCheck,
+    *,
+    limits: TextLimit,
+    finish: Callable[[ParseResult], None] | None = None,
+) -> ParseResult:
+    """Validate every row of `sheet` as a `spec` table; return the rows or every problem.
+
+    Each row's cells are read by their column's kind, then `check` sees the values read (and adds
+    problems, converts units, fills defaults); rows repeating a key are refused; `finish` sees the
+    whole result before the problems are put in reading order. `limits` gives the longest text a
+    field may hold.
+    """
     result = ParseResult()
     header_row, header = sheet.rows[0]
-    positions = _map_headers(spec, header_row, header, result)
+    positions = map_headers(spec, header_row, header, result)
     if result.problems:
         return result
     seen: dict[tuple[Any, ...], int] = {}
     for number, cells in sheet.rows[1:]:
         # Checks run on whatever cells could be read, so that a row shows all its problems.
-        values = _read_row(spec, number, cells, positions, result)
-        _CHECKS[kind](number, values, context, result)
+        values = read_row(spec, number, cells, positions, result, limits=limits)
+        check(number, values, result)
         key = tuple(values.get(k) for k in spec.key)
         if None not in key:
             if key in seen:
@@ -132,8 +162,8 @@ def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> Parse
             else:
                 seen[key] = number
         result.rows.append(ParsedRow(number, values))
-    if kind is CatalogKind.QUOTAS:
-        _check_single_year(result)
+    if finish is not None:
+        finish(result)
     # Report in reading order: by row, then by the column's place in the format, whole-row last.
     order = {c.en: i for i, c in enumerate(spec.columns)}
     result.problems.sort(key=lambda p: (p.row or 0, order.get(p.column_en, len(order))))
@@ -142,9 +172,10 @@ def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> Parse
     return result
 
 
-def _map_headers(
-    spec: KindSpec, header_row: int, header: list[object], result: ParseResult
+def map_headers(
+    spec: TableSpec, header_row: int, header: list[object], result: ParseResult
 ) -> dict[str, int]:
+    """Return the position of each column the header names; add a problem for each bad header."""
     index = header_index(spec)
     positions: dict[str, int] = {}
     for position, cell in enumerate(header):
@@ -184,9 +215,16 @@ def _map_headers(
     return positions
 
 
-def _read_row(
-    spec: KindSpec, number: int, cells: list[object], positions: dict[str, int], result: ParseResult
+def read_row(
+    spec: TableSpec,
+    number: int,
+    cells: list[object],
+    positions: dict[str, int],
+    result: ParseResult,
+    *,
+    limits: TextLimit,
 ) -> dict[str, Any]:
+    """Read the cells of one row by their columns' kinds; add a problem for each bad cell."""
     values: dict[str, Any] = {}
     for column in spec.columns:
         if column.key not in positions:
@@ -198,8 +236,10 @@ def _read_row(
                 result.add(number, column, "不能为空", "is required")
             continue
         try:
-            limit = text_limit(spec.kind, column.key) if column.cell in _SIZED else None
-            if limit is not None:
+            limit = limits(column.key) if column.cell in _SIZED else None
+            if column.reader is not None:
+                values[column.key] = column.reader(raw)
+            elif limit is not None:
                 values[column.key] = _SIZED[column.cell](raw, max_length=limit)
             else:
                 values[column.key] = _READERS[column.cell](raw)
@@ -211,8 +251,8 @@ def _read_row(
 # ---------------------------------------------------------------- per-kind checks
 
 
-def _material(
-    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult, spec: KindSpec
+def check_material(
+    number: int, values: dict[str, Any], context: ParseContext, result: ParseResult, spec: TableSpec
 ) -> tuple[str, Unit] | None:
     """Check the row's material exists; return its base unit and the row's unit (if compatible)."""
     column = spec.column("material_code")
@@ -243,9 +283,10 @@ def _material(
     return ref.unit, row_unit
 
 
-def _to_base_quantity(
-    number: int, values: dict[str, Any], key: str, unit: Unit, result: ParseResult, spec: KindSpec
+def to_base_quantity(
+    number: int, values: dict[str, Any], key: str, unit: Unit, result: ParseResult, spec: TableSpec
 ) -> None:
+    """Convert a quantity read in the row's unit to whole base units, or add a problem."""
     if key not in values:
         return
     amount: Decimal = values[key] * unit.factor
@@ -263,7 +304,7 @@ def _to_base_quantity(
 
 
 def _to_base_price(
-    number: int, values: dict[str, Any], key: str, unit: Unit, result: ParseResult, spec: KindSpec
+    number: int, values: dict[str, Any], key: str, unit: Unit, result: ParseResult, spec: TableSpec
 ) -> None:
     if key not in values:
         return
@@ -286,7 +327,7 @@ def _warehouse(
     key: str,
     context: ParseContext,
     result: ParseResult,
-    spec: KindSpec,
+    spec: TableSpec,
 ) -> None:
     warehouse = values.get(key)
     if warehouse is not None and warehouse not in context.warehouses:
@@ -363,7 +404,7 @@ def _check_stock_like(
 ) -> Unit | None:
     spec = SPECS[kind]
     _warehouse(number, values, "warehouse_id", context, result, spec)
-    found = _material(number, values, context, result, spec)
+    found = check_material(number, values, context, result, spec)
     if found is None:
         values.pop("unit", None)
         return None
@@ -376,7 +417,7 @@ def _check_reserve(
 ) -> None:
     unit = _check_stock_like(CatalogKind.RESERVE, number, values, context, result)
     if unit is not None:
-        _to_base_quantity(number, values, "quantity", unit, result, SPECS[CatalogKind.RESERVE])
+        to_base_quantity(number, values, "quantity", unit, result, SPECS[CatalogKind.RESERVE])
 
 
 def _check_quotas(
@@ -394,7 +435,7 @@ def _check_quotas(
     unit = _check_stock_like(CatalogKind.QUOTAS, number, values, context, result)
     if unit is None:
         return
-    _to_base_quantity(number, values, "quantity", unit, result, spec)
+    to_base_quantity(number, values, "quantity", unit, result, spec)
     code = values["material_code"]
     if not context.materials[code].reserve_catalog:
         result.add(
@@ -454,13 +495,13 @@ def _check_agreements(
         result.add(
             number, spec.column("lead_days"), "不能超过 3650 天", "must be at most 3650 days"
         )
-    found = _material(number, values, context, result, spec)
+    found = check_material(number, values, context, result, spec)
     if found is None:
         return
     _base, unit = found
     values.setdefault("lead_days", context.materials[values["material_code"]].typical_lead_days)
     for key in ("estimated_quantity", "ordered_quantity"):
-        _to_base_quantity(number, values, key, unit, result, spec)
+        to_base_quantity(number, values, key, unit, result, spec)
     _to_base_price(number, values, "unit_price", unit, result, spec)
 
 
@@ -470,7 +511,7 @@ def _check_consignment(
     spec = SPECS[CatalogKind.CONSIGNMENT]
     unit = _check_stock_like(CatalogKind.CONSIGNMENT, number, values, context, result)
     if unit is not None:
-        _to_base_quantity(number, values, "quantity", unit, result, spec)
+        to_base_quantity(number, values, "quantity", unit, result, spec)
         _to_base_price(number, values, "issue_price", unit, result, spec)
 
 

@@ -39,6 +39,36 @@ def reject(zh: str, en: str) -> ImportRejected:
 
 def read_sheet(content: bytes, file_name: str, *, preferred_sheets: tuple[str, ...] = ()) -> Sheet:
     """Read the table in an .xlsx or .csv file; pick the first sheet named in `preferred_sheets`."""
+    if _is_xlsx(content, file_name):
+        sheet = _read_xlsx(content, preferred_sheets)
+    else:
+        sheet = _read_csv(content)
+    _check_rows(sheet)
+    return sheet
+
+
+def read_workbook(content: bytes, file_name: str) -> list[Sheet]:
+    """Read every sheet of an .xlsx workbook, or the one table of a CSV file, each by its name.
+
+    Empty sheets are left out; a file with no rows at all is rejected. A CSV table has no name.
+    """
+    if not _is_xlsx(content, file_name):
+        sheet = _read_csv(content)
+        _check_rows(sheet)
+        return [sheet]
+    sheets = _read_xlsx_sheets(content, None)
+    if not any(sheet.rows for sheet in sheets):
+        raise reject("文件中没有数据", "the file has no rows")
+    if sum(len(sheet.rows) - 1 for sheet in sheets if sheet.rows) > MAX_ROWS:
+        raise reject(
+            f"数据超过 {MAX_ROWS} 行，请拆分后导入",
+            f"more than {MAX_ROWS} data rows; split the file",
+        )
+    return [sheet for sheet in sheets if sheet.rows]
+
+
+def _is_xlsx(content: bytes, file_name: str) -> bool:
+    """Refuse what is not a table at all; say whether `content` is an .xlsx workbook."""
     if len(content) > MAX_BYTES:
         raise reject(
             f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请拆分后导入",
@@ -53,11 +83,13 @@ def read_sheet(content: bytes, file_name: str, *, preferred_sheets: tuple[str, .
             "the old .xls format is not supported; save the file as .xlsx in Excel",
         )
     if content.startswith(_ZIP_MAGIC):
-        sheet = _read_xlsx(content, preferred_sheets)
-    elif name.endswith((".xlsx", ".xlsm")):
+        return True
+    if name.endswith((".xlsx", ".xlsm")):
         raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file")
-    else:
-        sheet = _read_csv(content)
+    return False
+
+
+def _check_rows(sheet: Sheet) -> None:
     if not sheet.rows:
         raise reject("文件中没有数据", "the file has no rows")
     if len(sheet.rows) - 1 > MAX_ROWS:
@@ -65,10 +97,14 @@ def read_sheet(content: bytes, file_name: str, *, preferred_sheets: tuple[str, .
             f"数据超过 {MAX_ROWS} 行，请拆分后导入",
             f"more than {MAX_ROWS} data rows; split the file",
         )
-    return sheet
 
 
 def _read_xlsx(content: bytes, preferred_sheets: tuple[str, ...]) -> Sheet:
+    return _read_xlsx_sheets(content, preferred_sheets)[0]
+
+
+def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) -> list[Sheet]:
+    """Read the first sheet named in `preferred_sheets` (else the first), or every sheet (None)."""
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they do not affect values.
@@ -76,19 +112,25 @@ def _read_xlsx(content: bytes, preferred_sheets: tuple[str, ...]) -> Sheet:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             try:
                 names = book.sheetnames
-                chosen = next((n for n in preferred_sheets if n in names), names[0])
-                rows: list[tuple[int, list[object]]] = []
-                for number, values in enumerate(book[chosen].iter_rows(values_only=True), start=1):
-                    cells = list(values)
-                    if any(v is not None and str(v).strip() for v in cells):
-                        rows.append((number, cells))
-                    if len(rows) > MAX_ROWS + 1:
-                        break
+                if preferred_sheets is None:
+                    chosen = list(names)
+                else:
+                    chosen = [next((n for n in preferred_sheets if n in names), names[0])]
+                sheets = []
+                for name in chosen:
+                    rows: list[tuple[int, list[object]]] = []
+                    for number, values in enumerate(book[name].iter_rows(values_only=True), 1):
+                        cells = list(values)
+                        if any(v is not None and str(v).strip() for v in cells):
+                            rows.append((number, cells))
+                        if len(rows) > MAX_ROWS + 1:
+                            break
+                    sheets.append(Sheet(rows=rows, name=name))
             finally:
                 book.close()
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError):
         raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file") from None
-    return Sheet(rows=rows, name=chosen)
+    return sheets
 
 
 def _decode(content: bytes) -> str:

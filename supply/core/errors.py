@@ -44,20 +44,26 @@ class RowProblem:
     """One problem in an imported file, at a row as the spreadsheet numbers it (header = row 1).
 
     `column_zh`/`column_en` name the column ("" for the whole row or file); the messages say what
-    is wrong and what to do, each in its language.
+    is wrong and what to do, each in its language. In a workbook of several sheets,
+    `sheet_zh`/`sheet_en` name the sheet the row is on ("" for a one-table file).
     """
 
-    row: int | None  # None: the file as a whole
+    row: int | None  # None: the file (or the sheet) as a whole
     column_zh: str
     column_en: str
     message_zh: str
     message_en: str
+    sheet_zh: str = ""
+    sheet_en: str = ""
 
     @property
     def text(self) -> str:
         """Render as '第 7 行 数量: -3 不能为负 / row 7 quantity: must not be negative'."""
         zh = "文件" if self.row is None else f"第 {self.row} 行"
         en = "file" if self.row is None else f"row {self.row}"
+        if self.sheet_zh or self.sheet_en:
+            zh = f"{self.sheet_zh}表" + ("" if self.row is None else f" {zh}")
+            en = f"sheet {self.sheet_en}" + ("" if self.row is None else f" {en}")
         zh += f" {self.column_zh}" if self.column_zh else ""
         en += f" {self.column_en}" if self.column_en else ""
         return f"{zh}: {self.message_zh} / {en}: {self.message_en}"
