@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "db": "db",
     "catalogs": "catalogs",
     "serve": "serve",
+    "plan": "plan",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

@@ -6,9 +6,6 @@ and renders. A rejected file prints every problem (Chinese / English) and exits 
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,17 +14,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session
 
-from api.commands.db import require_current_schema
+from api.commands.db import cli_session, cli_user
 from api.commands.render import err, fail, out
 from catalogs import importing, service
 from catalogs.export import LEVEL_NAMES
 from catalogs.models import CatalogKind, CatalogSummary, ImportReport, QuotaCatalogStatus
 from catalogs.sample import sample_files
 from supply.core.clock import SystemClock, local_today
-from supply.core.db import get_engine
-from supply.core.errors import DomainError, ImportRejected
+from supply.core.errors import ImportRejected
 from supply.core.settings import get_settings
 
 EXIT_REJECTED = 2
@@ -53,25 +48,6 @@ KindArg = Annotated[
         help="materials | warehouses | transport | reserve | quotas | agreements | consignment"
     ),
 ]
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    require_current_schema()
-    with Session(get_engine()) as session:
-        try:
-            yield session
-        except DomainError as exc:
-            fail(exc.message)
-
-
-def _user(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _header(label: str) -> str:
@@ -253,14 +229,14 @@ def import_command(
         content = file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}")
-    with _session() as session:
+    with cli_session() as session:
         try:
             report = importing.import_catalog(
                 session=session,
                 kind=kind,
                 content=content,
                 file_name=file.name,
-                imported_by=_user(by),
+                imported_by=cli_user(by),
                 now=SystemClock().now(),
                 default_delivery_warehouse=get_settings().default_delivery_warehouse,
             )
@@ -290,7 +266,7 @@ def export_command(
     if suffix not in ("xlsx", "csv"):
         fail(f"{file}: the file name must end in .xlsx or .csv")
     today = local_today(SystemClock().now())
-    with _session() as session:
+    with cli_session() as session:
         content = importing.export_catalog(
             session=session,
             kind=kind,
@@ -311,7 +287,7 @@ def confirm_command(
     by: Annotated[str, typer.Option("--by", help="who confirms, for the departments")],
 ) -> None:
     """Confirm the year's draft quota catalog; the previously confirmed version is superseded."""
-    with _session() as session:
+    with cli_session() as session:
         drafts = [
             c
             for c in service.list_quota_catalogs(session=session, year=year)
@@ -337,7 +313,7 @@ def summary_command(
     top: Annotated[int, typer.Option(help="below-quota lines to list")] = 10,
 ) -> None:
     """Summarise the catalogs: stock value per warehouse, below quota, agreements ending."""
-    with _session() as session:
+    with cli_session() as session:
         summary = service.catalog_summary(
             session=session, today=local_today(SystemClock().now()), top=top
         )
@@ -350,7 +326,7 @@ def imports_command(
     limit: Annotated[int, typer.Option(help="how many, newest first")] = 20,
 ) -> None:
     """List recorded imports: who, when, which file, what changed."""
-    with _session() as session:
+    with cli_session() as session:
         page = importing.list_imports(session=session, limit=limit)
     table = Table(title=f"导入记录 / imports ({page.total})", title_justify="left")
     for name in ("when / 时间", "who / 导入人", "kind / 类别", "file / 文件", "result / 结果"):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from api.commands.render import fail, out
 from supply.core import migrate
-from supply.core.db import describe_url
+from supply.core.db import describe_url, get_engine
+from supply.core.errors import DomainError, InvalidInput
 from supply.core.settings import get_settings
 
 db_app = typer.Typer(
@@ -82,3 +87,29 @@ def downgrade_command(
 def register(app: typer.Typer) -> None:
     """Add the db commands to the app."""
     app.add_typer(db_app, name="db")
+
+
+@contextmanager
+def cli_session() -> Iterator[Session]:
+    """A session on the configured database for one command; domain errors end it cleanly.
+
+    Invalid input exits 2, anything else a user can cause (conflict, not found) exits 1.
+    """
+    require_current_schema()
+    with Session(get_engine()) as session:
+        try:
+            yield session
+        except InvalidInput as exc:
+            fail(exc.message, 2)
+        except DomainError as exc:
+            fail(exc.message)
+
+
+def cli_user(by: str | None) -> str:
+    """Who is acting: --by if given, else the operating-system user."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from api.routes import agreements, catalogs, imports, materials, reserve, system
+from api.routes import agreements, catalogs, imports, materials, plans, reserve, system
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (system, materials, reserve, agreements, catalogs, imports):
+for module in (system, materials, reserve, agreements, catalogs, imports, plans):
     for route in module.router.routes:
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
         if isinstance(route, APIRoute) and route.description and not route.summary:
@@ -28,4 +28,9 @@ TAGS = [
     {"name": "agreements", "description": "协议库存 / framework-agreement stock"},
     {"name": "consignment", "description": "供应商寄存 / vendor consignment"},
     {"name": "imports", "description": "目录导入导出 / catalog import and export (Excel, CSV)"},
+    {
+        "name": "plans",
+        "description": "周计划(周一 12:00 批次)、批准、报表、省公司匹配结果 / "
+        "the weekly plan, its approval, exports and the province's matching",
+    },
 ]

@@ -1,0 +1,285 @@
+"""`gridsupply plan …`: the weekly Monday-noon run, its approval, and what it decided."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from api.commands.db import cli_session, cli_user
+from api.commands.render import fail, out
+
+plan_app = typer.Typer(
+    help="周计划 / the weekly plan: run the Monday-noon batch, approve it, show it.",
+    no_args_is_help=True,
+)
+BatchArg = Annotated[str, typer.Argument(help="批次 / batch id, e.g. 2026-W49")]
+By = Annotated[str | None, typer.Option("--by", help="操作人 / who is acting (default: you)")]
+
+OUTCOME_ZH = {"on_time": "按时", "late": "延迟", "unmet": "未满足"}
+KIND_ZH = {
+    "reserve": "实物储备",
+    "consignment": "供应商寄存",
+    "agreement": "协议库存",
+    "emergency": "紧急采购",
+}
+
+
+def parse_at(text: str | None) -> datetime:
+    """The moment a run is for: --at (ISO 8601 with an offset), else now."""
+    from supply.core.clock import SystemClock
+
+    if text is None:
+        return SystemClock().now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at must be an ISO 8601 time such as 2026-11-30T11:00:00+08:00, got {text!r}", 2)
+    if moment.tzinfo is None:
+        fail(f"--at {text!r} has no time zone: add +08:00 (Asia/Shanghai) or Z", 2)
+    return moment
+
+
+def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
+    """Rich tables of a run's KPIs: outcomes by project type, sources, and the baseline."""
+    by_type = Table(title="按工程类型 / lines by project type", title_justify="left")
+    for column in (
+        "type 类型",
+        "lines 行",
+        "on time 按时",
+        "late 延迟",
+        "unmet 未满足",
+        "qty on time 按时数量",
+    ):
+        by_type.add_column(column, justify="left" if column.startswith("type") else "right")
+    rows = {**kpis["by_project_type"], "total 合计": kpis["totals"]}
+    for name, row in rows.items():
+        share = row["on_time_quantity"] / row["quantity"] if row["quantity"] else 1.0
+        by_type.add_row(
+            name, str(row["lines"]), str(row["on_time_lines"]), str(row["late_lines"]),
+            str(row["unmet_lines"]), f"{share:.0%}",
+        )  # fmt: skip
+    sources = Table(title="按来源 / supply by source", title_justify="left")
+    for column in ("source 来源", "lines 行", "quantity 数量", "cost 金额(元)"):
+        sources.add_column(column, justify="left" if column.startswith("source") else "right")
+    for kind, row in kpis["by_source"].items():
+        sources.add_row(
+            f"{KIND_ZH.get(kind, kind)} {kind}",
+            str(row["lines"]),
+            f"{row['quantity']:,.0f}",
+            f"{row['cost']:,.2f}",
+        )
+    compare = Table(title="与人工规则对比 / against the hand planner's rule", title_justify="left")
+    for column in ("measure 指标", "optimal 优化", "hand rule 人工规则"):
+        compare.add_column(column, justify="left" if column.startswith("measure") else "right")
+    mine, theirs = kpis["objective"], kpis["baseline"]["objective"]
+    compare.add_row(
+        "lines on time 按时行",
+        str(kpis["totals"]["on_time_lines"]),
+        str(kpis["baseline"]["on_time_lines"]),
+    )
+    compare.add_row(
+        "unmet, weighted 加权缺口",
+        f"{mine['unmet_weighted']:,.0f}",
+        f"{theirs['unmet_weighted']:,.0f}",
+    )
+    compare.add_row(
+        "late days, weighted 加权延迟天数",
+        f"{mine['lateness_weighted']:,.0f}",
+        f"{theirs['lateness_weighted']:,.0f}",
+    )
+    compare.add_row("cost 成本(元)", f"{mine['cost']:,.2f}", f"{theirs['cost']:,.2f}")
+    below = kpis["reserve_below_quota"]
+    compare.add_row(
+        "reserve drawn below quota 储备低于定额(仓位)", str(below["positions_drawn_below"]), "—"
+    )
+    tables = [by_type, sources, compare]
+    replenishment = kpis.get("replenishment")
+    if replenishment:
+        refill = Table(title="补库 / replenishment (agreement stock only)", title_justify="left")
+        for column in ("lines 行", "planned 已安排", "unmet 无协议可补", "quantity 数量"):
+            refill.add_column(column, justify="right")
+        totals = replenishment["totals"]
+        refill.add_row(
+            str(totals["lines"]), str(totals["on_time_lines"] + totals["late_lines"]),
+            str(totals["unmet_lines"]), f"{totals['quantity']:,.0f}",
+        )  # fmt: skip
+        tables.append(refill)
+    return tables
+
+
+@plan_app.command("run")
+def run_command(
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="计划时刻 / the moment (ISO 8601 with offset); its batch is planned. Default: now"
+        ),
+    ] = None,
+    rerun: Annotated[
+        bool,
+        typer.Option(
+            "--rerun", help="重新运行并取代本批次的草稿 / supersede the batch's draft run"
+        ),
+    ] = False,
+    by: By = None,
+) -> None:
+    """Plan the batch a moment falls in: solve, check, save, write the exports; print run_dir."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from supply.calendar_store import load_calendar, policy_from_settings
+    from supply.core.clock import SystemClock
+    from supply.core.settings import get_settings
+    from supply.weekly.service import run_weekly
+
+    moment = parse_at(at)
+    settings = get_settings()
+    with cli_session() as session, Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as bar:
+        task: list[Any] = []
+
+        def step(text: str) -> None:
+            if task:
+                bar.update(task[-1], completed=1, total=1)
+            task.append(bar.add_task(text, total=None))
+
+        outcome = run_weekly(
+            engine=session.get_bind(),  # type: ignore[arg-type]
+            at=moment,
+            now=SystemClock().now(),
+            user=cli_user(by),
+            calendar=load_calendar(),
+            policy=policy_from_settings(settings),
+            settings=settings,
+            rerun=rerun,
+            progress=step,
+        )
+        if task:
+            bar.update(task[-1], completed=1, total=1)
+    run = outcome.run
+    out.print(
+        f"批次 batch [bold]{run.batch_id}[/] · 截止 cutoff {run.cutoff.astimezone(moment.tzinfo):%Y-%m-%d %H:%M} · "
+        f"省公司匹配 province match {run.province_match_on} · 求解 {run.solve_status} · 第 {run.id} 次运行 run #{run.id}",
+        highlight=False,
+    )
+    for table in kpi_tables(run.kpis):
+        out.print(table)
+    for name, path in outcome.exports.items():
+        out.print(f"export {name}: {escape(path.name)}", highlight=False)
+    out.print(f"run_dir: {outcome.run_dir}", highlight=False, soft_wrap=True)
+
+
+@plan_app.command("approve")
+def approve_command(batch: BatchArg, by: By = None) -> None:
+    """Approve and freeze the batch's run: its reserve and consignment are held for its lines."""
+    from supply.calendar_store import load_calendar, policy_from_settings
+    from supply.core.clock import SystemClock
+    from supply.core.settings import get_settings
+    from supply.weekly.service import approve_run
+
+    settings = get_settings()
+    with cli_session() as session:
+        run = approve_run(
+            session=session,
+            batch_id=batch,
+            user=cli_user(by),
+            now=SystemClock().now(),
+            calendar=load_calendar(),
+            policy=policy_from_settings(settings),
+            settings=settings,
+        )
+    out.print(
+        f"批次 {run.batch_id} 已批准 / batch {run.batch_id} approved by {run.approved_by} (run #{run.id})"
+    )
+
+
+@plan_app.command("list")
+def list_command(
+    batch: Annotated[str | None, typer.Option(help="只看此批次 / one batch")] = None,
+) -> None:
+    """List the runs, newest first (superseded runs too: history is kept)."""
+    from supply.weekly.service import list_runs
+
+    with cli_session() as session:
+        runs = list_runs(session=session, batch_id=batch)
+    table = Table(title="计划运行 / plan runs", title_justify="left")
+    for column in (
+        "#",
+        "batch 批次",
+        "status 状态",
+        "run at 运行时间",
+        "by 操作人",
+        "lines 行",
+        "late 延迟",
+        "unmet 未满足",
+    ):
+        table.add_column(column)
+    for run in runs:
+        totals = run.kpis.get("totals", {})
+        table.add_row(
+            str(run.id), run.batch_id, run.status, f"{run.run_at:%Y-%m-%d %H:%M}Z", run.run_by,
+            str(run.demand_lines), str(totals.get("late_lines", "")), str(totals.get("unmet_lines", "")),
+        )  # fmt: skip
+    out.print(table)
+
+
+@plan_app.command("show")
+def show_command(batch: BatchArg) -> None:
+    """Show the batch's live run: status, KPIs, the folder with its files."""
+    from supply.weekly.service import get_run_or_raise
+
+    with cli_session() as session:
+        run = get_run_or_raise(session=session, batch_id=batch)
+    out.print(f"批次 {run.batch_id}: {run.status}, run #{run.id} by {run.run_by}", highlight=False)
+    for table in kpi_tables(run.kpis):
+        out.print(table)
+    out.print(f"run_dir: {run.run_dir}", highlight=False, soft_wrap=True)
+
+
+@plan_app.command("import-match")
+def import_match_command(
+    batch: BatchArg,
+    file: Annotated[
+        Path, typer.Argument(help="省公司匹配结果 / the province's matching result (.xlsx/.csv)")
+    ],
+    by: By = None,
+) -> None:
+    """Import the province's matching result: ordered quantities and expected arrivals update."""
+    from api.commands.catalogs import print_rejection
+    from supply.core.clock import SystemClock
+    from supply.core.errors import ImportRejected
+    from supply.weekly.province import import_province_match
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    with cli_session() as session:
+        try:
+            result = import_province_match(
+                session=session, batch_id=batch, content=content, file_name=file.name,
+                user=cli_user(by), now=SystemClock().now(),
+            )  # fmt: skip
+        except ImportRejected as rejected:
+            print_rejection(rejected)
+            raise typer.Exit(2) from None
+    out.print(
+        f"批次 {batch}: 导入 {result.rows} 行匹配结果，{result.agreement_lines} 条协议行已更新 / "
+        f"{result.rows} matched rows imported, {result.agreement_lines} agreement lines updated, "
+        f"{result.plan_lines} plan lines re-dated",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the plan commands to the app."""
+    app.add_typer(plan_app, name="plan")

@@ -1,0 +1,247 @@
+"""The weekly plan: run a batch, read it, approve it, download its exports, import the province's
+matching result."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlmodel import col, func, select
+
+from api.deps import ClockDep, PageDep, SessionDep, SettingsDep, UserDep, require
+from catalogs.sheets import MAX_BYTES
+from supply.calendar import WorkCalendar
+from supply.calendar_store import load_calendar, policy_from_settings
+from supply.core.errors import NotFound
+from supply.core.paging import Page
+from supply.policy import DeadlinePolicy
+from supply.weekly import service
+from supply.weekly.export import EXPORTS
+from supply.weekly.models import LineKind, PlanLine, PlanRunPublic
+from supply.weekly.province import MatchImport, import_province_match
+
+router = APIRouter(tags=["plans"])
+BatchId = Annotated[
+    str, Path(pattern=r"^\d{4}-W\d{2}$", description="批次 / batch id, e.g. 2026-W49")
+]
+
+
+def get_calendar() -> WorkCalendar:
+    """The working-day calendar: the library's years plus the operator's."""
+    return load_calendar()
+
+
+def get_policy(settings: SettingsDep) -> DeadlinePolicy:
+    """The deadline policy with the settings' overrides."""
+    return policy_from_settings(settings)
+
+
+CalendarDep = Annotated[WorkCalendar, Depends(get_calendar)]
+PolicyDep = Annotated[DeadlinePolicy, Depends(get_policy)]
+
+
+class RunRequest(BaseModel):
+    at: AwareDatetime | None = Field(
+        default=None,
+        description="计划时刻(带时区) / the moment whose batch is planned; default now",
+    )
+    rerun: bool = Field(default=False, description="取代本批次草稿 / supersede the batch's draft")
+
+
+class RunCreated(BaseModel):
+    run: PlanRunPublic
+    exports: list[str] = Field(description="可下载的报表 / export names to download")
+
+
+class PlanLinePublic(BaseModel):
+    """One allocation of a plan, or the unmet rest of a line, with its reason."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    demand_line_id: int | None = Field(description="需求行 / demand line (none for replenishment)")
+    replenish_warehouse_id: str | None = Field(description="补库仓库 / replenished warehouse")
+    project_id: str | None
+    material_code: str
+    kind: str = Field(description="reserve, consignment, agreement, emergency, or unmet")
+    source_id: str
+    warehouse_id: str | None = Field(
+        description="出库或交货仓库 / warehouse issued from or delivered to"
+    )
+    agreement_line_id: int | None
+    consignment_id: int | None
+    quantity: int
+    unit_cost: Decimal
+    arrival: date | None
+    need_by: date
+    late_days: int
+    reason: str
+
+
+@router.post(
+    "/plans/runs",
+    response_model=RunCreated,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[require("plans.run")],
+)
+def run_batch(
+    request: RunRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    user: UserDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+) -> RunCreated:
+    """运行周计划(周一 12:00 批次) / Run the weekly plan for the batch a moment falls in."""
+    now = clock.now()
+    outcome = service.run_weekly(
+        engine=session.get_bind(),  # type: ignore[arg-type]
+        at=request.at or now,
+        now=now,
+        user=user,
+        calendar=calendar,
+        policy=policy,
+        settings=settings,
+        rerun=request.rerun,
+    )
+    return RunCreated(run=outcome.run, exports=sorted(outcome.exports))
+
+
+@router.get("/plans/runs", response_model=list[PlanRunPublic], dependencies=[require("plans.read")])
+def list_runs(
+    session: SessionDep,
+    batch_id: Annotated[
+        str | None, Query(pattern=r"^\d{4}-W\d{2}$", description="批次 / batch id")
+    ] = None,
+) -> list[PlanRunPublic]:
+    """计划运行历史(含被取代的) / List plan runs, newest first, superseded ones included."""
+    return service.list_runs(session=session, batch_id=batch_id)
+
+
+@router.get(
+    "/plans/batches/{batch_id}", response_model=PlanRunPublic, dependencies=[require("plans.read")]
+)
+def get_batch(session: SessionDep, batch_id: BatchId) -> PlanRunPublic:
+    """批次当前计划及其指标 / Get the batch's live run with its KPIs."""
+    return PlanRunPublic.model_validate(
+        service.get_run_or_raise(session=session, batch_id=batch_id)
+    )
+
+
+@router.get(
+    "/plans/batches/{batch_id}/lines",
+    response_model=Page[PlanLinePublic],
+    dependencies=[require("plans.read")],
+)
+def list_lines(
+    session: SessionDep,
+    page: PageDep,
+    batch_id: BatchId,
+    kind: Annotated[LineKind | None, Query(description="来源 / source kind, or unmet")] = None,
+    project_id: Annotated[str | None, Query(max_length=32, description="项目 / project")] = None,
+    late_only: Annotated[bool, Query(description="只看延迟 / late lines only")] = False,
+) -> Page[PlanLinePublic]:
+    """批次计划明细 / List the batch's plan lines (allocations and unmet rests, with reasons)."""
+    run = service.get_run_or_raise(session=session, batch_id=batch_id)
+    statement = select(PlanLine).where(PlanLine.run_id == run.id)
+    if kind:
+        statement = statement.where(PlanLine.kind == kind)
+    if project_id:
+        statement = statement.where(PlanLine.project_id == project_id)
+    if late_only:
+        statement = statement.where(col(PlanLine.late_days) > 0)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(statement.order_by(col(PlanLine.id)).offset(page.offset).limit(page.limit))
+    items = [PlanLinePublic.model_validate(line) for line in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+
+
+@router.post(
+    "/plans/batches/{batch_id}/approve",
+    response_model=PlanRunPublic,
+    dependencies=[require("plans.approve")],
+)
+def approve(
+    session: SessionDep,
+    clock: ClockDep,
+    user: UserDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+    batch_id: BatchId,
+) -> PlanRunPublic:
+    """批准并冻结批次计划(实物与寄存占用) / Approve and freeze the batch: its stock is held."""
+    return service.approve_run(
+        session=session,
+        batch_id=batch_id,
+        user=user,
+        now=clock.now(),
+        calendar=calendar,
+        policy=policy,
+        settings=settings,
+    )
+
+
+@router.get(
+    "/plans/batches/{batch_id}/exports/{name}",
+    response_class=FileResponse,
+    dependencies=[require("plans.read")],
+    responses={
+        200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
+    },
+)
+def download_export(
+    session: SessionDep,
+    batch_id: BatchId,
+    name: Annotated[str, Path(description="报表 / " + ", ".join(EXPORTS))],
+) -> FileResponse:
+    """下载批次报表(Excel,中文表头) / Download one of the batch's exports (Excel)."""
+    if name not in EXPORTS:
+        raise NotFound(
+            f"没有报表 {name} / no export {name!r}; one of: {', '.join(EXPORTS)}", loc=("name",)
+        )
+    run = service.get_run_or_raise(session=session, batch_id=batch_id)
+    path = FilePath(run.run_dir) / f"{batch_id}_{EXPORTS[name]}.xlsx"
+    if not path.is_file():
+        raise NotFound(
+            f"报表文件不在了 / the export file is gone: {path}; re-run the batch", loc=("name",)
+        )
+    return FileResponse(path, filename=path.name)
+
+
+class MatchImportPublic(BaseModel):
+    rows: int
+    agreement_lines: int
+    plan_lines: int
+
+
+@router.post(
+    "/plans/batches/{batch_id}/province-match",
+    response_model=MatchImportPublic,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[require("plans.import")],
+)
+def import_match(
+    session: SessionDep,
+    clock: ClockDep,
+    user: UserDep,
+    batch_id: BatchId,
+    file: Annotated[
+        UploadFile, File(description="省公司匹配结果 / the province's matching (.xlsx/.csv)")
+    ],
+) -> MatchImport:
+    """导入省公司集中匹配结果 / Import the province's matching result: all rows or none."""
+    return import_province_match(
+        session=session,
+        batch_id=batch_id,
+        content=file.file.read(MAX_BYTES + 1),
+        file_name=file.filename or "upload",
+        user=user,
+        now=clock.now(),
+    )
