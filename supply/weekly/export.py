@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
 
 PLAN_COLUMNS = [
     "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
@@ -53,16 +54,26 @@ _DETAIL = {
 
 
 def _workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Write frames as sheets: a bold frozen header, real dates, columns sized to their text.
+
+    Written with xlsxwriter row by row: several times faster than pandas' cell-by-cell writer.
+    """
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            for column in sheet.columns:
-                width = max((len(str(c.value or "")) for c in column), default=8)
-                sheet.column_dimensions[column[0].column_letter].width = min(
-                    60, max(8, width * 1.6)
-                )
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
+    bold = book.add_format({"bold": True})
+    for name, frame in sheets.items():
+        sheet = book.add_worksheet(name[:31])
+        sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+        sheet.freeze_panes(1, 0)
+        cells = frame.astype(object).where(frame.notna(), None)
+        for row, values in enumerate(cells.itertuples(index=False), start=1):
+            sheet.write_row(row, 0, values)
+        for position, column in enumerate(frame.columns):
+            # Wide enough for the header and the first rows (CJK characters count double).
+            sample = [str(column), *(str(v) for v in frame[column].head(200))]
+            width = max(len(text.encode("gbk", "replace")) for text in sample)
+            sheet.set_column(position, position, min(60, max(8, width + 2)))
+    book.close()
     return buffer.getvalue()
 
 

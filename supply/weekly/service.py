@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -327,19 +328,48 @@ def _new_run_dir(root: Path, batch_id: str, now: datetime) -> Path:
     raise RuntimeError(f"cannot create a run folder under {root / batch_id}")
 
 
-def plan_lines(problem: MatchingProblem, plan: Plan) -> list[PlanLine]:
+@dataclass(slots=True)
+class LineRow:
+    """A plan line before it is saved (the columns of `PlanLine`, cheap to make in bulk)."""
+
+    demand_line_id: int | None
+    replenish_warehouse_id: str | None
+    project_id: str | None
+    material_code: str
+    kind: str
+    quantity: int
+    need_by: date
+    source_id: str = ""
+    warehouse_id: str | None = None
+    consignment_id: int | None = None
+    agreement_line_id: int | None = None
+    unit_cost: Decimal = Decimal(0)
+    arrival: date | None = None
+    late_days: int = 0
+    reason: str = ""
+
+
+def plan_lines(problem: MatchingProblem, plan: Plan) -> list[LineRow]:
     """The plan as rows: one per allocation, one per unmet rest, reasons on late and unmet."""
     reasons = {e.demand: e.reason for e in plan.late}
+
+    def row(key: str, **values: Any) -> LineRow:
+        demand = problem.demands[key]
+        return LineRow(
+            demand_line_id=demand.demand_line_id,
+            replenish_warehouse_id=demand.replenish_warehouse_id,
+            project_id=None if demand.replenish_warehouse_id else demand.project_id,
+            material_code=demand.material,
+            need_by=demand.need_by,
+            **values,
+        )
+
     lines = []
     for a in plan.allocations:
-        demand, source = problem.demands[a.demand], problem.sources[a.source]
+        source = problem.sources[a.source]
         lines.append(
-            PlanLine(
-                run_id=0,
-                demand_line_id=demand.demand_line_id,
-                replenish_warehouse_id=demand.replenish_warehouse_id,
-                project_id=None if demand.replenish_warehouse_id else demand.project_id,
-                material_code=demand.material,
+            row(
+                a.demand,
                 kind=source.kind,
                 source_id=a.source,
                 warehouse_id=source.warehouse_id,
@@ -348,25 +378,13 @@ def plan_lines(problem: MatchingProblem, plan: Plan) -> list[PlanLine]:
                 quantity=int(a.quantity),
                 unit_cost=_money(source.unit_cost),
                 arrival=a.arrival,
-                need_by=demand.need_by,
                 late_days=a.late_days,
                 reason=reasons.get(a.demand, "")[:2000] if a.late_days else "",
             )
         )
     for u in plan.unmet:
-        demand = problem.demands[u.demand]
         lines.append(
-            PlanLine(
-                run_id=0,
-                demand_line_id=demand.demand_line_id,
-                replenish_warehouse_id=demand.replenish_warehouse_id,
-                project_id=None if demand.replenish_warehouse_id else demand.project_id,
-                material_code=demand.material,
-                kind=LineKind.UNMET,
-                quantity=int(u.quantity),
-                need_by=demand.need_by,
-                reason=u.reason[:2000],
-            )
+            row(u.demand, kind=LineKind.UNMET, quantity=int(u.quantity), reason=u.reason[:2000])
         )
     return lines
 
@@ -375,7 +393,7 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"))
 
 
-def _export_frame(lines: list[PlanLine], read: _Read) -> pd.DataFrame:
+def _export_frame(lines: list[LineRow], read: _Read) -> pd.DataFrame:
     keys = {
         (d.demand_line_id, d.replenish_warehouse_id): key for key, d in read.problem.demands.items()
     }
@@ -414,7 +432,7 @@ def _save(
     *,
     read: _Read,
     plan: Plan,
-    lines: list[PlanLine],
+    lines: list[LineRow],
     kpis: dict[str, Any],
     run_dir: Path,
     now: datetime,
@@ -462,9 +480,10 @@ def _save(
                 "was saved at the same moment; look at it, or re-run",
                 loc=("batch_id",),
             ) from None
-        for line in lines:
-            line.run_id = run.id or 0
-        session.add_all(lines)
+        if lines:  # one executemany, not one ORM object per line
+            session.execute(
+                insert(PlanLine), [{**asdict(line), "run_id": run.id} for line in lines]
+            )
         session.commit()
         session.refresh(run)
         return PlanRunPublic.model_validate(run)
