@@ -62,11 +62,19 @@ def populate(url: str, lines: int, seed: int = 11) -> None:
             approved = date(2026, 11, rng.randint(first, last))
             deadline = build_deadline(kind, approved=approved, calendar=calendar, policy=policy)
             project = Project(
-                id=f"B{n:05d}", name=f"基准项目 {n}", project_type=kind, voltage_class=voltage,
-                location=rng.choice(places), approved_on=approved, priority="normal",
-                deadline=deadline.deadline, need_by=deadline.need_by,
-                created_at=AT - timedelta(days=2), created_by="bench", updated_at=AT - timedelta(days=2),
-            )  # fmt: skip
+                id=f"B{n:05d}",
+                name=f"基准项目 {n}",
+                project_type=kind,
+                voltage_class=voltage,
+                location=rng.choice(places),
+                approved_on=approved,
+                priority="normal",
+                deadline=deadline.deadline,
+                need_by=deadline.need_by,
+                created_at=AT - timedelta(days=2),
+                created_by="bench",
+                updated_at=AT - timedelta(days=2),
+            )
             session.add(project)
             session.flush()  # the project row first: its lines refer to it
             for line_no, code in enumerate(rng.sample(codes, rng.randint(3, 10)), start=1):
@@ -78,7 +86,7 @@ def populate(url: str, lines: int, seed: int = 11) -> None:
                         quantity=rng.choice([1, 1, 2, 3, 5, 10, 30, 100]),
                         submitted_at=AT - timedelta(days=1),
                         submitted_by="bench",
-                    )  # fmt: skip
+                    )
                 )
                 made += 1
             n += 1
@@ -97,10 +105,15 @@ def bench(url: str, lines: int, label: str) -> None:
         settings = Settings(database_url=url, runs_dir=runs)
         t0 = time.perf_counter()
         outcome = run_weekly(
-            engine=engine, at=AT, now=AT, user="bench", calendar=load_calendar(),
-            policy=policy_from_settings(settings), settings=settings,
+            engine=engine,
+            at=AT,
+            now=AT,
+            user="bench",
+            calendar=load_calendar(),
+            policy=policy_from_settings(settings),
+            settings=settings,
             progress=lambda s: steps.append((s, time.perf_counter())),
-        )  # fmt: skip
+        )
         total = time.perf_counter() - t0
     engine.dispose()
     marks = [t for _, t in steps] + [t0 + total]

@@ -60,9 +60,13 @@ def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
     for name, row in rows.items():
         share = row["on_time_quantity"] / row["quantity"] if row["quantity"] else 1.0
         by_type.add_row(
-            name, str(row["lines"]), str(row["on_time_lines"]), str(row["late_lines"]),
-            str(row["unmet_lines"]), f"{share:.0%}",
-        )  # fmt: skip
+            name,
+            str(row["lines"]),
+            str(row["on_time_lines"]),
+            str(row["late_lines"]),
+            str(row["unmet_lines"]),
+            f"{share:.0%}",
+        )
     sources = Table(title="按来源 / supply by source", title_justify="left")
     for column in ("source 来源", "lines 行", "quantity 数量", "cost 金额(元)"):
         sources.add_column(column, justify="left" if column.startswith("source") else "right")
@@ -105,9 +109,11 @@ def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
             refill.add_column(column, justify="right")
         totals = replenishment["totals"]
         refill.add_row(
-            str(totals["lines"]), str(totals["on_time_lines"] + totals["late_lines"]),
-            str(totals["unmet_lines"]), f"{totals['quantity']:,.0f}",
-        )  # fmt: skip
+            str(totals["lines"]),
+            str(totals["on_time_lines"] + totals["late_lines"]),
+            str(totals["unmet_lines"]),
+            f"{totals['quantity']:,.0f}",
+        )
         tables.append(refill)
     return tables
 
@@ -138,13 +144,16 @@ def run_command(
 
     moment = parse_at(at)
     settings = get_settings()
-    with cli_session() as session, Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=out,
-        transient=False,
-    ) as bar:
+    with (
+        cli_session() as session,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=out,
+            transient=False,
+        ) as bar,
+    ):
         task: list[Any] = []
 
         def step(text: str) -> None:
@@ -226,9 +235,15 @@ def list_command(
     for run in runs:
         totals = run.kpis.get("totals", {})
         table.add_row(
-            str(run.id), run.batch_id, run.status, f"{run.run_at:%Y-%m-%d %H:%M}Z", run.run_by,
-            str(run.demand_lines), str(totals.get("late_lines", "")), str(totals.get("unmet_lines", "")),
-        )  # fmt: skip
+            str(run.id),
+            run.batch_id,
+            run.status,
+            f"{run.run_at:%Y-%m-%d %H:%M}Z",
+            run.run_by,
+            str(run.demand_lines),
+            str(totals.get("late_lines", "")),
+            str(totals.get("unmet_lines", "")),
+        )
     out.print(table)
 
 
@@ -266,9 +281,13 @@ def import_match_command(
     with cli_session() as session:
         try:
             result = import_province_match(
-                session=session, batch_id=batch, content=content, file_name=file.name,
-                user=cli_user(by), now=SystemClock().now(),
-            )  # fmt: skip
+                session=session,
+                batch_id=batch,
+                content=content,
+                file_name=file.name,
+                user=cli_user(by),
+                now=SystemClock().now(),
+            )
         except ImportRejected as rejected:
             print_rejection(rejected)
             raise typer.Exit(2) from None
