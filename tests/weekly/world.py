@@ -71,9 +71,13 @@ def load_world(session: Session) -> None:
     """Import the world's catalogs and confirm its 2026 quota catalog."""
     for kind, rows in FILES:
         import_catalog(
-            session=session, kind=kind, content=xlsx_bytes(rows), file_name=f"{kind.value}.xlsx",
-            imported_by="tester", now=LOADED,
-        )  # fmt: skip
+            session=session,
+            kind=kind,
+            content=xlsx_bytes(rows),
+            file_name=f"{kind.value}.xlsx",
+            imported_by="tester",
+            now=LOADED,
+        )
     catalog = find_quota_catalog(session=session, year=2026)
     assert catalog is not None and catalog.id is not None
     confirm_quota_catalog(session=session, catalog_id=catalog.id, confirmed_by="营销部", now=LOADED)
@@ -94,10 +98,19 @@ def add_project(
     """Add a project and its demand lines; deadline and need-by come from the policy."""
     deadline = build_deadline(kind, approved=approved, calendar=CALENDAR, policy=POLICY)
     project = Project(
-        id=project_id, name=f"项目 {project_id}", project_type=kind, voltage_class=voltage,
-        location=location, approved_on=approved, priority=priority, deadline=deadline.deadline,
-        need_by=deadline.need_by, created_at=LOADED, created_by="tester", updated_at=LOADED,
-    )  # fmt: skip
+        id=project_id,
+        name=f"项目 {project_id}",
+        project_type=kind,
+        voltage_class=voltage,
+        location=location,
+        approved_on=approved,
+        priority=priority,
+        deadline=deadline.deadline,
+        need_by=deadline.need_by,
+        created_at=LOADED,
+        created_by="tester",
+        updated_at=LOADED,
+    )
     session.add(project)
     session.flush()
     for number, (material, quantity) in enumerate(lines, start=1):
@@ -109,7 +122,7 @@ def add_project(
                 quantity=quantity,
                 submitted_at=submitted,
                 submitted_by="tester",
-            )  # fmt: skip
+            )
         )
     session.commit()
     return project
