@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -9,6 +10,10 @@ from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
+from supply.core.text import Code64, Text200
+
+MAX_LINE_NO = 2**31 - 1
+MAX_QUANTITY = 10**12 - 1
 
 
 class DemandStatus(StrEnum):
@@ -19,6 +24,15 @@ class DemandStatus(StrEnum):
     HELD = "held"  # every unit is held in stock (reserve or consignment)
     ISSUED = "issued"  # every unit has left the warehouse
     CANCELLED = "cancelled"
+
+
+DEMAND_STATUS_ZH: Mapping[DemandStatus, str] = {
+    DemandStatus.OPEN: "待匹配",
+    DemandStatus.PLANNED: "已计划",
+    DemandStatus.HELD: "已预留",
+    DemandStatus.ISSUED: "已出库",
+    DemandStatus.CANCELLED: "已取消",
+}
 
 
 class DemandLineBase(SQLModel):
@@ -56,3 +70,39 @@ class DemandLinePublic(DemandLineBase):
     need_by: date = Field(description="需到货日期 / need-by (override, else the project's)")
     submitted_at: datetime
     submitted_by: str
+
+
+class DemandLineCreate(SQLModel):
+    """A line to add to a project: material and quantity in base units (米, 千克, 台 …)."""
+
+    line_no: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_LINE_NO,
+        description="行号,默认接续 / line number (default: next)",
+    )
+    material_code: Code64 = Field(description="物料编码 / material code")
+    quantity: int = Field(gt=0, le=MAX_QUANTITY, description="需求数量(基本单位) / base units")
+    need_by_override: date | None = Field(
+        default=None, description="指定需到货日期(须说明原因) / need-by set by hand, with a reason"
+    )
+    override_reason: Text200 = Field(default="", description="指定原因 / why")
+    feasibility_listed: bool = Field(
+        default=False, description="可研阶段已列明(目录外物资) / listed at the feasibility stage"
+    )
+
+
+class DemandLineUpdate(SQLModel):
+    """Changes to an open line; fields left out stay. A null need-by override clears it."""
+
+    material_code: Code64 | None = Field(default=None, description="物料编码 / material code")
+    quantity: int | None = Field(
+        default=None, gt=0, le=MAX_QUANTITY, description="需求数量(基本单位) / base units"
+    )
+    need_by_override: date | None = Field(
+        default=None, description="指定需到货日期(null 清除) / need-by by hand (null clears)"
+    )
+    override_reason: Text200 | None = Field(default=None, description="指定原因 / why")
+    feasibility_listed: bool | None = Field(
+        default=None, description="可研阶段已列明 / listed at the feasibility stage"
+    )

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_non_negative
 from supply.core.money import Money
+from supply.core.text import Code32, Name, Text200
 
 
 class PackageBase(SQLModel):
@@ -26,4 +27,14 @@ class Package(PackageBase, table=True):
 
 
 class PackagePublic(PackageBase):
-    pass
+    updated_at: datetime
+
+
+class PackageCreate(SQLModel):
+    """A new project package and its budget."""
+
+    id: Code32 = Field(description="项目包编号 / package id")
+    name: Name = Field(description="项目包名称 / name")
+    year: int = Field(ge=2000, le=2100, description="年度 / budget year")
+    kind: Text200 = Field(default="", max_length=64, description="类别 / kind (e.g. 业扩配套)")
+    budget: Decimal = Field(ge=0, lt=10**12, decimal_places=6, description="预算(元) / budget, CNY")

@@ -7,6 +7,7 @@ but never typed in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -15,6 +16,8 @@ from sqlmodel import Field, SQLModel
 
 from catalogs.models import VoltageClass
 from supply.core.db import UTCDateTime, check_in
+from supply.core.text import Code32, Location, Name, Text200
+from supply.demand.models import DemandLinePublic
 from supply.policy import ProjectType
 
 
@@ -34,6 +37,24 @@ PRIORITY_WEIGHT: dict[Priority, int] = {
 }
 REPLENISHMENT_WEIGHT = 1
 
+PRIORITY_ZH: Mapping[Priority, str] = {
+    Priority.NORMAL: "一般",
+    Priority.CITY_KEY: "市级重点",
+    Priority.PROVINCIAL_KEY: "省级重点",
+}
+
+# The voltage classes a project of each type may be recorded at; the first is the default.
+# A transformer area (台区) is a 10 kV transformer with its 0.4 kV network: either is accepted.
+TYPE_VOLTAGES: Mapping[ProjectType, tuple[VoltageClass, ...]] = {
+    ProjectType.lv_extension: (VoltageClass.LV,),
+    ProjectType.area_capacity_increase: (VoltageClass.MV, VoltageClass.LV),
+    ProjectType.area_new: (VoltageClass.MV, VoltageClass.LV),
+    ProjectType.mv_10kv: (VoltageClass.MV,),
+    ProjectType.mv_10kv_civil: (VoltageClass.MV,),
+    ProjectType.hv_35kv: (VoltageClass.HV35,),
+    ProjectType.hv_110kv: (VoltageClass.HV110,),
+}
+
 
 class ProjectStatus(StrEnum):
     """A project is active until it is completed or cancelled."""
@@ -41,6 +62,13 @@ class ProjectStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+PROJECT_STATUS_ZH: Mapping[ProjectStatus, str] = {
+    ProjectStatus.ACTIVE: "在建",
+    ProjectStatus.COMPLETED: "已完工",
+    ProjectStatus.CANCELLED: "已取消",
+}
 
 
 class ProjectBase(SQLModel):
@@ -87,3 +115,48 @@ class ProjectPublic(ProjectBase):
     need_by: date
     created_at: datetime
     created_by: str
+    updated_at: datetime
+
+
+class ProjectDetail(ProjectPublic):
+    """A project with its demand lines, in line order."""
+
+    lines: list[DemandLinePublic] = Field(description="需求明细 / the project's demand lines")
+
+
+class ProjectCreate(SQLModel):
+    """A new project: what is built, where, approved when. Deadline and need-by are derived."""
+
+    id: Code32 = Field(description="项目编号 / project id")
+    name: Name = Field(description="项目名称 / name")
+    customer: Text200 = Field(default="", description="客户 / customer")
+    project_type: ProjectType = Field(description="工程类型 / type (the deadline table)")
+    voltage_class: VoltageClass | None = Field(
+        default=None, description="电压等级,默认按工程类型 / voltage class (default: by type)"
+    )
+    location: Location = Field(description="所在地点 / location id, e.g. huancui")
+    approved_on: date = Field(description="行政审批日期 / administrative approval date")
+    completion_date: date | None = Field(
+        default=None,
+        description="客户要求完工日期,仅35/110千伏 / customer completion date (35/110 kV only)",
+    )
+    package_id: Code32 | None = Field(default=None, description="项目包 / project package")
+    priority: Priority = Field(default=Priority.NORMAL, description="重点工程 / priority")
+
+
+class ProjectUpdate(SQLModel):
+    """Changes to a project; fields left out stay as they are. Dates are derived again."""
+
+    name: Name | None = Field(default=None, description="项目名称 / name")
+    customer: Text200 | None = Field(default=None, description="客户 / customer")
+    project_type: ProjectType | None = Field(default=None, description="工程类型 / type")
+    voltage_class: VoltageClass | None = Field(default=None, description="电压等级 / voltage")
+    location: Location | None = Field(default=None, description="所在地点 / location id")
+    approved_on: date | None = Field(default=None, description="行政审批日期 / approval date")
+    completion_date: date | None = Field(
+        default=None, description="客户要求完工日期(null 清除) / completion date (null clears)"
+    )
+    package_id: Code32 | None = Field(
+        default=None, description="项目包(null 清除) / project package (null clears)"
+    )
+    priority: Priority | None = Field(default=None, description="重点工程 / priority")

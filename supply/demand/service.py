@@ -1,0 +1,301 @@
+"""Demand line services: add lines to a project, change or cancel them, list them.
+
+A line's need-by is its override (set by hand, with a reason) or else its project's derived
+need-by. A material outside every catalog must be marked as listed at the feasibility stage
+(R1.4). `submitted_at` is the moment passed in, to the whole second: the weekly run takes the lines
+submitted strictly before its cutoff. Each use case commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from catalogs.models import AgreementLine, Consignment, Material, Quota, remaining_quantity
+from catalogs.parse import MaterialRef
+from catalogs.service import check_page, current_quota_catalog
+from supply.core.clock import local_today, utc
+from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.demand.models import (
+    DemandLine,
+    DemandLineCreate,
+    DemandLinePublic,
+    DemandLineUpdate,
+    DemandStatus,
+)
+from supply.projects.models import Project, ProjectStatus
+from supply.projects.rules import check_line
+from supply.projects.service import get_project_or_raise
+
+# A line may still be cancelled while nothing is held or issued for it.
+CANCELLABLE = (DemandStatus.OPEN, DemandStatus.PLANNED)
+
+
+def need_by(line: DemandLine, project: Project) -> date:
+    """Return the date a line's materials are needed by: its override, else the project's."""
+    return line.need_by_override or project.need_by
+
+
+def line_public(line: DemandLine, project: Project) -> DemandLinePublic:
+    """Return a line as the API shows it, with its effective need-by."""
+    return DemandLinePublic.model_validate(line, update={"need_by": need_by(line, project)})
+
+
+def submission_moment(now: datetime) -> datetime:
+    """Return the stored submission moment for `now`: UTC, to the whole second (rounded down)."""
+    return utc(now).replace(microsecond=0)
+
+
+def catalogued_materials(*, session: Session, today: date) -> frozenset[str]:
+    """Return the materials some catalog serves on `today`.
+
+    In the reserve quota catalog (marked so, or with a quota in this year's confirmed version),
+    on an agreement line with quantity left today, or held in consignment.
+    """
+    codes = set(session.exec(select(Material.code).where(col(Material.reserve_catalog))))
+    catalog = current_quota_catalog(session=session, today=today)
+    if catalog is not None:
+        codes.update(
+            session.exec(select(Quota.material_code).where(Quota.catalog_id == catalog.id))
+        )
+    for line in session.exec(
+        select(AgreementLine).where(
+            col(AgreementLine.valid_from) <= today, col(AgreementLine.valid_to) >= today
+        )
+    ):
+        if remaining_quantity(line, today) > 0:
+            codes.add(line.material_code)
+    codes.update(
+        session.exec(select(Consignment.material_code).where(col(Consignment.quantity) > 0))
+    )
+    return frozenset(codes)
+
+
+def material_refs(
+    *, session: Session, codes: Sequence[str] | None = None
+) -> dict[str, MaterialRef]:
+    """Return what line checks need about materials (all, or those in `codes`)."""
+    statement = select(Material)
+    if codes is not None:
+        statement = statement.where(col(Material.code).in_(set(codes)))
+    return {m.code: MaterialRef(unit=m.unit) for m in session.exec(statement)}
+
+
+def get_line_or_raise(*, session: Session, project_id: str, line_no: int) -> DemandLine:
+    """Return line `line_no` of project `project_id`, or raise NotFound."""
+    line = session.exec(
+        select(DemandLine).where(DemandLine.project_id == project_id, DemandLine.line_no == line_no)
+    ).first()
+    if line is None:
+        raise NotFound(
+            f"项目 {project_id} 没有第 {line_no} 行 / project {project_id} has no line {line_no}",
+            loc=("line_no",),
+        )
+    return line
+
+
+def _require_active(project: Project) -> None:
+    if project.status != ProjectStatus.ACTIVE:
+        raise Conflict(
+            f"项目 {project.id} 状态为 {project.status}，不能增改需求行 / project {project.id} is "
+            f"{project.status}; its lines cannot be added or changed",
+            loc=("project_id",),
+        )
+
+
+def add_lines(
+    *,
+    session: Session,
+    project_id: str,
+    lines: Sequence[DemandLineCreate],
+    now: datetime,
+    user: str,
+) -> list[DemandLine]:
+    """Add lines to an active project, submitted at `now` by `user`; all of them or none.
+
+    A line without a number takes the next after the project's highest.
+    """
+    project = get_project_or_raise(session=session, project_id=project_id)
+    _require_active(project)
+    if not lines:
+        raise InvalidInput("没有需求行 / no lines to add", loc=("lines",))
+    taken = set(session.exec(select(DemandLine.line_no).where(DemandLine.project_id == project_id)))
+    materials = material_refs(session=session, codes=[line.material_code for line in lines])
+    catalogued = catalogued_materials(session=session, today=local_today(now))
+    next_no = max(taken, default=0) + 1
+    created = []
+    for index, line in enumerate(lines):
+        line_no = line.line_no
+        if line_no is None:
+            while next_no in taken:
+                next_no += 1
+            line_no = next_no
+        elif line_no in taken:
+            raise Conflict(
+                f"项目 {project_id} 已有第 {line_no} 行，请修改该行或换一个行号 / project "
+                f"{project_id} already has line {line_no}: change that line or use another number",
+                loc=("lines", index, "line_no"),
+            )
+        taken.add(line_no)
+        problems = check_line(
+            material_code=line.material_code,
+            materials=materials,
+            catalogued=catalogued,
+            feasibility_listed=line.feasibility_listed,
+            need_by_override=line.need_by_override,
+            override_reason=line.override_reason,
+            approved_on=project.approved_on,
+            deadline=project.deadline,
+        )
+        if problems:
+            session.rollback()
+            raise problems[0].error(prefix=("lines", index))
+        created.append(
+            DemandLine(
+                project_id=project_id,
+                line_no=line_no,
+                **line.model_dump(exclude={"line_no"}),
+                status=DemandStatus.OPEN,
+                submitted_at=submission_moment(now),
+                submitted_by=user[:100],
+            )
+        )
+    session.add_all(created)
+    session.commit()
+    for added in created:
+        session.refresh(added)
+    return created
+
+
+def update_line(
+    *,
+    session: Session,
+    project_id: str,
+    line_no: int,
+    changes: DemandLineUpdate,
+    now: datetime,
+) -> DemandLine:
+    """Change an open line's material, quantity, need-by override or feasibility flag.
+
+    Clearing the override (null) clears its reason. A line already planned, held or issued
+    cannot change: cancel it and add a new one.
+    """
+    project = get_project_or_raise(session=session, project_id=project_id)
+    _require_active(project)
+    line = get_line_or_raise(session=session, project_id=project_id, line_no=line_no)
+    if line.status != DemandStatus.OPEN:
+        raise Conflict(
+            f"项目 {project_id} 第 {line_no} 行状态为 {line.status}，不能修改；请取消后新增一行 / "
+            f"line {line_no} of project {project_id} is {line.status}; cancel it and add a new "
+            "line instead",
+            loc=("line_no",),
+        )
+    given = changes.model_dump(exclude_unset=True)
+    for name in ("material_code", "quantity", "feasibility_listed"):
+        if name in given and given[name] is None:
+            raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", loc=(name,))
+    if "need_by_override" in given and given["need_by_override"] is None:
+        given.setdefault("override_reason", "")
+    merged = {
+        name: getattr(line, name)
+        for name in (
+            "material_code",
+            "quantity",
+            "need_by_override",
+            "override_reason",
+            "feasibility_listed",
+        )
+    } | {k: ("" if k == "override_reason" and v is None else v) for k, v in given.items()}
+    problems = check_line(
+        material_code=merged["material_code"],
+        materials=material_refs(session=session, codes=[merged["material_code"]]),
+        catalogued=catalogued_materials(session=session, today=local_today(now)),
+        feasibility_listed=merged["feasibility_listed"],
+        need_by_override=merged["need_by_override"],
+        override_reason=merged["override_reason"],
+        approved_on=project.approved_on,
+        deadline=project.deadline,
+    )
+    if problems:
+        raise problems[0].error()
+    for name, value in merged.items():
+        setattr(line, name, value)
+    session.add(line)
+    session.commit()
+    session.refresh(line)
+    return line
+
+
+def cancel_line(*, session: Session, project_id: str, line_no: int) -> DemandLine:
+    """Cancel a line that is open or planned; a held or issued line cannot be cancelled."""
+    line = get_line_or_raise(session=session, project_id=project_id, line_no=line_no)
+    if line.status not in CANCELLABLE:
+        hint_zh, hint_en = {
+            DemandStatus.CANCELLED: ("已取消", "is already cancelled"),
+            DemandStatus.HELD: (
+                "已预留库存，请先释放预留",
+                "has stock held: release the hold first",
+            ),
+            DemandStatus.ISSUED: ("已出库", "is already issued"),
+        }.get(DemandStatus(line.status), (line.status, f"is {line.status}"))
+        raise Conflict(
+            f"项目 {project_id} 第 {line_no} 行{hint_zh} / line {line_no} of project "
+            f"{project_id} {hint_en}",
+            loc=("line_no",),
+        )
+    line.status = DemandStatus.CANCELLED
+    session.add(line)
+    session.commit()
+    session.refresh(line)
+    return line
+
+
+def list_lines(
+    *,
+    session: Session,
+    project_id: str | None = None,
+    status: str | None = None,
+    material_code: str | None = None,
+    submitted_before: datetime | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[DemandLinePublic]:
+    """List demand lines by project and line number, filtered by project, status, material."""
+    check_page(offset=offset, limit=limit)
+    statement = select(DemandLine, Project).join(
+        Project, col(Project.id) == col(DemandLine.project_id)
+    )
+    if project_id:
+        statement = statement.where(DemandLine.project_id == project_id)
+    if status:
+        statement = statement.where(DemandLine.status == status)
+    if material_code:
+        statement = statement.where(DemandLine.material_code == material_code)
+    if submitted_before is not None:
+        statement = statement.where(col(DemandLine.submitted_at) < utc(submitted_before))
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(
+        statement.order_by(col(DemandLine.project_id), col(DemandLine.line_no))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return Page(
+        items=[line_public(line, project) for line, project in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def project_lines(*, session: Session, project: Project) -> list[DemandLinePublic]:
+    """Return every line of `project`, in line order, with its effective need-by."""
+    lines = session.exec(
+        select(DemandLine)
+        .where(DemandLine.project_id == project.id)
+        .order_by(col(DemandLine.line_no))
+    ).all()
+    return [line_public(line, project) for line in lines]

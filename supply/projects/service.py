@@ -1,0 +1,304 @@
+"""Project services: create, update, read, list, cancel, complete; derived dates kept current.
+
+Plain functions with keyword-only arguments. A project's deadline and need-by are derived by
+`supply.policy.build_deadline` from the calendar and policy passed in, never taken from input;
+a date the calendar cannot count (a year not loaded) is `InvalidInput`. Each use case commits
+once; `refresh_derived_dates` only flushes (the weekly run commits it with its own work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from catalogs.models import Transport, Warehouse
+from catalogs.service import check_page
+from supply.calendar import WorkCalendar
+from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.demand.models import DemandLine, DemandStatus
+from supply.packages.models import Package
+from supply.policy import DeadlinePolicy, ProjectType
+from supply.projects.models import (
+    TYPE_VOLTAGES,
+    Project,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectStatus,
+    ProjectUpdate,
+)
+from supply.projects.rules import Derived, check_location, check_package, derive_project
+
+# Lines that still need or hold material: a project with any cannot be completed.
+UNFINISHED = (DemandStatus.OPEN, DemandStatus.PLANNED, DemandStatus.HELD)
+
+
+def get_project(*, session: Session, project_id: str) -> Project | None:
+    """Return the project `project_id`, or None."""
+    return session.get(Project, project_id)
+
+
+def get_project_or_raise(*, session: Session, project_id: str) -> Project:
+    """Return the project `project_id`, or raise NotFound."""
+    project = get_project(session=session, project_id=project_id)
+    if project is None:
+        raise NotFound(
+            f"项目 {project_id} 不存在 / project {project_id} does not exist", loc=("project_id",)
+        )
+    return project
+
+
+def list_projects(
+    *,
+    session: Session,
+    q: str | None = None,
+    project_type: str | None = None,
+    status: str | None = None,
+    location: str | None = None,
+    package_id: str | None = None,
+    priority: str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[ProjectPublic]:
+    """List projects, earliest need-by first, filtered by text in id/name/customer and fields."""
+    check_page(offset=offset, limit=limit)
+    statement = select(Project)
+    if q:
+        text = q.lower()
+        statement = statement.where(
+            or_(
+                *(
+                    func.lower(column).contains(text, autoescape=True)
+                    for column in (Project.id, Project.name, Project.customer)
+                )
+            )
+        )
+    for column, value in (
+        (Project.project_type, project_type),
+        (Project.status, status),
+        (Project.location, location),
+        (Project.package_id, package_id),
+        (Project.priority, priority),
+    ):
+        if value:
+            statement = statement.where(column == value)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(
+        statement.order_by(col(Project.need_by), col(Project.id)).offset(offset).limit(limit)
+    ).all()
+    return Page(
+        items=[ProjectPublic.model_validate(p) for p in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def known_locations(*, session: Session) -> frozenset[str]:
+    """Return the locations the warehouses serve: their own and every transport destination."""
+    own = session.exec(select(Warehouse.location).distinct()).all()
+    reached = session.exec(select(Transport.to_location).distinct()).all()
+    return frozenset(own) | frozenset(reached)
+
+
+def _derive_or_raise(
+    project: ProjectCreate | Project,
+    *,
+    voltage_class: str | None,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+) -> Derived:
+    derived, problems = derive_project(
+        ProjectType(project.project_type),
+        voltage_class=voltage_class,
+        approved_on=project.approved_on,
+        completion_date=project.completion_date,
+        calendar=calendar,
+        policy=policy,
+    )
+    if problems:
+        raise problems[0].error()
+    assert derived is not None
+    return derived
+
+
+def _check_references(session: Session, *, location: str, package_id: str | None) -> None:
+    known_packages = [package_id] if package_id and session.get(Package, package_id) else []
+    for problem in (
+        check_location(location, known_locations(session=session)),
+        check_package(package_id, known_packages),
+    ):
+        if problem is not None:
+            raise problem.error()
+
+
+def create_project(
+    *,
+    session: Session,
+    project: ProjectCreate,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    now: datetime,
+    user: str,
+) -> Project:
+    """Create an active project; its deadline and need-by are derived from type and dates."""
+    if get_project(session=session, project_id=project.id) is not None:
+        raise Conflict(
+            f"项目 {project.id} 已存在 / project {project.id} already exists", loc=("id",)
+        )
+    _check_references(session, location=project.location, package_id=project.package_id)
+    derived = _derive_or_raise(
+        project, voltage_class=project.voltage_class, calendar=calendar, policy=policy
+    )
+    created = Project(
+        **project.model_dump(exclude={"voltage_class"}),
+        voltage_class=derived.voltage_class,
+        deadline=derived.deadline,
+        need_by=derived.need_by,
+        status=ProjectStatus.ACTIVE,
+        created_at=now,
+        created_by=user[:100],
+        updated_at=now,
+    )
+    session.add(created)
+    session.commit()
+    session.refresh(created)
+    return created
+
+
+def _require_active(project: Project, action_zh: str, action_en: str) -> None:
+    if project.status != ProjectStatus.ACTIVE:
+        raise Conflict(
+            f"项目 {project.id} 状态为 {project.status}，不能{action_zh} / project {project.id} is "
+            f"{project.status}; it cannot be {action_en}",
+            loc=("project_id",),
+        )
+
+
+def update_project(
+    *,
+    session: Session,
+    project_id: str,
+    changes: ProjectUpdate,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    now: datetime,
+) -> Project:
+    """Change an active project's fields; its deadline and need-by are derived again."""
+    project = get_project_or_raise(session=session, project_id=project_id)
+    _require_active(project, "修改", "changed")
+    given = changes.model_dump(exclude_unset=True)
+    for name in ("name", "customer", "project_type", "location", "approved_on", "priority"):
+        if name in given and given[name] is None:
+            raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", loc=(name,))
+    voltage = given.pop("voltage_class", None)
+    # Check the project as it would be before changing anything.
+    merged = ProjectCreate.model_validate(project.model_dump() | given)
+    if voltage is None and project.voltage_class in TYPE_VOLTAGES[merged.project_type]:
+        voltage = project.voltage_class  # kept while the (new) type allows it
+    _check_references(session, location=merged.location, package_id=merged.package_id)
+    derived = _derive_or_raise(merged, voltage_class=voltage, calendar=calendar, policy=policy)
+    for name, value in given.items():
+        setattr(project, name, value)
+    project.voltage_class = derived.voltage_class
+    project.deadline = derived.deadline
+    project.need_by = derived.need_by
+    project.updated_at = now
+    session.add(project)
+    session.commit()
+    session.refresh(project)
+    return project
+
+
+def _lines(session: Session, project_id: str) -> Sequence[DemandLine]:
+    return session.exec(
+        select(DemandLine)
+        .where(DemandLine.project_id == project_id)
+        .order_by(col(DemandLine.line_no))
+    ).all()
+
+
+def cancel_project(*, session: Session, project_id: str, now: datetime) -> Project:
+    """Cancel an active project and its open and planned lines; held or issued lines prevent it."""
+    project = get_project_or_raise(session=session, project_id=project_id)
+    _require_active(project, "取消", "cancelled")
+    lines = _lines(session, project_id)
+    blocking = [line for line in lines if line.status in (DemandStatus.HELD, DemandStatus.ISSUED)]
+    if blocking:
+        numbers = ", ".join(f"{line.line_no}({line.status})" for line in blocking)
+        raise Conflict(
+            f"项目 {project_id} 的需求行 {numbers} 已预留或已出库：请先释放预留或办理退库 / "
+            f"lines {numbers} of project {project_id} are held or issued: release the holds "
+            "or return the goods first",
+            loc=("project_id",),
+        )
+    for line in lines:
+        if line.status in (DemandStatus.OPEN, DemandStatus.PLANNED):
+            line.status = DemandStatus.CANCELLED
+            session.add(line)
+    project.status = ProjectStatus.CANCELLED
+    project.updated_at = now
+    session.add(project)
+    session.commit()
+    session.refresh(project)
+    return project
+
+
+def complete_project(*, session: Session, project_id: str, now: datetime) -> Project:
+    """Mark an active project completed; every line must be issued or cancelled first."""
+    project = get_project_or_raise(session=session, project_id=project_id)
+    _require_active(project, "完工", "completed")
+    unfinished = [line for line in _lines(session, project_id) if line.status in UNFINISHED]
+    if unfinished:
+        numbers = ", ".join(f"{line.line_no}({line.status})" for line in unfinished)
+        raise Conflict(
+            f"项目 {project_id} 还有未出库的需求行 {numbers}：请出库或取消后再完工 / project "
+            f"{project_id} still has lines {numbers} not issued: issue or cancel them first",
+            loc=("project_id",),
+        )
+    project.status = ProjectStatus.COMPLETED
+    project.updated_at = now
+    session.add(project)
+    session.commit()
+    session.refresh(project)
+    return project
+
+
+def refresh_derived_dates(
+    *, session: Session, calendar: WorkCalendar, policy: DeadlinePolicy
+) -> int:
+    """Derive every active project's deadline and need-by again; return how many changed.
+
+    A corrected calendar or policy takes effect this way. Flushes only: the caller commits. A
+    project whose dates can no longer be derived (its year's calendar missing) is an error
+    naming every such project, never a silent guess.
+    """
+    changed = 0
+    failures: list[str] = []
+    for project in session.exec(select(Project).where(Project.status == ProjectStatus.ACTIVE)):
+        derived, problems = derive_project(
+            ProjectType(project.project_type),
+            voltage_class=project.voltage_class,
+            approved_on=project.approved_on,
+            completion_date=project.completion_date,
+            calendar=calendar,
+            policy=policy,
+        )
+        if derived is None:
+            failures.append(f"{project.id}: {problems[0].message}")
+            continue
+        if (project.deadline, project.need_by) != (derived.deadline, derived.need_by):
+            project.deadline, project.need_by = derived.deadline, derived.need_by
+            session.add(project)
+            changed += 1
+    if failures:
+        raise InvalidInput(
+            f"{len(failures)} 个项目无法推算期限 / the dates of {len(failures)} project(s) cannot "
+            "be derived: " + "; ".join(failures[:20]),
+            loc=("calendar",),
+        )
+    session.flush()
+    return changed
