@@ -1,0 +1,184 @@
+"""The weekly plan over HTTP: run, read, lines, approve, download, province matching, errors."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.deps import get_clock, get_session, get_settings
+from api.main import create_app
+from supply.core.clock import FixedClock
+from tests.conftest import xlsx_bytes
+from tests.weekly.world import BEFORE_CUTOFF, add_project, load_world, settings_for
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    with Session(engine) as session:
+        load_world(session)
+        add_project(
+            session,
+            "P-CAP",
+            kind="area_capacity_increase",
+            approved=date(2026, 11, 26),
+            location="wendeng",
+            lines=[("DT-400", 1)],
+        )
+        add_project(
+            session,
+            "P-LATE",
+            kind="lv_extension",
+            approved=date(2026, 11, 27),
+            location="huancui",
+            voltage="0.4kV",
+            lines=[("CB10-300", 100)],
+        )
+        settings = settings_for(session, str(tmp_path / "runs"))
+    app: FastAPI = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session
+    app.dependency_overrides[get_clock] = lambda: FixedClock(BEFORE_CUTOFF)
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_run_read_approve_download(client: TestClient) -> None:
+    made = client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["run"]["batch_id"] == "2026-W49"
+    assert set(body["exports"]) == {
+        "agreement_requirements",
+        "issue_list",
+        "emergency",
+        "late_unmet",
+        "replenishment",
+    }
+
+    again = client.post("/api/v1/plans/runs", json={})  # now = before the cutoff: same batch
+    assert again.status_code == 409
+    assert again.json()["detail"][0]["type"] == "conflict"
+
+    batch = client.get("/api/v1/plans/batches/2026-W49").json()
+    assert batch["status"] == "draft" and batch["kpis"]["totals"]["lines"] == 2
+
+    late = client.get("/api/v1/plans/batches/2026-W49/lines", params={"late_only": True}).json()
+    assert late["total"] == 1
+    line = late["items"][0]
+    # 100 m of cable for a 5-day job: the agreement line arrives 12-17 + 1 day, need-by 12-02.
+    assert (line["project_id"], line["kind"], line["arrival"], line["late_days"]) == (
+        "P-LATE",
+        "agreement",
+        "2026-12-18",
+        16,
+    )
+    assert "needed by 12-02" in line["reason"]
+
+    file = client.get("/api/v1/plans/batches/2026-W49/exports/late_unmet")
+    assert file.status_code == 200
+    sheet = load_workbook(io.BytesIO(file.content))["延迟与未满足"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][1] == "P-LATE" and "needed by 12-02" in rows[1][-1]
+
+    approved = client.post(
+        "/api/v1/plans/batches/2026-W49/approve", headers={"X-Gridsupply-User": "director"}
+    )
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "director"
+
+
+def test_province_matching_upload_and_its_errors(client: TestClient) -> None:
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    header = ["物料编码", "交货仓库", "协议编号", "行号", "数量", "预计到货日期"]
+    early = client.post(
+        "/api/v1/plans/batches/2026-W49/province-match",
+        files={
+            "file": (
+                "m.xlsx",
+                xlsx_bytes(
+                    [header, ["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 100, "2026-12-15"]]
+                ),
+            )
+        },
+    )
+    assert early.status_code == 409  # not approved yet
+    client.post("/api/v1/plans/batches/2026-W49/approve")
+    bad = client.post(
+        "/api/v1/plans/batches/2026-W49/province-match",
+        files={
+            "file": (
+                "m.xlsx",
+                xlsx_bytes([header, ["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, "lots", "soon"]]),
+            )
+        },
+    )
+    assert bad.status_code == 422
+    messages = [d["msg"] for d in bad.json()["detail"]]
+    assert any("row 2 quantity" in m for m in messages) and any(
+        "row 2 expected_arrival" in m for m in messages
+    )
+    ok = client.post(
+        "/api/v1/plans/batches/2026-W49/province-match",
+        files={
+            "file": (
+                "m.xlsx",
+                xlsx_bytes(
+                    [header, ["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 100, "2026-12-15"]]
+                ),
+            )
+        },
+    )
+    assert ok.status_code == 201, ok.text
+    assert ok.json() == {"rows": 1, "agreement_lines": 1, "plan_lines": 1}
+    lines = client.get("/api/v1/plans/batches/2026-W49/lines", params={"kind": "agreement"}).json()[
+        "items"
+    ]
+    assert lines[0]["arrival"] == "2026-12-16"  # 12-15 at central, a day to huancui
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/api/v1/plans/batches/2026-W50", 404),
+        ("get", "/api/v1/plans/batches/not-a-batch", 422),
+        ("post", "/api/v1/plans/batches/2026-W50/approve", 404),
+        ("get", "/api/v1/plans/batches/2026-W49/exports/secrets", 404),
+        ("get", "/api/v1/plans/runs?batch_id=2026W49", 422),
+    ],
+)
+def test_user_errors_are_4xx_never_500(
+    client: TestClient, method: str, url: str, status: int
+) -> None:
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    response = getattr(client, method)(url)
+    assert response.status_code == status, response.text
+
+
+def test_a_time_without_zone_or_beyond_the_calendar_is_refused(client: TestClient) -> None:
+    naive = client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00"})
+    assert naive.status_code == 422
+    beyond = client.post("/api/v1/plans/runs", json={"at": "2027-03-01T11:00:00+08:00"})
+    assert beyond.status_code == 422
+    assert "2027" in beyond.json()["detail"][0]["msg"]
+
+
+def test_runs_list_keeps_history(client: TestClient) -> None:
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00", "rerun": True})
+    runs = client.get("/api/v1/plans/runs").json()
+    assert [r["status"] for r in runs] == ["draft", "superseded"]
+    assert runs[0]["supersedes_id"] == runs[1]["id"]
+    assert isinstance(datetime.fromisoformat(runs[0]["run_at"]), datetime)
