@@ -29,9 +29,18 @@ from sqlmodel import Session, SQLModel
 import catalogs.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind, ImportReport
+from catalogs.sample import load_sample
+from supply.calendar import default_calendar
 from supply.core import migrate
 from supply.core.clock import SHANGHAI
 from supply.core.db import make_engine
+from supply.policy import DeadlinePolicy
+from supply.projects.sample import (
+    SAMPLE_CATALOGS_AT,
+    SAMPLE_DAY,
+    SAMPLE_LOADED_AT,
+    load_sample_week,
+)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GRIDSUPPLY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -234,3 +243,137 @@ def materials_rows() -> list[list[object]]:
 def now() -> datetime:
     """The fixed instant tests run at: 2026-06-15 09:30 in Shanghai."""
     return NOW
+
+
+# ------------------------------------------------------------ the Weihai sample catalogs and week
+#
+# `catalog_session`: the seeded sample catalogs (catalogs.sample) as of the sample week's Monday;
+# `week_session`: those catalogs and the sample week of projects for batch 2026-W49
+# (supply.projects.sample; its moments are SAMPLE_CUTOFF, SAMPLE_LOADED_AT …). Each is built once
+# per session as a template — a SQLite file, or a PostgreSQL database — and every test gets its
+# own copy, on both databases like `session`. `catalog_url`/`week_url` and `catalog_engine`/
+# `week_engine` are the same databases for code that opens its own sessions.
+
+
+def _load_catalogs(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            load_sample(session=session, now=SAMPLE_CATALOGS_AT, today=SAMPLE_DAY)
+    finally:
+        engine.dispose()
+
+
+def _load_week(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            load_sample_week(
+                session=session,
+                calendar=default_calendar(),
+                policy=DeadlinePolicy(),
+                now=SAMPLE_LOADED_AT,
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_sample_templates(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> dict[str, Path]:
+    """SQLite files with the sample catalogs, and with the catalogs and the week, made once."""
+    folder = tmp_path_factory.mktemp("sample")
+    catalogs, week = folder / "catalogs.db", folder / "week.db"
+    shutil.copy(sqlite_template, catalogs)
+    _load_catalogs(f"sqlite:///{catalogs}")
+    shutil.copy(catalogs, week)
+    _load_week(f"sqlite:///{week}")
+    return {"catalogs": catalogs, "week": week}
+
+
+@pytest.fixture(scope="session")
+def postgres_sample_templates(postgres_url: str) -> Iterator[dict[str, str]]:
+    """PostgreSQL template databases with the sample catalogs, and with catalogs and week."""
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    names = {"catalogs": f"gridsupply_tpl_{uuid4().hex[:10]}_c"}
+    names["week"] = names["catalogs"][:-2] + "_w"
+    url = make_url(POSTGRES_ADMIN_URL)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{names["catalogs"]}"'))
+        catalogs = url.set(database=names["catalogs"]).render_as_string(hide_password=False)
+        migrate.upgrade(catalogs)
+        _load_catalogs(catalogs)
+        with admin.connect() as connection:
+            connection.execute(
+                text(f'CREATE DATABASE "{names["week"]}" TEMPLATE "{names["catalogs"]}"')
+            )
+        _load_week(url.set(database=names["week"]).render_as_string(hide_password=False))
+        yield names
+    finally:
+        with admin.connect() as connection:
+            for name in names.values():
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _sample_copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / f"{which}.db"
+        shutil.copy(request.getfixturevalue("sqlite_sample_templates")[which], path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_sample_templates")[which]
+    name = f"gridsupply_test_{uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own holding the sample catalogs (as of SAMPLE_DAY)."""
+    yield from _sample_copy(request, tmp_path, "catalogs")
+
+
+@pytest.fixture
+def catalog_engine(catalog_url: str) -> Iterator[Engine]:
+    """An engine on the sample catalogs database."""
+    engine = make_engine(catalog_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def catalog_session(catalog_engine: Engine) -> Iterator[Session]:
+    """A session on a database holding the sample catalogs (SQLite and PostgreSQL)."""
+    with Session(catalog_engine) as session:
+        yield session
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def week_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own holding the sample catalogs and the sample week."""
+    yield from _sample_copy(request, tmp_path, "week")
+
+
+@pytest.fixture
+def week_engine(week_url: str) -> Iterator[Engine]:
+    """An engine on the sample week's database."""
+    engine = make_engine(week_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def week_session(week_engine: Engine) -> Iterator[Session]:
+    """A session on the sample catalogs and week of projects, batch 2026-W49 (both databases)."""
+    with Session(week_engine) as session:
+        yield session
