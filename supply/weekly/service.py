@@ -44,6 +44,7 @@ from supply.planning import (
 )
 from supply.policy import Batch, DeadlinePolicy, batch_for
 from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
+from supply.projects.service import refresh_derived_dates
 from supply.weekly.export import PLAN_COLUMNS, write_exports
 from supply.weekly.kpis import compute_kpis
 from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
@@ -160,7 +161,9 @@ def _read(
             f"(#{existing.id}); re-run it explicitly (--rerun) to supersede it",
             loc=("rerun",),
         )
-    _refresh_project_dates(session, calendar=calendar, policy=policy)
+    # A corrected calendar or policy takes effect at the next run.
+    refresh_derived_dates(session=session, calendar=calendar, policy=policy)
+    session.commit()
     plan_date = batch.cutoff.date()
     supply = load_supply(
         session=session,
@@ -189,18 +192,6 @@ def _read(
         warehouses={w.id: w.name for w in session.exec(select(Warehouse))},
         previous=existing.id if existing else None,
     )
-
-
-def _refresh_project_dates(
-    session: Session, *, calendar: WorkCalendar, policy: DeadlinePolicy
-) -> None:
-    # A corrected calendar or policy takes effect at the next run.
-    try:  # TODO(lead): call directly once supply.projects.service lands
-        from supply.projects.service import refresh_derived_dates
-    except ImportError:
-        return
-    refresh_derived_dates(session=session, calendar=calendar, policy=policy)
-    session.commit()
 
 
 def _check_known(demands: list[DemandItem], supply: SupplyState) -> None:
