@@ -1,6 +1,8 @@
 """FastAPI dependencies: the session, the clock, the acting user, and the permission hook.
 
-Tests override `get_session` and `get_clock` through `app.dependency_overrides`.
+Also the working-day calendar and the deadline policy, read per request so that a calendar year
+an operator loads takes effect at once. Tests override `get_session`, `get_clock` (and
+`get_calendar`) through `app.dependency_overrides`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, Query
 from sqlmodel import Session
 
+from supply.calendar import WorkCalendar
+from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import db
 from supply.core.clock import Clock, SystemClock, local_today
 from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 from supply.core.settings import Settings
 from supply.core.settings import get_settings as read_settings
+from supply.policy import DeadlinePolicy
 
 MAX_OFFSET = 10**9
 
@@ -48,7 +53,19 @@ def get_user(
     return name[:100] or "anonymous"
 
 
+def get_calendar() -> WorkCalendar:
+    """Return the working-day calendar: the library's years and the operator's stored years."""
+    return load_calendar()
+
+
+def get_policy(settings: Annotated[Settings, Depends(get_settings)]) -> DeadlinePolicy:
+    """Return the deadline policy: the defaults with the settings' overrides."""
+    return policy_from_settings(settings)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+CalendarDep = Annotated[WorkCalendar, Depends(get_calendar)]
+PolicyDep = Annotated[DeadlinePolicy, Depends(get_policy)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 UserDep = Annotated[str, Depends(get_user)]

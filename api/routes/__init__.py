@@ -5,10 +5,30 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from api.routes import agreements, catalogs, imports, materials, plans, reserve, system
+from api.routes import (
+    agreements,
+    catalogs,
+    imports,
+    materials,
+    packages,
+    plans,
+    projects,
+    reserve,
+    system,
+)
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (system, materials, reserve, agreements, catalogs, imports, plans):
+for module in (
+    system,
+    materials,
+    reserve,
+    agreements,
+    catalogs,
+    imports,
+    plans,
+    projects,
+    packages,
+):
     for route in module.router.routes:
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
         if isinstance(route, APIRoute) and route.description and not route.summary:
@@ -28,6 +48,12 @@ TAGS = [
     {"name": "agreements", "description": "协议库存 / framework-agreement stock"},
     {"name": "consignment", "description": "供应商寄存 / vendor consignment"},
     {"name": "imports", "description": "目录导入导出 / catalog import and export (Excel, CSV)"},
+    {
+        "name": "projects",
+        "description": "业扩项目与需求明细、项目工作簿导入导出 / customer-connection projects, "
+        "their demand lines, the project workbook",
+    },
+    {"name": "packages", "description": "项目包 / project packages and their budgets"},
     {
         "name": "plans",
         "description": "周计划(周一 12:00 批次)、批准、报表、省公司匹配结果 / "

@@ -27,7 +27,7 @@ from supply.demand.models import (
     DemandLineUpdate,
     DemandStatus,
 )
-from supply.projects.models import Project, ProjectStatus
+from supply.projects.models import Project, ProjectDetail, ProjectStatus
 from supply.projects.rules import check_line
 from supply.projects.service import get_project_or_raise
 
@@ -299,3 +299,11 @@ def project_lines(*, session: Session, project: Project) -> list[DemandLinePubli
         .order_by(col(DemandLine.line_no))
     ).all()
     return [line_public(line, project) for line in lines]
+
+
+def project_detail(*, session: Session, project_id: str) -> ProjectDetail:
+    """Return a project with all its lines, or raise NotFound."""
+    project = get_project_or_raise(session=session, project_id=project_id)
+    return ProjectDetail.model_validate(
+        project, update={"lines": project_lines(session=session, project=project)}
+    )
