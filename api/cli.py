@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "catalogs": "catalogs",
     "serve": "serve",
     "plan": "plan",
+    "projects": "projects",
+    "packages": "projects",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

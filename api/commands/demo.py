@@ -2,8 +2,10 @@
 
 The catalogs part loads the seeded Weihai sample into a fresh database (GRIDSUPPLY_DATABASE_URL, or
 ./gridsupply.db) through the ordinary import path and prints their summary. A database holding
-anyone else's imports is left alone unless `--reset` is given. The optimizer part solves the
-bundled example instance, checks the plan, and compares it with the hand planner.
+anyone else's imports is left alone unless `--reset` is given. The catalogs are as of the sample
+week's Monday (2026-11-30), and the week of projects for batch 2026-W49 follows them, so the demo
+gives the same result every day. The optimizer part solves the bundled example instance, checks
+the plan, and compares it with the hand planner.
 """
 
 from __future__ import annotations
@@ -19,16 +21,25 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from api.commands.catalogs import report_table, summary_tables
+from api.commands.projects import week_table
 from api.commands.render import fail, out, plan_summary
 from catalogs.models import ImportRecord
 from catalogs.sample import DEMO_USER, load_sample
 from catalogs.service import catalog_summary
 from optimizer import check_plan, lex_compare, solve_document, validate_instance
 from optimizer.validate import load_json
+from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import migrate
-from supply.core.clock import SystemClock, local_today
 from supply.core.db import describe_url, dispose_engines, get_engine, make_engine
 from supply.core.settings import get_settings
+from supply.projects.sample import (
+    SAMPLE_CATALOGS_AT,
+    SAMPLE_CUTOFF,
+    SAMPLE_DAY,
+    SAMPLE_LOADED_AT,
+    load_sample_week,
+)
+from supply.projects.service import summary_by_type
 
 EXAMPLE = "small-60.json"
 
@@ -77,15 +88,32 @@ def catalogs_demo(*, reset: bool) -> None:
         fresh_database(url, reset=reset)
     except OperationalError as exc:
         fail(f"cannot reach the database {describe_url(url)}: {exc.orig or exc}".splitlines()[0])
-    now = SystemClock().now()
-    today = local_today(now)
     with Session(get_engine(url)) as session:
-        loaded = load_sample(session=session, now=now, today=today)
-        summary = catalog_summary(session=session, today=today)
+        loaded = load_sample(session=session, now=SAMPLE_CATALOGS_AT, today=SAMPLE_DAY)
+        summary = catalog_summary(session=session, today=SAMPLE_DAY)
     out.print(f"sample catalogs loaded into {describe_url(url)}", highlight=False)
     out.print(report_table(loaded.reports))
     for table in summary_tables(summary):
         out.print(table)
+
+
+def week_demo() -> None:
+    """Load the sample week of projects (batch 2026-W49) and print them by type."""
+    with Session(get_engine()) as session:
+        week = load_sample_week(
+            session=session,
+            calendar=load_calendar(),
+            policy=policy_from_settings(),
+            now=SAMPLE_LOADED_AT,
+        )
+        summary = summary_by_type(session=session, cutoff=SAMPLE_CUTOFF)
+    out.print(
+        f"sample week loaded: {week.projects} projects, {week.lines} demand lines "
+        f"({week.lines_after_cutoff} submitted at or after the cutoff wait for next week), "
+        f"{week.packages} project packages",
+        highlight=False,
+    )
+    out.print(week_table(summary, cutoff=SAMPLE_CUTOFF))
 
 
 def optimizer_demo() -> None:
@@ -118,8 +146,9 @@ def demo_command(
         bool, typer.Option(help="replace catalogs others imported into the database")
     ] = False,
 ) -> None:
-    """Load the sample catalogs into a fresh database, summarise them, then solve the example."""
+    """Load the sample catalogs and week into a fresh database, summarise, solve the example."""
     catalogs_demo(reset=reset)
+    week_demo()
     optimizer_demo()
 
 

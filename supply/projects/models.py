@@ -160,3 +160,15 @@ class ProjectUpdate(SQLModel):
         default=None, description="项目包(null 清除) / project package (null clears)"
     )
     priority: Priority | None = Field(default=None, description="重点工程 / priority")
+
+
+class TypeSummary(SQLModel):
+    """Active projects of one type: how many, their lines, and their tightest dates."""
+
+    project_type: str
+    projects: int
+    key_projects: int = Field(description="市级及省级重点工程 / city or provincial key projects")
+    lines: int = Field(description="未取消的需求行 / lines not cancelled")
+    lines_after: int = Field(description="截止时点及之后提报 / lines submitted at or after cutoff")
+    earliest_need_by: date
+    latest_deadline: date

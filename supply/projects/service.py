@@ -24,11 +24,13 @@ from supply.packages.models import Package
 from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.models import (
     TYPE_VOLTAGES,
+    Priority,
     Project,
     ProjectCreate,
     ProjectPublic,
     ProjectStatus,
     ProjectUpdate,
+    TypeSummary,
 )
 from supply.projects.rules import Derived, check_location, check_package, derive_project
 
@@ -302,3 +304,32 @@ def refresh_derived_dates(
         )
     session.flush()
     return changed
+
+
+def summary_by_type(*, session: Session, cutoff: datetime) -> list[TypeSummary]:
+    """Summarise active projects by type (in deadline-table order) around a batch's cutoff."""
+    projects = session.exec(select(Project).where(Project.status == ProjectStatus.ACTIVE)).all()
+    lines = session.exec(
+        select(DemandLine.project_id, DemandLine.submitted_at).where(
+            DemandLine.status != DemandStatus.CANCELLED
+        )
+    ).all()
+    kind_of = {p.id: p.project_type for p in projects}
+    summaries = []
+    for kind in ProjectType:
+        group = [p for p in projects if p.project_type == kind]
+        if not group:
+            continue
+        mine = [at for project_id, at in lines if kind_of.get(project_id) == kind]
+        summaries.append(
+            TypeSummary(
+                project_type=kind.value,
+                projects=len(group),
+                key_projects=sum(p.priority != Priority.NORMAL for p in group),
+                lines=len(mine),
+                lines_after=sum(at >= cutoff for at in mine),
+                earliest_need_by=min(p.need_by for p in group),
+                latest_deadline=max(p.deadline for p in group),
+            )
+        )
+    return summaries
