@@ -117,7 +117,8 @@ def add_lines(
 ) -> list[DemandLine]:
     """Add lines to an active project, submitted at `now` by `user`; all of them or none.
 
-    A line without a number takes the next after the project's highest.
+    A line without a number takes the next after the highest so far (the project's, or an
+    earlier line of this call).
     """
     project = get_project_or_raise(session=session, project_id=project_id)
     _require_active(project)
@@ -141,6 +142,7 @@ def add_lines(
                 loc=("lines", index, "line_no"),
             )
         taken.add(line_no)
+        next_no = max(next_no, line_no + 1)
         problems = check_line(
             material_code=line.material_code,
             materials=materials,
