@@ -312,12 +312,11 @@ def week_table(summaries: Sequence[TypeSummary], *, cutoff: datetime) -> Table:
             ("projects / 项目", "right"),
             ("key / 重点", "right"),
             ("lines / 需求行", "right"),
-            ("after cutoff / 截止后提报", "right"),
-            ("earliest need-by / 最早需到货", "left"),
-            ("latest deadline / 最晚期限", "left"),
+            ("next week / 下周批次", "right"),
+            ("need-by / 最早需到货", "left"),
         ],
     )
-    table.columns[0].overflow = "fold"
+    table.columns[0].min_width = len("area_capacity_increase")  # one id per line
     for s in summaries:
         table.add_row(
             f"{PROJECT_TYPE_ZH[ProjectType(s.project_type)]}\n{s.project_type}",
@@ -326,7 +325,6 @@ def week_table(summaries: Sequence[TypeSummary], *, cutoff: datetime) -> Table:
             str(s.lines),
             str(s.lines_after or ""),
             str(s.earliest_need_by),
-            str(s.latest_deadline),
         )
     table.add_row(
         "total / 合计",
@@ -335,7 +333,6 @@ def week_table(summaries: Sequence[TypeSummary], *, cutoff: datetime) -> Table:
         str(sum(s.lines for s in summaries)),
         str(sum(s.lines_after for s in summaries)),
         str(min((s.earliest_need_by for s in summaries), default="")),
-        str(max((s.latest_deadline for s in summaries), default="")),
         style="bold",
     )
     return table

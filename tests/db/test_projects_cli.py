@@ -86,3 +86,19 @@ def test_import_rejects_a_bad_file_with_every_problem_then_takes_a_good_one(
     assert runner.invoke(app, ["projects", "export", "out.csv"]).exit_code == 2
     assert runner.invoke(app, ["projects", "import", "nowhere.xlsx"]).exit_code == 1
     assert runner.invoke(app, ["projects", "import", str(good), "--sheet", "x"]).exit_code == 1
+
+
+@pytest.mark.slow
+def test_the_demo_loads_the_sample_week_after_the_catalogs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDSUPPLY_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.setenv("GRIDSUPPLY_CALENDAR_DIR", str(tmp_path / "calendars"))
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, ["demo"])
+    assert done.exit_code == 0, done.output
+    assert "2026-11-30 08:01 营销部" in done.output  # catalogs as of the sample day, every day
+    assert "sample week loaded: 73 projects" in done.output
+    assert "projects by type, cutoff 2026-11-30 12:00" in done.output
+    assert "area_capacity_increase" in done.output
