@@ -16,7 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.export import FileFormat, write_table, write_workbook
 from catalogs.models import Material
-from catalogs.sheets import read_workbook, reject
+from catalogs.sheets import Sheet, read_workbook, reject
 from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
 from supply.core.errors import ImportRejected, InvalidInput, RowProblem
@@ -95,7 +95,8 @@ def _context(session: Session, *, now: datetime) -> WorkbookContext:
 
 def _pick_sheets(
     content: bytes, file_name: str, sheet: SheetKind | None
-) -> tuple[dict[SheetKind, Any], list[str]]:
+) -> tuple[dict[SheetKind, Sheet], list[str]]:
+    """Choose the sheets to import and name the ones left out."""
     found = read_workbook(content, file_name)
     if len(found) == 1 and not found[0].name:  # a CSV file: one table, no name
         if sheet is None:
@@ -106,7 +107,7 @@ def _pick_sheets(
                 loc=("sheet",),
             )
         return {sheet: found[0]}, []
-    chosen: dict[SheetKind, Any] = {}
+    chosen: dict[SheetKind, Sheet] = {}
     ignored: list[str] = []
     for table in found:
         spec = spec_for_sheet(table.name)
