@@ -7,12 +7,14 @@ available to anyone else is on-hand minus every `held` quantity.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
+from supply.core.money import Money
 
 
 class HoldStatus(StrEnum):
@@ -47,8 +49,107 @@ class Hold(SQLModel, table=True):
     quantity: int = Field(sa_type=BigInteger)
     status: str = Field(default=HoldStatus.HELD, max_length=16, index=True)
     plan_run_id: int | None = Field(default=None, foreign_key="plan_run.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="supply_request.id", index=True)
     expires_on: date | None = Field(default=None, description="到期日 / released if not issued by")
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=100)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, max_length=100)
+
+
+class HoldEventKind(StrEnum):
+    HELD = "held"
+    ISSUED = "issued"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class HoldEvent(SQLModel, table=True):
+    """One change in a hold's life, with who made it and when (the audit trail)."""
+
+    __tablename__ = "hold_event"
+    __table_args__ = (check_in("event", HoldEventKind),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hold_id: int = Field(foreign_key="hold.id", index=True)
+    event: str = Field(max_length=16)
+    quantity: int = Field(sa_type=BigInteger)
+    at: datetime = Field(sa_type=UTCDateTime)
+    by: str = Field(max_length=100)
+    note: str = Field(default="", max_length=200)
+
+
+class RequestStatus(StrEnum):
+    ANSWERED = "answered"
+
+
+class SupplyRequest(SQLModel, table=True):
+    """An urgent supply request and the answer it got (kept for idempotent replays)."""
+
+    __tablename__ = "supply_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", max_length=32, index=True)
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    fingerprint: str = Field(max_length=64, description="SHA-256 of the request body")
+    answer: str = Field(sa_type=Text, description="the answer as sent (JSON)")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=100)
+
+
+class PromiseKind(StrEnum):
+    AGREEMENT = "agreement"
+    EMERGENCY = "emergency"
+
+
+class PromiseStatus(StrEnum):
+    PROMISED = "promised"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+
+
+class Promise(SQLModel, table=True):
+    """Supply promised to a demand line from an agreement line or emergency procurement."""
+
+    __table_args__ = (
+        check_in("kind", PromiseKind),
+        check_in("status", PromiseStatus),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "(kind = 'agreement') = (agreement_line_id IS NOT NULL)", name="agreement_ref"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="supply_request.id", index=True)
+    demand_line_id: int = Field(foreign_key="demand_line.id", index=True)
+    kind: str = Field(max_length=16)
+    material_code: str = Field(foreign_key="material.code", max_length=64)
+    agreement_line_id: int | None = Field(default=None, foreign_key="agreement_line.id", index=True)
+    quantity: int = Field(sa_type=BigInteger)
+    unit_cost: Decimal = Field(sa_type=Money)
+    arrival: date
+    batch_id: str = Field(max_length=16, description="批次 / the batch it goes to the province in")
+    status: str = Field(default=PromiseStatus.PROMISED, max_length=16, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=100)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=100)
+
+
+class ConsignmentSettlement(SQLModel, table=True):
+    """Consignment stock issued: ownership passes from the vendor, and the vendor is owed."""
+
+    __tablename__ = "consignment_settlement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hold_id: int = Field(foreign_key="hold.id", index=True)
+    consignment_id: int = Field(foreign_key="consignment.id", index=True)
+    supplier: str = Field(max_length=200)
+    material_code: str = Field(foreign_key="material.code", max_length=64)
+    project_id: str = Field(foreign_key="project.id", max_length=32)
+    quantity: int = Field(sa_type=BigInteger)
+    unit_price: Decimal = Field(sa_type=Money)
+    amount: Decimal = Field(sa_type=Money)
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+    issued_by: str = Field(max_length=100)
