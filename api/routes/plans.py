@@ -8,18 +8,24 @@ from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import col, func, select
 
-from api.deps import ClockDep, PageDep, SessionDep, SettingsDep, UserDep, require
+from api.deps import (
+    CalendarDep,
+    ClockDep,
+    PageDep,
+    PolicyDep,
+    SessionDep,
+    SettingsDep,
+    UserDep,
+    require,
+)
 from catalogs.sheets import MAX_BYTES
-from supply.calendar import WorkCalendar
-from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core.errors import NotFound
 from supply.core.paging import Page
-from supply.policy import DeadlinePolicy
 from supply.weekly import service
 from supply.weekly.export import EXPORTS
 from supply.weekly.models import LineKind, PlanLine, PlanRunPublic
@@ -29,20 +35,6 @@ router = APIRouter(tags=["plans"])
 BatchId = Annotated[
     str, Path(pattern=r"^\d{4}-W\d{2}$", description="批次 / batch id, e.g. 2026-W49")
 ]
-
-
-def get_calendar() -> WorkCalendar:
-    """The working-day calendar: the library's years plus the operator's."""
-    return load_calendar()
-
-
-def get_policy(settings: SettingsDep) -> DeadlinePolicy:
-    """The deadline policy with the settings' overrides."""
-    return policy_from_settings(settings)
-
-
-CalendarDep = Annotated[WorkCalendar, Depends(get_calendar)]
-PolicyDep = Annotated[DeadlinePolicy, Depends(get_policy)]
 
 
 class RunRequest(BaseModel):
