@@ -1,16 +1,17 @@
-"""`gridsupply demo`: the sample catalogs in a fresh database, then the matching engine's example.
+"""`gridsupply demo`: the weekly job end to end on the bundled Weihai sample.
 
 The catalogs part loads the seeded Weihai sample into a fresh database (GRIDSUPPLY_DATABASE_URL, or
 ./gridsupply.db) through the ordinary import path and prints their summary. A database holding
 anyone else's imports is left alone unless `--reset` is given. The catalogs are as of the sample
 week's Monday (2026-11-30), and the week of projects for batch 2026-W49 follows them, so the demo
-gives the same result every day. The optimizer part solves the bundled example instance, checks
-the plan, and compares it with the hand planner.
+gives the same result every day. Then the Monday-noon run plans that batch (at 11:00 that
+Monday), prints its KPIs against the hand planner's rule and names the folder of its exports; the
+database is left for `gridsupply serve`.
 """
 
 from __future__ import annotations
 
-from importlib.resources import files
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,13 +22,12 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from api.commands.catalogs import report_table, summary_tables
+from api.commands.plan import print_outcome, run_with_progress
 from api.commands.projects import week_table
-from api.commands.render import fail, out, plan_summary
+from api.commands.render import fail, out
 from catalogs.models import ImportRecord
 from catalogs.sample import DEMO_USER, load_sample
 from catalogs.service import catalog_summary
-from optimizer import check_plan, lex_compare, solve_document, validate_instance
-from optimizer.validate import load_json
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import migrate
 from supply.core.db import describe_url, dispose_engines, get_engine, make_engine
@@ -41,7 +41,8 @@ from supply.projects.sample import (
 )
 from supply.projects.service import summary_by_type
 
-EXAMPLE = "small-60.json"
+# The demo plans just before the cutoff (Monday 2026-11-30 12:00), as the department would.
+SAMPLE_RUN_AT = datetime.fromisoformat("2026-11-30T11:00:00+08:00")
 
 
 def _others_imports(url: str) -> list[str]:
@@ -116,28 +117,18 @@ def week_demo() -> None:
     out.print(week_table(summary, cutoff=SAMPLE_CUTOFF))
 
 
-def optimizer_demo() -> None:
-    """Solve the bundled example instance, check the plan, and compare it with the hand planner."""
-    raw = load_json(files("optimizer.examples").joinpath(EXAMPLE).read_bytes())
-    instance = validate_instance(raw)
-    assert not isinstance(instance, list), "the bundled example is valid"
-    optimal = solve_document(raw)
-    greedy = solve_document(raw, method="greedy")
-    report = check_plan(instance, optimal)
-    out.print(plan_summary(optimal, title=f"optimal plan for {EXAMPLE}"))
-    out.print(plan_summary(greedy, title="hand planner's rule (baseline)"))
-    verdict = {-1: "better than", 0: "as good as", 1: "WORSE than"}[
-        lex_compare(report.tiers(), check_plan(instance, greedy).tiers())
-    ]
+def plan_demo() -> None:
+    """Run the Monday-noon plan of the sample batch and print its KPIs and where the exports are."""
+    with Session(get_engine()) as session:
+        outcome = run_with_progress(session, at=SAMPLE_RUN_AT, user=DEMO_USER, rerun=False)
+    print_outcome(outcome, tz=SAMPLE_RUN_AT.tzinfo)
     out.print(
-        f"checker: {'feasible' if report.feasible else 'NOT feasible'}; "
-        f"optimal plan is {verdict} the baseline"
+        f"exports written to {outcome.run_dir} — open them in Excel; "
+        "`gridsupply serve` opens this database (API docs at http://127.0.0.1:8000/docs)",
+        highlight=False,
+        soft_wrap=True,
     )
-    for line in optimal.late[:3]:
-        out.print(
-            f"[yellow]late[/] {line.demand} by {line.late_days} d: {line.reason}", highlight=False
-        )
-    if not report.feasible:
+    if outcome.run.solve_status != "optimal":
         raise typer.Exit(1)
 
 
@@ -146,10 +137,11 @@ def demo_command(
         bool, typer.Option(help="replace catalogs others imported into the database")
     ] = False,
 ) -> None:
-    """Load the sample catalogs and week into a fresh database, summarise, solve the example."""
+    """The weekly job on the Weihai sample: fresh database, catalogs, a week of projects, the
+    Monday-noon run of batch 2026-W49, its KPIs and exports."""
     catalogs_demo(reset=reset)
     week_demo()
-    optimizer_demo()
+    plan_demo()
 
 
 def register(app: typer.Typer) -> None:

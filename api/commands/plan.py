@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,11 @@ from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
 from api.commands.render import fail, out
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from supply.weekly.service import RunOutcome
 
 plan_app = typer.Typer(
     help="周计划 / the weekly plan: run the Monday-noon batch, approve it, show it.",
@@ -92,7 +97,7 @@ def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
         f"{theirs['unmet_weighted']:,.0f}",
     )
     compare.add_row(
-        "late days, weighted 加权延迟天数",
+        "late unit-days, weighted 加权延迟(数量×天)",
         f"{mine['lateness_weighted']:,.0f}",
         f"{theirs['lateness_weighted']:,.0f}",
     )
@@ -135,6 +140,14 @@ def run_command(
     by: By = None,
 ) -> None:
     """Plan the batch a moment falls in: solve, check, save, write the exports; print run_dir."""
+    moment = parse_at(at)
+    with cli_session() as session:
+        outcome = run_with_progress(session, at=moment, user=cli_user(by), rerun=rerun)
+    print_outcome(outcome, tz=moment.tzinfo)
+
+
+def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool) -> RunOutcome:
+    """Run the weekly plan for `at`'s batch, showing each step with a spinner and its time."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from supply.calendar_store import load_calendar, policy_from_settings
@@ -142,18 +155,14 @@ def run_command(
     from supply.core.settings import get_settings
     from supply.weekly.service import run_weekly
 
-    moment = parse_at(at)
     settings = get_settings()
-    with (
-        cli_session() as session,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=out,
-            transient=False,
-        ) as bar,
-    ):
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as bar:
         task: list[Any] = []
 
         def step(text: str) -> None:
@@ -163,9 +172,9 @@ def run_command(
 
         outcome = run_weekly(
             engine=session.get_bind(),  # type: ignore[arg-type]
-            at=moment,
+            at=at,
             now=SystemClock().now(),
-            user=cli_user(by),
+            user=user,
             calendar=load_calendar(),
             policy=policy_from_settings(settings),
             settings=settings,
@@ -174,9 +183,14 @@ def run_command(
         )
         if task:
             bar.update(task[-1], completed=1, total=1)
+    return outcome
+
+
+def print_outcome(outcome: RunOutcome, *, tz: tzinfo | None) -> None:
+    """Print a run's headline, its KPI tables, its exports and its folder."""
     run = outcome.run
     out.print(
-        f"批次 batch [bold]{run.batch_id}[/] · 截止 cutoff {run.cutoff.astimezone(moment.tzinfo):%Y-%m-%d %H:%M} · "
+        f"批次 batch [bold]{run.batch_id}[/] · 截止 cutoff {run.cutoff.astimezone(tz):%Y-%m-%d %H:%M} · "
         f"省公司匹配 province match {run.province_match_on} · 求解 {run.solve_status} · 第 {run.id} 次运行 run #{run.id}",
         highlight=False,
     )
