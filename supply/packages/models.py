@@ -1,10 +1,14 @@
-"""Project packages (项目包): the budgets customer-connection projects are paid from (R7)."""
+"""Project packages (项目包): the budgets customer-connection projects are paid from, and the
+filings (备案) of projects implemented over budget (R7)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_non_negative
@@ -38,3 +42,79 @@ class PackageCreate(SQLModel):
     year: int = Field(ge=2000, le=2100, description="年度 / budget year")
     kind: Text200 = Field(default="", max_length=64, description="类别 / kind (e.g. 业扩配套)")
     budget: Decimal = Field(ge=0, lt=10**12, decimal_places=6, description="预算(元) / budget, CNY")
+
+
+class FilingStatus(StrEnum):
+    """A filing is due until filed; past its due date unfiled, it is overdue (from the clock)."""
+
+    DUE = "due"
+    FILED = "filed"
+    OVERDUE = "overdue"
+
+
+FILING_STATUS_ZH: Mapping[FilingStatus, str] = {
+    FilingStatus.DUE: "待备案",
+    FilingStatus.FILED: "已备案",
+    FilingStatus.OVERDUE: "已逾期",
+}
+
+
+class Filing(SQLModel, table=True):
+    """A 先实施、后备案 filing: a project implemented over its package's budget, reported to the
+    province within 2 working days of the review (R7).
+
+    Whether it is overdue is never stored: it follows from `due_on`, `filed_at` and the day asked
+    about (`filing_status`). At most one open (unfiled) filing per package and project.
+    """
+
+    __table_args__ = (
+        check_non_negative("overrun"),
+        Index(
+            "uq_filing_open_project",
+            "package_id",
+            "project_id",
+            unique=True,
+            sqlite_where=text("filed_at IS NULL"),
+            postgresql_where=text("filed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    package_id: str = Field(foreign_key="package.id", max_length=32, index=True)
+    project_id: str = Field(foreign_key="project.id", max_length=32, index=True)
+    overrun: Decimal = Field(sa_type=Money, description="超支金额(元) / overrun, CNY")
+    review_on: date = Field(description="评审日期 / the review (可研/初设评审) date")
+    due_on: date = Field(index=True, description="备案截止日 / due: review + 2 working days")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=100)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    filed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    filed_by: str | None = Field(default=None, max_length=100)
+    reference: str | None = Field(
+        default=None, max_length=200, description="省公司备案文号 / the province's reference"
+    )
+
+
+class FilingPublic(SQLModel):
+    """A filing as read: its status on the day asked about, and the names behind its ids."""
+
+    id: int
+    package_id: str = Field(description="项目包 / package")
+    package_name: str
+    project_id: str = Field(description="项目 / project")
+    project_name: str
+    overrun: Decimal = Field(description="超支金额(元) / overrun, CNY")
+    review_on: date = Field(description="评审日期 / review date")
+    due_on: date = Field(description="备案截止日 / due date (review + 2 working days)")
+    status: FilingStatus = Field(description="due 待备案, filed 已备案, overdue 已逾期")
+    filed_at: datetime | None = Field(description="备案时间 / when it was filed")
+    filed_by: str | None = Field(description="备案人 / who filed it")
+    reference: str | None = Field(description="省公司备案文号 / the province's reference")
+    created_at: datetime
+    updated_at: datetime
+
+
+class FilingFile(SQLModel):
+    """Mark a filing as filed with the province: the reference number it gave."""
+
+    reference: Name = Field(description="省公司备案文号 / the province's reference number")
