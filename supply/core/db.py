@@ -14,7 +14,7 @@ from threading import Lock
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, event
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -32,19 +32,53 @@ _engines: dict[str, Engine] = {}
 _lock = Lock()
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another writer before failing
+WRITE_LOCK = "gridsupply_write_lock"  # execution option: take the database's write lock at BEGIN
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off so that SQLAlchemy's "begin" event
+    # decides how each transaction starts (BEGIN, or BEGIN IMMEDIATE for a check-and-write).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode")
+    if cursor.fetchone()[0] not in ("memory", "wal"):
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.close()
 
 
+def _on_sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE_LOCK, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine for `url`; SQLite gets foreign keys on and thread-shared connections."""
+    """Create an engine for `url`; SQLite gets foreign keys, WAL, real transactions and a wait."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def write_session(engine: Engine) -> Session:
+    """A session for a check-and-write use case: the database serialises it with other writers.
+
+    On SQLite the transaction starts with BEGIN IMMEDIATE (the database's single write lock,
+    waited for up to `SQLITE_BUSY_TIMEOUT_S`), so what it reads cannot change before it commits.
+    On PostgreSQL it is an ordinary transaction: the use case locks the rows it checks with
+    `SELECT … FOR UPDATE`, in a fixed order.
+    """
+    session = Session(engine)
+    if engine.dialect.name == "sqlite":
+        session.connection(execution_options={WRITE_LOCK: True})
+    return session
 
 
 def get_engine(url: str | None = None) -> Engine:
