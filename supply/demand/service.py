@@ -121,14 +121,39 @@ def add_lines(
     earlier line of this call).
     """
     project = get_project_or_raise(session=session, project_id=project_id)
+    try:
+        created = new_lines(session=session, project=project, lines=lines, now=now, user=user)
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    for added in created:
+        session.refresh(added)
+    return created
+
+
+def check_lines(
+    *,
+    session: Session,
+    project: Project,
+    lines: Sequence[DemandLineCreate],
+    today: date,
+    taken: set[int] | None = None,
+) -> list[int]:
+    """Check lines for `project` (active, materials known or listed, need-by overrides sound) and
+    return the line number each would get; raise on the first problem, naming its line."""
     _require_active(project)
     if not lines:
         raise InvalidInput("没有需求行 / no lines to add", loc=("lines",))
-    taken = set(session.exec(select(DemandLine.line_no).where(DemandLine.project_id == project_id)))
+    if taken is None:
+        taken = set(
+            session.exec(select(DemandLine.line_no).where(DemandLine.project_id == project.id))
+        )
+    taken = set(taken)
     materials = material_refs(session=session, codes=[line.material_code for line in lines])
-    catalogued = catalogued_materials(session=session, today=local_today(now))
+    catalogued = catalogued_materials(session=session, today=today)
     next_no = max(taken, default=0) + 1
-    created = []
+    numbers = []
     for index, line in enumerate(lines):
         line_no = line.line_no
         if line_no is None:
@@ -137,8 +162,8 @@ def add_lines(
             line_no = next_no
         elif line_no in taken:
             raise Conflict(
-                f"项目 {project_id} 已有第 {line_no} 行，请修改该行或换一个行号 / project "
-                f"{project_id} already has line {line_no}: change that line or use another number",
+                f"项目 {project.id} 已有第 {line_no} 行，请修改该行或换一个行号 / project "
+                f"{project.id} already has line {line_no}: change that line or use another number",
                 loc=("lines", index, "line_no"),
             )
         taken.add(line_no)
@@ -154,22 +179,34 @@ def add_lines(
             deadline=project.deadline,
         )
         if problems:
-            session.rollback()
             raise problems[0].error(prefix=("lines", index))
-        created.append(
-            DemandLine(
-                project_id=project_id,
-                line_no=line_no,
-                **line.model_dump(exclude={"line_no"}),
-                status=DemandStatus.OPEN,
-                submitted_at=submission_moment(now),
-                submitted_by=user[:100],
-            )
+        numbers.append(line_no)
+    return numbers
+
+
+def new_lines(
+    *,
+    session: Session,
+    project: Project,
+    lines: Sequence[DemandLineCreate],
+    now: datetime,
+    user: str,
+) -> list[DemandLine]:
+    """Add checked lines to the session (flush only; the use case commits)."""
+    numbers = check_lines(session=session, project=project, lines=lines, today=local_today(now))
+    created = [
+        DemandLine(
+            project_id=project.id,
+            line_no=line_no,
+            **line.model_dump(exclude={"line_no"}),
+            status=DemandStatus.OPEN,
+            submitted_at=submission_moment(now),
+            submitted_by=user[:100],
         )
+        for line_no, line in zip(numbers, lines, strict=True)
+    ]
     session.add_all(created)
-    session.commit()
-    for added in created:
-        session.refresh(added)
+    session.flush()
     return created
 
 

@@ -147,14 +147,39 @@ def create_project(
     user: str,
 ) -> Project:
     """Create an active project; its deadline and need-by are derived from type and dates."""
+    created = new_project(
+        session=session, project=project, calendar=calendar, policy=policy, now=now, user=user
+    )
+    session.commit()
+    session.refresh(created)
+    return created
+
+
+def check_new_project(
+    *, session: Session, project: ProjectCreate, calendar: WorkCalendar, policy: DeadlinePolicy
+) -> Derived:
+    """Check that `project` can be created (id free, references known, dates derivable)."""
     if get_project(session=session, project_id=project.id) is not None:
         raise Conflict(
             f"项目 {project.id} 已存在 / project {project.id} already exists", loc=("id",)
         )
     _check_references(session, location=project.location, package_id=project.package_id)
-    derived = _derive_or_raise(
+    return _derive_or_raise(
         project, voltage_class=project.voltage_class, calendar=calendar, policy=policy
     )
+
+
+def new_project(
+    *,
+    session: Session,
+    project: ProjectCreate,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    now: datetime,
+    user: str,
+) -> Project:
+    """Add a checked new active project to the session (flush only; the use case commits)."""
+    derived = check_new_project(session=session, project=project, calendar=calendar, policy=policy)
     created = Project(
         **project.model_dump(exclude={"voltage_class"}),
         voltage_class=derived.voltage_class,
@@ -166,8 +191,7 @@ def create_project(
         updated_at=now,
     )
     session.add(created)
-    session.commit()
-    session.refresh(created)
+    session.flush()
     return created
 
 
