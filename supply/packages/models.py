@@ -34,6 +34,16 @@ class PackagePublic(PackageBase):
     updated_at: datetime
 
 
+class PackageSummary(PackagePublic):
+    """A package with its budget figures (see `supply.packages.budget`)."""
+
+    committed: Decimal = Field(description="已占用(元) / committed, CNY")
+    pending: Decimal = Field(description="待发生(元) / pending, CNY")
+    remaining: Decimal = Field(description="剩余预算(元) / budget − committed, CNY")
+    forecast: Decimal = Field(description="预计总额(元) / committed + pending, CNY")
+    overrun: Decimal = Field(description="预计超支(元) / max(0, forecast − budget), CNY")
+
+
 class PackageCreate(SQLModel):
     """A new project package and its budget."""
 

@@ -1,4 +1,4 @@
-"""Project packages (项目包): create, read, list; the base issue 7's budget arithmetic builds on.
+"""Project packages (项目包): create, read, list (with their budget figures, `budget.py`).
 
 Plain functions with keyword-only arguments; the caller passes the session and the moment.
 `create_package` is one use case and commits once; `upsert_packages` only flushes (the project
@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from catalogs.service import check_page
 from supply.core.errors import Conflict, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page
-from supply.packages.models import Package, PackageCreate, PackagePublic
+from supply.packages.budget import package_figures
+from supply.packages.models import Package, PackageCreate, PackagePublic, PackageSummary
 
 
 def get_package(*, session: Session, package_id: str) -> Package | None:
@@ -50,6 +51,27 @@ def list_packages(
     ).all()
     items = [PackagePublic.model_validate(p) for p in rows]
     return Page(items=items, total=total, offset=offset, limit=limit)
+
+
+def list_packages_with_figures(
+    *, session: Session, year: int | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
+) -> Page[PackageSummary]:
+    """List project packages as `list_packages` does, each with its budget figures."""
+    page = list_packages(session=session, year=year, offset=offset, limit=limit)
+    figures = {
+        f.package_id: f
+        for f in package_figures(session=session, package_ids=[p.id for p in page.items])
+    }
+    items = [
+        PackageSummary(
+            **p.model_dump(),
+            **figures[p.id].model_dump(
+                include={"committed", "pending", "remaining", "forecast", "overrun"}
+            ),
+        )
+        for p in page.items
+    ]
+    return Page(items=items, total=page.total, offset=offset, limit=limit)
 
 
 def create_package(*, session: Session, package: PackageCreate, now: datetime) -> Package:
