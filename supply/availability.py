@@ -3,16 +3,20 @@
 - reserve: on hand minus active holds, with this year's confirmed quota;
 - consignment: held quantity minus active holds;
 - agreement lines: what the line can still serve on the order day, minus agreement quantities of
-  approved runs the province has not matched yet (once matched they are in `ordered_quantity`);
+  approved runs and of urgent-request promises that the province has not matched yet (once
+  matched they are in `ordered_quantity`);
 - pending replenishment: reserve requested in approved runs that has not arrived yet.
 
-`load_supply` reads it all in one pass; `lock=True` locks the reserve and consignment rows
-(`SELECT … FOR UPDATE` where the database has it) for a check-and-hold transaction.
+`load_supply` reads it all in one pass (or only some materials); `lock=True` locks the reserve,
+consignment and agreement rows it reads (`SELECT … FOR UPDATE`, in a fixed order, where the
+database has it; SQLite serialises writers at BEGIN IMMEDIATE instead) for a check-and-hold
+transaction.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,7 +34,14 @@ from catalogs.models import (
     remaining_quantity,
 )
 from catalogs.service import current_quota_catalog
-from supply.holds.models import Hold, HoldStatus, StockKind
+from supply.holds.models import (
+    Hold,
+    HoldStatus,
+    Promise,
+    PromiseKind,
+    PromiseStatus,
+    StockKind,
+)
 from supply.weekly.models import LineKind, PlanLine, PlanRun, ProvinceMatch, RunStatus
 
 
@@ -121,8 +132,21 @@ def held_quantities(session: Session) -> tuple[dict[tuple[str, str], int], dict[
 
 
 def pending_agreement_quantities(session: Session) -> dict[int, int]:
-    """Agreement quantities of approved runs that the province has not matched yet."""
+    """Agreement quantities of approved runs and promises that the province has not matched yet."""
     matched = select(ProvinceMatch.run_id)
+    matched_batches = select(PlanRun.batch_id).where(col(PlanRun.id).in_(matched))
+    pending: dict[int, int] = defaultdict(int)
+    promised = session.exec(
+        select(Promise.agreement_line_id, func.sum(Promise.quantity))
+        .where(
+            Promise.status == PromiseStatus.PROMISED,
+            Promise.kind == PromiseKind.AGREEMENT,
+            col(Promise.batch_id).not_in(matched_batches),
+        )
+        .group_by(Promise.agreement_line_id)
+    )
+    for line, quantity in promised:
+        pending[int(line)] += int(quantity)
     rows = session.exec(
         select(PlanLine.agreement_line_id, func.sum(PlanLine.quantity))
         .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
@@ -134,7 +158,9 @@ def pending_agreement_quantities(session: Session) -> dict[int, int]:
         )
         .group_by(PlanLine.agreement_line_id)
     )
-    return {int(line): int(quantity) for line, quantity in rows}
+    for line, quantity in rows:
+        pending[int(line)] += int(quantity)
+    return dict(pending)
 
 
 def pending_replenishment(session: Session, *, today: date) -> dict[tuple[str, str], int]:
@@ -154,9 +180,18 @@ def pending_replenishment(session: Session, *, today: date) -> dict[tuple[str, s
 
 
 def load_supply(
-    *, session: Session, today: date, order_day: date, central_warehouse: str, lock: bool = False
+    *,
+    session: Session,
+    today: date,
+    order_day: date,
+    central_warehouse: str,
+    lock: bool = False,
+    materials: Collection[str] | None = None,
 ) -> SupplyState:
-    """Read the supply available on `today`; agreement lines must be valid on `order_day`."""
+    """Read the supply available on `today`; agreement lines must be valid on `order_day`.
+
+    With `materials`, only the stock, consignment and agreement lines of those materials.
+    """
     materials = {
         m.code: MaterialItem(
             code=m.code,
@@ -170,11 +205,22 @@ def load_supply(
         )
         for m in session.exec(select(Material))
     }
-    stock_query = select(ReserveStock)
+    stock_query = select(ReserveStock).order_by(
+        col(ReserveStock.warehouse_id), col(ReserveStock.material_code)
+    )
     consignment_query = select(Consignment).order_by(col(Consignment.id))
-    if lock:  # lock the stock rows first, then count the holds on them
+    agreement_query = select(AgreementLine).order_by(col(AgreementLine.id))
+    quota_query = select(Quota)
+    if materials is not None:
+        codes = sorted(set(materials))
+        stock_query = stock_query.where(col(ReserveStock.material_code).in_(codes))
+        consignment_query = consignment_query.where(col(Consignment.material_code).in_(codes))
+        agreement_query = agreement_query.where(col(AgreementLine.material_code).in_(codes))
+        quota_query = quota_query.where(col(Quota.material_code).in_(codes))
+    if lock:  # lock the rows first (always in this order), then count the holds on them
         stock_query = stock_query.with_for_update()
         consignment_query = consignment_query.with_for_update()
+        agreement_query = agreement_query.with_for_update()
     on_hand = {(s.warehouse_id, s.material_code): s.quantity for s in session.exec(stock_query)}
     consignment_rows = list(session.exec(consignment_query))
     held_reserve, held_consignment = held_quantities(session)
@@ -183,7 +229,7 @@ def load_supply(
     if catalog is not None:
         quotas = {
             (q.warehouse_id, q.material_code): q.quantity
-            for q in session.exec(select(Quota).where(Quota.catalog_id == catalog.id))
+            for q in session.exec(quota_query.where(Quota.catalog_id == catalog.id))
         }
     reserve = [
         ReserveItem(
@@ -206,9 +252,10 @@ def load_supply(
         )
         for c in consignment_rows
     ]
+    agreement_rows = list(session.exec(agreement_query))
     pending = pending_agreement_quantities(session)
     agreements = []
-    for line in session.exec(select(AgreementLine).order_by(col(AgreementLine.id))):
+    for line in agreement_rows:
         left = remaining_quantity(line, order_day) - pending.get(line.id or 0, 0)
         if left > 0:
             agreements.append(

@@ -1,8 +1,8 @@
 """How much of each demand line already has a source, and the line status that follows.
 
 A line's quantity is covered by stock held for it (reserve or consignment holds, `held` or
-`issued`) and by agreement or emergency supply planned for it in approved weekly runs (and,
-later, promised to urgent requests). What is left is *outstanding*: the weekly run plans it.
+`issued`) and by agreement or emergency supply planned for it in approved weekly runs or promised to it by an
+urgent request. What is left is *outstanding*: the weekly run plans it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, func, select
 
 from supply.demand.models import DemandLine, DemandStatus
-from supply.holds.models import Hold, HoldStatus
+from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus
 from supply.weekly.models import LineKind, PlanLine, PlanRun, RunStatus
 
 
@@ -24,7 +24,7 @@ class Commitment:
 
     issued: int = 0
     held: int = 0
-    planned: int = 0  # agreement or emergency supply in approved plans
+    planned: int = 0  # agreement or emergency supply in approved plans or promises
 
     @property
     def covered(self) -> int:
@@ -46,13 +46,19 @@ def commitments(session: Session, line_ids: Iterable[int] | None = None) -> dict
             col(PlanLine.demand_line_id).is_not(None),
         )
     )
+    promised = select(Promise.demand_line_id, func.sum(Promise.quantity)).where(
+        col(Promise.status).in_([PromiseStatus.PROMISED, PromiseStatus.FULFILLED])
+    )
     if ids is not None:
         holds = holds.where(col(Hold.demand_line_id).in_(ids))
         planned = planned.where(col(PlanLine.demand_line_id).in_(ids))
+        promised = promised.where(col(Promise.demand_line_id).in_(ids))
     parts: dict[int, dict[str, int]] = defaultdict(lambda: {"issued": 0, "held": 0, "planned": 0})
     for line_id, status, quantity in session.exec(holds.group_by(Hold.demand_line_id, Hold.status)):
         parts[line_id]["issued" if status == HoldStatus.ISSUED else "held"] += int(quantity)
     for line_id, quantity in session.exec(planned.group_by(PlanLine.demand_line_id)):
+        parts[int(line_id)]["planned"] += int(quantity)
+    for line_id, quantity in session.exec(promised.group_by(Promise.demand_line_id)):
         parts[int(line_id)]["planned"] += int(quantity)
     return {line_id: Commitment(**q) for line_id, q in parts.items()}
 

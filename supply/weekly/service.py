@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, col, select
 
 from catalogs.models import Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
@@ -34,6 +34,9 @@ from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, StockKind
+from supply.packages.budget import BudgetWarning, budget_check, plan_additions
+from supply.packages.filings import filing_public, record_filings
+from supply.packages.models import FilingPublic
 from supply.planning import (
     DemandItem,
     MatchingProblem,
@@ -102,9 +105,16 @@ def list_runs(*, session: Session, batch_id: str | None = None) -> list[PlanRunP
     return [PlanRunPublic.model_validate(run) for run in session.exec(statement)]
 
 
-def open_demand(session: Session, *, cutoff: datetime) -> list[DemandItem]:
-    """Outstanding quantity of every open line submitted strictly before the cutoff."""
-    rows = session.exec(
+def open_demand(
+    session: Session,
+    *,
+    cutoff: datetime,
+    materials: Collection[str] | None = None,
+    project_id: str | None = None,
+) -> list[DemandItem]:
+    """Outstanding quantity of every open line submitted strictly before the cutoff (of some
+    materials, or of one project)."""
+    statement = (
         select(DemandLine, Project)
         .join(Project, col(Project.id) == DemandLine.project_id)
         .where(
@@ -113,7 +123,12 @@ def open_demand(session: Session, *, cutoff: datetime) -> list[DemandItem]:
             col(DemandLine.submitted_at) < utc(cutoff),
         )
         .order_by(col(DemandLine.project_id), col(DemandLine.line_no))
-    ).all()
+    )
+    if materials is not None:
+        statement = statement.where(col(DemandLine.material_code).in_(sorted(set(materials))))
+    if project_id is not None:
+        statement = statement.where(DemandLine.project_id == project_id)
+    rows = session.exec(statement).all()
     covered = commitments(session, [line.id for line, _ in rows if line.id is not None])
     items = []
     for line, project in rows:
@@ -260,7 +275,11 @@ def run_weekly(
     lines = plan_lines(read.problem, plan) + plan_lines(replenish, replenish_plan)
     read.problem = merge(read.problem, replenish)
     exports = write_exports(
-        run_dir, _export_frame(lines, read), batch_id=read.batch.id, warehouse_names=read.warehouses
+        run_dir,
+        _export_frame(lines, read),
+        batch_id=read.batch.id,
+        warehouse_names=read.warehouses,
+        packages={d.project_id: d.package for d in read.problem.demands.values()},
     )
 
     step("保存 / saving the run")
@@ -480,6 +499,17 @@ def _save(
         return PlanRunPublic.model_validate(run)
 
 
+class RunApproval(PlanRunPublic):
+    """An approved run, with the budget warnings its approval raised and the filings opened."""
+
+    budget_warnings: list[BudgetWarning] = Field(
+        default_factory=list, description="预算预警 / packages the approval takes over budget"
+    )
+    filings: list[FilingPublic] = Field(
+        default_factory=list, description="需备案 / filings opened or updated by the approval"
+    )
+
+
 def approve_run(
     *,
     session: Session,
@@ -489,8 +519,12 @@ def approve_run(
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
     settings: Settings,
-) -> PlanRunPublic:
-    """Approve and freeze the batch's run: hold its reserve and consignment for its lines."""
+) -> RunApproval:
+    """Approve and freeze the batch's run: hold its reserve and consignment for its lines.
+
+    The budget check (R7) runs on what the approval commits: packages it takes over budget come
+    back as warnings (approval goes on), and their projects' filings are opened, reviewed today.
+    """
     run = get_run_or_raise(session=session, batch_id=batch_id)
     if run.status == RunStatus.APPROVED:
         raise Conflict(
@@ -506,6 +540,7 @@ def approve_run(
         lock=True,
     )
     _check_still_valid(session, run, lines, supply)
+    warnings = budget_check(session=session, additions=plan_additions(session=session, lines=lines))
     expires = calendar.add_working_days(today, settings.hold_expiry_working_days)
     for line in lines:
         if line.kind in (LineKind.RESERVE, LineKind.CONSIGNMENT) and line.demand_line_id:
@@ -529,9 +564,22 @@ def approve_run(
     session.add(run)
     session.flush()
     refresh_statuses(session, [line.demand_line_id for line in lines if line.demand_line_id])
+    filings = record_filings(
+        session=session,
+        warnings=warnings,
+        review_date=today,
+        now=now,
+        by=user,
+        calendar=calendar,
+        policy=policy,
+    )
     session.commit()
     session.refresh(run)
-    return PlanRunPublic.model_validate(run)
+    return RunApproval(
+        **PlanRunPublic.model_validate(run).model_dump(),
+        budget_warnings=warnings,
+        filings=[filing_public(session, filing, today=today) for filing in filings],
+    )
 
 
 def _check_still_valid(

@@ -1,0 +1,642 @@
+"""The urgent request: the engine's answer over current availability, held in one transaction.
+
+1. **Prepare** (a read-only session): check the project and lines, read the supply of the
+   materials asked for — on-hand less active holds (so reserve an approved weekly plan gave to
+   another project is not there), agreement stock less what approved plans and earlier promises
+   took, arriving per this moment's batch — and the other open demand of those materials, which
+   the engine weighs against the request (grouped, so the instance stays small).
+2. **Solve** outside any transaction; the plan is checked by the independent checker.
+3. **Write** in `write_session`: the rows of those materials are locked (PostgreSQL `SELECT …
+   FOR UPDATE` in a fixed order; SQLite BEGIN IMMEDIATE), availability is read again, and only
+   if every held or promised quantity is still there are the project, lines, request, holds and
+   promises written, in that transaction. If something changed, the request is prepared and
+   solved again; the last attempt solves inside the lock, so a request always gets an answer.
+
+R6: a project that can wait for agreement stock must not drain reserve below its quota, so the
+request's instance prices reserve below quota above the dearest agreement alternative: an
+agreement line that arrives in time always wins over reserve below quota, while reserve still
+beats lateness (the first tiers) and emergency procurement when that is dearer.
+
+Idempotency: the answer is stored with the request; the same `Idempotency-Key` with the same
+body gets the stored answer (`replayed`), with another body a 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session, col, select
+
+from optimizer import Plan, check_plan, solve
+from optimizer.network import build_matching
+from supply.availability import SupplyState, load_supply
+from supply.calendar import WorkCalendar
+from supply.commitments import refresh_statuses
+from supply.core.clock import local_today
+from supply.core.db import write_session
+from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.settings import Settings
+from supply.demand.service import check_lines, new_lines
+from supply.holds.models import (
+    Hold,
+    HoldStatus,
+    Promise,
+    PromiseStatus,
+    StockKind,
+    SupplyRequest,
+)
+from supply.holds.service import create_hold, expire_due_holds, release
+from supply.planning import DemandItem, MatchingProblem, build_instance, line_key
+from supply.policy import (
+    Batch,
+    BuildDeadline,
+    DeadlinePolicy,
+    batch_for,
+    build_deadline,
+    outcome_if_arriving,
+)
+from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
+from supply.projects.service import check_new_project, get_project_or_raise, new_project
+from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
+from supply.weekly.service import open_demand
+
+MAX_ATTEMPTS = 4  # optimistic tries; the last one solves inside the lock
+
+
+@dataclass
+class _Draft:
+    """A request prepared for solving: its lines as demand, among the other open demand."""
+
+    today: date
+    batch: Batch
+    project: Project  # transient when the request creates it
+    deadline: BuildDeadline
+    keys: list[str]  # the request's instance ids, in line order
+    line_numbers: dict[str, int]
+    existing_lines: dict[str, int]  # key -> demand line id (asking for a project's open lines)
+    outstanding: dict[str, int]  # key -> quantity asked
+    problem: MatchingProblem
+
+
+def fingerprint(body: SupplyRequestIn) -> str:
+    """SHA-256 of the request body as parsed (the same request in any key order or spacing)."""
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def submit_request(
+    *,
+    engine: Engine,
+    body: SupplyRequestIn,
+    idempotency_key: str | None,
+    now: datetime,
+    user: str,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+) -> RequestAnswer:
+    """Answer an urgent request and hold what it is given; see the module docstring."""
+    print_ = fingerprint(body)
+    if idempotency_key is not None:
+        with Session(engine) as session:
+            earlier = _replay(session, idempotency_key, print_)
+        if earlier is not None:
+            return earlier
+    for attempt in range(MAX_ATTEMPTS):
+        inside_lock = attempt == MAX_ATTEMPTS - 1
+        plan: Plan | None = None
+        if not inside_lock:
+            with Session(engine) as session:
+                draft = _prepare(
+                    session,
+                    body,
+                    now=now,
+                    calendar=calendar,
+                    policy=policy,
+                    settings=settings,
+                    lock=False,
+                )
+            plan = _solve(draft.problem)
+        try:
+            with write_session(engine) as session:
+                if idempotency_key is not None:
+                    earlier = _replay(session, idempotency_key, print_)
+                    if earlier is not None:
+                        return earlier
+                expire_due_holds(session, today=local_today(now), now=now)
+                if inside_lock:
+                    draft = _prepare(
+                        session,
+                        body,
+                        now=now,
+                        calendar=calendar,
+                        policy=policy,
+                        settings=settings,
+                        lock=True,
+                    )
+                    plan = _solve(draft.problem)
+                elif not _still_there(session, draft, plan, now=now, settings=settings):
+                    session.rollback()
+                    continue
+                assert plan is not None
+                answer = _write(
+                    session,
+                    body,
+                    draft,
+                    plan,
+                    idempotency_key=idempotency_key,
+                    fingerprint=print_,
+                    now=now,
+                    user=user,
+                    calendar=calendar,
+                    policy=policy,
+                    settings=settings,
+                )
+                session.commit()
+                return answer
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            with Session(engine) as session:  # the same key was answered meanwhile
+                earlier = _replay(session, idempotency_key, print_)
+            if earlier is None:
+                raise
+            return earlier
+        except DBAPIError as exc:  # a PostgreSQL deadlock or serialisation failure: try again
+            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or inside_lock:
+                raise
+    raise AssertionError("unreachable: the last attempt answers or raises")
+
+
+def _replay(session: Session, key: str, print_: str) -> RequestAnswer | None:
+    found = session.exec(select(SupplyRequest).where(SupplyRequest.idempotency_key == key)).first()
+    if found is None:
+        return None
+    if found.fingerprint != print_:
+        raise InvalidInput(
+            "此幂等键已用于另一个请求 / this Idempotency-Key was used for a different request: "
+            "use a new key for a new request",
+            loc=("header", "Idempotency-Key"),
+        )
+    return RequestAnswer.model_validate_json(found.answer).model_copy(update={"replayed": True})
+
+
+# --- prepare ----------------------------------------------------------------------------------
+
+
+def _prepare(
+    session: Session,
+    body: SupplyRequestIn,
+    *,
+    now: datetime,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+    lock: bool,
+) -> _Draft:
+    today = local_today(now)
+    batch = batch_for(now, calendar=calendar, policy=policy)
+    if body.project is not None:
+        derived = check_new_project(
+            session=session, project=body.project, calendar=calendar, policy=policy
+        )
+        project = Project(
+            **body.project.model_dump(exclude={"voltage_class"}),
+            voltage_class=derived.voltage_class,
+            deadline=derived.deadline,
+            need_by=derived.need_by,
+            status=ProjectStatus.ACTIVE,
+        )
+    else:
+        assert body.project_id is not None
+        project = get_project_or_raise(session=session, project_id=body.project_id)
+    weight = PRIORITY_WEIGHT[Priority(project.priority)]
+    items: list[DemandItem] = []
+    line_numbers: dict[str, int] = {}
+    existing: dict[str, int] = {}
+    if body.lines:
+        numbers = check_lines(
+            session=session,
+            project=project,
+            lines=body.lines,
+            today=today,
+            taken=set() if body.project is not None else None,
+        )
+        for number, line in zip(numbers, body.lines, strict=True):
+            key = line_key(project.id, number)
+            line_numbers[key] = number
+            items.append(
+                DemandItem(
+                    key=key,
+                    project_id=project.id,
+                    material=line.material_code,
+                    quantity=line.quantity,
+                    need_by=line.need_by_override or project.need_by,
+                    voltage_class=project.voltage_class,
+                    location=project.location,
+                    weight=weight,
+                    package=project.package_id,
+                )
+            )
+    else:
+        if project.status != ProjectStatus.ACTIVE:
+            raise InvalidInput(
+                f"项目 {project.id} 状态为 {project.status} / project {project.id} is "
+                f"{project.status}: nothing can be requested for it",
+                loc=("project_id",),
+            )
+        items = open_demand(session, cutoff=now, project_id=project.id)
+        if not items:
+            raise InvalidInput(
+                f"项目 {project.id} 没有待供应的需求行 / project {project.id} has no outstanding "
+                "lines: add lines to the request",
+                loc=("lines",),
+            )
+        for item in items:
+            assert item.demand_line_id is not None
+            existing[item.key] = item.demand_line_id
+            line_numbers[item.key] = int(item.key.rsplit("/", 1)[1])
+    wanted = {item.material for item in items}
+    supply = load_supply(
+        session=session,
+        today=today,
+        order_day=batch.province_match,
+        central_warehouse=settings.default_delivery_warehouse,
+        lock=lock,
+        materials=wanted,
+    )
+    mine = {item.key for item in items}
+    others = [d for d in open_demand(session, cutoff=now, materials=wanted) if d.key not in mine]
+    deadline = build_deadline(
+        project.project_type,
+        approved=project.approved_on,
+        completion=project.completion_date,
+        calendar=calendar,
+        policy=policy,
+    )
+    problem = build_instance(
+        demands=items + grouped(others),
+        supply=supply,
+        plan_date=today,
+        order_day=batch.province_match,
+        penalty=r6_penalty(supply, wanted, settings.reserve_below_quota_penalty),
+    )
+    return _Draft(
+        today=today,
+        batch=batch,
+        project=project,
+        deadline=deadline,
+        keys=[item.key for item in items],
+        line_numbers=line_numbers,
+        existing_lines=existing,
+        outstanding={item.key: item.quantity for item in items},
+        problem=problem,
+    )
+
+
+def grouped(demands: list[DemandItem]) -> list[DemandItem]:
+    """Merge demand the engine cannot tell apart (material, place, need-by, weight, voltage)."""
+    groups: dict[tuple[str, str, date, int, str], list[DemandItem]] = defaultdict(list)
+    for d in demands:
+        groups[d.material, d.location, d.need_by, d.weight, d.voltage_class].append(d)
+    merged = []
+    for members in groups.values():
+        first = members[0]
+        key = first.key if len(members) == 1 else f"{first.key}+{len(members) - 1}"
+        merged.append(
+            DemandItem(
+                key=key,
+                project_id=first.project_id,
+                material=first.material,
+                quantity=sum(m.quantity for m in members),
+                need_by=first.need_by,
+                voltage_class=first.voltage_class,
+                location=first.location,
+                weight=first.weight,
+            )
+        )
+    return merged
+
+
+def r6_penalty(supply: SupplyState, materials: set[str], base: Decimal) -> Decimal:
+    """A below-quota penalty no agreement price difference can outweigh (R6)."""
+    dearer = [
+        a.unit_price - supply.materials[a.material].standard_price
+        for a in supply.agreements
+        if a.material in materials
+    ]
+    return max([base, *(d + 1 for d in dearer)])
+
+
+def _solve(problem: MatchingProblem) -> Plan:
+    plan = solve(problem.instance)
+    if plan.status == "invalid":
+        raise InvalidInput(
+            "无法建立匹配实例 / the request cannot be matched: "
+            + "; ".join(f"{e.id} {e.field}: {e.message}" for e in plan.errors[:5]),
+            loc=("lines",),
+        )
+    report = check_plan(problem.instance, plan)
+    if not report.feasible:  # the engine and the checker disagree: never promise that
+        raise RuntimeError(f"the plan failed the independent check: {report.problems[:3]}")
+    return plan
+
+
+# --- check and write ----------------------------------------------------------------------------
+
+
+def _taken(draft: _Draft, plan: Plan) -> dict[str, int]:
+    mine = set(draft.keys)
+    taken: dict[str, int] = defaultdict(int)
+    for a in plan.allocations:
+        if a.demand in mine:
+            taken[a.source] += int(a.quantity)
+    return taken
+
+
+def _still_there(
+    session: Session, draft: _Draft, plan: Plan | None, *, now: datetime, settings: Settings
+) -> bool:
+    """Read availability again under lock: is everything the plan gives the request still free,
+    and is every existing line still as outstanding as it was?"""
+    assert plan is not None
+    materials = {draft.problem.demands[k].material for k in draft.keys}
+    now_supply = load_supply(
+        session=session,
+        today=draft.today,
+        order_day=draft.batch.province_match,
+        central_warehouse=settings.default_delivery_warehouse,
+        lock=True,
+        materials=materials,
+    )
+    free: dict[tuple[str, object], int] = {}
+    for r in now_supply.reserve:
+        free["reserve", (r.warehouse_id, r.material)] = r.available
+    for c in now_supply.consignment:
+        free["consignment", c.id] = c.available
+    for a in now_supply.agreements:
+        free["agreement", a.id] = a.available
+    for source_id, quantity in _taken(draft, plan).items():
+        ref = draft.problem.sources[source_id]
+        if ref.kind == "emergency":
+            continue
+        where: object = {
+            "reserve": (ref.warehouse_id, ref.material),
+            "consignment": ref.consignment_id,
+            "agreement": ref.agreement_line_id,
+        }[ref.kind]
+        if free.get((ref.kind, where), 0) < quantity:
+            return False
+    if draft.existing_lines:
+        again = open_demand(session, cutoff=now, project_id=draft.project.id)
+        now_outstanding = {d.key: d.quantity for d in again}
+        if any(now_outstanding.get(k, 0) != q for k, q in draft.outstanding.items()):
+            return False
+    return True
+
+
+def _write(
+    session: Session,
+    body: SupplyRequestIn,
+    draft: _Draft,
+    plan: Plan,
+    *,
+    idempotency_key: str | None,
+    fingerprint: str,
+    now: datetime,
+    user: str,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+) -> RequestAnswer:
+    created_project = body.project is not None
+    if body.project is not None:
+        project = new_project(
+            session=session,
+            project=body.project,
+            calendar=calendar,
+            policy=policy,
+            now=now,
+            user=user,
+        )
+    else:
+        project = draft.project
+    line_ids = dict(draft.existing_lines)
+    if body.lines:
+        added = new_lines(session=session, project=project, lines=body.lines, now=now, user=user)
+        for key, line in zip(draft.keys, added, strict=True):
+            assert line.id is not None
+            line_ids[key] = line.id
+            draft.line_numbers[key] = line.line_no
+    request = SupplyRequest(
+        project_id=project.id,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        answer="",
+        created_at=now,
+        created_by=user[:100],
+    )
+    session.add(request)
+    session.flush()  # a key answered meanwhile fails here, before anything is held
+    assert request.id is not None
+    expires = calendar.add_working_days(draft.today, settings.hold_expiry_working_days)
+    given: dict[str, list[AllocationAnswer]] = defaultdict(list)
+    mine = set(draft.keys)
+    for a in plan.allocations:
+        if a.demand not in mine:
+            continue
+        ref = draft.problem.sources[a.source]
+        quantity = int(a.quantity)
+        answer = AllocationAnswer(
+            kind=ref.kind,  # type: ignore[arg-type]
+            source_id=a.source,
+            state="held" if ref.kind in ("reserve", "consignment") else "promised",
+            quantity=quantity,
+            arrival=a.arrival,
+            unit_cost=ref.unit_cost,
+            warehouse_id=ref.warehouse_id,
+            supplier=ref.supplier,
+            consignment_id=ref.consignment_id,
+        )
+        if ref.kind in ("reserve", "consignment"):
+            hold = create_hold(
+                session,
+                demand_line_id=line_ids[a.demand],
+                stock_kind=StockKind(ref.kind),
+                warehouse_id=ref.warehouse_id or "",
+                material_code=ref.material,
+                consignment_id=ref.consignment_id,
+                quantity=quantity,
+                expires_on=expires,
+                now=now,
+                user=user,
+                request_id=request.id,
+            )
+            answer.hold_id, answer.expires_on = hold.id, expires
+        else:
+            promise = Promise(
+                request_id=request.id,
+                demand_line_id=line_ids[a.demand],
+                kind=ref.kind,
+                material_code=ref.material,
+                agreement_line_id=ref.agreement_line_id,
+                quantity=quantity,
+                unit_cost=ref.unit_cost,
+                arrival=a.arrival,
+                batch_id=draft.batch.id,
+                created_at=now,
+                created_by=user[:100],
+            )
+            session.add(promise)
+            session.flush()
+            answer.promise_id = promise.id
+            if ref.agreement_line_id is not None:
+                no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
+                answer.agreement_no, answer.agreement_line_no = no, int(line_no)
+        given[a.demand].append(answer)
+    refresh_statuses(session, line_ids.values())
+    answer = RequestAnswer(
+        request_id=request.id,
+        project_id=project.id,
+        project_created=created_project,
+        batch_id=draft.batch.id,
+        province_match_on=draft.batch.province_match,
+        answered_at=now,
+        answered_by=user[:100],
+        lines=_line_answers(draft, plan, given, line_ids, calendar=calendar),
+    )
+    request.answer = answer.model_dump_json()
+    session.add(request)
+    session.flush()
+    return answer
+
+
+def _line_answers(
+    draft: _Draft,
+    plan: Plan,
+    given: dict[str, list[AllocationAnswer]],
+    line_ids: dict[str, int],
+    *,
+    calendar: WorkCalendar,
+) -> list[LineAnswer]:
+    late = {entry.demand: entry for entry in plan.late}
+    unmet = {entry.demand: entry for entry in plan.unmet}
+    earliest = _earliest_arrivals(draft) if (late.keys() | unmet.keys()) & set(draft.keys) else {}
+    answers = []
+    for key in draft.keys:
+        demand = draft.problem.demands[key]
+        parts = given.get(key, [])
+        short = int(unmet[key].quantity) if key in unmet else 0
+        held = sum(p.quantity for p in parts if p.state == "held")
+        arrival = max((p.arrival for p in parts), default=None)
+        outcome = (
+            outcome_if_arriving(draft.deadline, arrival, calendar=calendar) if arrival else None
+        )
+        reason = None
+        if key in unmet:
+            reason = unmet[key].reason
+        elif key in late:
+            reason = late[key].reason
+        answers.append(
+            LineAnswer(
+                line_no=draft.line_numbers[key],
+                demand_line_id=line_ids[key],
+                material_code=demand.material,
+                quantity=demand.quantity,
+                outcome="unmet"
+                if short
+                else "held"
+                if held == demand.quantity
+                else "promised"
+                if held == 0
+                else "partly_held",
+                need_by=demand.need_by,
+                deadline=draft.deadline.deadline,
+                arrival=arrival,
+                on_time=not short and arrival is not None and arrival <= demand.need_by,
+                late_days=late[key].late_days if key in late else 0,
+                earliest_completion=outcome.earliest_completion if outcome else None,
+                meets_deadline=not short and outcome is not None and outcome.on_time,
+                unmet_quantity=short,
+                reason=reason,
+                earliest_possible=earliest.get(key),
+                allocations=parts,
+            )
+        )
+    return answers
+
+
+def _earliest_arrivals(draft: _Draft) -> dict[str, date]:
+    """For each demand, the earliest arrival of any eligible source that has stock at all."""
+    m = build_matching(draft.problem.instance)
+    stocked = m.s_qty[m.a_source] != 0
+    best: dict[int, int] = {}
+    for d, arrival in zip(m.a_demand[stocked].tolist(), m.a_arrival[stocked].tolist(), strict=True):
+        if d not in best or arrival < best[d]:
+            best[d] = arrival
+    ids = [d.id for d in draft.problem.instance.demands]
+    return {ids[d]: date.fromordinal(a) for d, a in best.items()}
+
+
+def get_request(*, session: Session, request_id: int) -> RequestAnswer:
+    """The answer a request got."""
+    found = session.get(SupplyRequest, request_id)
+    if found is None:
+        raise NotFound(
+            f"紧急需求 {request_id} 不存在 / request {request_id} does not exist",
+            loc=("request_id",),
+        )
+    return RequestAnswer.model_validate_json(found.answer)
+
+
+def cancel_request(
+    *, engine: Engine, request_id: int, reason: str, now: datetime, user: str
+) -> RequestAnswer:
+    """The project manager withdraws a request: its holds are released, its promises cancelled."""
+    with write_session(engine) as session:
+        found = session.get(SupplyRequest, request_id)
+        if found is None:
+            raise NotFound(
+                f"紧急需求 {request_id} 不存在 / request {request_id} does not exist",
+                loc=("request_id",),
+            )
+        holds = session.exec(
+            select(Hold)
+            .where(Hold.request_id == request_id, Hold.status == HoldStatus.HELD)
+            .order_by(col(Hold.id))
+            .with_for_update()
+        ).all()
+        promises = session.exec(
+            select(Promise).where(
+                Promise.request_id == request_id, Promise.status == PromiseStatus.PROMISED
+            )
+        ).all()
+        if not holds and not promises:
+            raise Conflict(
+                f"紧急需求 {request_id} 没有可取消的保留或承诺 / request {request_id} has nothing "
+                "left to cancel (issued or already released)",
+                loc=("request_id",),
+            )
+        for hold in holds:
+            release(
+                session,
+                hold,
+                reason=reason or "取消紧急需求 / request cancelled",
+                now=now,
+                user=user,
+            )
+        for promise in promises:
+            promise.status = PromiseStatus.CANCELLED
+            promise.closed_at, promise.closed_by = now, user[:100]
+            session.add(promise)
+        session.flush()
+        refresh_statuses(
+            session, {h.demand_line_id for h in holds} | {p.demand_line_id for p in promises}
+        )
+        session.commit()
+        return RequestAnswer.model_validate_json(found.answer)
