@@ -1,16 +1,19 @@
-"""KPIs of a weekly run: lines and quantity on time, late and unmet; cost by source; reserve
-drawn below quota; and the same plan made by the hand planner's rule, for comparison. Pure.
+"""KPIs of a weekly run: lines and quantity on time, late and unmet; cost by source; the same per
+project package (what the run would commit from each budget); reserve drawn below quota; and the
+same plan made by the hand planner's rule, for comparison. Pure.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from optimizer import Plan
 from supply.planning import MatchingProblem
 
 OUTCOMES = ("on_time", "late", "unmet")
+NO_PACKAGE = "(none)"  # projects that belong to no package
 
 
 def line_outcomes(plan: Plan) -> dict[str, str]:
@@ -87,6 +90,7 @@ def compute_kpis(
         "totals": totals,
         "by_project_type": dict(sorted(by_type.items())),
         "by_source": dict(sorted(by_source.items())),
+        "by_package": package_kpis(problem, plan),
         "reserve_below_quota": {
             "positions_drawn_below": positions,
             "units_below_before": below_before,
@@ -95,6 +99,37 @@ def compute_kpis(
         "objective": plan.objective.model_dump(),
         "baseline": _baseline(baseline),
     }
+
+
+def package_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, dict[str, Any]]:
+    """Per project package: its lines on time, late and unmet, and the cost the run plans for it
+    by source (what approval would commit from its budget); replenishment has no package."""
+    outcome = line_outcomes(plan)
+    rows: dict[str, dict[str, Any]] = {}
+    costs: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+
+    def row(package: str) -> dict[str, Any]:
+        if package not in rows:
+            rows[package] = {"lines": 0, **{f"{o}_lines": 0 for o in OUTCOMES}}
+        return rows[package]
+
+    for key, demand in problem.demands.items():
+        if demand.replenish_warehouse_id:
+            continue
+        bucket = row(demand.package or NO_PACKAGE)
+        bucket["lines"] += 1
+        bucket[f"{outcome.get(key, 'unmet')}_lines"] += 1
+    for a in plan.allocations:
+        demand = problem.demands[a.demand]
+        if demand.replenish_warehouse_id:
+            continue
+        ref = problem.sources[a.source]
+        costs[demand.package or NO_PACKAGE][ref.kind] += ref.unit_cost * int(a.quantity)
+    for package, bucket in rows.items():
+        by_kind = costs.get(package, {})
+        bucket["cost_by_source"] = {k: round(float(v), 2) for k, v in sorted(by_kind.items())}
+        bucket["cost"] = round(float(sum(by_kind.values(), Decimal(0))), 2)
+    return dict(sorted(rows.items()))
 
 
 def _baseline(plan: Plan) -> dict[str, Any]:

@@ -67,6 +67,7 @@ def test_run_read_approve_download(client: TestClient) -> None:
         "emergency",
         "late_unmet",
         "replenishment",
+        "packages",
     }
 
     again = client.post("/api/v1/plans/runs", json={})  # now = before the cutoff: same batch
