@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from api.routes import (
     agreements,
     catalogs,
+    filings,
     imports,
     materials,
     packages,
@@ -28,6 +29,7 @@ for module in (
     plans,
     projects,
     packages,
+    filings,
 ):
     for route in module.router.routes:
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
@@ -53,7 +55,16 @@ TAGS = [
         "description": "业扩项目与需求明细、项目工作簿导入导出 / customer-connection projects, "
         "their demand lines, the project workbook",
     },
-    {"name": "packages", "description": "项目包 / project packages and their budgets"},
+    {
+        "name": "packages",
+        "description": "项目包、预算执行与补充资金申请 / project packages, their budget figures "
+        "and the draft application for supplementary funds",
+    },
+    {
+        "name": "filings",
+        "description": "先实施、后备案：超预算项目的备案 / filings of projects implemented over "
+        "their package's budget",
+    },
     {
         "name": "plans",
         "description": "周计划(周一 12:00 批次)、批准、报表、省公司匹配结果 / "

@@ -156,7 +156,7 @@ def list_lines(
 
 @router.post(
     "/plans/batches/{batch_id}/approve",
-    response_model=PlanRunPublic,
+    response_model=service.RunApproval,
     dependencies=[require("plans.approve")],
 )
 def approve(
@@ -167,8 +167,12 @@ def approve(
     calendar: CalendarDep,
     policy: PolicyDep,
     batch_id: BatchId,
-) -> PlanRunPublic:
-    """批准并冻结批次计划(实物与寄存占用) / Approve and freeze the batch: its stock is held."""
+) -> service.RunApproval:
+    """批准并冻结批次计划(实物与寄存占用) / Approve and freeze the batch: its stock is held.
+
+    The answer carries the budget warnings (packages the approval takes over budget; approval
+    goes on) and the filings it opened or updated (项目包超支预警与备案).
+    """
     return service.approve_run(
         session=session,
         batch_id=batch_id,

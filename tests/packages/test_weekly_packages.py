@@ -3,15 +3,20 @@ export, and the budget check at approval — warnings returned, filings opened, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from supply.core.clock import SHANGHAI
+from api.deps import get_clock, get_session, get_settings
+from api.main import create_app
+from supply.core.clock import SHANGHAI, FixedClock
 from supply.packages.budget import package_figures
 from supply.packages.models import Filing, FilingStatus
 from supply.projects.models import Project
@@ -158,3 +163,37 @@ def test_kpis_and_the_export_have_a_section_per_package(world: Session, tmp_path
     w, l_ = package_figures(session=world, package_ids=["PK-W", "PK-L"])[::-1]
     assert (w.package_id, w.committed, w.pending, w.forecast) == ("PK-W", D(90000), D(0), D(90000))
     assert (l_.package_id, l_.committed, l_.pending) == ("PK-L", D(950), D(0))
+
+
+def test_the_http_approval_answer_carries_the_warning_and_the_filing(
+    world: Session, engine: Engine, tmp_path: Path
+) -> None:
+    settings = settings_for(world, str(tmp_path / "runs"))
+    app = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session
+    app.dependency_overrides[get_clock] = lambda: FixedClock(APPROVED_AT)
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app, raise_server_exceptions=False) as client:
+        made = client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+        assert made.status_code == 201, made.text
+        assert "packages" in made.json()["exports"]
+        approved = client.post("/api/v1/plans/batches/2026-W49/approve")
+        assert approved.status_code == 200, approved.text
+        body = approved.json()
+        assert body["status"] == "approved"
+        [warning] = body["budget_warnings"]
+        assert (warning["package_id"], Decimal(warning["overrun"])) == ("PK-W", D(30000))
+        assert [p["project_id"] for p in warning["projects"]] == ["P-NEW"]
+        [filing] = body["filings"]
+        assert (filing["project_id"], filing["due_on"], filing["status"]) == (
+            "P-NEW",
+            "2026-12-02",
+            "due",
+        )
+        listed = client.get("/api/v1/filings", params={"due_this_week": True}).json()
+        assert [f["id"] for f in listed["items"]] == [filing["id"]]
