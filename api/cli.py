@@ -29,7 +29,10 @@ COMMANDS: dict[str, str] = {
     "serve": "serve",
     "plan": "plan",
     "projects": "projects",
-    "packages": "projects",
+    "packages": "packages",
+    "filings": "packages",
+    "request": "requests",
+    "holds": "requests",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

@@ -452,7 +452,7 @@ def _write(
             continue
         ref = draft.problem.sources[a.source]
         quantity = int(a.quantity)
-        answer = AllocationAnswer(
+        part = AllocationAnswer(
             kind=ref.kind,  # type: ignore[arg-type]
             source_id=a.source,
             state="held" if ref.kind in ("reserve", "consignment") else "promised",
@@ -477,7 +477,7 @@ def _write(
                 user=user,
                 request_id=request.id,
             )
-            answer.hold_id, answer.expires_on = hold.id, expires
+            part.hold_id, part.expires_on = hold.id, expires
         else:
             promise = Promise(
                 request_id=request.id,
@@ -494,11 +494,11 @@ def _write(
             )
             session.add(promise)
             session.flush()
-            answer.promise_id = promise.id
+            part.promise_id = promise.id
             if ref.agreement_line_id is not None:
                 no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
-                answer.agreement_no, answer.agreement_line_no = no, int(line_no)
-        given[a.demand].append(answer)
+                part.agreement_no, part.agreement_line_no = no, int(line_no)
+        given[a.demand].append(part)
     refresh_statuses(session, line_ids.values())
     answer = RequestAnswer(
         request_id=request.id,
