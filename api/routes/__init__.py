@@ -9,11 +9,13 @@ from api.routes import (
     agreements,
     catalogs,
     filings,
+    holds,
     imports,
     materials,
     packages,
     plans,
     projects,
+    requests,
     reserve,
     system,
 )
@@ -30,6 +32,8 @@ for module in (
     projects,
     packages,
     filings,
+    requests,
+    holds,
 ):
     for route in module.router.routes:
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
@@ -64,6 +68,15 @@ TAGS = [
         "name": "filings",
         "description": "先实施、后备案：超预算项目的备案 / filings of projects implemented over "
         "their package's budget",
+    },
+    {
+        "name": "requests",
+        "description": "紧急需求: 即时答复并保留库存 / urgent supply requests: an answer now, "
+        "with the stock held",
+    },
+    {
+        "name": "holds",
+        "description": "库存保留: 出库、释放、到期 / holds on stock: issue, release, expiry",
     },
     {
         "name": "plans",
