@@ -120,7 +120,27 @@ def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
             f"{totals['quantity']:,.0f}",
         )
         tables.append(refill)
+    if kpis.get("by_package"):
+        tables.append(package_table(kpis["by_package"]))
     return tables
+
+
+def package_table(by_package: dict[str, Any]) -> Table:
+    """The run per project package: lines on time, late and unmet, and the cost it plans."""
+    table = Table(title="按项目包 / by project package", title_justify="left")
+    for column in ("package 项目包", "lines 行", "on time 按时", "late 延迟", "unmet 未满足"):
+        table.add_column(column, justify="left" if column.startswith("package") else "right")
+    table.add_column("planned cost 本次金额(元)", justify="right")
+    for package, row in by_package.items():
+        table.add_row(
+            "无项目包 (none)" if package == "(none)" else package,
+            str(row["lines"]),
+            str(row["on_time_lines"]),
+            str(row["late_lines"]),
+            str(row["unmet_lines"]),
+            f"{row['cost']:,.2f}",
+        )
+    return table
 
 
 @plan_app.command("run")
@@ -223,6 +243,11 @@ def approve_command(batch: BatchArg, by: By = None) -> None:
     out.print(
         f"批次 {run.batch_id} 已批准 / batch {run.batch_id} approved by {run.approved_by} (run #{run.id})"
     )
+    if run.budget_warnings:
+        from api.commands.packages import filings_table, print_budget_warnings
+
+        print_budget_warnings(run.budget_warnings)
+        out.print(filings_table(run.filings, title="需备案 / filings due (先实施、后备案)"))
 
 
 @plan_app.command("list")

@@ -1,4 +1,4 @@
-"""`gridsupply projects …` and `gridsupply packages …`: the project workbook, lists, one project.
+"""`gridsupply projects …`: the project workbook, lists, one project.
 
 The same service functions as the HTTP API; this module reads arguments, opens a session, calls
 and renders. A rejected file prints every problem (Chinese / English) and exits 2. The database,
@@ -32,7 +32,6 @@ projects_app = typer.Typer(
     help="业扩项目与需求 / projects and their demand: import, export, list, show, sample.",
     no_args_is_help=True,
 )
-packages_app = typer.Typer(help="项目包 / project packages.", no_args_is_help=True)
 
 
 def _header(label: str) -> str:
@@ -373,32 +372,6 @@ def sample_command(
         out.print(week_table(summary, cutoff=SAMPLE_CUTOFF))
 
 
-@packages_app.command("list")
-def packages_list_command(
-    year: Annotated[int | None, typer.Option(help="budget year")] = None,
-) -> None:
-    """List project packages and their budgets."""
-    from api.commands.db import cli_session
-    from supply.packages.service import list_packages
-
-    with cli_session() as session:
-        page = list_packages(session=session, year=year, limit=1000)
-    table = _table(
-        f"项目包 / project packages ({page.total})",
-        [
-            ("package / 项目包", "left"),
-            ("name / 名称", "left"),
-            ("year / 年度", "right"),
-            ("kind / 类别", "left"),
-            ("budget / 预算(元)", "right"),
-        ],
-    )
-    for p in page.items:
-        table.add_row(p.id, p.name, str(p.year), p.kind, f"{p.budget:,.2f}")
-    out.print(table)
-
-
 def register(app: typer.Typer) -> None:
-    """Add the projects and packages commands to the app."""
+    """Add the projects commands to the app (packages: `api.commands.packages`)."""
     app.add_typer(projects_app, name="projects")
-    app.add_typer(packages_app, name="packages")
