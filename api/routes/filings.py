@@ -35,8 +35,11 @@ def list_filings(
     ] = None,
     project_id: Annotated[str | None, Query(max_length=32, description="项目 / project id")] = None,
 ) -> Page[FilingPublic]:
-    """备案记录，按截止日排序(本周到期、已逾期) / List filings, earliest due first; with
-    due_this_week and overdue together, either. The status is as of today."""
+    """备案记录(本周到期、已逾期) / List filings: what is due this week, what is overdue.
+
+    Earliest due first; with due_this_week and overdue together, either. The status is as of
+    today (due 待备案, overdue 已逾期, filed 已备案).
+    """
     return filings.list_filings(
         session=session,
         today=local_today(clock.now()),
@@ -74,8 +77,10 @@ def get_filing(session: SessionDep, clock: ClockDep, filing_id: FilingId) -> Fil
 def file_filing(
     session: SessionDep, clock: ClockDep, user: UserDep, filing_id: FilingId, body: FilingFile
 ) -> FilingPublic:
-    """登记已向省公司备案(备案文号) / Mark a filing as filed with the province's reference;
-    the acting user is recorded as who filed it."""
+    """登记已备案(省公司备案文号) / Mark a filing as filed with the province's reference.
+
+    The acting user (X-Gridsupply-User) is recorded as who filed it; filing twice is a conflict.
+    """
     now = clock.now()
     filing = filings.file_filing(
         session=session, filing_id=filing_id, reference=body.reference, by=user, now=now

@@ -25,8 +25,11 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="年度 / budge
     "/packages", response_model=Page[PackageSummary], dependencies=[require("packages.read")]
 )
 def list_packages(session: SessionDep, page: PageDep, year: Year = None) -> Page[PackageSummary]:
-    """项目包列表及预算执行(已占用、待发生、剩余、预计超支) / List project packages, newest year
-    first, each with its budget figures: committed, pending, remaining, forecast, overrun."""
+    """项目包列表及预算执行 / List project packages with their budget figures.
+
+    Newest year first; each package with committed (已占用), pending (待发生), remaining (剩余),
+    forecast (预计总额) and overrun (预计超支), in CNY as exact decimal strings.
+    """
     return service.list_packages_with_figures(
         session=session, year=year, offset=page.offset, limit=page.limit
     )
@@ -87,8 +90,11 @@ def download_funding_application(
         Query(description="只含这些项目包 / only these packages (repeatable)"),
     ] = None,
 ) -> Response:
-    """下载补充资金申请草稿(预计超支的项目包) / Download the draft application for supplementary
-    funds: every package whose forecast exceeds its budget, with the projects behind it."""
+    """下载补充资金申请草稿 / Download the draft application for supplementary funds.
+
+    Excel with Chinese headers: every package whose forecast exceeds its budget (预计超支的项目包),
+    with its figures and the projects behind it.
+    """
     for one in package_id or ():
         service.get_package_or_raise(session=session, package_id=one)
     content = funding_application(session=session, today=today, year=year, package_ids=package_id)
