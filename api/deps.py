@@ -18,7 +18,7 @@ from sqlmodel import Session
 from supply.calendar import WorkCalendar
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import db
-from supply.core.clock import Clock, SystemClock, local_today
+from supply.core.clock import Clock, FixedClock, SystemClock, local_today
 from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 from supply.core.settings import Settings
 from supply.core.settings import get_settings as read_settings
@@ -33,8 +33,9 @@ def get_session() -> Iterator[Session]:
 
 
 def get_clock() -> Clock:
-    """Return the clock requests are served by."""
-    return SystemClock()
+    """Return the clock requests are served by: the system's, or the frozen moment if set."""
+    frozen = read_settings().frozen_now
+    return FixedClock(frozen) if frozen is not None else SystemClock()
 
 
 def get_settings() -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,11 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/dbname",
     )
     echo_sql: bool = Field(default=False, description="log every SQL statement")
+    frozen_now: AwareDatetime | None = Field(
+        default=None,
+        description="serve as if it were always this moment (ISO 8601 with offset): training, "
+        "replays and end-to-end tests; unset in production",
+    )
     timezone: str = Field(default="Asia/Shanghai", description="the company's local time zone")
     default_delivery_warehouse: str = Field(
         default="WH-CENTRAL",

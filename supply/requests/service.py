@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
@@ -125,6 +126,7 @@ def submit_request(
         try:
             with write_session(engine) as session:
                 if idempotency_key is not None:
+                    _lock_key(session, idempotency_key)
                     earlier = _replay(session, idempotency_key, print_)
                     if earlier is not None:
                         return earlier
@@ -171,6 +173,15 @@ def submit_request(
             if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or inside_lock:
                 raise
     raise AssertionError("unreachable: the last attempt answers or raises")
+
+
+def _lock_key(session: Session, key: str) -> None:
+    """Serialise requests carrying the same key until this transaction ends (PostgreSQL; SQLite
+    is serialised already by BEGIN IMMEDIATE), so the second one sees the first's answer."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
 
 
 def _replay(session: Session, key: str, print_: str) -> RequestAnswer | None:
