@@ -99,7 +99,7 @@ def test_the_demo_runs_the_weekly_plan_and_runs_again(demo_env: Path) -> None:
     ):
         assert expected in first.output
     run_dir = Path(re.search(r"^run_dir: (.+)$", first.output, re.M).group(1).strip())  # type: ignore[union-attr]
-    assert sorted(p.suffix for p in run_dir.iterdir()).count(".xlsx") == 5
+    assert sorted(p.suffix for p in run_dir.iterdir()).count(".xlsx") == 6  # with 项目包汇总
     kpis = json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))
     mine, hand = kpis["objective"], kpis["baseline"]["objective"]
     tiers = ("unmet_weighted", "lateness_weighted", "cost")
