@@ -43,18 +43,18 @@ def clock() -> Clock:
 @pytest.fixture
 def client(engine: Engine, clock: Clock) -> Iterator[TestClient]:
     """The budget world with one open filing (P3 in PK-B, 100 over, due 2026-10-09)."""
-    with Session(engine) as session:
-        build_budget_world(session)
+    with Session(engine) as setup:
+        build_budget_world(setup)
         record_filings(
-            session=session,
-            warnings=budget_check(session=session, additions={"P3": Decimal(600)}),
+            session=setup,
+            warnings=budget_check(session=setup, additions={"P3": Decimal(600)}),
             review_date=date(2026, 9, 30),
             now=REVIEWED,
             by="张工",
             calendar=load_calendar(),
             policy=DeadlinePolicy(),
         )
-        session.commit()
+        setup.commit()
     app = create_app()
 
     def session() -> Iterator[Session]:

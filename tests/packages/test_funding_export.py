@@ -93,7 +93,9 @@ def test_the_application_lists_each_package_over_budget_and_its_projects(
         datetime(2026, 11, 25), "备-9",
     )  # fmt: skip
     assert len(projects) == 3
-    note = dict(r for r in rows(content, NOTE_SHEET)[1:] if r[0] in ("编制日期", "超支项目包数"))
+    note = {
+        r[0]: r[1] for r in rows(content, NOTE_SHEET)[1:] if r[0] in ("编制日期", "超支项目包数")
+    }
     assert note == {"编制日期": datetime(2026, 11, 26), "超支项目包数": 1}
 
 
