@@ -36,7 +36,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import true
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.models import Consignment, Material
@@ -49,6 +52,9 @@ from supply.projects.models import Project, ProjectStatus
 from supply.weekly.models import LineKind, PlanLine, PlanRun, RunStatus
 
 ZERO = Decimal(0)
+# Past this many projects (or lines) a query reads them all and keeps what it needs, rather than
+# sending thousands of ids (SQLite and PostgreSQL both cap the parameters of one statement).
+MAX_IDS = 1000
 COMMITTED_KINDS = (LineKind.AGREEMENT, LineKind.EMERGENCY)  # plan lines approval commits as-is
 
 
@@ -253,23 +259,34 @@ def _message(
 # ------------------------------------------------------------------------- reading the database
 
 
+def _among(column: Any, values: list[str]) -> ColumnElement[bool]:
+    """`column IN values`, or no condition at all when the values are too many to send."""
+    return col(column).in_(values) if len(values) <= MAX_IDS else true()
+
+
 def project_costs(*, session: Session, project_ids: Collection[str]) -> dict[str, ProjectCost]:
     """Committed and pending cost of each of the given projects (those with no lines: zero)."""
     ids = sorted(set(project_ids))
     if not ids:
         return {}
-    lines = session.exec(
-        select(DemandLine, col(Material.standard_price), col(Project.status))
-        .join(Material, col(Material.code) == DemandLine.material_code)
-        .join(Project, col(Project.id) == DemandLine.project_id)
-        .where(col(DemandLine.project_id).in_(ids))
-    ).all()
+    wanted = set(ids)
+    lines = [
+        row
+        for row in session.exec(
+            select(DemandLine, col(Material.standard_price), col(Project.status))
+            .join(Material, col(Material.code) == DemandLine.material_code)
+            .join(Project, col(Project.id) == DemandLine.project_id)
+            .where(_among(DemandLine.project_id, ids))
+        )
+        if row[0].project_id in wanted
+    ]
     quantity: dict[int, int] = defaultdict(int)
     committed: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line_id, units, cost in _committed_rows(session, ids):
         quantity[line_id] += units
         committed[line_id] += cost
-    covered = commitments(session, [line.id for line, _, _ in lines if line.id is not None])
+    line_ids = [line.id for line, _, _ in lines if line.id is not None]
+    covered = commitments(session, line_ids if len(line_ids) <= MAX_IDS else None)
     expected = _expected_sources(session, ids)
     costs: dict[str, list[Decimal]] = {pid: [ZERO, ZERO] for pid in ids}
     for line, standard_price, project_status in lines:
@@ -298,7 +315,7 @@ def _committed_rows(session: Session, project_ids: list[str]) -> list[tuple[int,
         .join(Material, col(Material.code) == Hold.material_code)
         .outerjoin(Consignment, col(Consignment.id) == Hold.consignment_id)
         .where(
-            col(DemandLine.project_id).in_(project_ids),
+            _among(DemandLine.project_id, project_ids),
             col(Hold.status).in_([HoldStatus.HELD, HoldStatus.ISSUED]),
         )
     )
@@ -311,7 +328,7 @@ def _committed_rows(session: Session, project_ids: list[str]) -> list[tuple[int,
         .where(
             PlanRun.status == RunStatus.APPROVED,
             col(PlanLine.kind).in_(COMMITTED_KINDS),
-            col(PlanLine.project_id).in_(project_ids),
+            _among(PlanLine.project_id, project_ids),
             col(PlanLine.demand_line_id).is_not(None),
         )
     )
@@ -321,7 +338,7 @@ def _committed_rows(session: Session, project_ids: list[str]) -> list[tuple[int,
         select(col(Promise.demand_line_id), col(Promise.quantity), col(Promise.unit_cost))
         .join(DemandLine, col(DemandLine.id) == Promise.demand_line_id)
         .where(
-            col(DemandLine.project_id).in_(project_ids),
+            _among(DemandLine.project_id, project_ids),
             col(Promise.status).in_([PromiseStatus.PROMISED, PromiseStatus.FULFILLED]),
         )
     )
@@ -340,7 +357,7 @@ def _expected_sources(
         .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
         .where(
             col(PlanRun.status).in_([RunStatus.DRAFT, RunStatus.APPROVED]),
-            col(PlanLine.project_id).in_(project_ids),
+            _among(PlanLine.project_id, project_ids),
             col(PlanLine.demand_line_id).is_not(None),
         )
         .order_by(col(PlanLine.id))

@@ -116,3 +116,14 @@ def test_projects_over_budget_are_those_of_packages_over_budget(world: Session) 
     }
     assert over_budget_projects(session=world, project_ids=["P3", "P4"]) == set()
     assert over_budget_projects(session=world, project_ids=[]) == set()
+
+
+def test_the_figures_are_the_same_when_too_many_ids_to_send(
+    world: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import supply.packages.budget as budget
+
+    exact = package_figures(session=world)
+    monkeypatch.setattr(budget, "MAX_IDS", 1)  # every query reads all rows and keeps its own
+    assert package_figures(session=world) == exact
+    assert package_figures(session=world, package_ids=["PK-B"]) == exact[1:2]
