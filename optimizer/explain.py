@@ -9,6 +9,7 @@ used up every eligible source.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date
 from functools import cache
 
@@ -21,9 +22,12 @@ _SHOWN = 3  # demands named per source, and on-time sources named per line, befo
 _KIND_WORD = {"emergency": "emergency procurement"}
 
 
-def explain(m: Matching, x: np.ndarray) -> tuple[list[dict], list[dict]]:
-    """Return the plan's unmet and late entries (`UnmetLine`, `LateLine` fields), with reasons."""
-    return _Explainer(m, x).lines()
+def explain(
+    m: Matching, x: np.ndarray, only: Collection[str] | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Return the plan's unmet and late entries (`UnmetLine`, `LateLine` fields), with reasons;
+    with `only`, just those demands' entries."""
+    return _Explainer(m, x).lines(only)
 
 
 class _Explainer:
@@ -54,13 +58,17 @@ class _Explainer:
         self.taker = cache(self._taker)
         self.source_name = cache(self._source_name)
 
-    def lines(self) -> tuple[list[dict], list[dict]]:
+    def lines(self, only: Collection[str] | None = None) -> tuple[list[dict], list[dict]]:
         m = self.m
         x = np.asarray(self.x, dtype=np.int64)
         served = np.bincount(m.a_demand, weights=x, minlength=m.n_demands).astype(np.int64)
         worst = np.zeros(m.n_demands, dtype=np.int64)
         np.maximum.at(worst, m.a_demand, np.where(x > 0, m.a_late, 0))
         ids = [d.id for d in self.inst.demands]
+        if only is not None:  # leave the others out: as if they were served on time
+            keep = np.isin(np.asarray(ids, dtype=object), list(only))
+            served = np.where(keep, served, m.d_qty)
+            worst = np.where(keep, worst, 0)
         unmet = [
             {"demand": ids[d], "quantity": self.quantity(short), "reason": self.unmet_reason(d)}
             for d, short in zip(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from fractions import Fraction
 from typing import Any, Literal
@@ -53,11 +53,14 @@ def solve(
     method: Method = "optimal",
     time_limit: float | None = None,
     timer: Callable[[], float] = time.perf_counter,
+    explain_only: Collection[str] | None = None,
 ) -> Plan:
     """Match demands to sources: optimal by the contract's three tiers, or the greedy baseline.
 
     With `time_limit` (seconds), materials not reached in time are planned by the greedy
-    baseline and the plan's status is `feasible` instead of `optimal`.
+    baseline and the plan's status is `feasible` instead of `optimal`. With `explain_only`
+    (demand ids), `late[]` and `unmet[]` list only those demands — an urgent request needs the
+    reasons for its own lines, not for all the other demand it was weighed against.
     """
     errors = cross_check(instance)
     if errors:
@@ -78,7 +81,7 @@ def solve(
         )
         status = "feasible" if stats["materials_greedy"] else "optimal"
     solved = timer()
-    unmet, late = explain(m, x)
+    unmet, late = explain(m, x, explain_only)
     # One validation call for the whole plan: far cheaper than one per allocation.
     plan = Plan.model_validate(
         {

@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -108,11 +109,18 @@ class SupplyState:
     pending_replenishment: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def held_quantities(session: Session) -> tuple[dict[tuple[str, str], int], dict[int, int]]:
+def _of(statement: Any, column: Any, materials: Collection[str] | None) -> Any:
+    """`statement` restricted to rows whose `column` is one of `materials` (if given)."""
+    return statement if materials is None else statement.where(col(column).in_(sorted(materials)))
+
+
+def held_quantities(
+    session: Session, materials: Collection[str] | None = None
+) -> tuple[dict[tuple[str, str], int], dict[int, int]]:
     """Active holds: per (warehouse, material) of reserve, and per consignment row."""
     reserve: dict[tuple[str, str], int] = defaultdict(int)
     consignment: dict[int, int] = defaultdict(int)
-    rows = session.exec(
+    query = _of(
         select(
             Hold.stock_kind,
             Hold.warehouse_id,
@@ -121,9 +129,11 @@ def held_quantities(session: Session) -> tuple[dict[tuple[str, str], int], dict[
             func.sum(Hold.quantity),
         )
         .where(Hold.status == HoldStatus.HELD)
-        .group_by(Hold.stock_kind, Hold.warehouse_id, Hold.material_code, Hold.consignment_id)
+        .group_by(Hold.stock_kind, Hold.warehouse_id, Hold.material_code, Hold.consignment_id),
+        Hold.material_code,
+        materials,
     )
-    for kind, warehouse, material, consignment_id, quantity in rows:
+    for kind, warehouse, material, consignment_id, quantity in session.exec(query):
         if kind == StockKind.RESERVE:
             reserve[warehouse, material] += int(quantity)
         else:
@@ -131,50 +141,68 @@ def held_quantities(session: Session) -> tuple[dict[tuple[str, str], int], dict[
     return reserve, consignment
 
 
-def pending_agreement_quantities(session: Session) -> dict[int, int]:
+def pending_agreement_quantities(
+    session: Session, materials: Collection[str] | None = None
+) -> dict[int, int]:
     """Agreement quantities of approved runs and promises that the province has not matched yet."""
     matched = select(ProvinceMatch.run_id)
     matched_batches = select(PlanRun.batch_id).where(col(PlanRun.id).in_(matched))
     pending: dict[int, int] = defaultdict(int)
     promised = session.exec(
-        select(Promise.agreement_line_id, func.sum(Promise.quantity))
-        .where(
-            Promise.status == PromiseStatus.PROMISED,
-            Promise.kind == PromiseKind.AGREEMENT,
-            col(Promise.batch_id).not_in(matched_batches),
+        _of(
+            select(Promise.agreement_line_id, func.sum(Promise.quantity))
+            .where(
+                Promise.status == PromiseStatus.PROMISED,
+                Promise.kind == PromiseKind.AGREEMENT,
+                col(Promise.batch_id).not_in(matched_batches),
+            )
+            .group_by(Promise.agreement_line_id),
+            Promise.material_code,
+            materials,
         )
-        .group_by(Promise.agreement_line_id)
     )
     for line, quantity in promised:
         pending[int(line)] += int(quantity)
     rows = session.exec(
-        select(PlanLine.agreement_line_id, func.sum(PlanLine.quantity))
-        .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
-        .where(
-            PlanRun.status == RunStatus.APPROVED,
-            col(PlanRun.id).not_in(matched),
-            PlanLine.kind == LineKind.AGREEMENT,
-            col(PlanLine.agreement_line_id).is_not(None),
+        _of(
+            select(PlanLine.agreement_line_id, func.sum(PlanLine.quantity))
+            .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
+            .where(
+                PlanRun.status == RunStatus.APPROVED,
+                col(PlanRun.id).not_in(matched),
+                PlanLine.kind == LineKind.AGREEMENT,
+                col(PlanLine.agreement_line_id).is_not(None),
+            )
+            .group_by(PlanLine.agreement_line_id),
+            PlanLine.material_code,
+            materials,
         )
-        .group_by(PlanLine.agreement_line_id)
     )
     for line, quantity in rows:
         pending[int(line)] += int(quantity)
     return dict(pending)
 
 
-def pending_replenishment(session: Session, *, today: date) -> dict[tuple[str, str], int]:
+def pending_replenishment(
+    session: Session, *, today: date, materials: Collection[str] | None = None
+) -> dict[tuple[str, str], int]:
     """Replenishment planned in approved runs that has not arrived by `today`."""
     rows = session.exec(
-        select(PlanLine.replenish_warehouse_id, PlanLine.material_code, func.sum(PlanLine.quantity))
-        .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
-        .where(
-            PlanRun.status == RunStatus.APPROVED,
-            col(PlanLine.replenish_warehouse_id).is_not(None),
-            PlanLine.kind != LineKind.UNMET,
-            col(PlanLine.arrival) > today,
+        _of(
+            select(
+                PlanLine.replenish_warehouse_id, PlanLine.material_code, func.sum(PlanLine.quantity)
+            )
+            .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
+            .where(
+                PlanRun.status == RunStatus.APPROVED,
+                col(PlanLine.replenish_warehouse_id).is_not(None),
+                PlanLine.kind != LineKind.UNMET,
+                col(PlanLine.arrival) > today,
+            )
+            .group_by(PlanLine.replenish_warehouse_id, PlanLine.material_code),
+            PlanLine.material_code,
+            materials,
         )
-        .group_by(PlanLine.replenish_warehouse_id, PlanLine.material_code)
     )
     return {(str(w), str(m)): int(q) for w, m, q in rows}
 
@@ -192,7 +220,7 @@ def load_supply(
 
     With `materials`, only the stock, consignment and agreement lines of those materials.
     """
-    materials = {
+    known = {
         m.code: MaterialItem(
             code=m.code,
             name=m.name_zh,
@@ -203,7 +231,7 @@ def load_supply(
             emergency_premium_pct=m.emergency_premium_pct,
             heavy=m.heavy,
         )
-        for m in session.exec(select(Material))
+        for m in session.exec(_of(select(Material), Material.code, materials))
     }
     stock_query = select(ReserveStock).order_by(
         col(ReserveStock.warehouse_id), col(ReserveStock.material_code)
@@ -223,7 +251,7 @@ def load_supply(
         agreement_query = agreement_query.with_for_update()
     on_hand = {(s.warehouse_id, s.material_code): s.quantity for s in session.exec(stock_query)}
     consignment_rows = list(session.exec(consignment_query))
-    held_reserve, held_consignment = held_quantities(session)
+    held_reserve, held_consignment = held_quantities(session, materials)
     catalog = current_quota_catalog(session=session, today=today)
     quotas: dict[tuple[str, str], int] = {}
     if catalog is not None:
@@ -253,7 +281,7 @@ def load_supply(
         for c in consignment_rows
     ]
     agreement_rows = list(session.exec(agreement_query))
-    pending = pending_agreement_quantities(session)
+    pending = pending_agreement_quantities(session, materials)
     agreements = []
     for line in agreement_rows:
         left = remaining_quantity(line, order_day) - pending.get(line.id or 0, 0)
@@ -272,7 +300,7 @@ def load_supply(
                 )
             )
     return SupplyState(
-        materials=materials,
+        materials=known,
         warehouse_location={w.id: w.location for w in session.exec(select(Warehouse))},
         transport={
             (t.from_location, t.to_location): t.days for t in session.exec(select(Transport))
@@ -281,5 +309,5 @@ def load_supply(
         consignment=consignment,
         agreements=agreements,
         central_warehouse=central_warehouse,
-        pending_replenishment=pending_replenishment(session, today=today),
+        pending_replenishment=pending_replenishment(session, today=today, materials=materials),
     )

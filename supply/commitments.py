@@ -8,7 +8,7 @@ urgent request. What is left is *outstanding*: the weekly run plans it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
@@ -31,8 +31,14 @@ class Commitment:
         return self.issued + self.held + self.planned
 
 
-def commitments(session: Session, line_ids: Iterable[int] | None = None) -> dict[int, Commitment]:
-    """Return the commitment of each line (all lines with any when `line_ids` is None)."""
+def commitments(
+    session: Session,
+    line_ids: Iterable[int] | None = None,
+    *,
+    materials: Collection[str] | None = None,
+) -> dict[int, Commitment]:
+    """Return the commitment of each line (all lines with any when `line_ids` is None), of
+    lines of some materials only with `materials`."""
     ids = None if line_ids is None else list(line_ids)
     holds = select(Hold.demand_line_id, Hold.status, func.sum(Hold.quantity)).where(
         col(Hold.status).in_([HoldStatus.HELD, HoldStatus.ISSUED])
@@ -53,6 +59,11 @@ def commitments(session: Session, line_ids: Iterable[int] | None = None) -> dict
         holds = holds.where(col(Hold.demand_line_id).in_(ids))
         planned = planned.where(col(PlanLine.demand_line_id).in_(ids))
         promised = promised.where(col(Promise.demand_line_id).in_(ids))
+    if materials is not None:
+        codes = sorted(set(materials))
+        holds = holds.where(col(Hold.material_code).in_(codes))
+        planned = planned.where(col(PlanLine.material_code).in_(codes))
+        promised = promised.where(col(Promise.material_code).in_(codes))
     parts: dict[int, dict[str, int]] = defaultdict(lambda: {"issued": 0, "held": 0, "planned": 0})
     for line_id, status, quantity in session.exec(holds.group_by(Hold.demand_line_id, Hold.status)):
         parts[line_id]["issued" if status == HoldStatus.ISSUED else "held"] += int(quantity)

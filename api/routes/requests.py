@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Path, Response, status
 from pydantic import BaseModel, Field
 
@@ -38,6 +41,17 @@ class CancelBody(BaseModel):
     reason: str = Field(default="", max_length=200, description="取消原因 / why")
 
 
+_limiters: dict[tuple[int, int], CapacityLimiter] = {}
+
+
+def _limiter(size: int) -> CapacityLimiter:
+    """This process's queue for urgent requests (one per event loop and size)."""
+    key = (id(asyncio.get_running_loop()), size)
+    if key not in _limiters:
+        _limiters[key] = CapacityLimiter(size)
+    return _limiters[key]
+
+
 @router.post(
     "",
     response_model=RequestAnswer,
@@ -50,7 +64,7 @@ class CancelBody(BaseModel):
         422: {"description": "请求不合法, 或幂等键已用于另一请求 / invalid, or key reused"},
     },
 )
-def submit_request(
+async def submit_request(
     body: SupplyRequestIn,
     response: Response,
     session: SessionDep,
@@ -64,15 +78,19 @@ def submit_request(
     """紧急需求: 即时答复并保留库存 / Ask for a project's materials now: per line the source,
     arrival, whether need-by and deadline are met (and why not), with reserve and consignment
     held for the project."""
-    answer = service.submit_request(
-        engine=session.get_bind(),  # type: ignore[arg-type]
-        body=body,
-        idempotency_key=idempotency_key,
-        now=clock.now(),
-        user=user,
-        calendar=calendar,
-        policy=policy,
-        settings=settings,
+    answer = await to_thread.run_sync(
+        partial(
+            service.submit_request,
+            engine=session.get_bind(),  # type: ignore[arg-type]
+            body=body,
+            idempotency_key=idempotency_key,
+            now=clock.now(),
+            user=user,
+            calendar=calendar,
+            policy=policy,
+            settings=settings,
+        ),
+        limiter=_limiter(settings.request_concurrency),
     )
     if answer.replayed:
         response.status_code = status.HTTP_200_OK

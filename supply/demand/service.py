@@ -8,8 +8,9 @@ submitted strictly before its cutoff. Each use case commits once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -50,27 +51,51 @@ def submission_moment(now: datetime) -> datetime:
     return utc(now).replace(microsecond=0)
 
 
-def catalogued_materials(*, session: Session, today: date) -> frozenset[str]:
-    """Return the materials some catalog serves on `today`.
+def catalogued_materials(
+    *, session: Session, today: date, among: Collection[str] | None = None
+) -> frozenset[str]:
+    """Return the materials (of those `among`, or all) some catalog serves on `today`.
 
     In the reserve quota catalog (marked so, or with a quota in this year's confirmed version),
     on an agreement line with quantity left today, or held in consignment.
     """
-    codes = set(session.exec(select(Material.code).where(col(Material.reserve_catalog))))
+    wanted = None if among is None else sorted(set(among))
+
+    def only(statement: Any, column: Any) -> Any:
+        return statement if wanted is None else statement.where(col(column).in_(wanted))
+
+    codes = set(
+        session.exec(
+            only(select(Material.code).where(col(Material.reserve_catalog)), Material.code)
+        )
+    )
     catalog = current_quota_catalog(session=session, today=today)
     if catalog is not None:
         codes.update(
-            session.exec(select(Quota.material_code).where(Quota.catalog_id == catalog.id))
+            session.exec(
+                only(
+                    select(Quota.material_code).where(Quota.catalog_id == catalog.id),
+                    Quota.material_code,
+                )
+            )
         )
     for line in session.exec(
-        select(AgreementLine).where(
-            col(AgreementLine.valid_from) <= today, col(AgreementLine.valid_to) >= today
+        only(
+            select(AgreementLine).where(
+                col(AgreementLine.valid_from) <= today, col(AgreementLine.valid_to) >= today
+            ),
+            AgreementLine.material_code,
         )
     ):
         if remaining_quantity(line, today) > 0:
             codes.add(line.material_code)
     codes.update(
-        session.exec(select(Consignment.material_code).where(col(Consignment.quantity) > 0))
+        session.exec(
+            only(
+                select(Consignment.material_code).where(col(Consignment.quantity) > 0),
+                Consignment.material_code,
+            )
+        )
     )
     return frozenset(codes)
 
@@ -150,8 +175,9 @@ def check_lines(
             session.exec(select(DemandLine.line_no).where(DemandLine.project_id == project.id))
         )
     taken = set(taken)
-    materials = material_refs(session=session, codes=[line.material_code for line in lines])
-    catalogued = catalogued_materials(session=session, today=today)
+    codes = [line.material_code for line in lines]
+    materials = material_refs(session=session, codes=codes)
+    catalogued = catalogued_materials(session=session, today=today, among=codes)
     next_no = max(taken, default=0) + 1
     numbers = []
     for index, line in enumerate(lines):

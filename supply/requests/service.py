@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -34,10 +34,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
 
-from optimizer import Plan, check_plan, solve
-from optimizer.network import build_matching
+from optimizer import Plan, solve
+from optimizer.contract import HIGH_VOLTAGE, LOW_VOLTAGE_ONLY_KINDS
 from supply.availability import SupplyState, load_supply
-from supply.calendar import WorkCalendar
+from supply.calendar import CalendarError, WorkCalendar
 from supply.commitments import refresh_statuses
 from supply.core.clock import local_today
 from supply.core.db import write_session
@@ -46,13 +46,14 @@ from supply.core.settings import Settings
 from supply.demand.service import check_lines, new_lines
 from supply.holds.models import (
     Hold,
+    HoldEventKind,
     HoldStatus,
     Promise,
     PromiseStatus,
     StockKind,
     SupplyRequest,
 )
-from supply.holds.service import create_hold, expire_due_holds, release
+from supply.holds.service import expire_due_holds, record, release
 from supply.planning import DemandItem, MatchingProblem, build_instance, line_key
 from supply.policy import (
     Batch,
@@ -67,7 +68,7 @@ from supply.projects.service import check_new_project, get_project_or_raise, new
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
 from supply.weekly.service import open_demand
 
-MAX_ATTEMPTS = 4  # optimistic tries; the last one solves inside the lock
+MAX_ATTEMPTS = 2  # one optimistic try; if the stock moved meanwhile, solve again inside the lock
 
 
 @dataclass
@@ -122,7 +123,7 @@ def submit_request(
                     settings=settings,
                     lock=False,
                 )
-            plan = _solve(draft.problem)
+            plan = _solve(draft)
         try:
             with write_session(engine) as session:
                 if idempotency_key is not None:
@@ -141,7 +142,7 @@ def submit_request(
                         settings=settings,
                         lock=True,
                     )
-                    plan = _solve(draft.problem)
+                    plan = _solve(draft)
                 elif not _still_there(session, draft, plan, now=now, settings=settings):
                     session.rollback()
                     continue
@@ -344,17 +345,20 @@ def r6_penalty(supply: SupplyState, materials: set[str], base: Decimal) -> Decim
     return max([base, *(d + 1 for d in dearer)])
 
 
-def _solve(problem: MatchingProblem) -> Plan:
-    plan = solve(problem.instance)
+def _solve(draft: _Draft) -> Plan:
+    """Solve the request's instance, explaining only the request's own lines.
+
+    The plan is not put through the independent checker here, unlike the weekly run's: the
+    engine is checked against it in the test suite, and what matters for a promise — that every
+    held or promised quantity is really free — is checked again under lock before it is written.
+    """
+    plan = solve(draft.problem.instance, explain_only=draft.keys)
     if plan.status == "invalid":
         raise InvalidInput(
             "无法建立匹配实例 / the request cannot be matched: "
             + "; ".join(f"{e.id} {e.field}: {e.message}" for e in plan.errors[:5]),
             loc=("lines",),
         )
-    report = check_plan(problem.instance, plan)
-    if not report.feasible:  # the engine and the checker disagree: never promise that
-        raise RuntimeError(f"the plan failed the independent check: {report.problems[:3]}")
     return plan
 
 
@@ -457,6 +461,7 @@ def _write(
     assert request.id is not None
     expires = calendar.add_working_days(draft.today, settings.hold_expiry_working_days)
     given: dict[str, list[AllocationAnswer]] = defaultdict(list)
+    rows: list[tuple[AllocationAnswer, Hold | Promise]] = []
     mine = set(draft.keys)
     for a in plan.allocations:
         if a.demand not in mine:
@@ -474,23 +479,23 @@ def _write(
             supplier=ref.supplier,
             consignment_id=ref.consignment_id,
         )
+        row: Hold | Promise
         if ref.kind in ("reserve", "consignment"):
-            hold = create_hold(
-                session,
+            row = Hold(
                 demand_line_id=line_ids[a.demand],
                 stock_kind=StockKind(ref.kind),
                 warehouse_id=ref.warehouse_id or "",
                 material_code=ref.material,
                 consignment_id=ref.consignment_id,
                 quantity=quantity,
-                expires_on=expires,
-                now=now,
-                user=user,
                 request_id=request.id,
+                expires_on=expires,
+                created_at=now,
+                created_by=user[:100],
             )
-            part.hold_id, part.expires_on = hold.id, expires
+            part.expires_on = expires
         else:
-            promise = Promise(
+            row = Promise(
                 request_id=request.id,
                 demand_line_id=line_ids[a.demand],
                 kind=ref.kind,
@@ -503,13 +508,19 @@ def _write(
                 created_at=now,
                 created_by=user[:100],
             )
-            session.add(promise)
-            session.flush()
-            part.promise_id = promise.id
             if ref.agreement_line_id is not None:
                 no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
                 part.agreement_no, part.agreement_line_no = no, int(line_no)
+        rows.append((part, row))
         given[a.demand].append(part)
+    session.add_all([row for _, row in rows])
+    session.flush()  # one round of inserts: the ids are known from here
+    for part, row in rows:
+        if isinstance(row, Hold):
+            part.hold_id = row.id
+            record(session, row, HoldEventKind.HELD, quantity=row.quantity, now=now, user=user)
+        else:
+            part.promise_id = row.id
     refresh_statuses(session, line_ids.values())
     answer = RequestAnswer(
         request_id=request.id,
@@ -545,9 +556,12 @@ def _line_answers(
         short = int(unmet[key].quantity) if key in unmet else 0
         held = sum(p.quantity for p in parts if p.state == "held")
         arrival = max((p.arrival for p in parts), default=None)
-        outcome = (
-            outcome_if_arriving(draft.deadline, arrival, calendar=calendar) if arrival else None
-        )
+        outcome, note = None, None
+        if arrival is not None:
+            try:
+                outcome = outcome_if_arriving(draft.deadline, arrival, calendar=calendar)
+            except CalendarError as exc:  # arriving in a year whose calendar is not loaded yet
+                note = exc.message
         reason = None
         if key in unmet:
             reason = unmet[key].reason
@@ -576,6 +590,7 @@ def _line_answers(
                 unmet_quantity=short,
                 reason=reason,
                 earliest_possible=earliest.get(key),
+                note=note,
                 allocations=parts,
             )
         )
@@ -583,15 +598,27 @@ def _line_answers(
 
 
 def _earliest_arrivals(draft: _Draft) -> dict[str, date]:
-    """For each demand, the earliest arrival of any eligible source that has stock at all."""
-    m = build_matching(draft.problem.instance)
-    stocked = m.s_qty[m.a_source] != 0
-    best: dict[int, int] = {}
-    for d, arrival in zip(m.a_demand[stocked].tolist(), m.a_arrival[stocked].tolist(), strict=True):
-        if d not in best or arrival < best[d]:
-            best[d] = arrival
-    ids = [d.id for d in draft.problem.instance.demands]
-    return {ids[d]: date.fromordinal(a) for d, a in best.items()}
+    """For each of the request's lines, the earliest arrival of any eligible source that has
+    stock at all (what would be possible if no one else took it), by the engine's own rules."""
+    instance = draft.problem.instance
+    days = {(t.from_, t.to): t.days for t in instance.transport}
+    earliest = {}
+    for key in draft.keys:
+        demand = next(d for d in instance.demands if d.id == key)
+        arrivals = [
+            s.ready
+            + timedelta(
+                days=0 if s.location == demand.location else days[s.location, demand.location]
+            )
+            for s in instance.sources
+            if s.material == demand.material
+            and s.quantity != 0
+            and not (demand.voltage_class in HIGH_VOLTAGE and s.kind in LOW_VOLTAGE_ONLY_KINDS)
+            and (s.location == demand.location or (s.location, demand.location) in days)
+        ]
+        if arrivals:
+            earliest[key] = min(arrivals)
+    return earliest
 
 
 def get_request(*, session: Session, request_id: int) -> RequestAnswer:

@@ -115,7 +115,19 @@ def open_demand(
     """Outstanding quantity of every open line submitted strictly before the cutoff (of some
     materials, or of one project)."""
     statement = (
-        select(DemandLine, Project)
+        select(
+            DemandLine.id,
+            DemandLine.line_no,
+            DemandLine.material_code,
+            DemandLine.quantity,
+            DemandLine.need_by_override,
+            Project.id,
+            Project.need_by,
+            Project.voltage_class,
+            Project.location,
+            Project.priority,
+            Project.package_id,
+        )
         .join(Project, col(Project.id) == DemandLine.project_id)
         .where(
             Project.status == ProjectStatus.ACTIVE,
@@ -129,25 +141,42 @@ def open_demand(
     if project_id is not None:
         statement = statement.where(DemandLine.project_id == project_id)
     rows = session.exec(statement).all()
-    covered = commitments(session, [line.id for line, _ in rows if line.id is not None])
+    # Many lines: ask by material (or for all) rather than list thousands of ids.
+    covered = (
+        commitments(session, [row[0] for row in rows])
+        if project_id is not None
+        else commitments(session, materials=materials)
+    )
     items = []
-    for line, project in rows:
-        done = covered.get(line.id or 0)
-        outstanding = line.quantity - (done.covered if done else 0)
+    for (
+        line_id,
+        line_no,
+        material,
+        quantity,
+        override,
+        project,
+        need_by,
+        voltage,
+        location,
+        priority,
+        package,
+    ) in rows:
+        done = covered.get(line_id)
+        outstanding = quantity - (done.covered if done else 0)
         if outstanding <= 0:
             continue
         items.append(
             DemandItem(
-                key=line_key(project.id, line.line_no),
-                project_id=project.id,
-                material=line.material_code,
+                key=line_key(project, line_no),
+                project_id=project,
+                material=material,
                 quantity=outstanding,
-                need_by=line.need_by_override or project.need_by,
-                voltage_class=project.voltage_class,
-                location=project.location,
-                weight=PRIORITY_WEIGHT[Priority(project.priority)],
-                package=project.package_id,
-                demand_line_id=line.id,
+                need_by=override or need_by,
+                voltage_class=voltage,
+                location=location,
+                weight=PRIORITY_WEIGHT[Priority(priority)],
+                package=package,
+                demand_line_id=line_id,
             )
         )
     return items
