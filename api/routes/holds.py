@@ -27,10 +27,16 @@ def list_holds(
     session: SessionDep,
     page: PageDep,
     status: Annotated[HoldStatus | None, Query(description="状态 / held, issued, released")] = None,
-    project_id: Annotated[str | None, Query(max_length=32, description="项目")] = None,
-    warehouse_id: Annotated[str | None, Query(max_length=32, description="仓库")] = None,
-    material_code: Annotated[str | None, Query(max_length=64, description="物料")] = None,
-    request_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="紧急需求")] = None,
+    project_id: Annotated[str | None, Query(max_length=32, description="项目 / project")] = None,
+    warehouse_id: Annotated[
+        str | None, Query(max_length=32, description="仓库 / warehouse")
+    ] = None,
+    material_code: Annotated[
+        str | None, Query(max_length=64, description="物料 / material")
+    ] = None,
+    request_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="紧急需求 / urgent request")
+    ] = None,
 ) -> Page[HoldPublic]:
     """保留列表,新的在前 / List holds, newest first."""
     return service.list_holds(
