@@ -24,12 +24,13 @@ another store. What no agreement covers stays unmet, with the reason.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from optimizer import Instance, Plan
-from optimizer.contract import Demand, Policy, Source, Transport
+from optimizer.contract import HIGH_VOLTAGE, Demand, Policy, Source, Transport
 from supply.availability import SupplyState
 from supply.projects.models import REPLENISHMENT_WEIGHT
 
@@ -281,3 +282,68 @@ def after_plan(supply: SupplyState, problem: MatchingProblem, plan: Plan) -> Sup
             for a in supply.agreements
         ],
     )
+
+
+def prefer_reserve(problem: MatchingProblem, plan: Plan, keys: Collection[str]) -> tuple[Plan, int]:
+    """Move the demands `keys` onto physical reserve the plan left free, where it arrives no later
+    than what it replaces (R7: a project over its package's budget relies on reserve).
+
+    Only reserve nobody in the plan uses is taken, and never later than the replaced supply (nor
+    after the need-by when that was met), so no one's lines get later or go unmet; only cost
+    moves. Returns the plan with the moved allocations and the quantity moved.
+    """
+    instance = problem.instance
+    demands = {d.id: d for d in instance.demands if d.id in keys}
+    used: dict[str, float] = defaultdict(float)
+    for a in plan.allocations:
+        used[a.source] += a.quantity
+    days = {(t.from_, t.to): t.days for t in instance.transport}
+    free = {
+        s.id: (s, (s.quantity or 0) - used[s.id])
+        for s in instance.sources
+        if s.kind == "reserve" and (s.quantity or 0) > used[s.id]
+    }
+    moved = 0
+    allocations = []
+    for a in plan.allocations:
+        demand = demands.get(a.demand)
+        if demand is None or problem.sources[a.source].kind == "reserve":
+            allocations.append(a)
+            continue
+        latest = max(a.arrival, demand.need_by)
+        options = []
+        for source, left in free.values():
+            if source.material != demand.material or left <= 0:
+                continue
+            if demand.voltage_class in HIGH_VOLTAGE:  # reserve serves up to 10 kV only
+                continue
+            trip = (
+                0
+                if source.location == demand.location
+                else days.get((source.location, demand.location))
+            )
+            if trip is None or source.ready + timedelta(days=trip) > latest:
+                continue
+            options.append((source.ready + timedelta(days=trip), source.unit_cost, source.id))
+        rest = a.quantity
+        for arrival, _, source_id in sorted(options):
+            if rest <= 0:
+                break
+            source, left = free[source_id]
+            take = min(rest, left)
+            free[source_id] = (source, left - take)
+            rest -= take
+            moved += int(take)
+            allocations.append(
+                a.model_copy(
+                    update={
+                        "source": source_id,
+                        "quantity": take,
+                        "arrival": arrival,
+                        "late_days": max(0, (arrival - demand.need_by).days),
+                    }
+                )
+            )
+        if rest > 0:
+            allocations.append(a.model_copy(update={"quantity": rest}))
+    return plan.model_copy(update={"allocations": allocations}), moved

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from supply.core.text import Code32
 from supply.demand.models import DemandLineCreate
+from supply.packages.budget import BudgetWarning
+from supply.packages.models import FilingPublic
 from supply.projects.models import ProjectCreate
 
 MAX_REQUEST_LINES = 200
@@ -114,6 +116,20 @@ class RequestAnswer(BaseModel):
     answered_at: datetime
     answered_by: str
     lines: list[LineAnswer]
+    budget_warnings: list[BudgetWarning] = Field(
+        default_factory=list,
+        description="项目包预算提示(只提示,不拒绝) / packages this answer takes over budget "
+        "(a warning, never a refusal)",
+    )
+    relied_on_reserve: int = Field(
+        default=0,
+        description="超预算项目改用实物储备的数量 / quantity moved onto physical reserve "
+        "because the project is over its package's budget (R7)",
+    )
+    filings: list[FilingPublic] = Field(
+        default_factory=list,
+        description="因超预算需备案 / filings (备案) due for it, review + 2 working days",
+    )
     replayed: bool = Field(
         default=False, description="同一幂等键的重复请求 / a repeat with the same key"
     )

@@ -54,7 +54,10 @@ from supply.holds.models import (
     SupplyRequest,
 )
 from supply.holds.service import expire_due_holds, record, release
-from supply.planning import DemandItem, MatchingProblem, build_instance, line_key
+from supply.packages.budget import BudgetWarning, budget_check
+from supply.packages.filings import filing_public, record_filings
+from supply.packages.models import Filing
+from supply.planning import DemandItem, MatchingProblem, build_instance, line_key, prefer_reserve
 from supply.policy import (
     Batch,
     BuildDeadline,
@@ -143,9 +146,6 @@ def submit_request(
                         lock=True,
                     )
                     plan = _solve(draft)
-                elif not _still_there(session, draft, plan, now=now, settings=settings):
-                    session.rollback()
-                    continue
                 assert plan is not None
                 answer = _write(
                     session,
@@ -159,9 +159,12 @@ def submit_request(
                     calendar=calendar,
                     policy=policy,
                     settings=settings,
+                    recheck=not inside_lock,
                 )
                 session.commit()
                 return answer
+        except _Moved:
+            continue  # the stock moved since it was read: solve again, inside the lock
         except IntegrityError:
             if idempotency_key is None:
                 raise
@@ -183,6 +186,10 @@ def _lock_key(session: Session, key: str) -> None:
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
         )
+
+
+class _Moved(Exception):
+    """What the plan gives the request is no longer free: roll back and solve again."""
 
 
 def _replay(session: Session, key: str, print_: str) -> RequestAnswer | None:
@@ -428,7 +435,11 @@ def _write(
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
     settings: Settings,
+    recheck: bool,
 ) -> RequestAnswer:
+    """Write the project, lines, request, holds and promises; check the package budget first
+    (R7: an over-budget project relies on reserve the plan left free) and, for a plan solved
+    outside the lock, that everything it gives is still free (else `_Moved`)."""
     created_project = body.project is not None
     if body.project is not None:
         project = new_project(
@@ -448,6 +459,13 @@ def _write(
             assert line.id is not None
             line_ids[key] = line.id
             draft.line_numbers[key] = line.line_no
+    warnings, relied, filings = _budget(
+        session, draft, plan, project=project, now=now, user=user, calendar=calendar, policy=policy
+    )
+    if relied:
+        plan = relied
+    if recheck and not _still_there(session, draft, plan, now=now, settings=settings):
+        raise _Moved
     request = SupplyRequest(
         project_id=project.id,
         idempotency_key=idempotency_key,
@@ -531,11 +549,77 @@ def _write(
         answered_at=now,
         answered_by=user[:100],
         lines=_line_answers(draft, plan, given, line_ids, calendar=calendar),
+        budget_warnings=warnings,
+        relied_on_reserve=_moved_quantity(draft, plan) if relied else 0,
+        filings=[filing_public(session, f, today=draft.today) for f in filings],
     )
+    if relied:
+        for answered in answer.lines:
+            if any(p.kind == "reserve" for p in answered.allocations):
+                answered.note = (
+                    "项目包超预算: 优先使用实物储备 / over its package's budget: served from "
+                    "physical reserve where possible (R7)"
+                )
     request.answer = answer.model_dump_json()
     session.add(request)
     session.flush()
     return answer
+
+
+def _request_cost(draft: _Draft, plan: Plan) -> Decimal:
+    mine = set(draft.keys)
+    return sum(
+        (
+            draft.problem.sources[a.source].unit_cost * int(a.quantity)
+            for a in plan.allocations
+            if a.demand in mine
+        ),
+        Decimal(0),
+    )
+
+
+def _budget(
+    session: Session,
+    draft: _Draft,
+    plan: Plan,
+    *,
+    project: Project,
+    now: datetime,
+    user: str,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+) -> tuple[list[BudgetWarning], Plan | None, list[Filing]]:
+    """The budget check before the promise (R7): warnings, the plan moved onto reserve if the
+    project is over its package's budget (None if not), and the filings due for it."""
+    if project.package_id is None:
+        return [], None, []
+    warnings = budget_check(session=session, additions={project.id: _request_cost(draft, plan)})
+    if not any(p.project_id == project.id for w in warnings for p in w.projects):
+        return warnings, None, []
+    moved, quantity = prefer_reserve(draft.problem, plan, draft.keys)
+    if quantity:
+        warnings = budget_check(
+            session=session, additions={project.id: _request_cost(draft, moved)}
+        )
+    filings = record_filings(
+        session=session,
+        warnings=warnings,
+        review_date=draft.today,
+        now=now,
+        by=user,
+        calendar=calendar,
+        policy=policy,
+    )
+    return warnings, moved if quantity else None, filings
+
+
+def _moved_quantity(draft: _Draft, plan: Plan) -> int:
+    mine = set(draft.keys)
+    return sum(
+        int(a.quantity)
+        for a in plan.allocations
+        if a.demand in mine and draft.problem.sources[a.source].kind == "reserve"
+    )
 
 
 def _line_answers(

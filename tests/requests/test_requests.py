@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,45 @@ def test_agreement_promises_reduce_what_the_line_can_still_serve(ask: Ask, engin
     answer = ask(new_project("U-C", [("CB10-300", 800)], kind="mv_10kv"))
     promised = sum(p.quantity for p in answer.lines[0].allocations if p.kind == "agreement")
     assert promised == 800 and left() == before - 800
+
+
+def _package(engine: Engine, budget: int) -> None:
+    from supply.packages.models import PackageCreate
+    from supply.packages.service import create_package
+
+    with Session(engine) as session:
+        create_package(
+            session=session,
+            package=PackageCreate(id="PK-1", name="业扩配套包", year=2026, budget=Decimal(budget)),
+            now=FRIDAY,
+        )
+
+
+def test_a_request_over_its_package_relies_on_reserve_and_is_filed(
+    ask: Ask, engine: Engine
+) -> None:
+    # As in the R6 test the agreement line (46,000, in time) would serve an mv_10kv project; but
+    # its package has 10,000 left, so the request tips it over: it relies on reserve (R7).
+    with Session(engine) as session:
+        line = session.exec(select(AgreementLine).where(AgreementLine.line_no == 1)).one()
+        line.lead_days, line.unit_price = 5, line.unit_price + 4000
+        session.add(line)
+        session.commit()
+    _package(engine, 10_000)
+    answer = ask(new_project("U-MV", [("DT-400", 1)], kind="mv_10kv", package_id="PK-1"))
+    (warning,) = answer.budget_warnings
+    assert warning.package_id == "PK-1" and warning.budget == Decimal(10_000)
+    assert warning.forecast_after == Decimal(45_000)  # at reserve's standard price, after moving
+    assert warning.overrun == Decimal(35_000)
+    assert [p.project_id for p in warning.projects] == ["U-MV"]
+    (part,) = answer.lines[0].allocations
+    assert part.kind == "reserve" and part.state == "held" and answer.relied_on_reserve == 1
+    assert "R7" in (answer.lines[0].note or "") and answer.lines[0].on_time
+    (filing,) = answer.filings
+    assert (filing.project_id, filing.due_on) == ("U-MV", date(2026, 12, 1))  # Fri + 2 WD
+
+
+def test_a_request_within_its_package_gets_no_warning(ask: Ask, engine: Engine) -> None:
+    _package(engine, 1_000_000)
+    answer = ask(new_project("U-1", [("DT-400", 1)], package_id="PK-1"))
+    assert answer.budget_warnings == [] and answer.filings == [] and answer.relied_on_reserve == 0
