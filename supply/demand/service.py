@@ -217,9 +217,12 @@ def new_lines(
     lines: Sequence[DemandLineCreate],
     now: datetime,
     user: str,
+    numbers: Sequence[int] | None = None,
 ) -> list[DemandLine]:
-    """Add checked lines to the session (flush only; the use case commits)."""
-    numbers = check_lines(session=session, project=project, lines=lines, today=local_today(now))
+    """Add lines to the session (flush only; the use case commits), checked here unless the
+    caller checked them in this transaction and passes the `numbers` they get."""
+    if numbers is None:
+        numbers = check_lines(session=session, project=project, lines=lines, today=local_today(now))
     created = [
         DemandLine(
             project_id=project.id,

@@ -290,7 +290,16 @@ def _prepare(
         materials=wanted,
     )
     mine = {item.key for item in items}
-    others = [d for d in open_demand(session, cutoff=now, materials=wanted) if d.key not in mine]
+    # The other open demand that competes with the request: lines of the same materials needed
+    # no later than the request's own. Lines needed later have more time for agreement stock
+    # and emergency procurement, and the weekly run plans them; leaving them out keeps the
+    # instance small (an answer in well under a second).
+    until = max(item.need_by for item in items)
+    others = [
+        d
+        for d in open_demand(session, cutoff=now, materials=wanted, need_by_until=until)
+        if d.key not in mine
+    ]
     deadline = build_deadline(
         project.project_type,
         approved=project.approved_on,
@@ -450,11 +459,27 @@ def _write(
             now=now,
             user=user,
         )
-    else:
-        project = draft.project
+        numbers = [draft.line_numbers[key] for key in draft.keys]  # a new project: all free
+    else:  # lock the project: no one adds lines to it or closes it until this commits
+        project = session.exec(
+            select(Project).where(Project.id == draft.project.id).with_for_update()
+        ).one()
+        if project.status != ProjectStatus.ACTIVE:
+            raise Conflict(
+                f"项目 {project.id} 已{project.status} / project {project.id} is {project.status}",
+                loc=("project_id",),
+            )
+        numbers = None
     line_ids = dict(draft.existing_lines)
     if body.lines:
-        added = new_lines(session=session, project=project, lines=body.lines, now=now, user=user)
+        added = new_lines(
+            session=session,
+            project=project,
+            lines=body.lines,
+            now=now,
+            user=user,
+            numbers=numbers,
+        )
         for key, line in zip(draft.keys, added, strict=True):
             assert line.id is not None
             line_ids[key] = line.id

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, col, select
+from sqlmodel import Field, Session, col, func, select
 
 from catalogs.models import Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
@@ -111,9 +111,10 @@ def open_demand(
     cutoff: datetime,
     materials: Collection[str] | None = None,
     project_id: str | None = None,
+    need_by_until: date | None = None,
 ) -> list[DemandItem]:
     """Outstanding quantity of every open line submitted strictly before the cutoff (of some
-    materials, or of one project)."""
+    materials, or of one project; needed by a date at the latest)."""
     statement = (
         select(
             DemandLine.id,
@@ -140,6 +141,10 @@ def open_demand(
         statement = statement.where(col(DemandLine.material_code).in_(sorted(set(materials))))
     if project_id is not None:
         statement = statement.where(DemandLine.project_id == project_id)
+    if need_by_until is not None:
+        statement = statement.where(
+            func.coalesce(DemandLine.need_by_override, Project.need_by) <= need_by_until
+        )
     rows = session.exec(statement).all()
     # Many lines: ask by material (or for all) rather than list thousands of ids.
     covered = (
