@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Collection
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, func, select
 
-from catalogs.models import Material, Warehouse
+from catalogs.models import AgreementLine, Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
 from supply.availability import SupplyState, load_supply
 from supply.calendar import WorkCalendar
@@ -33,7 +33,7 @@ from supply.core.clock import utc
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
-from supply.holds.models import Hold, StockKind
+from supply.holds.models import Hold, Promise, PromiseStatus, StockKind
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import FilingPublic
@@ -76,6 +76,7 @@ class _Read:
     materials: dict[str, tuple[str, str]]  # code -> (name, unit)
     warehouses: dict[str, str]
     previous: int | None  # the live draft this run supersedes
+    promised: list[dict[str, Any]] = field(default_factory=list)  # urgent requests' promises
 
 
 def live_run(session: Session, batch_id: str) -> PlanRun | None:
@@ -240,6 +241,7 @@ def _read(
         materials={m.code: (m.name_zh, m.unit) for m in session.exec(select(Material))},
         warehouses={w.id: w.name for w in session.exec(select(Warehouse))},
         previous=existing.id if existing else None,
+        promised=promised_rows(session, batch_id=batch.id),
     )
 
 
@@ -310,7 +312,12 @@ def run_weekly(
     read.problem = merge(read.problem, replenish)
     exports = write_exports(
         run_dir,
-        _export_frame(lines, read),
+        pd.concat(
+            [_export_frame(lines, read), pd.DataFrame(read.promised, columns=PLAN_COLUMNS)],
+            ignore_index=True,
+        )
+        if read.promised
+        else _export_frame(lines, read),
         batch_id=read.batch.id,
         warehouse_names=read.warehouses,
         packages={d.project_id: d.package for d in read.problem.demands.values()},
@@ -435,6 +442,55 @@ def plan_lines(problem: MatchingProblem, plan: Plan) -> list[LineRow]:
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"))
+
+
+def promised_rows(session: Session, *, batch_id: str) -> list[dict[str, Any]]:
+    """Agreement and emergency supply promised to urgent requests in this batch, as export rows:
+    the province must receive them with the batch's requirement plan (协议库存需求计划)."""
+    rows = []
+    statement = (
+        select(Promise, DemandLine, Project, Material, AgreementLine)
+        .join(DemandLine, col(DemandLine.id) == Promise.demand_line_id)
+        .join(Project, col(Project.id) == DemandLine.project_id)
+        .join(Material, col(Material.code) == Promise.material_code)
+        .join(
+            AgreementLine,
+            col(AgreementLine.id) == Promise.agreement_line_id,
+            isouter=True,
+        )
+        .where(Promise.batch_id == batch_id, Promise.status == PromiseStatus.PROMISED)
+        .order_by(col(Promise.id))
+    )
+    for promise, line, project, material, agreement in session.exec(statement):
+        rows.append(
+            {
+                "kind": promise.kind,
+                "demand": line_key(project.id, line.line_no),
+                "project_id": project.id,
+                "project_name": project.name,
+                "project_type": project.project_type,
+                "material": material.code,
+                "material_name": material.name_zh,
+                "unit": material.unit,
+                "quantity": promise.quantity,
+                "source_id": f"A:{agreement.agreement_no}/{agreement.line_no}"
+                if agreement
+                else f"E:{material.code}",
+                "warehouse_id": agreement.delivery_warehouse_id if agreement else "",
+                "warehouse_name": "",
+                "supplier": agreement.supplier if agreement else "",
+                "unit_cost": float(promise.unit_cost),
+                "arrival": promise.arrival,
+                "need_by": line.need_by_override or project.need_by,
+                "late_days": max(
+                    0, (promise.arrival - (line.need_by_override or project.need_by)).days
+                ),
+                "reason": f"紧急需求 #{promise.request_id} 已承诺 / promised to urgent request "
+                f"#{promise.request_id}",
+                "replenish_warehouse_id": None,
+            }
+        )
+    return rows
 
 
 def _export_frame(lines: list[LineRow], read: _Read) -> pd.DataFrame:

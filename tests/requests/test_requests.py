@@ -280,3 +280,30 @@ def test_a_request_within_its_package_gets_no_warning(ask: Ask, engine: Engine) 
     _package(engine, 1_000_000)
     answer = ask(new_project("U-1", [("DT-400", 1)], package_id="PK-1"))
     assert answer.budget_warnings == [] and answer.filings == [] and answer.relied_on_reserve == 0
+
+
+def test_promised_agreement_supply_goes_to_the_province_with_the_batch(
+    ask: Ask, engine: Engine, world: Settings
+) -> None:
+    from openpyxl import load_workbook
+
+    answer = ask(new_project("U-C", [("CB10-300", 800)], kind="mv_10kv"))
+    assert answer.lines[0].allocations[0].kind == "agreement"
+    at = FRIDAY + timedelta(days=3, hours=1)  # Monday 11:00, batch 2026-W49
+    outcome = run_weekly(
+        engine=engine, at=at, now=at, user="计划员", calendar=CALENDAR, policy=POLICY,
+        settings=world,
+    )  # fmt: skip
+    book = load_workbook(outcome.exports["agreement_requirements"], read_only=True)
+    cells = [
+        [str(c) for c in row]
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+    ]
+    behind = [row for row in cells if "U-C" in row]
+    assert behind and any("800" in row for row in behind)
+    # The run itself does not plan the line again: the promise covers it.
+    assert all(not a.demand.startswith("U-C/") for a in outcome.plan.allocations)
+    with Session(engine) as session:
+        line = session.get(DemandLine, answer.lines[0].demand_line_id)
+        assert line is not None and line.status == "planned"
