@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from alembic import context
 from sqlmodel import SQLModel
 
-from supply.core.db import make_engine
+from supply.core.db import import_models, make_engine
 from supply.core.settings import get_settings
 
-# Every module that defines tables; add a domain's models module here when it gains tables.
-MODEL_MODULES = (
-    "catalogs.models",
-    "supply.packages.models",
-    "supply.projects.models",
-    "supply.demand.models",
-    "supply.weekly.models",
-    "supply.holds.models",
-)
-
-for module in MODEL_MODULES:
-    import_module(module)
+import_models()  # every table, for autogenerate (the list is supply.core.db.MODEL_MODULES)
 
 config = context.config
 target_metadata = SQLModel.metadata

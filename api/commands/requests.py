@@ -35,11 +35,12 @@ KIND_ZH = {
 
 def _context() -> tuple[Clock, WorkCalendar, DeadlinePolicy, Settings]:
     from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.core.clock import SystemClock
+    from supply.core.clock import FixedClock, SystemClock
     from supply.core.settings import get_settings
 
     settings = get_settings()
-    return SystemClock(), load_calendar(), policy_from_settings(settings), settings
+    clock = FixedClock(settings.frozen_now) if settings.frozen_now else SystemClock()
+    return clock, load_calendar(), policy_from_settings(settings), settings
 
 
 def answer_table(answer: RequestAnswer) -> Table:
@@ -162,6 +163,8 @@ def request_command(
 
 
 def _detail(hold: HoldDetail) -> None:
+    from supply.core.clock import SHANGHAI
+
     out.print(
         f"保留 hold #{hold.id} · {hold.project_id}/{hold.line_no} · "
         f"{KIND_ZH[hold.stock_kind]} {hold.warehouse_id} {hold.material_code} × {hold.quantity:,} · "
@@ -171,7 +174,7 @@ def _detail(hold: HoldDetail) -> None:
     for event in hold.events:
         note = f" — {escape(event.note)}" if event.note else ""
         out.print(
-            f"  {event.at:%Y-%m-%d %H:%M} {event.event} {event.quantity:,} by "
+            f"  {event.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {event.event} {event.quantity:,} by "
             f"{escape(event.by)}{note}",
             highlight=False,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
+from importlib import import_module
 from threading import Lock
 from typing import Any
 
@@ -27,6 +28,24 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Every module that defines tables; add a domain's models module here when it gains tables.
+MODEL_MODULES = (
+    "catalogs.models",
+    "supply.packages.models",
+    "supply.projects.models",
+    "supply.demand.models",
+    "supply.weekly.models",
+    "supply.holds.models",
+)
+
+
+def import_models() -> None:
+    """Import every table module, so that the ORM knows each table a foreign key names (a
+    command that imports only a few services still flushes rows that refer to the others)."""
+    for module in MODEL_MODULES:
+        import_module(module)
+
 
 _engines: dict[str, Engine] = {}
 _lock = Lock()
@@ -83,6 +102,7 @@ def write_session(engine: Engine) -> Session:
 
 def get_engine(url: str | None = None) -> Engine:
     """Return the shared engine for `url` (default: the configured database), creating it once."""
+    import_models()
     settings = get_settings()
     url = url or settings.database_url
     with _lock:
