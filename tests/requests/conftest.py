@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from supply.core import migrate
 from supply.core.clock import SHANGHAI
+from supply.core.db import make_engine
 from supply.core.settings import Settings
 from supply.requests.models import RequestAnswer, SupplyRequestIn
 from supply.requests.service import submit_request
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.weekly.world import CALENDAR, POLICY, load_world, settings_for
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)  # batch 2026-W49, province match 12-02
@@ -22,10 +28,67 @@ FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)  # batch 2026-W49, provi
 Ask = Callable[..., RequestAnswer]
 
 
+def _load_world(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            load_world(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A SQLite file holding the small world, made once; each test copies it."""
+    path = tmp_path_factory.mktemp("world") / "world.db"
+    shutil.copy(sqlite_template, path)
+    _load_world(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_world(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL template database holding the small world, made once."""
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"gridsupply_tpl_{uuid4().hex[:10]}_world"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        _load_world(url)
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """This test's own database holding the small world (a copy of a template), both kinds."""
+    if request.param == "sqlite":
+        path = tmp_path / "world.db"
+        shutil.copy(request.getfixturevalue("sqlite_world"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_world")
+    name = f"gridsupply_test_{uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture
 def world(engine: Engine, tmp_path: Path) -> Settings:
+    """Settings for this test's world database (loaded from the template) and run folder."""
     with Session(engine) as session:
-        load_world(session)
         return settings_for(session, str(tmp_path / "runs"))
 
 
