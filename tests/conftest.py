@@ -320,11 +320,26 @@ def postgres_sample_templates(postgres_url: str) -> Iterator[dict[str, str]]:
 
 def _sample_copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / f"{which}.db"
-        shutil.copy(request.getfixturevalue("sqlite_sample_templates")[which], path)
+        yield from copy_database(
+            tmp_path, sqlite=request.getfixturevalue("sqlite_sample_templates")[which]
+        )
+    else:
+        yield from copy_database(
+            tmp_path, postgres=request.getfixturevalue("postgres_sample_templates")[which]
+        )
+
+
+def copy_database(
+    tmp_path: Path, *, sqlite: Path | None = None, postgres: str | None = None
+) -> Iterator[str]:
+    """Yield the URL of a test's own copy of a template database (a SQLite file, or a
+    PostgreSQL template database), dropped afterwards."""
+    if sqlite is not None:
+        path = tmp_path / sqlite.name
+        shutil.copy(sqlite, path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_sample_templates")[which]
+    template = postgres
     name = f"gridsupply_test_{uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     try:

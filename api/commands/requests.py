@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -239,6 +240,23 @@ def show_command(hold_id: Annotated[int, typer.Argument(help="保留编号 / hol
         _detail(hold_detail(session=session, hold_id=hold_id))
 
 
+def _act(action: Callable[..., HoldDetail], by: str | None, **arguments: Any) -> None:
+    """Run a hold use case now, as `by`, and print the hold it leaves."""
+    from supply.core.clock import local_today
+
+    now = _context()[0].now()
+    with cli_session() as session:
+        _detail(
+            action(
+                engine=session.get_bind(),
+                now=now,
+                user=cli_user(by),
+                today=local_today(now),
+                **arguments,
+            )
+        )
+
+
 @holds_app.command("issue")
 def issue_command(
     hold_id: Annotated[int, typer.Argument(help="保留编号 / hold id")],
@@ -246,22 +264,9 @@ def issue_command(
     by: By = None,
 ) -> None:
     """Goods issue: on-hand falls; consignment passes to the company with a settlement line."""
-    from supply.core.clock import local_today
     from supply.holds.service import issue_hold
 
-    clock = _context()[0]
-    now = clock.now()
-    with cli_session() as session:
-        _detail(
-            issue_hold(
-                engine=session.get_bind(),  # type: ignore[arg-type]
-                hold_id=hold_id,
-                quantity=quantity,
-                now=now,
-                user=cli_user(by),
-                today=local_today(now),
-            )
-        )
+    _act(issue_hold, by, hold_id=hold_id, quantity=quantity)
 
 
 @holds_app.command("release")
@@ -271,22 +276,9 @@ def release_command(
     by: By = None,
 ) -> None:
     """Give a hold back: the stock is free for others."""
-    from supply.core.clock import local_today
     from supply.holds.service import release_hold
 
-    clock = _context()[0]
-    now = clock.now()
-    with cli_session() as session:
-        _detail(
-            release_hold(
-                engine=session.get_bind(),  # type: ignore[arg-type]
-                hold_id=hold_id,
-                reason=reason[:200],
-                now=now,
-                user=cli_user(by),
-                today=local_today(now),
-            )
-        )
+    _act(release_hold, by, hold_id=hold_id, reason=reason[:200])
 
 
 @holds_app.command("expire")

@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -112,20 +113,14 @@ def submit_request(
             earlier = _replay(session, idempotency_key, print_)
         if earlier is not None:
             return earlier
+    prepare = partial(_prepare, body=body, now=now, calendar=calendar, policy=policy,
+                      settings=settings)  # fmt: skip
     for attempt in range(MAX_ATTEMPTS):
         inside_lock = attempt == MAX_ATTEMPTS - 1
         plan: Plan | None = None
         if not inside_lock:
             with Session(engine) as session:
-                draft = _prepare(
-                    session,
-                    body,
-                    now=now,
-                    calendar=calendar,
-                    policy=policy,
-                    settings=settings,
-                    lock=False,
-                )
+                draft = prepare(session, lock=False)
             plan = _solve(draft)
         try:
             with write_session(engine) as session:
@@ -136,15 +131,7 @@ def submit_request(
                         return earlier
                 expire_due_holds(session, today=local_today(now), now=now)
                 if inside_lock:
-                    draft = _prepare(
-                        session,
-                        body,
-                        now=now,
-                        calendar=calendar,
-                        policy=policy,
-                        settings=settings,
-                        lock=True,
-                    )
+                    draft = prepare(session, lock=True)
                     plan = _solve(draft)
                 assert plan is not None
                 answer = _write(
@@ -210,8 +197,8 @@ def _replay(session: Session, key: str, print_: str) -> RequestAnswer | None:
 
 def _prepare(
     session: Session,
-    body: SupplyRequestIn,
     *,
+    body: SupplyRequestIn,
     now: datetime,
     calendar: WorkCalendar,
     policy: DeadlinePolicy,

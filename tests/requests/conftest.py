@@ -20,7 +20,7 @@ from supply.core.db import make_engine
 from supply.core.settings import Settings
 from supply.requests.models import RequestAnswer, SupplyRequestIn
 from supply.requests.service import submit_request
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import POSTGRES_ADMIN_URL, copy_database
 from tests.weekly.world import CALENDAR, POLICY, load_world, settings_for
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)  # batch 2026-W49, province match 12-02
@@ -68,21 +68,9 @@ def postgres_world(postgres_url: str) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """This test's own database holding the small world (a copy of a template), both kinds."""
     if request.param == "sqlite":
-        path = tmp_path / "world.db"
-        shutil.copy(request.getfixturevalue("sqlite_world"), path)
-        yield f"sqlite:///{path}"
-        return
-    template = request.getfixturevalue("postgres_world")
-    name = f"gridsupply_test_{uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+        yield from copy_database(tmp_path, sqlite=request.getfixturevalue("sqlite_world"))
+    else:
+        yield from copy_database(tmp_path, postgres=request.getfixturevalue("postgres_world"))
 
 
 @pytest.fixture
