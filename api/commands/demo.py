@@ -137,8 +137,11 @@ def demo_command(
         bool, typer.Option(help="replace catalogs others imported into the database")
     ] = False,
 ) -> None:
-    """The weekly job on the Weihai sample: fresh database, catalogs, a week of projects, the
-    Monday-noon run of batch 2026-W49, its KPIs and exports."""
+    """Run the weekly job on the bundled Weihai sample (fresh database, batch 2026-W49).
+
+    Loads the catalogs and a week of projects, runs the Monday-noon plan with progress, prints
+    its KPIs against the hand planner's rule and names the folder of its exports.
+    """
     catalogs_demo(reset=reset)
     week_demo()
     plan_demo()
