@@ -311,3 +311,44 @@ def load_supply(
         central_warehouse=central_warehouse,
         pending_replenishment=pending_replenishment(session, today=today, materials=materials),
     )
+
+
+def free_under_lock(
+    *, session: Session, materials: Collection[str], order_day: date
+) -> dict[tuple[str, object], int]:
+    """Lock the reserve, consignment and agreement rows of `materials` (in `load_supply`'s order)
+    and say what each still has free: keyed ("reserve", (warehouse, material)),
+    ("consignment", id) and ("agreement", line id). The lean re-check of a check-and-hold."""
+    codes = sorted(set(materials))
+    free: dict[tuple[str, object], int] = {}
+    stock = session.exec(
+        select(ReserveStock.warehouse_id, ReserveStock.material_code, ReserveStock.quantity)
+        .where(col(ReserveStock.material_code).in_(codes))
+        .order_by(col(ReserveStock.warehouse_id), col(ReserveStock.material_code))
+        .with_for_update()
+    ).all()
+    rows = session.exec(
+        select(Consignment.id, Consignment.quantity)
+        .where(col(Consignment.material_code).in_(codes))
+        .order_by(col(Consignment.id))
+        .with_for_update()
+    ).all()
+    lines = session.exec(
+        select(AgreementLine)
+        .where(col(AgreementLine.material_code).in_(codes))
+        .order_by(col(AgreementLine.id))
+        .with_for_update()
+    ).all()
+    held_reserve, held_consignment = held_quantities(session, codes)
+    for warehouse, material, quantity in stock:
+        free["reserve", (warehouse, material)] = quantity - held_reserve.get(
+            (warehouse, material), 0
+        )
+    for row_id, quantity in rows:
+        free["consignment", row_id] = quantity - held_consignment.get(row_id or 0, 0)
+    pending = pending_agreement_quantities(session, codes)
+    for line in lines:
+        free["agreement", line.id] = remaining_quantity(line, order_day) - pending.get(
+            line.id or 0, 0
+        )
+    return free

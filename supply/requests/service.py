@@ -37,13 +37,14 @@ from sqlmodel import Session, col, select
 
 from optimizer import Plan, solve
 from optimizer.contract import HIGH_VOLTAGE, LOW_VOLTAGE_ONLY_KINDS
-from supply.availability import SupplyState, load_supply
+from supply.availability import SupplyState, free_under_lock, load_supply
 from supply.calendar import CalendarError, WorkCalendar
-from supply.commitments import refresh_statuses
+from supply.commitments import Commitment, refresh_statuses, status_for
 from supply.core.clock import local_today
 from supply.core.db import write_session
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
+from supply.demand.models import DemandLine
 from supply.demand.service import check_lines, new_lines
 from supply.holds.models import (
     Hold,
@@ -383,22 +384,11 @@ def _still_there(
     """Read availability again under lock: is everything the plan gives the request still free,
     and is every existing line still as outstanding as it was?"""
     assert plan is not None
-    materials = {draft.problem.demands[k].material for k in draft.keys}
-    now_supply = load_supply(
+    free = free_under_lock(
         session=session,
-        today=draft.today,
+        materials={draft.problem.demands[k].material for k in draft.keys},
         order_day=draft.batch.province_match,
-        central_warehouse=settings.default_delivery_warehouse,
-        lock=True,
-        materials=materials,
     )
-    free: dict[tuple[str, object], int] = {}
-    for r in now_supply.reserve:
-        free["reserve", (r.warehouse_id, r.material)] = r.available
-    for c in now_supply.consignment:
-        free["consignment", c.id] = c.available
-    for a in now_supply.agreements:
-        free["agreement", a.id] = a.available
     for source_id, quantity in _taken(draft, plan).items():
         ref = draft.problem.sources[source_id]
         if ref.kind == "emergency":
@@ -458,6 +448,7 @@ def _write(
             )
         numbers = None
     line_ids = dict(draft.existing_lines)
+    added: list[DemandLine] = []
     if body.lines:
         added = new_lines(
             session=session,
@@ -551,7 +542,19 @@ def _write(
             record(session, row, HoldEventKind.HELD, quantity=row.quantity, now=now, user=user)
         else:
             part.promise_id = row.id
-    refresh_statuses(session, line_ids.values())
+    if added:  # new lines: nothing but this request covers them, so their status is known here
+        for key, line in zip(draft.keys, added, strict=True):
+            line.status = status_for(
+                line,
+                Commitment(
+                    held=sum(p.quantity for p in given[key] if p.state == "held"),
+                    planned=sum(p.quantity for p in given[key] if p.state == "promised"),
+                ),
+            )
+            session.add(line)
+        session.flush()
+    else:
+        refresh_statuses(session, line_ids.values())
     answer = RequestAnswer(
         request_id=request.id,
         project_id=project.id,
