@@ -53,6 +53,7 @@ from supply.weekly.kpis import compute_kpis
 from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
 
 Progress = Callable[[str], None]
+MAX_LISTED_LINES = 500  # above this many, commitments are read by material, not by line id
 
 
 @dataclass
@@ -133,7 +134,10 @@ def open_demand(
         .join(Project, col(Project.id) == DemandLine.project_id)
         .where(
             Project.status == ProjectStatus.ACTIVE,
-            col(DemandLine.status).not_in([DemandStatus.CANCELLED, DemandStatus.ISSUED]),
+            # A line with anything outstanding is `open` (statuses follow every hold, promise
+            # and approval: supply.commitments.refresh_statuses); planned, held, issued and
+            # cancelled lines have nothing left to plan.
+            DemandLine.status == DemandStatus.OPEN,
             col(DemandLine.submitted_at) < utc(cutoff),
         )
         .order_by(col(DemandLine.project_id), col(DemandLine.line_no))
@@ -148,9 +152,10 @@ def open_demand(
         )
     rows = session.exec(statement).all()
     # Many lines: ask by material (or for all) rather than list thousands of ids.
+    # Few lines: ask for them by id; many: by material (or all) rather than list thousands.
     covered = (
         commitments(session, [row[0] for row in rows])
-        if project_id is not None
+        if len(rows) <= MAX_LISTED_LINES
         else commitments(session, materials=materials)
     )
     items = []
