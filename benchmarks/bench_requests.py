@@ -97,6 +97,8 @@ def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pac
 
             def client(number: int) -> None:
                 rng = random.Random(number)
+                if pace:  # people do not all ask at the same instant
+                    time.sleep(rng.uniform(0, pace))
                 with httpx.Client(base_url=base, timeout=60) as http:
                     n = 0
                     while time.perf_counter() < stop:
