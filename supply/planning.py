@@ -142,7 +142,7 @@ def build_instance(
     ) -> None:
         refs[source_id] = ref
         sources.append(
-            Source(
+            Source.model_construct(
                 id=source_id,
                 kind=ref.kind,  # type: ignore[arg-type]
                 material=ref.material,
@@ -212,20 +212,22 @@ def build_instance(
             ready=plan_date + timedelta(days=material.emergency_lead_days),
         )
 
+    # The parts are made without validation (model_construct): they come from the database's
+    # checked rows, and the engine checks the instance's rules (`cross_check`) before solving.
     transport = [
-        Transport(**{"from": a, "to": b, "days": d})
+        Transport.model_construct(from_=a, to=b, days=d)
         for (a, b), d in sorted(supply.transport.items())
     ]
     if heavy:
         transport += [
-            Transport(**{"from": a + HEAVY, "to": b + HEAVY, "days": d + (a != b)})
+            Transport.model_construct(from_=a + HEAVY, to=b + HEAVY, days=d + (a != b))
             for (a, b), d in sorted(supply.transport.items())
         ]
-    instance = Instance(
+    instance = Instance.model_construct(
         version=1,
         plan_date=plan_date,
         demands=[
-            Demand(
+            Demand.model_construct(
                 id=d.key,
                 project=d.project_id,
                 material=d.material,
@@ -240,7 +242,7 @@ def build_instance(
         ],
         sources=sources,
         transport=transport,
-        policy=Policy(reserve_below_quota_penalty=float(penalty)),
+        policy=Policy.model_construct(reserve_below_quota_penalty=float(penalty)),
     )
     return MatchingProblem(instance=instance, demands={d.key: d for d in demands}, sources=refs)
 
