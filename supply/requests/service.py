@@ -296,7 +296,7 @@ def _prepare(
         policy=policy,
     )
     problem = build_instance(
-        demands=items + grouped(others),
+        demands=items + grouped(others, today=today),
         supply=supply,
         plan_date=today,
         order_day=batch.province_match,
@@ -315,11 +315,19 @@ def _prepare(
     )
 
 
-def grouped(demands: list[DemandItem]) -> list[DemandItem]:
-    """Merge demand the engine cannot tell apart (material, place, need-by, weight, voltage)."""
+def grouped(demands: list[DemandItem], *, today: date) -> list[DemandItem]:
+    """Merge demand the engine cannot tell apart (material, place, need-by, weight, voltage).
+
+    Lines already past their need-by are merged as if due yesterday: nothing arrives before
+    today, so each is late whatever it gets and every day earlier saves it the same weighted
+    day. Emergency procurement serves every line in full, so only a constant changes in the
+    lateness tier: the engine's choices stay the same, and the instance is much smaller.
+    """
+    overdue = today - timedelta(days=1)
     groups: dict[tuple[str, str, date, int, str], list[DemandItem]] = defaultdict(list)
     for d in demands:
-        groups[d.material, d.location, d.need_by, d.weight, d.voltage_class].append(d)
+        due = max(d.need_by, overdue)
+        groups[d.material, d.location, due, d.weight, d.voltage_class].append(d)
     merged = []
     for members in groups.values():
         first = members[0]
@@ -330,7 +338,7 @@ def grouped(demands: list[DemandItem]) -> list[DemandItem]:
                 project_id=first.project_id,
                 material=first.material,
                 quantity=sum(m.quantity for m in members),
-                need_by=first.need_by,
+                need_by=max(first.need_by, overdue),
                 voltage_class=first.voltage_class,
                 location=first.location,
                 weight=first.weight,
