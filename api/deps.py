@@ -32,15 +32,15 @@ def get_session() -> Iterator[Session]:
     yield from db.get_session()
 
 
-def get_clock() -> Clock:
-    """Return the clock requests are served by: the system's, or the frozen moment if set."""
-    frozen = read_settings().frozen_now
-    return FixedClock(frozen) if frozen is not None else SystemClock()
-
-
 def get_settings() -> Settings:
     """Return the settings as the environment gives them."""
     return read_settings()
+
+
+def get_clock(settings: Annotated[Settings, Depends(get_settings)]) -> Clock:
+    """Return the clock requests are served by: the system's, or the frozen moment if set."""
+    frozen = settings.frozen_now
+    return FixedClock(frozen) if frozen is not None else SystemClock()
 
 
 def get_user(

@@ -35,6 +35,7 @@ from catalogs.models import (
     remaining_quantity,
 )
 from catalogs.service import current_quota_catalog
+from supply.core.db import where_in
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -109,18 +110,13 @@ class SupplyState:
     pending_replenishment: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def _of(statement: Any, column: Any, materials: Collection[str] | None) -> Any:
-    """`statement` restricted to rows whose `column` is one of `materials` (if given)."""
-    return statement if materials is None else statement.where(col(column).in_(sorted(materials)))
-
-
 def held_quantities(
     session: Session, materials: Collection[str] | None = None
 ) -> tuple[dict[tuple[str, str], int], dict[int, int]]:
     """Active holds: per (warehouse, material) of reserve, and per consignment row."""
     reserve: dict[tuple[str, str], int] = defaultdict(int)
     consignment: dict[int, int] = defaultdict(int)
-    query = _of(
+    query = where_in(
         select(
             Hold.stock_kind,
             Hold.warehouse_id,
@@ -149,7 +145,7 @@ def pending_agreement_quantities(
     matched_batches = select(PlanRun.batch_id).where(col(PlanRun.id).in_(matched))
     pending: dict[int, int] = defaultdict(int)
     promised = session.exec(
-        _of(
+        where_in(
             select(Promise.agreement_line_id, func.sum(Promise.quantity))
             .where(
                 Promise.status == PromiseStatus.PROMISED,
@@ -164,7 +160,7 @@ def pending_agreement_quantities(
     for line, quantity in promised:
         pending[int(line)] += int(quantity)
     rows = session.exec(
-        _of(
+        where_in(
             select(PlanLine.agreement_line_id, func.sum(PlanLine.quantity))
             .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
             .where(
@@ -188,7 +184,7 @@ def pending_replenishment(
 ) -> dict[tuple[str, str], int]:
     """Replenishment planned in approved runs that has not arrived by `today`."""
     rows = session.exec(
-        _of(
+        where_in(
             select(
                 PlanLine.replenish_warehouse_id, PlanLine.material_code, func.sum(PlanLine.quantity)
             )
@@ -231,33 +227,23 @@ def load_supply(
             emergency_premium_pct=m.emergency_premium_pct,
             heavy=m.heavy,
         )
-        for m in session.exec(_of(select(Material), Material.code, materials))
+        for m in session.exec(where_in(select(Material), Material.code, materials))
     }
-    stock_query = select(ReserveStock).order_by(
-        col(ReserveStock.warehouse_id), col(ReserveStock.material_code)
-    )
-    consignment_query = select(Consignment).order_by(col(Consignment.id))
-    agreement_query = select(AgreementLine).order_by(col(AgreementLine.id))
-    quota_query = select(Quota)
-    if materials is not None:
-        codes = sorted(set(materials))
-        stock_query = stock_query.where(col(ReserveStock.material_code).in_(codes))
-        consignment_query = consignment_query.where(col(Consignment.material_code).in_(codes))
-        agreement_query = agreement_query.where(col(AgreementLine.material_code).in_(codes))
-        quota_query = quota_query.where(col(Quota.material_code).in_(codes))
-    if lock:  # lock the rows first (always in this order), then count the holds on them
-        stock_query = stock_query.with_for_update()
-        consignment_query = consignment_query.with_for_update()
-        agreement_query = agreement_query.with_for_update()
-    on_hand = {(s.warehouse_id, s.material_code): s.quantity for s in session.exec(stock_query)}
-    consignment_rows = list(session.exec(consignment_query))
+    stock_rows, consignment_rows, agreement_rows = _stock_rows(session, materials, lock=lock)
+    on_hand = {(s.warehouse_id, s.material_code): s.quantity for s in stock_rows}
     held_reserve, held_consignment = held_quantities(session, materials)
     catalog = current_quota_catalog(session=session, today=today)
     quotas: dict[tuple[str, str], int] = {}
     if catalog is not None:
         quotas = {
             (q.warehouse_id, q.material_code): q.quantity
-            for q in session.exec(quota_query.where(Quota.catalog_id == catalog.id))
+            for q in session.exec(
+                where_in(
+                    select(Quota).where(Quota.catalog_id == catalog.id),
+                    Quota.material_code,
+                    materials,
+                )
+            )
         }
     reserve = [
         ReserveItem(
@@ -280,7 +266,6 @@ def load_supply(
         )
         for c in consignment_rows
     ]
-    agreement_rows = list(session.exec(agreement_query))
     pending = pending_agreement_quantities(session, materials)
     agreements = []
     for line in agreement_rows:
@@ -313,41 +298,44 @@ def load_supply(
     )
 
 
+def _stock_rows(
+    session: Session, materials: Collection[str] | None, *, lock: bool
+) -> tuple[list[ReserveStock], list[Consignment], list[AgreementLine]]:
+    """The reserve, consignment and agreement rows (of some materials), locked when asked —
+    always in this order and sorted, so that two check-and-hold transactions never deadlock."""
+
+    def rows(query: Any, column: Any) -> list[Any]:
+        query = where_in(query, column, materials)
+        return list(session.exec(query.with_for_update() if lock else query))
+
+    return (
+        rows(
+            select(ReserveStock).order_by(
+                col(ReserveStock.warehouse_id), col(ReserveStock.material_code)
+            ),
+            ReserveStock.material_code,
+        ),
+        rows(select(Consignment).order_by(col(Consignment.id)), Consignment.material_code),
+        rows(select(AgreementLine).order_by(col(AgreementLine.id)), AgreementLine.material_code),
+    )
+
+
 def free_under_lock(
     *, session: Session, materials: Collection[str], order_day: date
 ) -> dict[tuple[str, object], int]:
-    """Lock the reserve, consignment and agreement rows of `materials` (in `load_supply`'s order)
+    """Lock the reserve, consignment and agreement rows of `materials` (as `load_supply` does)
     and say what each still has free: keyed ("reserve", (warehouse, material)),
     ("consignment", id) and ("agreement", line id). The lean re-check of a check-and-hold."""
-    codes = sorted(set(materials))
+    stock, consignment, agreements = _stock_rows(session, materials, lock=True)
+    held_reserve, held_consignment = held_quantities(session, materials)
+    pending = pending_agreement_quantities(session, materials)
     free: dict[tuple[str, object], int] = {}
-    stock = session.exec(
-        select(ReserveStock.warehouse_id, ReserveStock.material_code, ReserveStock.quantity)
-        .where(col(ReserveStock.material_code).in_(codes))
-        .order_by(col(ReserveStock.warehouse_id), col(ReserveStock.material_code))
-        .with_for_update()
-    ).all()
-    rows = session.exec(
-        select(Consignment.id, Consignment.quantity)
-        .where(col(Consignment.material_code).in_(codes))
-        .order_by(col(Consignment.id))
-        .with_for_update()
-    ).all()
-    lines = session.exec(
-        select(AgreementLine)
-        .where(col(AgreementLine.material_code).in_(codes))
-        .order_by(col(AgreementLine.id))
-        .with_for_update()
-    ).all()
-    held_reserve, held_consignment = held_quantities(session, codes)
-    for warehouse, material, quantity in stock:
-        free["reserve", (warehouse, material)] = quantity - held_reserve.get(
-            (warehouse, material), 0
-        )
-    for row_id, quantity in rows:
-        free["consignment", row_id] = quantity - held_consignment.get(row_id or 0, 0)
-    pending = pending_agreement_quantities(session, codes)
-    for line in lines:
+    for s in stock:
+        key = (s.warehouse_id, s.material_code)
+        free["reserve", key] = s.quantity - held_reserve.get(key, 0)
+    for c in consignment:
+        free["consignment", c.id] = c.quantity - held_consignment.get(c.id or 0, 0)
+    for line in agreements:
         free["agreement", line.id] = remaining_quantity(line, order_day) - pending.get(
             line.id or 0, 0
         )

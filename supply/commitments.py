@@ -1,8 +1,8 @@
 """How much of each demand line already has a source, and the line status that follows.
 
 A line's quantity is covered by stock held for it (reserve or consignment holds, `held` or
-`issued`) and by agreement or emergency supply planned for it in approved weekly runs or promised to it by an
-urgent request. What is left is *outstanding*: the weekly run plans it.
+`issued`) and by agreement or emergency supply planned for it in approved weekly runs or
+promised to it by an urgent request. What is left is *outstanding*: the weekly run plans it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from supply.core.db import where_in
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus
 from supply.weekly.models import LineKind, PlanLine, PlanRun, RunStatus
@@ -59,11 +60,9 @@ def commitments(
         holds = holds.where(col(Hold.demand_line_id).in_(ids))
         planned = planned.where(col(PlanLine.demand_line_id).in_(ids))
         promised = promised.where(col(Promise.demand_line_id).in_(ids))
-    if materials is not None:
-        codes = sorted(set(materials))
-        holds = holds.where(col(Hold.material_code).in_(codes))
-        planned = planned.where(col(PlanLine.material_code).in_(codes))
-        promised = promised.where(col(Promise.material_code).in_(codes))
+    holds = where_in(holds, Hold.material_code, materials)
+    planned = where_in(planned, PlanLine.material_code, materials)
+    promised = where_in(promised, Promise.material_code, materials)
     parts: dict[int, dict[str, int]] = defaultdict(lambda: {"issued": 0, "held": 0, "planned": 0})
     for line_id, status, quantity in session.exec(holds.group_by(Hold.demand_line_id, Hold.status)):
         parts[line_id]["issued" if status == HoldStatus.ISSUED else "held"] += int(quantity)

@@ -30,7 +30,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from optimizer import Instance, Plan
-from optimizer.contract import HIGH_VOLTAGE, Demand, Policy, Source, Transport
+from optimizer.contract import (
+    HIGH_VOLTAGE,
+    LOW_VOLTAGE_ONLY_KINDS,
+    Demand,
+    Policy,
+    Source,
+    Transport,
+)
 from supply.availability import SupplyState
 from supply.projects.models import REPLENISHMENT_WEIGHT
 
@@ -286,6 +293,22 @@ def after_plan(supply: SupplyState, problem: MatchingProblem, plan: Plan) -> Sup
     )
 
 
+def arrival_at(source: Source, demand: Demand, days: dict[tuple[str, str], int]) -> date | None:
+    """When `source` would arrive at `demand`'s site, by the engine's rules (same material,
+    reserve and consignment only up to 10 kV, a transport row between the places), else None."""
+    if source.material != demand.material:
+        return None
+    if demand.voltage_class in HIGH_VOLTAGE and source.kind in LOW_VOLTAGE_ONLY_KINDS:
+        return None
+    trip = 0 if source.location == demand.location else days.get((source.location, demand.location))
+    return None if trip is None else source.ready + timedelta(days=trip)
+
+
+def transport_days(instance: Instance) -> dict[tuple[str, str], int]:
+    """The instance's transport table as a lookup."""
+    return {(t.from_, t.to): t.days for t in instance.transport}
+
+
 def prefer_reserve(problem: MatchingProblem, plan: Plan, keys: Collection[str]) -> tuple[Plan, int]:
     """Move the demands `keys` onto physical reserve the plan left free, where it arrives no later
     than what it replaces (R7: a project over its package's budget relies on reserve).
@@ -299,7 +322,7 @@ def prefer_reserve(problem: MatchingProblem, plan: Plan, keys: Collection[str]) 
     used: dict[str, float] = defaultdict(float)
     for a in plan.allocations:
         used[a.source] += a.quantity
-    days = {(t.from_, t.to): t.days for t in instance.transport}
+    days = transport_days(instance)
     free = {
         s.id: (s, (s.quantity or 0) - used[s.id])
         for s in instance.sources
@@ -315,18 +338,9 @@ def prefer_reserve(problem: MatchingProblem, plan: Plan, keys: Collection[str]) 
         latest = max(a.arrival, demand.need_by)
         options = []
         for source, left in free.values():
-            if source.material != demand.material or left <= 0:
-                continue
-            if demand.voltage_class in HIGH_VOLTAGE:  # reserve serves up to 10 kV only
-                continue
-            trip = (
-                0
-                if source.location == demand.location
-                else days.get((source.location, demand.location))
-            )
-            if trip is None or source.ready + timedelta(days=trip) > latest:
-                continue
-            options.append((source.ready + timedelta(days=trip), source.unit_cost, source.id))
+            arrival = arrival_at(source, demand, days) if left > 0 else None
+            if arrival is not None and arrival <= latest:
+                options.append((arrival, source.unit_cost, source.id))
         rest = a.quantity
         for arrival, _, source_id in sorted(options):
             if rest <= 0:

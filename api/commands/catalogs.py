@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
-from api.commands.render import err, fail, out
+from api.commands.render import err, fail, header, out
 from catalogs import importing, service
 from catalogs.export import LEVEL_NAMES
 from catalogs.models import CatalogKind, CatalogSummary, ImportReport, QuotaCatalogStatus
@@ -50,12 +50,6 @@ KindArg = Annotated[
 ]
 
 
-def _header(label: str) -> str:
-    """Turn 'english / 中文' into a two-line header, Chinese first."""
-    english, _, chinese = label.partition(" / ")
-    return f"{chinese}\n{english}" if chinese else label
-
-
 def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
@@ -71,7 +65,7 @@ def report_table(reports: list[ImportReport]) -> Table:
         ("updated / 更新", "right"),
         ("unchanged / 未变", "right"),
     ):
-        table.add_column(_header(name), justify=justify)  # type: ignore[arg-type]
+        table.add_column(header(name), justify=justify)  # type: ignore[arg-type]
     for r in reports:
         table.add_row(
             r.kind, r.file_name, str(r.rows), str(r.inserted), str(r.updated), str(r.unchanged)
@@ -91,14 +85,14 @@ def print_rejection(rejected: ImportRejected) -> None:
 def summary_tables(summary: CatalogSummary) -> list[Table]:
     """Render the catalog summary: counts, value per warehouse, below quota, agreements ending."""
     counts = Table(title=f"供应目录 / supply catalogs on {summary.today}", title_justify="left")
-    counts.add_column(_header("catalog / 目录"))
-    counts.add_column(_header("rows / 行数"), justify="right")
+    counts.add_column(header("catalog / 目录"))
+    counts.add_column(header("rows / 行数"), justify="right")
     for name, count in summary.counts.items():
         counts.add_row(f"{COUNT_LABELS.get(name, name)} {name}", f"{count:,}")
 
     quotas = Table(title="储备定额目录 / reserve quota catalog", title_justify="left")
     for name in ("version / 版本", "status / 状态", "lines / 行数", "confirmed / 确认"):
-        quotas.add_column(_header(name))
+        quotas.add_column(header(name))
     shown = [summary.quota_catalog] if summary.quota_catalog else []
     for catalog in [*shown, *summary.pending_drafts]:
         when = (
@@ -122,7 +116,7 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         ("reserve / 实物储备", "right"),
         ("consignment / 供应商寄存", "right"),
     ):
-        stock.add_column(_header(name), justify=justify)  # type: ignore[arg-type]
+        stock.add_column(header(name), justify=justify)  # type: ignore[arg-type]
     for w in summary.warehouses:
         stock.add_row(
             w.warehouse_id,
@@ -153,7 +147,7 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         ("short / 缺口", "right"),
         ("value / 金额", "right"),
     ):
-        below.add_column(_header(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        below.add_column(header(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for p in summary.below_quota:
         below.add_row(
             p.warehouse_id,
@@ -180,7 +174,7 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         ("valid to / 有效期止", "left"),
     ):
         ending.add_column(
-            _header(name),
+            header(name),
             justify=justify,  # type: ignore[arg-type]
             no_wrap=True,
             overflow="ellipsis",
@@ -206,9 +200,9 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
         title="有效期将尽或已过的招标批次 / tenders whose validity is ending or over",
         title_justify="left",
     )
-    validity.add_column(_header("tender / 招标批次"))
-    validity.add_column(_header("valid to / 有效期止"))
-    validity.add_column(_header("lines / 行数"), justify="right")
+    validity.add_column(header("tender / 招标批次"))
+    validity.add_column(header("valid to / 有效期止"))
+    validity.add_column(header("lines / 行数"), justify="right")
     for (tender, valid_to), count in sorted(expiring.items(), key=lambda item: item[0][1]):
         validity.add_row(tender, str(valid_to), str(count))
     return [counts, quotas, stock, below, ending, validity]
@@ -330,7 +324,7 @@ def imports_command(
         page = importing.list_imports(session=session, limit=limit)
     table = Table(title=f"导入记录 / imports ({page.total})", title_justify="left")
     for name in ("when / 时间", "who / 导入人", "kind / 类别", "file / 文件", "result / 结果"):
-        table.add_column(_header(name))
+        table.add_column(header(name))
     for r in page.items:
         result = (
             f"+{r.inserted} ~{r.updated} ={r.unchanged}"

@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.commands.render import fail, out
+from api.commands.render import fail, header, out, titled_table
 
 if TYPE_CHECKING:
     from supply.packages.budget import BudgetWarning
@@ -38,19 +38,9 @@ YearOption = Annotated[int | None, typer.Option(help="年度 / budget year")]
 
 def money(amount: Decimal) -> str:
     """An amount in yuan to the fen, with thousands separators."""
-    return f"{amount.quantize(Decimal('0.01')):,}"
+    from supply.core.money import fen
 
-
-def _header(label: str) -> str:
-    english, _, chinese = label.partition(" / ")
-    return f"{chinese}\n{english}" if chinese else label
-
-
-def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name, justify in columns:
-        table.add_column(_header(name), justify=justify)  # type: ignore[arg-type]
-    return table
+    return f"{fen(amount):,}"
 
 
 def _today(on: str | None) -> date:
@@ -73,7 +63,7 @@ def list_command(year: YearOption = None) -> None:
 
     with cli_session() as session:
         figures = package_figures(session=session, year=year)
-    table = _table(
+    table = titled_table(
         f"项目包 / project packages ({len(figures)})",
         [
             ("package / 项目包", "left"),
@@ -116,7 +106,7 @@ def show_command(
     with cli_session() as session:
         get_package_or_raise(session=session, package_id=package_id)
         [f] = package_figures(session=session, package_ids=[package_id])
-    head = _table(
+    head = titled_table(
         f"{f.package_id} {f.name} ({f.year})", [("figure / 项", "left"), ("CNY / 元", "right")]
     )
     for label, amount in (
@@ -127,8 +117,8 @@ def show_command(
         ("forecast / 预计总额", f.forecast),
         ("overrun / 预计超支", f.overrun),
     ):
-        head.add_row(_header(label).replace("\n", " "), money(amount))
-    projects = _table(
+        head.add_row(header(label).replace("\n", " "), money(amount))
+    projects = titled_table(
         f"项目 / projects ({len(f.projects)})",
         [
             ("project / 项目", "left"),
@@ -160,7 +150,6 @@ def funding_command(
 ) -> None:
     """Write the draft application for supplementary funds: every package over budget."""
     from api.commands.db import cli_session
-    from supply.packages.budget import package_figures
     from supply.packages.export import funding_application
     from supply.packages.service import get_package_or_raise
 
@@ -170,12 +159,9 @@ def funding_command(
     with cli_session() as session:
         for one in package or ():
             get_package_or_raise(session=session, package_id=one)
-        content = funding_application(session=session, today=today, year=year, package_ids=package)
-        over = [
-            f
-            for f in package_figures(session=session, year=year, package_ids=package)
-            if f.overrun > 0
-        ]
+        content, over = funding_application(
+            session=session, today=today, year=year, package_ids=package
+        )
     try:
         file.write_bytes(content)
     except OSError as exc:
@@ -198,7 +184,7 @@ def filings_table(filings: Sequence[FilingPublic], *, title: str) -> Table:
     """A table of filings: package, project, overrun, review and due dates, status, reference."""
     from supply.packages.models import FILING_STATUS_ZH, FilingStatus
 
-    table = _table(
+    table = titled_table(
         title,
         [
             ("id / 编号", "right"),

@@ -127,13 +127,15 @@ def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
 
 def package_table(by_package: dict[str, Any]) -> Table:
     """The run per project package: lines on time, late and unmet, and the cost it plans."""
+    from supply.weekly.kpis import NO_PACKAGE
+
     table = Table(title="按项目包 / by project package", title_justify="left")
     for column in ("package 项目包", "lines 行", "on time 按时", "late 延迟", "unmet 未满足"):
         table.add_column(column, justify="left" if column.startswith("package") else "right")
     table.add_column("planned cost 本次金额(元)", justify="right")
     for package, row in by_package.items():
         table.add_row(
-            "无项目包 (none)" if package == "(none)" else package,
+            "无项目包 (none)" if package == NO_PACKAGE else package,
             str(row["lines"]),
             str(row["on_time_lines"]),
             str(row["late_lines"]),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from api.commands.render import fail, out
+from api.commands.render import fail, header, out, titled_table
 
 if TYPE_CHECKING:
     from supply.calendar import WorkCalendar
@@ -32,18 +32,6 @@ projects_app = typer.Typer(
     help="业扩项目与需求 / projects and their demand: import, export, list, show, sample.",
     no_args_is_help=True,
 )
-
-
-def _header(label: str) -> str:
-    english, _, chinese = label.partition(" / ")
-    return f"{chinese}\n{english}" if chinese else label
-
-
-def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name, justify in columns:
-        table.add_column(_header(name), justify=justify)  # type: ignore[arg-type]
-    return table
 
 
 def _calendar_and_policy() -> tuple[WorkCalendar, DeadlinePolicy]:
@@ -71,7 +59,7 @@ def _sheet(value: str | None) -> SheetKind | None:
 
 def report_table(report: ProjectImportReport) -> Table:
     """A table of what a project workbook import did, sheet by sheet."""
-    table = _table(
+    table = titled_table(
         f"导入 / imported {report.file_name}",
         [
             ("sheet / 工作表", "left"),
@@ -197,7 +185,7 @@ def list_command(
             priority=priority,
             limit=max(1, min(limit, 1000)),
         )
-    table = _table(
+    table = titled_table(
         f"项目 / projects ({len(page.items)} of {page.total})",
         [
             ("project / 项目", "left"),
@@ -231,7 +219,9 @@ def detail_tables(detail: ProjectDetail, units: dict[str, tuple[str, str]]) -> l
     from supply.policy import PROJECT_TYPE_ZH, ProjectType
     from supply.projects.models import PRIORITY_ZH, PROJECT_STATUS_ZH, Priority, ProjectStatus
 
-    head = _table(f"{detail.id} {detail.name}", [("field / 项", "left"), ("value / 值", "left")])
+    head = titled_table(
+        f"{detail.id} {detail.name}", [("field / 项", "left"), ("value / 值", "left")]
+    )
     kind = ProjectType(detail.project_type)
     for label, value in (
         ("customer / 客户", detail.customer),
@@ -245,8 +235,8 @@ def detail_tables(detail: ProjectDetail, units: dict[str, tuple[str, str]]) -> l
         ("need-by / 物资需到货", str(detail.need_by)),
         ("status / 状态", PROJECT_STATUS_ZH[ProjectStatus(detail.status)]),
     ):
-        head.add_row(_header(label).replace("\n", " "), value)
-    lines = _table(
+        head.add_row(header(label).replace("\n", " "), value)
+    lines = titled_table(
         f"需求明细 / demand lines ({len(detail.lines)})",
         [
             ("line / 行", "right"),
@@ -304,7 +294,7 @@ def week_table(summaries: Sequence[TypeSummary], *, cutoff: datetime) -> Table:
     from supply.policy import PROJECT_TYPE_ZH, ProjectType
 
     shown = cutoff.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    table = _table(
+    table = titled_table(
         f"项目与需求(截止 {shown}) / projects by type, cutoff {shown}",
         [
             ("type / 工程类型", "left"),

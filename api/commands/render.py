@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
@@ -17,6 +19,20 @@ def fail(message: str, code: int = 1) -> None:
 
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def header(label: str) -> str:
+    """Turn 'english / 中文' into a two-line header, Chinese first."""
+    english, _, chinese = label.partition(" / ")
+    return f"{chinese}\n{english}" if chinese else label
+
+
+def titled_table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
+    """A table with a left-aligned title and two-line headers: (label, justify) per column."""
+    table = Table(title=title, title_justify="left")
+    for name, justify in columns:
+        table.add_column(header(name), justify=justify)  # type: ignore[arg-type]
+    return table
 
 
 def plan_summary(plan: Plan, *, title: str = "plan") -> Table:

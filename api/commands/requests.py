@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
+from api.commands.plan import KIND_ZH, By
 from api.commands.render import fail, out
 
 if TYPE_CHECKING:
@@ -25,13 +26,6 @@ if TYPE_CHECKING:
 holds_app = typer.Typer(
     help="库存保留 / holds: list, show, issue, release, expire.", no_args_is_help=True
 )
-By = Annotated[str | None, typer.Option("--by", help="操作人 / who is acting (default: you)")]
-KIND_ZH = {
-    "reserve": "实物储备",
-    "consignment": "供应商寄存",
-    "agreement": "协议库存",
-    "emergency": "紧急采购",
-}
 
 
 def _context() -> tuple[Clock, WorkCalendar, DeadlinePolicy, Settings]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, UserDep, require
+from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
 from supply.core.clock import local_today
 from supply.core.paging import Page
 from supply.packages import filings
@@ -21,7 +21,7 @@ FilingId = Annotated[int, Path(ge=1, le=MAX_ID, description="备案记录编号 
 @router.get("", response_model=Page[FilingPublic], dependencies=[require("filings.read")])
 def list_filings(
     session: SessionDep,
-    clock: ClockDep,
+    today: TodayDep,
     page: PageDep,
     due_this_week: Annotated[
         bool, Query(description="本周到期未备案 / unfiled, due from today to Sunday")
@@ -42,7 +42,7 @@ def list_filings(
     """
     return filings.list_filings(
         session=session,
-        today=local_today(clock.now()),
+        today=today,
         status=status,
         due_this_week=due_this_week,
         overdue=overdue,
@@ -59,10 +59,10 @@ def list_filings(
     dependencies=[require("filings.read")],
     responses={404: {"description": "备案记录不存在 / no such filing"}},
 )
-def get_filing(session: SessionDep, clock: ClockDep, filing_id: FilingId) -> FilingPublic:
+def get_filing(session: SessionDep, today: TodayDep, filing_id: FilingId) -> FilingPublic:
     """查看备案记录 / Get one filing, its status as of today."""
     filing = filings.get_filing_or_raise(session=session, filing_id=filing_id)
-    return filings.filing_public(session, filing, today=local_today(clock.now()))
+    return filings.filing_public(session, filing, today=today)
 
 
 @router.post(

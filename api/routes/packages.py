@@ -97,7 +97,9 @@ def download_funding_application(
     """
     for one in package_id or ():
         service.get_package_or_raise(session=session, package_id=one)
-    content = funding_application(session=session, today=today, year=year, package_ids=package_id)
+    content, _ = funding_application(
+        session=session, today=today, year=year, package_ids=package_id
+    )
     name = f"funding-application-{today:%Y%m%d}.xlsx"
     return Response(
         content,

@@ -7,7 +7,7 @@ Alembic migrations are the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import import_module
@@ -150,6 +150,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def where_in(statement: Any, column: Any, values: Collection[Any] | None) -> Any:
+    """`statement` restricted to rows whose `column` is one of `values`; unchanged for None."""
+    if values is None:
+        return statement
+    return statement.where(column.in_(sorted(set(values))))
 
 
 def check_in(column: str, enum: type[StrEnum]) -> CheckConstraint:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -19,6 +18,7 @@ from catalogs.models import AgreementLine, Consignment, Material, Quota, remaini
 from catalogs.parse import MaterialRef
 from catalogs.service import check_page, current_quota_catalog
 from supply.core.clock import local_today, utc
+from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page
 from supply.demand.models import (
@@ -59,41 +59,41 @@ def catalogued_materials(
     In the reserve quota catalog (marked so, or with a quota in this year's confirmed version),
     on an agreement line with quantity left today, or held in consignment.
     """
-    wanted = None if among is None else sorted(set(among))
-
-    def only(statement: Any, column: Any) -> Any:
-        return statement if wanted is None else statement.where(col(column).in_(wanted))
-
     codes = set(
         session.exec(
-            only(select(Material.code).where(col(Material.reserve_catalog)), Material.code)
+            where_in(
+                select(Material.code).where(col(Material.reserve_catalog)), Material.code, among
+            )
         )
     )
     catalog = current_quota_catalog(session=session, today=today)
     if catalog is not None:
         codes.update(
             session.exec(
-                only(
+                where_in(
                     select(Quota.material_code).where(Quota.catalog_id == catalog.id),
                     Quota.material_code,
+                    among,
                 )
             )
         )
     for line in session.exec(
-        only(
+        where_in(
             select(AgreementLine).where(
                 col(AgreementLine.valid_from) <= today, col(AgreementLine.valid_to) >= today
             ),
             AgreementLine.material_code,
+            among,
         )
     ):
         if remaining_quantity(line, today) > 0:
             codes.add(line.material_code)
     codes.update(
         session.exec(
-            only(
+            where_in(
                 select(Consignment.material_code).where(col(Consignment.quantity) > 0),
                 Consignment.material_code,
+                among,
             )
         )
     )

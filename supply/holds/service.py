@@ -62,40 +62,14 @@ def record(
     )
 
 
-def create_hold(
-    session: Session,
-    *,
-    demand_line_id: int,
-    stock_kind: StockKind,
-    warehouse_id: str,
-    material_code: str,
-    quantity: int,
-    expires_on: date,
-    now: datetime,
-    user: str,
-    consignment_id: int | None = None,
-    plan_run_id: int | None = None,
-    request_id: int | None = None,
-) -> Hold:
-    """Hold stock for a demand line, with its `held` event (flush only; the caller checked the
-    stock is there, under lock)."""
-    hold = Hold(
-        demand_line_id=demand_line_id,
-        stock_kind=stock_kind,
-        warehouse_id=warehouse_id,
-        material_code=material_code,
-        consignment_id=consignment_id,
-        quantity=quantity,
-        plan_run_id=plan_run_id,
-        request_id=request_id,
-        expires_on=expires_on,
-        created_at=now,
-        created_by=user[:100],
-    )
-    session.add(hold)
-    session.flush()
-    record(session, hold, HoldEventKind.HELD, quantity=quantity, now=now, user=user)
-    return hold
+def hold_stock(session: Session, holds: list[Hold], *, now: datetime, user: str) -> None:
+    """Add new holds, each with its `held` event (flush only): the one way stock gets held, by
+    an urgent request or an approved weekly plan. The caller checked the stock is there, under
+    lock."""
+    session.add_all(holds)
+    session.flush()  # one round of inserts; the ids are known from here
+    for hold in holds:
+        record(session, hold, HoldEventKind.HELD, quantity=hold.quantity, now=now, user=user)
 
 
 def _close(hold: Hold, status: HoldStatus, *, now: datetime, user: str) -> None:

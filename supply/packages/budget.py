@@ -11,8 +11,8 @@ check that warns before a package is overrun. It warns; it never refuses (先实
   `fulfilled`), at the promise's unit cost.
 
 **Pending** (待发生) is the rest of each line of an active project that no source covers yet
-(not cancelled, not issued): its quantity less what is covered — the larger of
-`supply.commitments` and the committed quantity above, so that no unit counts twice. It is
+(not cancelled, not issued): its quantity less the committed quantity above (the same parts
+that `supply.commitments` counts as covering a line), so that no unit counts twice. It is
 priced at its expected source: along the plan lines of the latest live weekly run that planned
 the line, when that run is still a draft (an approved run's sources are already committed), and
 what is left at the material's standard price.
@@ -43,7 +43,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.models import Consignment, Material
-from supply.commitments import commitments
 from supply.core.money import fen
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus, StockKind
@@ -285,8 +284,6 @@ def project_costs(*, session: Session, project_ids: Collection[str]) -> dict[str
     for line_id, units, cost in _committed_rows(session, ids):
         quantity[line_id] += units
         committed[line_id] += cost
-    line_ids = [line.id for line, _, _ in lines if line.id is not None]
-    covered = commitments(session, line_ids if len(line_ids) <= MAX_IDS else None)
     expected = _expected_sources(session, ids)
     costs: dict[str, list[Decimal]] = {pid: [ZERO, ZERO] for pid in ids}
     for line, standard_price, project_status in lines:
@@ -297,8 +294,7 @@ def project_costs(*, session: Session, project_ids: Collection[str]) -> dict[str
             DemandStatus.ISSUED,
         ):
             continue
-        done = covered.get(line_id)
-        left = line.quantity - max(done.covered if done else 0, quantity[line_id])
+        left = line.quantity - quantity[line_id]  # the same parts as supply.commitments
         if left > 0:
             costs[line.project_id][1] += price_along(
                 left, expected.get(line_id, []), standard_price
@@ -417,19 +413,6 @@ def budget_check(*, session: Session, additions: Mapping[str, Decimal]) -> list[
     if not packages:
         return []
     return check_additions(package_figures(session=session, package_ids=packages), additions)
-
-
-def over_budget_projects(*, session: Session, project_ids: Collection[str]) -> set[str]:
-    """Of the given projects, those whose package's forecast exceeds its budget."""
-    packages = _packages_of(session, project_ids)
-    if not packages:
-        return set()
-    over = {
-        f.package_id
-        for f in package_figures(session=session, package_ids=set(packages.values()))
-        if f.overrun > 0
-    }
-    return {project_id for project_id, package_id in packages.items() if package_id in over}
 
 
 def plan_additions(*, session: Session, lines: Iterable[PlanLine]) -> dict[str, Decimal]:

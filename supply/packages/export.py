@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -111,17 +112,28 @@ def funding_workbook(
     )
 
 
+class FundingApplication(NamedTuple):
+    """The draft application (.xlsx bytes) and the packages over budget it applies for."""
+
+    content: bytes
+    over: list[PackageFigures]
+
+
 def funding_application(
     *,
     session: Session,
     today: date,
     year: int | None = None,
     package_ids: Collection[str] | None = None,
-) -> bytes:
+) -> FundingApplication:
     """The draft application for supplementary funds for every package over budget."""
     figures = package_figures(session=session, year=year, package_ids=package_ids)
-    ids = [f.package_id for f in figures if f.overrun > 0]
+    over = [f for f in figures if f.overrun > 0]
     filings = (
-        session.exec(select(Filing).where(col(Filing.package_id).in_(ids))).all() if ids else []
+        session.exec(
+            select(Filing).where(col(Filing.package_id).in_([f.package_id for f in over]))
+        ).all()
+        if over
+        else []
     )
-    return funding_workbook(figures, list(filings), today=today)
+    return FundingApplication(funding_workbook(figures, list(filings), today=today), over)

@@ -5,12 +5,12 @@
    another project is not there), agreement stock less what approved plans and earlier promises
    took, arriving per this moment's batch — and the other open demand of those materials, which
    the engine weighs against the request (grouped, so the instance stays small).
-2. **Solve** outside any transaction; the plan is checked by the independent checker.
+2. **Solve** outside any transaction (explaining only the request's lines).
 3. **Write** in `write_session`: the rows of those materials are locked (PostgreSQL `SELECT …
    FOR UPDATE` in a fixed order; SQLite BEGIN IMMEDIATE), availability is read again, and only
    if every held or promised quantity is still there are the project, lines, request, holds and
    promises written, in that transaction. If something changed, the request is prepared and
-   solved again; the last attempt solves inside the lock, so a request always gets an answer.
+   solved again inside the lock, so a request always gets an answer.
 
 R6: a project that can wait for agreement stock must not drain reserve below its quota, so the
 request's instance prices reserve below quota above the dearest agreement alternative: an
@@ -36,7 +36,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
 
 from optimizer import Plan, solve
-from optimizer.contract import HIGH_VOLTAGE, LOW_VOLTAGE_ONLY_KINDS
 from supply.availability import SupplyState, free_under_lock, load_supply
 from supply.calendar import CalendarError, WorkCalendar
 from supply.commitments import Commitment, refresh_statuses, status_for
@@ -48,18 +47,25 @@ from supply.demand.models import DemandLine
 from supply.demand.service import check_lines, new_lines
 from supply.holds.models import (
     Hold,
-    HoldEventKind,
     HoldStatus,
     Promise,
     PromiseStatus,
     StockKind,
     SupplyRequest,
 )
-from supply.holds.service import expire_due_holds, record, release
-from supply.packages.budget import BudgetWarning, budget_check
+from supply.holds.service import expire_due_holds, hold_stock, release
+from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
-from supply.planning import DemandItem, MatchingProblem, build_instance, line_key, prefer_reserve
+from supply.planning import (
+    DemandItem,
+    MatchingProblem,
+    arrival_at,
+    build_instance,
+    line_key,
+    prefer_reserve,
+    transport_days,
+)
 from supply.policy import (
     Batch,
     BuildDeadline,
@@ -386,12 +392,9 @@ def _taken(draft: _Draft, plan: Plan) -> dict[str, int]:
     return taken
 
 
-def _still_there(
-    session: Session, draft: _Draft, plan: Plan | None, *, now: datetime, settings: Settings
-) -> bool:
+def _still_there(session: Session, draft: _Draft, plan: Plan, *, now: datetime) -> bool:
     """Read availability again under lock: is everything the plan gives the request still free,
     and is every existing line still as outstanding as it was?"""
-    assert plan is not None
     free = free_under_lock(
         session=session,
         materials={draft.problem.demands[k].material for k in draft.keys},
@@ -470,12 +473,14 @@ def _write(
             assert line.id is not None
             line_ids[key] = line.id
             draft.line_numbers[key] = line.line_no
-    warnings, relied, filings = _budget(
+    warnings, moved, filings = _budget(
         session, draft, plan, project=project, now=now, user=user, calendar=calendar, policy=policy
     )
-    if relied:
-        plan = relied
-    if recheck and not _still_there(session, draft, plan, now=now, settings=settings):
+    if moved:
+        plan, relied = moved
+    else:
+        relied = 0
+    if recheck and not _still_there(session, draft, plan, now=now):
         raise _Moved
     request = SupplyRequest(
         project_id=project.id,
@@ -542,12 +547,12 @@ def _write(
                 part.agreement_no, part.agreement_line_no = no, int(line_no)
         rows.append((part, row))
         given[a.demand].append(part)
-    session.add_all([row for _, row in rows])
-    session.flush()  # one round of inserts: the ids are known from here
+    hold_stock(session, [row for _, row in rows if isinstance(row, Hold)], now=now, user=user)
+    session.add_all([row for _, row in rows if isinstance(row, Promise)])
+    session.flush()
     for part, row in rows:
         if isinstance(row, Hold):
             part.hold_id = row.id
-            record(session, row, HoldEventKind.HELD, quantity=row.quantity, now=now, user=user)
         else:
             part.promise_id = row.id
     if added:  # new lines: nothing but this request covers them, so their status is known here
@@ -573,7 +578,7 @@ def _write(
         answered_by=user[:100],
         lines=_line_answers(draft, plan, given, line_ids, calendar=calendar),
         budget_warnings=warnings,
-        relied_on_reserve=_moved_quantity(draft, plan) if relied else 0,
+        relied_on_reserve=relied,
         filings=[filing_public(session, f, today=draft.today) for f in filings],
     )
     if relied:
@@ -611,19 +616,19 @@ def _budget(
     user: str,
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
-) -> tuple[list[BudgetWarning], Plan | None, list[Filing]]:
-    """The budget check before the promise (R7): warnings, the plan moved onto reserve if the
-    project is over its package's budget (None if not), and the filings due for it."""
+) -> tuple[list[BudgetWarning], tuple[Plan, int] | None, list[Filing]]:
+    """The budget check before the promise (R7): warnings, the plan moved onto reserve and the
+    quantity moved if the project is over its package's budget (None if not, or if no reserve
+    was free), and the filings due for it."""
     if project.package_id is None:
         return [], None, []
-    warnings = budget_check(session=session, additions={project.id: _request_cost(draft, plan)})
+    figures = package_figures(session=session, package_ids=[project.package_id])  # read once
+    warnings = check_additions(figures, {project.id: _request_cost(draft, plan)})
     if not any(p.project_id == project.id for w in warnings for p in w.projects):
         return warnings, None, []
     moved, quantity = prefer_reserve(draft.problem, plan, draft.keys)
     if quantity:
-        warnings = budget_check(
-            session=session, additions={project.id: _request_cost(draft, moved)}
-        )
+        warnings = check_additions(figures, {project.id: _request_cost(draft, moved)})
     filings = record_filings(
         session=session,
         warnings=warnings,
@@ -633,16 +638,7 @@ def _budget(
         calendar=calendar,
         policy=policy,
     )
-    return warnings, moved if quantity else None, filings
-
-
-def _moved_quantity(draft: _Draft, plan: Plan) -> int:
-    mine = set(draft.keys)
-    return sum(
-        int(a.quantity)
-        for a in plan.allocations
-        if a.demand in mine and draft.problem.sources[a.source].kind == "reserve"
-    )
+    return warnings, (moved, quantity) if quantity else None, filings
 
 
 def _line_answers(
@@ -708,35 +704,35 @@ def _earliest_arrivals(draft: _Draft) -> dict[str, date]:
     """For each of the request's lines, the earliest arrival of any eligible source that has
     stock at all (what would be possible if no one else took it), by the engine's own rules."""
     instance = draft.problem.instance
-    days = {(t.from_, t.to): t.days for t in instance.transport}
+    days = transport_days(instance)
+    keys = set(draft.keys)
     earliest = {}
-    for key in draft.keys:
-        demand = next(d for d in instance.demands if d.id == key)
+    for demand in instance.demands:
+        if demand.id not in keys:
+            continue
         arrivals = [
-            s.ready
-            + timedelta(
-                days=0 if s.location == demand.location else days[s.location, demand.location]
-            )
+            arrival
             for s in instance.sources
-            if s.material == demand.material
-            and s.quantity != 0
-            and not (demand.voltage_class in HIGH_VOLTAGE and s.kind in LOW_VOLTAGE_ONLY_KINDS)
-            and (s.location == demand.location or (s.location, demand.location) in days)
+            if s.quantity != 0 and (arrival := arrival_at(s, demand, days)) is not None
         ]
         if arrivals:
-            earliest[key] = min(arrivals)
+            earliest[demand.id] = min(arrivals)
     return earliest
 
 
-def get_request(*, session: Session, request_id: int) -> RequestAnswer:
-    """The answer a request got."""
+def _request_or_raise(session: Session, request_id: int) -> SupplyRequest:
     found = session.get(SupplyRequest, request_id)
     if found is None:
         raise NotFound(
             f"紧急需求 {request_id} 不存在 / request {request_id} does not exist",
             loc=("request_id",),
         )
-    return RequestAnswer.model_validate_json(found.answer)
+    return found
+
+
+def get_request(*, session: Session, request_id: int) -> RequestAnswer:
+    """The answer a request got."""
+    return RequestAnswer.model_validate_json(_request_or_raise(session, request_id).answer)
 
 
 def cancel_request(
@@ -744,12 +740,7 @@ def cancel_request(
 ) -> RequestAnswer:
     """The project manager withdraws a request: its holds are released, its promises cancelled."""
     with write_session(engine) as session:
-        found = session.get(SupplyRequest, request_id)
-        if found is None:
-            raise NotFound(
-                f"紧急需求 {request_id} 不存在 / request {request_id} does not exist",
-                loc=("request_id",),
-            )
+        found = _request_or_raise(session, request_id)
         holds = session.exec(
             select(Hold)
             .where(Hold.request_id == request_id, Hold.status == HoldStatus.HELD)

@@ -317,15 +317,20 @@ def write_exports(
     batch_id: str,
     warehouse_names: dict[str, str],
     packages: Mapping[str, str | None] | None = None,
+    promised: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write every export of a run into `directory`; return them by name.
 
-    `packages` maps each project to its package, for the per-package summary.
+    `packages` maps each project to its package, for the per-package summary. `promised` are
+    rows of agreement and emergency supply urgent requests promised in this batch: they go to
+    the province and to procurement with the plan's own (the requirement plan, the emergency
+    list), but they are not this plan's lines, so the other exports leave them out.
     """
+    procured = lines if promised is None else pd.concat([lines, promised], ignore_index=True)
     contents = {
-        "agreement_requirements": agreement_requirements(lines, batch_id),
+        "agreement_requirements": agreement_requirements(procured, batch_id),
         "issue_list": issue_list(lines, warehouse_names),
-        "emergency": emergency_list(lines),
+        "emergency": emergency_list(procured),
         "late_unmet": late_and_unmet(lines),
         "replenishment": replenishment_list(lines),
         "packages": package_summary(lines, packages or {}),

@@ -33,7 +33,9 @@ from supply.core.clock import utc
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
+from supply.demand.service import need_by
 from supply.holds.models import Hold, Promise, PromiseStatus, StockKind
+from supply.holds.service import hold_stock
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import FilingPublic
@@ -151,7 +153,6 @@ def open_demand(
             func.coalesce(DemandLine.need_by_override, Project.need_by) <= need_by_until
         )
     rows = session.exec(statement).all()
-    # Many lines: ask by material (or for all) rather than list thousands of ids.
     # Few lines: ask for them by id; many: by material (or all) rather than list thousands.
     covered = (
         commitments(session, [row[0] for row in rows])
@@ -166,7 +167,7 @@ def open_demand(
         quantity,
         override,
         project,
-        need_by,
+        project_need_by,
         voltage,
         location,
         priority,
@@ -182,7 +183,7 @@ def open_demand(
                 project_id=project,
                 material=material,
                 quantity=outstanding,
-                need_by=override or need_by,
+                need_by=override or project_need_by,
                 voltage_class=voltage,
                 location=location,
                 weight=PRIORITY_WEIGHT[Priority(priority)],
@@ -236,6 +237,7 @@ def _read(
         penalty=settings.reserve_below_quota_penalty,
     )
     projects = {p.id: p for p in session.exec(select(Project))}
+    warehouses = {w.id: w.name for w in session.exec(select(Warehouse))}
     return _Read(
         batch=batch,
         problem=problem,
@@ -244,9 +246,9 @@ def _read(
         project_names={k: p.name for k, p in projects.items()},
         project_types={k: p.project_type for k, p in projects.items()},
         materials={m.code: (m.name_zh, m.unit) for m in session.exec(select(Material))},
-        warehouses={w.id: w.name for w in session.exec(select(Warehouse))},
+        warehouses=warehouses,
         previous=existing.id if existing else None,
-        promised=promised_rows(session, batch_id=batch.id),
+        promised=promised_rows(session, batch_id=batch.id, warehouses=warehouses),
     )
 
 
@@ -317,15 +319,11 @@ def run_weekly(
     read.problem = merge(read.problem, replenish)
     exports = write_exports(
         run_dir,
-        pd.concat(
-            [_export_frame(lines, read), pd.DataFrame(read.promised, columns=PLAN_COLUMNS)],
-            ignore_index=True,
-        )
-        if read.promised
-        else _export_frame(lines, read),
+        _export_frame(lines, read),
         batch_id=read.batch.id,
         warehouse_names=read.warehouses,
         packages={d.project_id: d.package for d in read.problem.demands.values()},
+        promised=pd.DataFrame(read.promised, columns=PLAN_COLUMNS),
     )
 
     step("保存 / saving the run")
@@ -449,7 +447,9 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"))
 
 
-def promised_rows(session: Session, *, batch_id: str) -> list[dict[str, Any]]:
+def promised_rows(
+    session: Session, *, batch_id: str, warehouses: dict[str, str]
+) -> list[dict[str, Any]]:
     """Agreement and emergency supply promised to urgent requests in this batch, as export rows:
     the province must receive them with the batch's requirement plan (协议库存需求计划)."""
     rows = []
@@ -467,6 +467,8 @@ def promised_rows(session: Session, *, batch_id: str) -> list[dict[str, Any]]:
         .order_by(col(Promise.id))
     )
     for promise, line, project, material, agreement in session.exec(statement):
+        needed = need_by(line, project)
+        warehouse = agreement.delivery_warehouse_id if agreement else ""
         rows.append(
             {
                 "kind": promise.kind,
@@ -481,15 +483,13 @@ def promised_rows(session: Session, *, batch_id: str) -> list[dict[str, Any]]:
                 "source_id": f"A:{agreement.agreement_no}/{agreement.line_no}"
                 if agreement
                 else f"E:{material.code}",
-                "warehouse_id": agreement.delivery_warehouse_id if agreement else "",
-                "warehouse_name": "",
+                "warehouse_id": warehouse,
+                "warehouse_name": warehouses.get(warehouse, ""),
                 "supplier": agreement.supplier if agreement else "",
                 "unit_cost": float(promise.unit_cost),
                 "arrival": promise.arrival,
-                "need_by": line.need_by_override or project.need_by,
-                "late_days": max(
-                    0, (promise.arrival - (line.need_by_override or project.need_by)).days
-                ),
+                "need_by": needed,
+                "late_days": max(0, (promise.arrival - needed).days),
                 "reason": f"紧急需求 #{promise.request_id} 已承诺 / promised to urgent request "
                 f"#{promise.request_id}",
                 "replenish_warehouse_id": None,
@@ -637,22 +637,27 @@ def approve_run(
     _check_still_valid(session, run, lines, supply)
     warnings = budget_check(session=session, additions=plan_additions(session=session, lines=lines))
     expires = calendar.add_working_days(today, settings.hold_expiry_working_days)
-    for line in lines:
-        if line.kind in (LineKind.RESERVE, LineKind.CONSIGNMENT) and line.demand_line_id:
-            session.add(
-                Hold(
-                    demand_line_id=line.demand_line_id,
-                    stock_kind=StockKind(line.kind),
-                    warehouse_id=line.warehouse_id or "",
-                    material_code=line.material_code,
-                    consignment_id=line.consignment_id,
-                    quantity=line.quantity,
-                    plan_run_id=run.id,
-                    expires_on=expires,
-                    created_at=now,
-                    created_by=user,
-                )
+    hold_stock(
+        session,
+        [
+            Hold(
+                demand_line_id=line.demand_line_id,
+                stock_kind=StockKind(line.kind),
+                warehouse_id=line.warehouse_id or "",
+                material_code=line.material_code,
+                consignment_id=line.consignment_id,
+                quantity=line.quantity,
+                plan_run_id=run.id,
+                expires_on=expires,
+                created_at=now,
+                created_by=user[:100],
             )
+            for line in lines
+            if line.kind in (LineKind.RESERVE, LineKind.CONSIGNMENT) and line.demand_line_id
+        ],
+        now=now,
+        user=user,
+    )
     run.status = RunStatus.APPROVED
     run.approved_at = now
     run.approved_by = user

@@ -10,7 +10,6 @@ from sqlmodel import Session
 
 from supply.packages.budget import (
     budget_check,
-    over_budget_projects,
     package_figures,
     project_costs,
 )
@@ -107,15 +106,6 @@ def test_an_addition_to_a_package_already_over_is_all_overrun(world: Session) ->
     assert [(p.project_id, p.forecast, p.overrun) for p in warning.projects] == [
         ("P1", D(157690), D(58690))
     ]
-
-
-def test_projects_over_budget_are_those_of_packages_over_budget(world: Session) -> None:
-    assert over_budget_projects(session=world, project_ids=["P1", "P2", "P3", "P4", "NOPE"]) == {
-        "P1",
-        "P2",
-    }
-    assert over_budget_projects(session=world, project_ids=["P3", "P4"]) == set()
-    assert over_budget_projects(session=world, project_ids=[]) == set()
 
 
 def test_the_figures_are_the_same_when_too_many_ids_to_send(

@@ -59,7 +59,8 @@ def test_the_application_lists_each_package_over_budget_and_its_projects(
     world.commit()
     file_filing(session=world, filing_id=filings[1].id or 0, reference="备-9", by="张工", now=NOW)
 
-    content = funding_application(session=world, today=date(2026, 11, 26))
+    content, over = funding_application(session=world, today=date(2026, 11, 26))
+    assert [(f.package_id, f.overrun) for f in over] == [("PK-A", Decimal(53380))]
     assert load_workbook(io.BytesIO(content)).sheetnames == [
         SUMMARY_SHEET,
         PROJECTS_SHEET,
@@ -112,7 +113,10 @@ def test_amounts_are_rounded_to_the_fen_and_an_empty_application_says_so(
     )
     summary = rows(funding_workbook([over], [], today=date(2026, 11, 26)), SUMMARY_SHEET)
     assert summary[1][4] == 100.0 and summary[1][9] == 100.0
-    empty = funding_application(session=world, today=date(2026, 11, 26), package_ids=["PK-B"])
+    empty, none_over = funding_application(
+        session=world, today=date(2026, 11, 26), package_ids=["PK-B"]
+    )
+    assert none_over == []
     assert rows(empty, SUMMARY_SHEET) == [rows(empty, SUMMARY_SHEET)[0]]
     assert ("结果", "没有预计超支的项目包 / no package's forecast exceeds its budget") in rows(
         empty, NOTE_SHEET

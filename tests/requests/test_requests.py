@@ -131,7 +131,13 @@ def test_an_approved_weekly_plan_keeps_its_reserve(
         )
     answer = ask(new_project("U-1", [("DT-400", 1)]), now=at)
     assert all(p.kind != "reserve" for p in answer.lines[0].allocations)
-    assert {h.plan_run_id is not None for h in _holds(engine)} == {True}
+    holds = _holds(engine)
+    assert {h.plan_run_id is not None for h in holds} == {True}
+    with Session(engine) as session:  # approval holds the same way: each with its event
+        events = session.exec(select(HoldEvent)).all()
+        assert sorted((e.hold_id, e.event, e.by) for e in events) == sorted(
+            (h.id, "held", "物资部") for h in holds
+        )
 
 
 def test_other_open_demand_is_weighed_but_not_held(ask: Ask, engine: Engine) -> None:
@@ -302,6 +308,14 @@ def test_promised_agreement_supply_goes_to_the_province_with_the_batch(
     ]
     behind = [row for row in cells if "U-C" in row]
     assert behind and any("800" in row for row in behind)
+    # It is not a line of this run's plan: the per-package summary leaves it out.
+    packages = load_workbook(outcome.exports["packages"], read_only=True)
+    assert not any(
+        "U-C" in str(cell)
+        for sheet in packages.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+    )
     # The run itself does not plan the line again: the promise covers it.
     assert all(not a.demand.startswith("U-C/") for a in outcome.plan.allocations)
     with Session(engine) as session:

@@ -89,8 +89,8 @@ def test_cancel_over_http(client: TestClient) -> None:
         (new_project("U-9", [("DT-400", 0)]), 422, "quantity"),
         (new_project("U-9", [("NO-SUCH", 1)]), 422, "material_code"),
         (new_project("U-9", [("DT-400", 1)], location="mars"), 422, "location"),
-        (new_project("U-9", [("DT-400", 1)], approved="2027-03-01"), 422, ""),
-        (new_project("U-9", [("DT-400", 1)], kind="hv_35kv"), 422, ""),
+        (new_project("U-9", [("DT-400", 1)], approved="2027-03-01"), 422, "approved_on"),
+        (new_project("U-9", [("DT-400", 1)], kind="hv_35kv"), 422, "completion_date"),
         ({"project_id": "x" * 40}, 422, "project_id"),
     ],
 )
