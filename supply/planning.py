@@ -28,6 +28,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from optimizer import Instance, Plan
 from optimizer.contract import (
@@ -82,6 +83,25 @@ class MatchingProblem:
     instance: Instance
     demands: dict[str, DemandItem]
     sources: dict[str, SourceRef]
+
+    @cached_property
+    def _by_id(self) -> dict[str, Demand]:
+        return {d.id: d for d in self.instance.demands}
+
+    @cached_property
+    def _by_material(self) -> dict[str, list[Source]]:
+        found: dict[str, list[Source]] = defaultdict(list)
+        for s in self.instance.sources:
+            found[s.material].append(s)
+        return found
+
+    def instance_demand(self, demand_id: str) -> Demand:
+        """The instance's demand of that id."""
+        return self._by_id[demand_id]
+
+    def sources_of(self, material: str) -> list[Source]:
+        """The instance's sources of a material."""
+        return self._by_material.get(material, [])
 
 
 def line_key(project_id: str, line_no: int) -> str:

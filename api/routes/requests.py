@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from functools import partial
 from typing import Annotated
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Path, Response, status
 from pydantic import BaseModel, Field
 
+from api.coalesce import Context, coalescer
 from api.deps import (
     MAX_ID,
     CalendarDep,
@@ -22,6 +20,7 @@ from api.deps import (
 )
 from supply.requests import service
 from supply.requests.models import RequestAnswer, SupplyRequestIn
+from supply.requests.service import Ask
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
@@ -39,17 +38,6 @@ IdempotencyKey = Annotated[
 
 class CancelBody(BaseModel):
     reason: str = Field(default="", max_length=200, description="取消原因 / why")
-
-
-_limiters: dict[tuple[int, int], CapacityLimiter] = {}
-
-
-def _limiter(size: int) -> CapacityLimiter:
-    """This process's queue for urgent requests (one per event loop and size)."""
-    key = (id(asyncio.get_running_loop()), size)
-    if key not in _limiters:
-        _limiters[key] = CapacityLimiter(size)
-    return _limiters[key]
 
 
 @router.post(
@@ -78,19 +66,15 @@ async def submit_request(
     """紧急需求: 即时答复并保留库存 / Ask for a project's materials now: per line the source,
     arrival, whether need-by and deadline are met (and why not), with reserve and consignment
     held for the project."""
-    answer = await to_thread.run_sync(
-        partial(
-            service.submit_request,
+    answer = await coalescer().submit(
+        Ask(body, idempotency_key, user),
+        Context(
             engine=session.get_bind(),  # type: ignore[arg-type]
-            body=body,
-            idempotency_key=idempotency_key,
-            now=clock.now(),
-            user=user,
+            clock=clock,
             calendar=calendar,
             policy=policy,
             settings=settings,
         ),
-        limiter=_limiter(settings.request_concurrency),
     )
     if answer.replayed:
         response.status_code = status.HTTP_200_OK

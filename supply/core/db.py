@@ -14,7 +14,7 @@ from importlib import import_module
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, event
+from sqlalchemy import CheckConstraint, DateTime, event, insert
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -150,6 +150,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows of a table with an integer `id` in one statement (no ORM objects: the hot
+    path of an urgent request) and return their ids, in the order of `rows`."""
+    if not rows:
+        return []
+    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return [int(i) for i in session.scalars(statement, rows)]
 
 
 def where_in(statement: Any, column: Any, values: Collection[Any] | None) -> Any:

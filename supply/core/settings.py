@@ -53,13 +53,13 @@ class Settings(BaseSettings):
         ge=1,
         description="replenishment is needed by the cutoff + this many working days",
     )
-    request_concurrency: int = Field(
-        default=1,
+    request_batch_max: int = Field(
+        default=32,
         ge=1,
-        le=64,
-        description="urgent requests one server process works on at once; the rest queue. The "
-        "work is CPU-bound, so more than the process's one core only slows the request holding "
-        "the database lock (correctness never depends on it: the database serialises writers)",
+        le=500,
+        description="urgent requests one server process answers together at most: requests "
+        "that arrive while others are being answered wait and are then answered together, by one "
+        "solve (1: one at a time)",
     )
     hold_expiry_working_days: int = Field(
         default=10, ge=1, description="a hold not issued within this many working days is released"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -210,6 +211,26 @@ def check_lines(
     return numbers
 
 
+def line_values(
+    project_id: str,
+    line_no: int,
+    line: DemandLineCreate,
+    *,
+    now: datetime,
+    user: str,
+    status: DemandStatus = DemandStatus.OPEN,
+) -> dict[str, Any]:
+    """The columns of a new demand line of a project."""
+    return {
+        "project_id": project_id,
+        "line_no": line_no,
+        **line.model_dump(exclude={"line_no"}),
+        "status": status,
+        "submitted_at": submission_moment(now),
+        "submitted_by": user[:100],
+    }
+
+
 def new_lines(
     *,
     session: Session,
@@ -224,14 +245,7 @@ def new_lines(
     if numbers is None:
         numbers = check_lines(session=session, project=project, lines=lines, today=local_today(now))
     created = [
-        DemandLine(
-            project_id=project.id,
-            line_no=line_no,
-            **line.model_dump(exclude={"line_no"}),
-            status=DemandStatus.OPEN,
-            submitted_at=submission_moment(now),
-            submitted_by=user[:100],
-        )
+        DemandLine(**line_values(project.id, line_no, line, now=now, user=user))
         for line_no, line in zip(numbers, lines, strict=True)
     ]
     session.add_all(created)

@@ -12,16 +12,18 @@ invariant — for every stock row, on-hand ≥ 0 and Σ held ≤ on-hand — hol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from catalogs.models import Consignment, ReserveStock
 from catalogs.service import check_page
 from supply.commitments import refresh_statuses
-from supply.core.db import write_session
+from supply.core.db import insert_rows, write_session
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page
 from supply.demand.models import DemandLine
@@ -62,14 +64,40 @@ def record(
     )
 
 
-def hold_stock(session: Session, holds: list[Hold], *, now: datetime, user: str) -> None:
-    """Add new holds, each with its `held` event (flush only): the one way stock gets held, by
-    an urgent request or an approved weekly plan. The caller checked the stock is there, under
-    lock."""
-    session.add_all(holds)
-    session.flush()  # one round of inserts; the ids are known from here
-    for hold in holds:
-        record(session, hold, HoldEventKind.HELD, quantity=hold.quantity, now=now, user=user)
+@dataclass(frozen=True)
+class NewHold:
+    """Stock to hold for a demand line, by an urgent request or an approved weekly plan."""
+
+    demand_line_id: int
+    stock_kind: StockKind
+    warehouse_id: str
+    material_code: str
+    quantity: int
+    expires_on: date
+    consignment_id: int | None = None
+    request_id: int | None = None
+    plan_run_id: int | None = None
+
+
+def hold_stock(
+    session: Session, holds: Sequence[NewHold], *, now: datetime, user: str
+) -> list[int]:
+    """Insert new holds, each with its `held` event, and return their ids in order: the one way
+    stock gets held. The caller checked the stock is there, under lock (the use case commits)."""
+    by = user[:100]
+    ids = insert_rows(
+        session, Hold, [{**asdict(h), "created_at": now, "created_by": by} for h in holds]
+    )
+    if ids:
+        session.execute(
+            insert(HoldEvent),
+            [
+                {"hold_id": i, "event": HoldEventKind.HELD, "quantity": h.quantity, "at": now,
+                 "by": by}
+                for i, h in zip(ids, holds, strict=True)
+            ],
+        )  # fmt: skip
+    return ids
 
 
 def _close(hold: Hold, status: HoldStatus, *, now: datetime, user: str) -> None:

@@ -25,26 +25,27 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
-from sqlalchemy import text
+from sqlalchemy import insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
 
 from optimizer import Plan, solve
+from optimizer.contract import Allocation
 from supply.availability import SupplyState, free_under_lock, load_supply
 from supply.calendar import CalendarError, WorkCalendar
-from supply.commitments import Commitment, refresh_statuses, status_for
+from supply.commitments import Commitment, refresh_statuses, status_of
 from supply.core.clock import local_today
-from supply.core.db import write_session
-from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.db import insert_rows, write_session
+from supply.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.demand.service import check_lines, new_lines
+from supply.demand.service import check_lines, line_values
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -53,7 +54,7 @@ from supply.holds.models import (
     StockKind,
     SupplyRequest,
 )
-from supply.holds.service import expire_due_holds, hold_stock, release
+from supply.holds.service import NewHold, expire_due_holds, hold_stock, release
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
@@ -75,26 +76,64 @@ from supply.policy import (
     outcome_if_arriving,
 )
 from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
-from supply.projects.service import check_new_project, get_project_or_raise, new_project
+from supply.projects.service import check_new_project, get_project_or_raise
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
-from supply.weekly.service import open_demand
+from supply.weekly.service import competing_demand, open_demand
 
 MAX_ATTEMPTS = 2  # one optimistic try; if the stock moved meanwhile, solve again inside the lock
 
 
+@dataclass(frozen=True)
+class Ask:
+    """One urgent request as it arrives: what is asked, its idempotency key, and who asks."""
+
+    body: SupplyRequestIn
+    idempotency_key: str | None = None
+    user: str = "anonymous"
+
+    @property
+    def project_id(self) -> str:
+        if self.body.project is not None:
+            return self.body.project.id
+        assert self.body.project_id is not None
+        return self.body.project_id
+
+
+Outcome = RequestAnswer | DomainError
+
+
 @dataclass
 class _Draft:
-    """A request prepared for solving: its lines as demand, among the other open demand."""
+    """One request prepared for solving: its lines as demand."""
+
+    index: int  # its place among the asks answered together
+    ask: Ask
+    fingerprint: str
+    project: Project  # transient when the request creates it
+    deadline: BuildDeadline
+    items: list[DemandItem]
+    line_numbers: dict[str, int]
+    existing_lines: dict[str, int]  # key -> demand line id (asking for a project's open lines)
+
+    @property
+    def keys(self) -> list[str]:
+        """The request's instance ids, in line order."""
+        return [item.key for item in self.items]
+
+
+@dataclass
+class _Joint:
+    """Requests answered together: one instance holding all their lines among the other open
+    demand of their materials."""
 
     today: date
     batch: Batch
-    project: Project  # transient when the request creates it
-    deadline: BuildDeadline
-    keys: list[str]  # the request's instance ids, in line order
-    line_numbers: dict[str, int]
-    existing_lines: dict[str, int]  # key -> demand line id (asking for a project's open lines)
-    outstanding: dict[str, int]  # key -> quantity asked
+    drafts: list[_Draft]
     problem: MatchingProblem
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for draft in self.drafts for key in draft.keys]
 
 
 def fingerprint(body: SupplyRequestIn) -> str:
@@ -113,64 +152,159 @@ def submit_request(
     policy: DeadlinePolicy,
     settings: Settings,
 ) -> RequestAnswer:
-    """Answer an urgent request and hold what it is given; see the module docstring."""
-    print_ = fingerprint(body)
-    if idempotency_key is not None:
-        with Session(engine) as session:
-            earlier = _replay(session, idempotency_key, print_)
-        if earlier is not None:
-            return earlier
-    prepare = partial(_prepare, body=body, now=now, calendar=calendar, policy=policy,
-                      settings=settings)  # fmt: skip
+    """Answer one urgent request and hold what it is given; see the module docstring."""
+    (outcome,) = submit_requests(
+        engine=engine,
+        asks=[Ask(body, idempotency_key, user)],
+        now=now,
+        calendar=calendar,
+        policy=policy,
+        settings=settings,
+    )
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def submit_requests(
+    *,
+    engine: Engine,
+    asks: Sequence[Ask],
+    now: datetime,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+) -> list[Outcome]:
+    """Answer requests that arrived together by one solve, and hold what each is given.
+
+    Returns, in order, each request's answer or the domain error that refused it: a bad request
+    does not hold up the others. Requests sharing an idempotency key or a project are answered
+    in turn (a repeat gets the first answer; a project's lines are never asked twice in one
+    instance).
+    """
+    outcomes: list[Outcome | None] = [None] * len(asks)
+    prints = [fingerprint(ask.body) for ask in asks]
+    r = _Round(asks, prints, outcomes, now, calendar, policy, settings)
+    todo = list(range(len(asks)))
+    while todo:
+        round_, later = [], []
+        keys: set[str] = set()
+        projects: set[str] = set()
+        for i in todo:
+            key, project = asks[i].idempotency_key, asks[i].project_id
+            if project in projects or (key is not None and key in keys):
+                later.append(i)
+                continue
+            round_.append(i)
+            projects.add(project)
+            if key is not None:
+                keys.add(key)
+        _answer_round(engine, r, round_)
+        todo = later
+    answered = [outcome for outcome in outcomes if outcome is not None]
+    assert len(answered) == len(asks)
+    return answered
+
+
+@dataclass
+class _Round:
+    """What every step of answering a round of requests needs."""
+
+    asks: Sequence[Ask]
+    prints: list[str]
+    outcomes: list[Outcome | None]
+    now: datetime
+    calendar: WorkCalendar
+    policy: DeadlinePolicy
+    settings: Settings
+
+
+def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
+    """Answer requests with distinct keys and projects: solve outside any transaction, then
+    check and write in one; if the stock moved meanwhile, prepare and solve inside the lock."""
+    with Session(engine) as session:
+        live = _replays(session, r, live)
     for attempt in range(MAX_ATTEMPTS):
         inside_lock = attempt == MAX_ATTEMPTS - 1
+        joint: _Joint | None = None
         plan: Plan | None = None
         if not inside_lock:
             with Session(engine) as session:
-                draft = prepare(session, lock=False)
-            plan = _solve(draft)
+                joint = _prepare(session, r, live, lock=False)
+            if joint is None:
+                return
+            try:
+                plan = _solve(joint)
+            except InvalidInput as exc:
+                _alone(engine, r, joint, exc)
+                return
+        written: dict[int, Outcome] = {}
+        unsolvable: InvalidInput | None = None
         try:
             with write_session(engine) as session:
-                if idempotency_key is not None:
-                    _lock_key(session, idempotency_key)
-                    earlier = _replay(session, idempotency_key, print_)
-                    if earlier is not None:
-                        return earlier
-                expire_due_holds(session, today=local_today(now), now=now)
+                for key in sorted({r.asks[i].idempotency_key for i in live} - {None}):
+                    _lock_key(session, key)  # type: ignore[arg-type]
+                live = _replays(session, r, live)  # answered meanwhile by another process
+                expire_due_holds(session, today=local_today(r.now), now=r.now)
+                free: dict[tuple[str, object], int] | None = None
                 if inside_lock:
-                    draft = prepare(session, lock=True)
-                    plan = _solve(draft)
+                    joint = _prepare(session, r, live, lock=True)
+                    if joint is None:
+                        return
+                    try:
+                        plan = _solve(joint)
+                    except InvalidInput as exc:
+                        unsolvable = exc
+                        raise _Moved from exc  # leave the transaction, answer each alone
+                else:
+                    assert joint is not None
+                    joint.drafts = [d for d in joint.drafts if d.index in live]
+                    free = free_under_lock(
+                        session=session,
+                        materials={item.material for d in joint.drafts for item in d.items},
+                        order_day=joint.batch.province_match,
+                    )
                 assert plan is not None
-                answer = _write(
-                    session,
-                    body,
-                    draft,
-                    plan,
-                    idempotency_key=idempotency_key,
-                    fingerprint=print_,
-                    now=now,
-                    user=user,
-                    calendar=calendar,
-                    policy=policy,
-                    settings=settings,
-                    recheck=not inside_lock,
-                )
+                for draft in joint.drafts:
+                    try:
+                        with session.begin_nested():  # a refused request leaves the others be
+                            written[draft.index], plan = _write(
+                                session, r, joint, draft, plan, free
+                            )
+                    except DomainError as exc:
+                        written[draft.index] = exc
+                    except IntegrityError:  # the project was created meanwhile
+                        written[draft.index] = Conflict(
+                            f"项目 {draft.project.id} 已存在或刚被修改 / project "
+                            f"{draft.project.id} was created or changed meanwhile: look it up, "
+                            "then ask again",
+                            loc=("project", "id"),
+                        )
                 session.commit()
-                return answer
         except _Moved:
+            if unsolvable is not None:
+                assert joint is not None
+                _alone(engine, r, joint, unsolvable)
+                return
             continue  # the stock moved since it was read: solve again, inside the lock
-        except IntegrityError:
-            if idempotency_key is None:
-                raise
-            with Session(engine) as session:  # the same key was answered meanwhile
-                earlier = _replay(session, idempotency_key, print_)
-            if earlier is None:
-                raise
-            return earlier
         except DBAPIError as exc:  # a PostgreSQL deadlock or serialisation failure: try again
             if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or inside_lock:
                 raise
+            continue
+        for i, outcome in written.items():
+            r.outcomes[i] = outcome
+        return
     raise AssertionError("unreachable: the last attempt answers or raises")
+
+
+def _alone(engine: Engine, r: _Round, joint: _Joint, exc: InvalidInput) -> None:
+    """The joint instance cannot be matched: that is one request's error, so answer each
+    request of it alone (one alone gets the error)."""
+    if len(joint.drafts) == 1:
+        r.outcomes[joint.drafts[0].index] = exc
+        return
+    for draft in joint.drafts:
+        _answer_round(engine, r, [draft.index])
 
 
 def _lock_key(session: Session, key: str) -> None:
@@ -183,40 +317,94 @@ def _lock_key(session: Session, key: str) -> None:
 
 
 class _Moved(Exception):
-    """What the plan gives the request is no longer free: roll back and solve again."""
+    """What the plan gives a request is no longer free: roll back and solve again."""
 
 
-def _replay(session: Session, key: str, print_: str) -> RequestAnswer | None:
-    found = session.exec(select(SupplyRequest).where(SupplyRequest.idempotency_key == key)).first()
-    if found is None:
-        return None
-    if found.fingerprint != print_:
-        raise InvalidInput(
-            "此幂等键已用于另一个请求 / this Idempotency-Key was used for a different request: "
-            "use a new key for a new request",
-            loc=("header", "Idempotency-Key"),
+def _replays(session: Session, r: _Round, live: list[int]) -> list[int]:
+    """Answer the requests whose key was answered already (with that answer, or a 422 if the
+    body differs); return the others."""
+    keys = {r.asks[i].idempotency_key for i in live} - {None}
+    if not keys:
+        return live
+    found = {
+        row.idempotency_key: row
+        for row in session.exec(
+            select(SupplyRequest).where(col(SupplyRequest.idempotency_key).in_(sorted(keys)))  # type: ignore[type-var]
         )
-    return RequestAnswer.model_validate_json(found.answer).model_copy(update={"replayed": True})
+    }
+    rest = []
+    for i in live:
+        row = found.get(r.asks[i].idempotency_key or "")
+        if row is None:
+            rest.append(i)
+        elif row.fingerprint != r.prints[i]:
+            r.outcomes[i] = InvalidInput(
+                "此幂等键已用于另一个请求 / this Idempotency-Key was used for a different "
+                "request: use a new key for a new request",
+                loc=("header", "Idempotency-Key"),
+            )
+        else:
+            r.outcomes[i] = RequestAnswer.model_validate_json(row.answer).model_copy(
+                update={"replayed": True}
+            )
+    return rest
 
 
 # --- prepare ----------------------------------------------------------------------------------
 
 
-def _prepare(
-    session: Session,
-    *,
-    body: SupplyRequestIn,
-    now: datetime,
-    calendar: WorkCalendar,
-    policy: DeadlinePolicy,
-    settings: Settings,
-    lock: bool,
-) -> _Draft:
-    today = local_today(now)
-    batch = batch_for(now, calendar=calendar, policy=policy)
+def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Joint | None:
+    """Check each request (a refused one gets its error) and build one instance for the rest:
+    their lines, the supply of their materials, and the other open demand competing for it."""
+    today = local_today(r.now)
+    batch = batch_for(r.now, calendar=r.calendar, policy=r.policy)
+    drafts = []
+    for i in live:
+        try:
+            drafts.append(_draft(session, r, i, today=today))
+        except DomainError as exc:
+            r.outcomes[i] = exc
+    if not drafts:
+        return None
+    items = [item for draft in drafts for item in draft.items]
+    wanted = {item.material for item in items}
+    supply = load_supply(
+        session=session,
+        today=today,
+        order_day=batch.province_match,
+        central_warehouse=r.settings.default_delivery_warehouse,
+        lock=lock,
+        materials=wanted,
+    )
+    # The other open demand that competes with the requests: lines of the same materials needed
+    # no later than the requests' own, summed where the engine cannot tell them apart. Lines
+    # needed later have more time for agreement stock and emergency procurement, and the weekly
+    # run plans them; leaving them out keeps the instance small.
+    others = competing_demand(
+        session,
+        cutoff=r.now,
+        materials=wanted,
+        need_by_until=max(item.need_by for item in items),
+        today=today,
+        except_projects={d.project.id for d in drafts if d.existing_lines},
+    )
+    problem = build_instance(
+        demands=items + others,
+        supply=supply,
+        plan_date=today,
+        order_day=batch.province_match,
+        penalty=r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty),
+    )
+    return _Joint(today=today, batch=batch, drafts=drafts, problem=problem)
+
+
+def _draft(session: Session, r: _Round, index: int, *, today: date) -> _Draft:
+    """Check one request: its project (existing, or new and creatable) and its lines."""
+    ask = r.asks[index]
+    body = ask.body
     if body.project is not None:
         derived = check_new_project(
-            session=session, project=body.project, calendar=calendar, policy=policy
+            session=session, project=body.project, calendar=r.calendar, policy=r.policy
         )
         project = Project(
             **body.project.model_dump(exclude={"voltage_class"}),
@@ -263,7 +451,7 @@ def _prepare(
                 f"{project.status}: nothing can be requested for it",
                 loc=("project_id",),
             )
-        items = open_demand(session, cutoff=now, project_id=project.id)
+        items = open_demand(session, cutoff=r.now, project_id=project.id)
         if not items:
             raise InvalidInput(
                 f"项目 {project.id} 没有待供应的需求行 / project {project.id} has no outstanding "
@@ -274,83 +462,23 @@ def _prepare(
             assert item.demand_line_id is not None
             existing[item.key] = item.demand_line_id
             line_numbers[item.key] = int(item.key.rsplit("/", 1)[1])
-    wanted = {item.material for item in items}
-    supply = load_supply(
-        session=session,
-        today=today,
-        order_day=batch.province_match,
-        central_warehouse=settings.default_delivery_warehouse,
-        lock=lock,
-        materials=wanted,
-    )
-    mine = {item.key for item in items}
-    # The other open demand that competes with the request: lines of the same materials needed
-    # no later than the request's own. Lines needed later have more time for agreement stock
-    # and emergency procurement, and the weekly run plans them; leaving them out keeps the
-    # instance small (an answer in well under a second).
-    until = max(item.need_by for item in items)
-    others = [
-        d
-        for d in open_demand(session, cutoff=now, materials=wanted, need_by_until=until)
-        if d.key not in mine
-    ]
     deadline = build_deadline(
         project.project_type,
         approved=project.approved_on,
         completion=project.completion_date,
-        calendar=calendar,
-        policy=policy,
-    )
-    problem = build_instance(
-        demands=items + grouped(others, today=today),
-        supply=supply,
-        plan_date=today,
-        order_day=batch.province_match,
-        penalty=r6_penalty(supply, wanted, settings.reserve_below_quota_penalty),
+        calendar=r.calendar,
+        policy=r.policy,
     )
     return _Draft(
-        today=today,
-        batch=batch,
+        index=index,
+        ask=ask,
+        fingerprint=r.prints[index],
         project=project,
         deadline=deadline,
-        keys=[item.key for item in items],
+        items=items,
         line_numbers=line_numbers,
         existing_lines=existing,
-        outstanding={item.key: item.quantity for item in items},
-        problem=problem,
     )
-
-
-def grouped(demands: list[DemandItem], *, today: date) -> list[DemandItem]:
-    """Merge demand the engine cannot tell apart (material, place, need-by, weight, voltage).
-
-    Lines already past their need-by are merged as if due yesterday: nothing arrives before
-    today, so each is late whatever it gets and every day earlier saves it the same weighted
-    day. Emergency procurement serves every line in full, so only a constant changes in the
-    lateness tier: the engine's choices stay the same, and the instance is much smaller.
-    """
-    overdue = today - timedelta(days=1)
-    groups: dict[tuple[str, str, date, int, str], list[DemandItem]] = defaultdict(list)
-    for d in demands:
-        due = max(d.need_by, overdue)
-        groups[d.material, d.location, due, d.weight, d.voltage_class].append(d)
-    merged = []
-    for members in groups.values():
-        first = members[0]
-        key = first.key if len(members) == 1 else f"{first.key}+{len(members) - 1}"
-        merged.append(
-            DemandItem(
-                key=key,
-                project_id=first.project_id,
-                material=first.material,
-                quantity=sum(m.quantity for m in members),
-                need_by=max(first.need_by, overdue),
-                voltage_class=first.voltage_class,
-                location=first.location,
-                weight=first.weight,
-            )
-        )
-    return merged
 
 
 def r6_penalty(supply: SupplyState, materials: set[str], base: Decimal) -> Decimal:
@@ -363,14 +491,14 @@ def r6_penalty(supply: SupplyState, materials: set[str], base: Decimal) -> Decim
     return max([base, *(d + 1 for d in dearer)])
 
 
-def _solve(draft: _Draft) -> Plan:
-    """Solve the request's instance, explaining only the request's own lines.
+def _solve(joint: _Joint) -> Plan:
+    """Solve the instance, explaining only the requests' own lines.
 
     The plan is not put through the independent checker here, unlike the weekly run's: the
     engine is checked against it in the test suite, and what matters for a promise — that every
     held or promised quantity is really free — is checked again under lock before it is written.
     """
-    plan = solve(draft.problem.instance, explain_only=draft.keys)
+    plan = solve(joint.problem.instance, explain_only=joint.keys)
     if plan.status == "invalid":
         raise InvalidInput(
             "无法建立匹配实例 / the request cannot be matched: "
@@ -383,25 +511,24 @@ def _solve(draft: _Draft) -> Plan:
 # --- check and write ----------------------------------------------------------------------------
 
 
-def _taken(draft: _Draft, plan: Plan) -> dict[str, int]:
-    mine = set(draft.keys)
-    taken: dict[str, int] = defaultdict(int)
-    for a in plan.allocations:
-        if a.demand in mine:
-            taken[a.source] += int(a.quantity)
-    return taken
+def _given(keys: Collection[str], plan: Plan) -> list[Allocation]:
+    mine = set(keys)
+    return [a for a in plan.allocations if a.demand in mine]
 
 
-def _still_there(session: Session, draft: _Draft, plan: Plan, *, now: datetime) -> bool:
-    """Read availability again under lock: is everything the plan gives the request still free,
-    and is every existing line still as outstanding as it was?"""
-    free = free_under_lock(
-        session=session,
-        materials={draft.problem.demands[k].material for k in draft.keys},
-        order_day=draft.batch.province_match,
-    )
-    for source_id, quantity in _taken(draft, plan).items():
-        ref = draft.problem.sources[source_id]
+def _take(
+    session: Session,
+    r: _Round,
+    joint: _Joint,
+    draft: _Draft,
+    given: list[Allocation],
+    free: dict[tuple[str, object], int],
+) -> None:
+    """Take what the plan gives the request from what is free under lock (read once for the
+    round, less what the requests written before it took), or raise `_Moved`; and check that
+    each existing line is still as outstanding as it was."""
+    for a in given:
+        ref = joint.problem.sources[a.source]
         if ref.kind == "emergency":
             continue
         where: object = {
@@ -409,45 +536,40 @@ def _still_there(session: Session, draft: _Draft, plan: Plan, *, now: datetime) 
             "consignment": ref.consignment_id,
             "agreement": ref.agreement_line_id,
         }[ref.kind]
-        if free.get((ref.kind, where), 0) < quantity:
-            return False
+        if free.get((ref.kind, where), 0) < int(a.quantity):
+            raise _Moved
+        free[ref.kind, where] -= int(a.quantity)
     if draft.existing_lines:
-        again = open_demand(session, cutoff=now, project_id=draft.project.id)
+        again = open_demand(session, cutoff=r.now, project_id=draft.project.id)
         now_outstanding = {d.key: d.quantity for d in again}
-        if any(now_outstanding.get(k, 0) != q for k, q in draft.outstanding.items()):
-            return False
-    return True
+        if any(now_outstanding.get(item.key, 0) != item.quantity for item in draft.items):
+            raise _Moved
 
 
 def _write(
     session: Session,
-    body: SupplyRequestIn,
+    r: _Round,
+    joint: _Joint,
     draft: _Draft,
     plan: Plan,
-    *,
-    idempotency_key: str | None,
-    fingerprint: str,
-    now: datetime,
-    user: str,
-    calendar: WorkCalendar,
-    policy: DeadlinePolicy,
-    settings: Settings,
-    recheck: bool,
-) -> RequestAnswer:
-    """Write the project, lines, request, holds and promises; check the package budget first
-    (R7: an over-budget project relies on reserve the plan left free) and, for a plan solved
-    outside the lock, that everything it gives is still free (else `_Moved`)."""
-    created_project = body.project is not None
+    free: dict[tuple[str, object], int] | None,
+) -> tuple[RequestAnswer, Plan]:
+    """Write one request's project, lines, request, holds and promises; check the package budget
+    first (R7: an over-budget project relies on reserve the plan left free) and, for a plan
+    solved outside the lock, that everything it gives is still `free` (else `_Moved`).
+    Returns the answer and the plan as it now stands (moved onto reserve for R7).
+
+    Rows are inserted a table at a time without ORM objects: this is the hot path of the
+    service. The project and the request's lines are checked already (`_draft`); a project
+    created meanwhile by someone else fails on its key (IntegrityError).
+    """
+    body, user, now = draft.ask.body, draft.ask.user[:100], r.now
+    project = draft.project
     if body.project is not None:
-        project = new_project(
-            session=session,
-            project=body.project,
-            calendar=calendar,
-            policy=policy,
-            now=now,
-            user=user,
+        session.execute(
+            insert(Project),
+            [{**project.model_dump(), "created_at": now, "created_by": user, "updated_at": now}],
         )
-        numbers = [draft.line_numbers[key] for key in draft.keys]  # a new project: all free
     else:  # lock the project: no one adds lines to it or closes it until this commits
         project = session.exec(
             select(Project).where(Project.id == draft.project.id).with_for_update()
@@ -457,129 +579,98 @@ def _write(
                 f"项目 {project.id} 已{project.status} / project {project.id} is {project.status}",
                 loc=("project_id",),
             )
-        numbers = None
+    warnings, moved, filings = _budget(session, r, joint, draft, plan, project=project)
+    plan, relied = moved if moved else (plan, 0)
+    allocations = _given(draft.keys, plan)
+    if free is not None:
+        _take(session, r, joint, draft, allocations, free)
+    refs = [joint.problem.sources[a.source] for a in allocations]
+    held: dict[str, int] = defaultdict(int)
+    promised: dict[str, int] = defaultdict(int)
+    for a, ref in zip(allocations, refs, strict=True):
+        (held if ref.kind in ("reserve", "consignment") else promised)[a.demand] += int(a.quantity)
     line_ids = dict(draft.existing_lines)
-    added: list[DemandLine] = []
-    if body.lines:
-        added = new_lines(
-            session=session,
-            project=project,
-            lines=body.lines,
-            now=now,
-            user=user,
-            numbers=numbers,
-        )
-        for key, line in zip(draft.keys, added, strict=True):
-            assert line.id is not None
-            line_ids[key] = line.id
-            draft.line_numbers[key] = line.line_no
-    warnings, moved, filings = _budget(
-        session, draft, plan, project=project, now=now, user=user, calendar=calendar, policy=policy
-    )
-    if moved:
-        plan, relied = moved
-    else:
-        relied = 0
-    if recheck and not _still_there(session, draft, plan, now=now):
-        raise _Moved
-    request = SupplyRequest(
-        project_id=project.id,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-        answer="",
-        created_at=now,
-        created_by=user[:100],
-    )
-    session.add(request)
-    session.flush()  # a key answered meanwhile fails here, before anything is held
-    assert request.id is not None
-    expires = calendar.add_working_days(draft.today, settings.hold_expiry_working_days)
+    if body.lines:  # new lines: nothing but this request covers them, so their status is known
+        ids = insert_rows(
+            session,
+            DemandLine,
+            [
+                line_values(
+                    project.id, draft.line_numbers[key], line, now=now, user=user,
+                    status=status_of(line.quantity, Commitment(held=held[key],
+                                                               planned=promised[key])),
+                )
+                for key, line in zip(draft.keys, body.lines, strict=True)
+            ],
+        )  # fmt: skip
+        line_ids.update(zip(draft.keys, ids, strict=True))
+    (request_id,) = insert_rows(
+        session,
+        SupplyRequest,
+        [{"project_id": project.id, "idempotency_key": draft.ask.idempotency_key,
+          "fingerprint": draft.fingerprint, "answer": "", "created_at": now, "created_by": user}],
+    )  # fmt: skip
+    expires = r.calendar.add_working_days(joint.today, r.settings.hold_expiry_working_days)
+    holds, promises = [], []
+    for a, ref in zip(allocations, refs, strict=True):
+        if ref.kind in ("reserve", "consignment"):
+            holds.append(
+                NewHold(
+                    demand_line_id=line_ids[a.demand],
+                    stock_kind=StockKind(ref.kind),
+                    warehouse_id=ref.warehouse_id or "",
+                    material_code=ref.material,
+                    consignment_id=ref.consignment_id,
+                    quantity=int(a.quantity),
+                    request_id=request_id,
+                    expires_on=expires,
+                )
+            )
+        else:
+            promises.append(
+                {"request_id": request_id, "demand_line_id": line_ids[a.demand],
+                 "kind": ref.kind, "material_code": ref.material,
+                 "agreement_line_id": ref.agreement_line_id, "quantity": int(a.quantity),
+                 "unit_cost": ref.unit_cost, "arrival": a.arrival, "batch_id": joint.batch.id,
+                 "created_at": now, "created_by": user}
+            )  # fmt: skip
+    hold_ids = iter(hold_stock(session, holds, now=now, user=user))
+    promise_ids = iter(insert_rows(session, Promise, promises))
     given: dict[str, list[AllocationAnswer]] = defaultdict(list)
-    rows: list[tuple[AllocationAnswer, Hold | Promise]] = []
-    mine = set(draft.keys)
-    for a in plan.allocations:
-        if a.demand not in mine:
-            continue
-        ref = draft.problem.sources[a.source]
-        quantity = int(a.quantity)
+    for a, ref in zip(allocations, refs, strict=True):
+        kept = ref.kind in ("reserve", "consignment")
         part = AllocationAnswer(
             kind=ref.kind,  # type: ignore[arg-type]
             source_id=a.source,
-            state="held" if ref.kind in ("reserve", "consignment") else "promised",
-            quantity=quantity,
+            state="held" if kept else "promised",
+            quantity=int(a.quantity),
             arrival=a.arrival,
             unit_cost=ref.unit_cost,
             warehouse_id=ref.warehouse_id,
             supplier=ref.supplier,
             consignment_id=ref.consignment_id,
+            hold_id=next(hold_ids) if kept else None,
+            promise_id=None if kept else next(promise_ids),
+            expires_on=expires if kept else None,
         )
-        row: Hold | Promise
-        if ref.kind in ("reserve", "consignment"):
-            row = Hold(
-                demand_line_id=line_ids[a.demand],
-                stock_kind=StockKind(ref.kind),
-                warehouse_id=ref.warehouse_id or "",
-                material_code=ref.material,
-                consignment_id=ref.consignment_id,
-                quantity=quantity,
-                request_id=request.id,
-                expires_on=expires,
-                created_at=now,
-                created_by=user[:100],
-            )
-            part.expires_on = expires
-        else:
-            row = Promise(
-                request_id=request.id,
-                demand_line_id=line_ids[a.demand],
-                kind=ref.kind,
-                material_code=ref.material,
-                agreement_line_id=ref.agreement_line_id,
-                quantity=quantity,
-                unit_cost=ref.unit_cost,
-                arrival=a.arrival,
-                batch_id=draft.batch.id,
-                created_at=now,
-                created_by=user[:100],
-            )
-            if ref.agreement_line_id is not None:
-                no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
-                part.agreement_no, part.agreement_line_no = no, int(line_no)
-        rows.append((part, row))
+        if ref.agreement_line_id is not None:
+            no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
+            part.agreement_no, part.agreement_line_no = no, int(line_no)
         given[a.demand].append(part)
-    hold_stock(session, [row for _, row in rows if isinstance(row, Hold)], now=now, user=user)
-    session.add_all([row for _, row in rows if isinstance(row, Promise)])
-    session.flush()
-    for part, row in rows:
-        if isinstance(row, Hold):
-            part.hold_id = row.id
-        else:
-            part.promise_id = row.id
-    if added:  # new lines: nothing but this request covers them, so their status is known here
-        for key, line in zip(draft.keys, added, strict=True):
-            line.status = status_for(
-                line,
-                Commitment(
-                    held=sum(p.quantity for p in given[key] if p.state == "held"),
-                    planned=sum(p.quantity for p in given[key] if p.state == "promised"),
-                ),
-            )
-            session.add(line)
-        session.flush()
-    else:
+    if not body.lines:
         refresh_statuses(session, line_ids.values())
     answer = RequestAnswer(
-        request_id=request.id,
+        request_id=request_id,
         project_id=project.id,
-        project_created=created_project,
-        batch_id=draft.batch.id,
-        province_match_on=draft.batch.province_match,
+        project_created=body.project is not None,
+        batch_id=joint.batch.id,
+        province_match_on=joint.batch.province_match,
         answered_at=now,
-        answered_by=user[:100],
-        lines=_line_answers(draft, plan, given, line_ids, calendar=calendar),
+        answered_by=user,
+        lines=_line_answers(joint, draft, plan, given, line_ids, calendar=r.calendar),
         budget_warnings=warnings,
         relied_on_reserve=relied,
-        filings=[filing_public(session, f, today=draft.today) for f in filings],
+        filings=[filing_public(session, f, today=joint.today) for f in filings],
     )
     if relied:
         for answered in answer.lines:
@@ -588,60 +679,54 @@ def _write(
                     "项目包超预算: 优先使用实物储备 / over its package's budget: served from "
                     "physical reserve where possible (R7)"
                 )
-    request.answer = answer.model_dump_json()
-    session.add(request)
-    session.flush()
-    return answer
+    session.execute(
+        update(SupplyRequest)
+        .where(col(SupplyRequest.id) == request_id)
+        .values(answer=answer.model_dump_json())
+    )
+    return answer, plan
 
 
-def _request_cost(draft: _Draft, plan: Plan) -> Decimal:
-    mine = set(draft.keys)
+def _request_cost(joint: _Joint, draft: _Draft, plan: Plan) -> Decimal:
     return sum(
         (
-            draft.problem.sources[a.source].unit_cost * int(a.quantity)
-            for a in plan.allocations
-            if a.demand in mine
+            joint.problem.sources[a.source].unit_cost * int(a.quantity)
+            for a in _given(draft.keys, plan)
         ),
         Decimal(0),
     )
 
 
 def _budget(
-    session: Session,
-    draft: _Draft,
-    plan: Plan,
-    *,
-    project: Project,
-    now: datetime,
-    user: str,
-    calendar: WorkCalendar,
-    policy: DeadlinePolicy,
+    session: Session, r: _Round, joint: _Joint, draft: _Draft, plan: Plan, *, project: Project
 ) -> tuple[list[BudgetWarning], tuple[Plan, int] | None, list[Filing]]:
     """The budget check before the promise (R7): warnings, the plan moved onto reserve and the
     quantity moved if the project is over its package's budget (None if not, or if no reserve
-    was free), and the filings due for it."""
+    was free), and the filings due for it. Requests written before it in this round are in the
+    package's figures already (they are flushed in this transaction)."""
     if project.package_id is None:
         return [], None, []
     figures = package_figures(session=session, package_ids=[project.package_id])  # read once
-    warnings = check_additions(figures, {project.id: _request_cost(draft, plan)})
+    warnings = check_additions(figures, {project.id: _request_cost(joint, draft, plan)})
     if not any(p.project_id == project.id for w in warnings for p in w.projects):
         return warnings, None, []
-    moved, quantity = prefer_reserve(draft.problem, plan, draft.keys)
+    moved, quantity = prefer_reserve(joint.problem, plan, draft.keys)
     if quantity:
-        warnings = check_additions(figures, {project.id: _request_cost(draft, moved)})
+        warnings = check_additions(figures, {project.id: _request_cost(joint, draft, moved)})
     filings = record_filings(
         session=session,
         warnings=warnings,
-        review_date=draft.today,
-        now=now,
-        by=user,
-        calendar=calendar,
-        policy=policy,
+        review_date=joint.today,
+        now=r.now,
+        by=draft.ask.user,
+        calendar=r.calendar,
+        policy=r.policy,
     )
     return warnings, (moved, quantity) if quantity else None, filings
 
 
 def _line_answers(
+    joint: _Joint,
     draft: _Draft,
     plan: Plan,
     given: dict[str, list[AllocationAnswer]],
@@ -651,10 +736,11 @@ def _line_answers(
 ) -> list[LineAnswer]:
     late = {entry.demand: entry for entry in plan.late}
     unmet = {entry.demand: entry for entry in plan.unmet}
-    earliest = _earliest_arrivals(draft) if (late.keys() | unmet.keys()) & set(draft.keys) else {}
+    keys = draft.keys
+    earliest = _earliest_arrivals(joint, keys) if (late.keys() | unmet.keys()) & set(keys) else {}
     answers = []
-    for key in draft.keys:
-        demand = draft.problem.demands[key]
+    for key in keys:
+        demand = joint.problem.demands[key]
         parts = given.get(key, [])
         short = int(unmet[key].quantity) if key in unmet else 0
         held = sum(p.quantity for p in parts if p.state == "held")
@@ -700,23 +786,21 @@ def _line_answers(
     return answers
 
 
-def _earliest_arrivals(draft: _Draft) -> dict[str, date]:
-    """For each of the request's lines, the earliest arrival of any eligible source that has
+def _earliest_arrivals(joint: _Joint, keys: Collection[str]) -> dict[str, date]:
+    """For each of a request's lines, the earliest arrival of any eligible source that has
     stock at all (what would be possible if no one else took it), by the engine's own rules."""
-    instance = draft.problem.instance
+    instance = joint.problem.instance
     days = transport_days(instance)
-    keys = set(draft.keys)
     earliest = {}
-    for demand in instance.demands:
-        if demand.id not in keys:
-            continue
+    for key in keys:
+        demand = joint.problem.instance_demand(key)
         arrivals = [
             arrival
-            for s in instance.sources
+            for s in joint.problem.sources_of(demand.material)
             if s.quantity != 0 and (arrival := arrival_at(s, demand, days)) is not None
         ]
         if arrivals:
-            earliest[demand.id] = min(arrivals)
+            earliest[key] = min(arrivals)
     return earliest
 
 

@@ -13,13 +13,13 @@ import json
 import shutil
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import Date, case, insert, literal
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, func, select
@@ -28,14 +28,15 @@ from catalogs.models import AgreementLine, Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
 from supply.availability import SupplyState, load_supply
 from supply.calendar import WorkCalendar
-from supply.commitments import commitments, refresh_statuses
+from supply.commitments import commitments, covered_quantity, refresh_statuses
 from supply.core.clock import utc
+from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
 from supply.demand.service import need_by
-from supply.holds.models import Hold, Promise, PromiseStatus, StockKind
-from supply.holds.service import hold_stock
+from supply.holds.models import Promise, PromiseStatus, StockKind
+from supply.holds.service import NewHold, hold_stock
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import FilingPublic
@@ -109,6 +110,37 @@ def list_runs(*, session: Session, batch_id: str | None = None) -> list[PlanRunP
     return [PlanRunPublic.model_validate(run) for run in session.exec(statement)]
 
 
+def _open_lines(
+    statement: Any,
+    *,
+    cutoff: datetime,
+    materials: Collection[str] | None,
+    project_id: str | None,
+    need_by_until: date | None,
+) -> Any:
+    """`statement` over demand lines joined to their projects, restricted to the open lines of
+    active projects submitted strictly before the cutoff (of some materials, or of one project;
+    needed by a date at the latest)."""
+    statement = statement.join(Project, col(Project.id) == DemandLine.project_id).where(
+        Project.status == ProjectStatus.ACTIVE,
+        # A line with anything outstanding is `open` (statuses follow every hold, promise
+        # and approval: supply.commitments.refresh_statuses); planned, held, issued and
+        # cancelled lines have nothing left to plan.
+        DemandLine.status == DemandStatus.OPEN,
+        col(DemandLine.submitted_at) < utc(cutoff),
+    )
+    statement = where_in(statement, DemandLine.material_code, materials)
+    if project_id is not None:
+        statement = statement.where(DemandLine.project_id == project_id)
+    if need_by_until is not None:
+        statement = statement.where(_need_by() <= need_by_until)
+    return statement
+
+
+def _need_by() -> Any:
+    return func.coalesce(DemandLine.need_by_override, Project.need_by)
+
+
 def open_demand(
     session: Session,
     *,
@@ -119,7 +151,7 @@ def open_demand(
 ) -> list[DemandItem]:
     """Outstanding quantity of every open line submitted strictly before the cutoff (of some
     materials, or of one project; needed by a date at the latest)."""
-    statement = (
+    statement = _open_lines(
         select(
             DemandLine.id,
             DemandLine.line_no,
@@ -132,26 +164,12 @@ def open_demand(
             Project.location,
             Project.priority,
             Project.package_id,
-        )
-        .join(Project, col(Project.id) == DemandLine.project_id)
-        .where(
-            Project.status == ProjectStatus.ACTIVE,
-            # A line with anything outstanding is `open` (statuses follow every hold, promise
-            # and approval: supply.commitments.refresh_statuses); planned, held, issued and
-            # cancelled lines have nothing left to plan.
-            DemandLine.status == DemandStatus.OPEN,
-            col(DemandLine.submitted_at) < utc(cutoff),
-        )
-        .order_by(col(DemandLine.project_id), col(DemandLine.line_no))
+        ).order_by(col(DemandLine.project_id), col(DemandLine.line_no)),
+        cutoff=cutoff,
+        materials=materials,
+        project_id=project_id,
+        need_by_until=need_by_until,
     )
-    if materials is not None:
-        statement = statement.where(col(DemandLine.material_code).in_(sorted(set(materials))))
-    if project_id is not None:
-        statement = statement.where(DemandLine.project_id == project_id)
-    if need_by_until is not None:
-        statement = statement.where(
-            func.coalesce(DemandLine.need_by_override, Project.need_by) <= need_by_until
-        )
     rows = session.exec(statement).all()
     # Few lines: ask for them by id; many: by material (or all) rather than list thousands.
     covered = (
@@ -189,6 +207,91 @@ def open_demand(
                 weight=PRIORITY_WEIGHT[Priority(priority)],
                 package=package,
                 demand_line_id=line_id,
+            )
+        )
+    return items
+
+
+def competing_demand(
+    session: Session,
+    *,
+    cutoff: datetime,
+    materials: Collection[str],
+    need_by_until: date,
+    today: date,
+    except_projects: Collection[str] = (),
+) -> list[DemandItem]:
+    """The open demand of some materials needed by a date at the latest, summed in the database
+    over what the engine cannot tell apart: material, place, need-by, weight and voltage.
+
+    Lines already past their need-by are summed as if due yesterday: nothing arrives before
+    today, so each is late whatever it gets and every day earlier saves it the same weighted
+    day. Emergency procurement serves every line in full, so only a constant changes in the
+    lateness tier: the engine's choices stay the same, and the instance is much smaller. A sum
+    of one line is named after it (`P-1/2`), of several after the first project and how many
+    more lines (`P-1+4`), so that a late request's reason says who took the stock.
+    """
+    overdue = today - timedelta(days=1)
+    covered = covered_quantity(materials)
+    outstanding = DemandLine.quantity - func.coalesce(covered.c.covered, 0)
+    due = _need_by()
+    lines = _open_lines(
+        select(
+            DemandLine.material_code.label("material"),  # type: ignore[attr-defined]
+            Project.location.label("location"),  # type: ignore[attr-defined]
+            case((due < literal(overdue, Date), literal(overdue, Date)), else_=due).label("due"),
+            Project.priority.label("priority"),  # type: ignore[attr-defined]
+            Project.voltage_class.label("voltage"),  # type: ignore[attr-defined]
+            outstanding.label("outstanding"),
+            Project.id.label("project"),  # type: ignore[union-attr]
+            DemandLine.line_no.label("line_no"),  # type: ignore[attr-defined]
+        )
+        .select_from(DemandLine)
+        .outerjoin(covered, covered.c.line_id == DemandLine.id),
+        cutoff=cutoff,
+        materials=materials,
+        project_id=None,
+        need_by_until=need_by_until,
+    )
+    if except_projects:
+        lines = lines.where(col(Project.id).not_in(sorted(set(except_projects))))
+    lines = lines.where(outstanding > 0).subquery()
+    keys = (lines.c.material, lines.c.location, lines.c.due, lines.c.priority, lines.c.voltage)
+    sums: dict[tuple[str, str, date, int, str], list[Any]] = {}
+    for material, location, day, priority, voltage, quantity, first, line_no, count in session.exec(
+        select(
+            *keys,
+            func.sum(lines.c.outstanding),
+            func.min(lines.c.project),
+            func.min(lines.c.line_no),
+            func.count(),
+        ).group_by(*keys)
+    ):
+        key = (material, location, day, PRIORITY_WEIGHT[Priority(priority)], voltage)
+        found = sums.setdefault(key, [0, first, line_no, 0])
+        found[0] += int(quantity)
+        if first < found[1]:
+            found[1:3] = first, line_no
+        found[3] += int(count)
+    items, named = [], set()
+    for (material, location, day, weight, voltage), (quantity, first, line_no, count) in sorted(
+        sums.items()
+    ):
+        # Named after a line: the line itself, or the first project's and how many more.
+        name = line_key(first, line_no) if count == 1 else f"{first}+{count - 1}"
+        if name in named:
+            name = f"{name}({material}@{location}/{day})"
+        named.add(name)
+        items.append(
+            DemandItem(
+                key=name,
+                project_id=first,
+                material=material,
+                quantity=quantity,
+                need_by=day,
+                voltage_class=voltage,
+                location=location,
+                weight=weight,
             )
         )
     return items
@@ -640,7 +743,7 @@ def approve_run(
     hold_stock(
         session,
         [
-            Hold(
+            NewHold(
                 demand_line_id=line.demand_line_id,
                 stock_kind=StockKind(line.kind),
                 warehouse_id=line.warehouse_id or "",
@@ -649,8 +752,6 @@ def approve_run(
                 quantity=line.quantity,
                 plan_run_id=run.id,
                 expires_on=expires,
-                created_at=now,
-                created_by=user[:100],
             )
             for line in lines
             if line.kind in (LineKind.RESERVE, LineKind.CONSIGNMENT) and line.demand_line_id

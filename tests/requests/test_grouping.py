@@ -1,42 +1,88 @@
-"""Grouping the competing demand: indistinguishable lines merge; overdue ones merge as due
-yesterday, which cannot change what the engine gives the request."""
+"""The competing demand an urgent request is weighed against: summed in the database over what
+the engine cannot tell apart, overdue lines as due yesterday — which cannot change what the
+engine gives the request."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from optimizer import solve
 from optimizer.contract import Demand, Instance, Source, Transport
+from supply.core.clock import local_today
+from supply.core.settings import Settings
+from supply.demand.models import DemandLine
+from supply.holds.models import StockKind
+from supply.holds.service import NewHold, hold_stock
 from supply.planning import DemandItem
-from supply.requests.service import grouped
+from supply.weekly.service import competing_demand, open_demand
+from tests.requests.conftest import FRIDAY
+from tests.weekly.world import add_project
 
 TODAY = date(2026, 11, 30)
 
 
-def _line(key: str, need_by: date, quantity: int = 1, location: str = "a") -> DemandItem:
-    return DemandItem(
-        key=key, project_id=key.split("/")[0], material="M", quantity=quantity, need_by=need_by,
-        voltage_class="10kV", location=location, weight=2,
-    )  # fmt: skip
+def _reference(lines: list[DemandItem], today: date) -> list[tuple[object, ...]]:
+    """Sum line by line in Python, the independent check of the database's sums."""
+    sums: dict[tuple[object, ...], int] = defaultdict(int)
+    for d in lines:
+        due = max(d.need_by, today - timedelta(days=1))
+        sums[d.material, d.location, due, d.weight, d.voltage_class] += d.quantity
+    return sorted((*key, quantity) for key, quantity in sums.items())
 
 
-def test_same_lines_merge_and_overdue_lines_merge_as_due_yesterday() -> None:
-    merged = grouped(
-        [
-            _line("P1/1", date(2026, 11, 20), 2),
-            _line("P2/1", date(2026, 11, 25), 3),
-            _line("P3/1", date(2026, 12, 4), 4),
-            _line("P4/1", date(2026, 12, 4), 5),
-            _line("P5/1", date(2026, 12, 4), 6, location="b"),
-        ],
-        today=TODAY,
+def test_competing_demand_equals_the_line_by_line_sums(engine: Engine, world: Settings) -> None:
+    today = local_today(FRIDAY)
+    with Session(engine) as session:
+        for pid, approved, location, priority, lines in [
+            ("C1", date(2026, 10, 20), "huancui", "normal", [("MTR-1P", 4), ("CB10-300", 30)]),
+            ("C2", date(2026, 10, 28), "huancui", "normal", [("MTR-1P", 6)]),
+            ("C3", date(2026, 11, 20), "huancui", "normal", [("MTR-1P", 5)]),
+            ("C4", date(2026, 11, 20), "huancui", "normal", [("MTR-1P", 7)]),
+            ("C5", date(2026, 11, 20), "wendeng", "normal", [("MTR-1P", 3)]),
+            ("C6", date(2026, 11, 20), "huancui", "city_key", [("MTR-1P", 2)]),
+            ("C7", date(2026, 11, 26), "huancui", "normal", [("DT-400", 1)]),
+            ("C8", date(2026, 11, 27), "huancui", "normal", [("MTR-1P", 8)]),
+        ]:
+            add_project(session, pid, kind="lv_extension", approved=approved, location=location,
+                        lines=lines, voltage="0.4kV", priority=priority)  # fmt: skip
+        c4 = session.exec(select(DemandLine).where(DemandLine.project_id == "C4")).one()
+        hold_stock(
+            session,
+            [NewHold(demand_line_id=c4.id, stock_kind=StockKind.RESERVE, warehouse_id="WH-CENTRAL",
+                     material_code="MTR-1P", quantity=3, expires_on=TODAY)],  # fmt: skip
+            now=FRIDAY,
+            user="t",
+        )
+        session.commit()
+        materials = {"MTR-1P", "CB10-300"}
+        until = date(2026, 12, 31)
+        summed = competing_demand(
+            session, cutoff=FRIDAY, materials=materials, need_by_until=until, today=today,
+            except_projects={"C5"},
+        )  # fmt: skip
+        lines = [
+            d
+            for d in open_demand(session, cutoff=FRIDAY, materials=materials, need_by_until=until)
+            if d.project_id != "C5"
+        ]
+    got = sorted(
+        (d.material, d.location, d.need_by, d.weight, d.voltage_class, d.quantity) for d in summed
     )
-    summary = sorted((d.key, d.need_by, d.quantity, d.location) for d in merged)
-    assert summary == [
-        ("P1/1+1", date(2026, 11, 29), 5, "a"),
-        ("P3/1+1", date(2026, 12, 4), 9, "a"),
-        ("P5/1", date(2026, 12, 4), 6, "b"),
-    ]
+    assert got == _reference(lines, today)
+    # The case is not trivial: overdue lines of two need-bys merged as due yesterday, a line
+    # partly held counts what is left of it, another priority stays apart, C5 left out.
+    overdue = today - timedelta(days=1)
+    assert sum(1 for d in lines if d.material == "MTR-1P" and d.need_by < overdue) >= 2
+    assert ("MTR-1P", "huancui", overdue, 2, "0.4kV", 4 + 6 + 5 + (7 - 3)) in got
+    assert any(d.need_by > today for d in summed)  # a line not yet due keeps its need-by
+    assert any(d.project_id == "C4" and d.quantity == 4 for d in lines)
+    assert {d.weight for d in summed if d.material == "MTR-1P"} == {2, 3}
+    assert all(d.location != "wendeng" for d in summed)
+    assert len({d.key for d in summed}) == len(summed)
 
 
 def _instance(other_need_by: list[date]) -> Instance:

@@ -1,0 +1,109 @@
+"""Answer the urgent requests that arrive together in one go (per server process).
+
+While a round of requests is being answered, the requests that arrive queue; when the round
+ends they are answered together by one call of `supply.requests.service.submit_requests`: one
+read of the supply, one solve, one transaction. Under load this answers many requests for the
+price of a few, and requests that compete for the same stock are decided by the engine
+(deadlines, priority, cost) rather than by which arrived a millisecond earlier. A lone request
+is answered at once. Correctness never rests on this queue: the database serialises writers,
+and several server processes each have their own queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from weakref import WeakKeyDictionary
+
+from anyio import to_thread
+from sqlalchemy.engine import Engine
+
+from supply.calendar import WorkCalendar
+from supply.core.clock import Clock
+from supply.core.settings import Settings
+from supply.policy import DeadlinePolicy
+from supply.requests.models import RequestAnswer
+from supply.requests.service import Ask, Outcome, submit_requests
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the answer depends on besides the request (the same for a process's requests)."""
+
+    engine: Engine
+    clock: Clock
+    calendar: WorkCalendar
+    policy: DeadlinePolicy
+    settings: Settings
+
+
+@dataclass
+class _Waiting:
+    ask: Ask
+    context: Context
+    answer: asyncio.Future[Outcome]
+
+
+@dataclass
+class Coalescer:
+    """The queue of one event loop (one server process)."""
+
+    waiting: list[_Waiting] = field(default_factory=list)
+    busy: bool = False
+
+    async def submit(self, ask: Ask, context: Context) -> RequestAnswer:
+        """Answer `ask` in the next round; raise its domain error if it is refused."""
+        answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self.waiting.append(_Waiting(ask, context, answer))
+        if not self.busy:
+            self.busy = True
+            asyncio.get_running_loop().create_task(self._drain())
+        outcome = await answer
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                first = self.waiting[0].context
+                size = first.settings.request_batch_max
+                round_ = [w for w in self.waiting if w.context.engine is first.engine][:size]
+                self.waiting = [w for w in self.waiting if w not in round_]
+                await self._answer(round_, first)
+        finally:
+            self.busy = False
+
+    @staticmethod
+    async def _answer(round_: list[_Waiting], context: Context) -> None:
+        now: datetime = context.clock.now()  # availability as of the moment the round starts
+        try:
+            outcomes = await to_thread.run_sync(
+                partial(
+                    submit_requests,
+                    engine=context.engine,
+                    asks=[w.ask for w in round_],
+                    now=now,
+                    calendar=context.calendar,
+                    policy=context.policy,
+                    settings=context.settings,
+                )
+            )
+        except Exception as exc:  # a fault, not a refusal: every request of the round gets it
+            for w in round_:
+                if not w.answer.done():
+                    w.answer.set_exception(exc)
+            return
+        for w, outcome in zip(round_, outcomes, strict=True):
+            if not w.answer.done():  # its client may have gone away meanwhile
+                w.answer.set_result(outcome)
+
+
+_coalescers: WeakKeyDictionary[asyncio.AbstractEventLoop, Coalescer] = WeakKeyDictionary()
+
+
+def coalescer() -> Coalescer:
+    """This event loop's queue."""
+    return _coalescers.setdefault(asyncio.get_running_loop(), Coalescer())
