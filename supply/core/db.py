@@ -7,7 +7,9 @@ Alembic migrations are the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Collection, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import import_module
@@ -86,18 +88,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
-def write_session(engine: Engine) -> Session:
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
     """A session for a check-and-write use case: the database serialises it with other writers.
 
     On SQLite the transaction starts with BEGIN IMMEDIATE (the database's single write lock,
     waited for up to `SQLITE_BUSY_TIMEOUT_S`), so what it reads cannot change before it commits.
+    Writers of a database file first queue on an OS file lock beside it (`<file>-writer`):
+    SQLite's own wait polls with sleeps of up to 100 ms, the queue wakes the next writer the
+    moment the lock is free. Correctness rests on SQLite's lock alone (a writer that does not
+    queue still waits for it).
     On PostgreSQL it is an ordinary transaction: the use case locks the rows it checks with
     `SELECT … FOR UPDATE`, in a fixed order.
     """
-    session = Session(engine)
-    if engine.dialect.name == "sqlite":
-        session.connection(execution_options={WRITE_LOCK: True})
-    return session
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    with ExitStack() as stack:
+        if path and path != ":memory:" and not path.startswith("file:"):
+            queue = stack.enter_context(open(f"{path}-writer", "a+b"))
+            fcntl.flock(queue, fcntl.LOCK_EX)  # released when the file closes
+        session = stack.enter_context(Session(engine))
+        if engine.dialect.name == "sqlite":
+            session.connection(execution_options={WRITE_LOCK: True})
+        yield session
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -157,8 +169,9 @@ def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> lis
     path of an urgent request) and return their ids, in the order of `rows`."""
     if not rows:
         return []
-    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return [int(i) for i in session.scalars(statement, rows)]
+    table = model.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in session.connection().execute(statement, rows).scalars()]
 
 
 def where_in(statement: Any, column: Any, values: Collection[Any] | None) -> Any:

@@ -158,6 +158,17 @@ def add_lines(
     return created
 
 
+LineFacts = tuple[dict[str, MaterialRef], frozenset[str]]
+
+
+def line_facts(*, session: Session, today: date, codes: Collection[str]) -> LineFacts:
+    """What line checks read about materials: each known one, and which a catalog serves."""
+    return (
+        material_refs(session=session, codes=list(codes)),
+        catalogued_materials(session=session, today=today, among=codes),
+    )
+
+
 def check_lines(
     *,
     session: Session,
@@ -165,9 +176,13 @@ def check_lines(
     lines: Sequence[DemandLineCreate],
     today: date,
     taken: set[int] | None = None,
+    known: LineFacts | None = None,
 ) -> list[int]:
     """Check lines for `project` (active, materials known or listed, need-by overrides sound) and
-    return the line number each would get; raise on the first problem, naming its line."""
+    return the line number each would get; raise on the first problem, naming its line.
+
+    `known` is what the checks read about the lines' materials, when the caller read it already
+    for several requests at once (`line_facts`)."""
     _require_active(project)
     if not lines:
         raise InvalidInput("没有需求行 / no lines to add", loc=("lines",))
@@ -176,9 +191,9 @@ def check_lines(
             session.exec(select(DemandLine.line_no).where(DemandLine.project_id == project.id))
         )
     taken = set(taken)
-    codes = [line.material_code for line in lines]
-    materials = material_refs(session=session, codes=codes)
-    catalogued = catalogued_materials(session=session, today=today, among=codes)
+    materials, catalogued = known or line_facts(
+        session=session, today=today, codes=[line.material_code for line in lines]
+    )
     next_no = max(taken, default=0) + 1
     numbers = []
     for index, line in enumerate(lines):

@@ -89,8 +89,8 @@ def hold_stock(
         session, Hold, [{**asdict(h), "created_at": now, "created_by": by} for h in holds]
     )
     if ids:
-        session.execute(
-            insert(HoldEvent),
+        session.connection().execute(
+            insert(HoldEvent.__table__),  # type: ignore[attr-defined]
             [
                 {"hold_id": i, "event": HoldEventKind.HELD, "quantity": h.quantity, "at": now,
                  "by": by}

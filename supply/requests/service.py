@@ -45,7 +45,7 @@ from supply.core.db import insert_rows, write_session
 from supply.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.demand.service import check_lines, line_values
+from supply.demand.service import LineFacts, check_lines, line_facts, line_values
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -80,7 +80,7 @@ from supply.projects.service import check_new_project, get_project_or_raise
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
 from supply.weekly.service import competing_demand, open_demand
 
-MAX_ATTEMPTS = 2  # one optimistic try; if the stock moved meanwhile, solve again inside the lock
+MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
 
 
 @dataclass(frozen=True)
@@ -221,10 +221,13 @@ class _Round:
 
 def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
     """Answer requests with distinct keys and projects: solve outside any transaction, then
-    check and write in one; if the stock moved meanwhile, prepare and solve inside the lock."""
+    check and write in one. A request whose stock moved meanwhile (another process took it) is
+    answered again; the last try prepares and solves inside the lock, so it always answers."""
     with Session(engine) as session:
         live = _replays(session, r, live)
     for attempt in range(MAX_ATTEMPTS):
+        if not live:
+            return
         inside_lock = attempt == MAX_ATTEMPTS - 1
         joint: _Joint | None = None
         plan: Plan | None = None
@@ -239,7 +242,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                 _alone(engine, r, joint, exc)
                 return
         written: dict[int, Outcome] = {}
-        unsolvable: InvalidInput | None = None
+        moved: list[int] = []
         try:
             with write_session(engine) as session:
                 for key in sorted({r.asks[i].idempotency_key for i in live} - {None}):
@@ -254,8 +257,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                     try:
                         plan = _solve(joint)
                     except InvalidInput as exc:
-                        unsolvable = exc
-                        raise _Moved from exc  # leave the transaction, answer each alone
+                        raise _Unsolvable(exc) from exc
                 else:
                     assert joint is not None
                     joint.drafts = [d for d in joint.drafts if d.index in live]
@@ -271,6 +273,8 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                             written[draft.index], plan = _write(
                                 session, r, joint, draft, plan, free
                             )
+                    except _Moved:
+                        moved.append(draft.index)
                     except DomainError as exc:
                         written[draft.index] = exc
                     except IntegrityError:  # the project was created meanwhile
@@ -281,20 +285,18 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                             loc=("project", "id"),
                         )
                 session.commit()
-        except _Moved:
-            if unsolvable is not None:
-                assert joint is not None
-                _alone(engine, r, joint, unsolvable)
-                return
-            continue  # the stock moved since it was read: solve again, inside the lock
+        except _Unsolvable as exc:
+            assert joint is not None
+            _alone(engine, r, joint, exc.error)
+            return
         except DBAPIError as exc:  # a PostgreSQL deadlock or serialisation failure: try again
             if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or inside_lock:
                 raise
             continue
         for i, outcome in written.items():
             r.outcomes[i] = outcome
-        return
-    raise AssertionError("unreachable: the last attempt answers or raises")
+        live = moved
+    assert not live, "the last try runs inside the lock, where nothing moves"
 
 
 def _alone(engine: Engine, r: _Round, joint: _Joint, exc: InvalidInput) -> None:
@@ -317,7 +319,15 @@ def _lock_key(session: Session, key: str) -> None:
 
 
 class _Moved(Exception):
-    """What the plan gives a request is no longer free: roll back and solve again."""
+    """What the plan gives a request is no longer free: roll it back and solve it again."""
+
+
+class _Unsolvable(Exception):
+    """The instance cannot be matched (raised to leave the transaction)."""
+
+    def __init__(self, error: InvalidInput) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _replays(session: Session, r: _Round, live: list[int]) -> list[int]:
@@ -358,10 +368,15 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     their lines, the supply of their materials, and the other open demand competing for it."""
     today = local_today(r.now)
     batch = batch_for(r.now, calendar=r.calendar, policy=r.policy)
+    known = line_facts(
+        session=session,
+        today=today,
+        codes={line.material_code for i in live for line in r.asks[i].body.lines},
+    )
     drafts = []
     for i in live:
         try:
-            drafts.append(_draft(session, r, i, today=today))
+            drafts.append(_draft(session, r, i, today=today, known=known))
         except DomainError as exc:
             r.outcomes[i] = exc
     if not drafts:
@@ -398,7 +413,7 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     return _Joint(today=today, batch=batch, drafts=drafts, problem=problem)
 
 
-def _draft(session: Session, r: _Round, index: int, *, today: date) -> _Draft:
+def _draft(session: Session, r: _Round, index: int, *, today: date, known: LineFacts) -> _Draft:
     """Check one request: its project (existing, or new and creatable) and its lines."""
     ask = r.asks[index]
     body = ask.body
@@ -427,6 +442,7 @@ def _draft(session: Session, r: _Round, index: int, *, today: date) -> _Draft:
             lines=body.lines,
             today=today,
             taken=set() if body.project is not None else None,
+            known=known,
         )
         for number, line in zip(numbers, body.lines, strict=True):
             key = line_key(project.id, number)
@@ -527,6 +543,7 @@ def _take(
     """Take what the plan gives the request from what is free under lock (read once for the
     round, less what the requests written before it took), or raise `_Moved`; and check that
     each existing line is still as outstanding as it was."""
+    wanted: dict[tuple[str, object], int] = defaultdict(int)
     for a in given:
         ref = joint.problem.sources[a.source]
         if ref.kind == "emergency":
@@ -536,14 +553,16 @@ def _take(
             "consignment": ref.consignment_id,
             "agreement": ref.agreement_line_id,
         }[ref.kind]
-        if free.get((ref.kind, where), 0) < int(a.quantity):
-            raise _Moved
-        free[ref.kind, where] -= int(a.quantity)
+        wanted[ref.kind, where] += int(a.quantity)
+    if any(free.get(place, 0) < quantity for place, quantity in wanted.items()):
+        raise _Moved
     if draft.existing_lines:
         again = open_demand(session, cutoff=r.now, project_id=draft.project.id)
         now_outstanding = {d.key: d.quantity for d in again}
         if any(now_outstanding.get(item.key, 0) != item.quantity for item in draft.items):
             raise _Moved
+    for place, quantity in wanted.items():
+        free[place] -= quantity
 
 
 def _write(
@@ -566,8 +585,8 @@ def _write(
     body, user, now = draft.ask.body, draft.ask.user[:100], r.now
     project = draft.project
     if body.project is not None:
-        session.execute(
-            insert(Project),
+        session.connection().execute(
+            insert(Project.__table__),  # type: ignore[attr-defined]
             [{**project.model_dump(), "created_at": now, "created_by": user, "updated_at": now}],
         )
     else:  # lock the project: no one adds lines to it or closes it until this commits

@@ -212,6 +212,9 @@ def open_demand(
     return items
 
 
+WEIGHT_OF = {str(p): w for p, w in PRIORITY_WEIGHT.items()}  # by the stored value
+
+
 def competing_demand(
     session: Session,
     *,
@@ -232,8 +235,7 @@ def competing_demand(
     more lines (`P-1+4`), so that a late request's reason says who took the stock.
     """
     overdue = today - timedelta(days=1)
-    covered = covered_quantity(materials)
-    outstanding = DemandLine.quantity - func.coalesce(covered.c.covered, 0)
+    outstanding = DemandLine.quantity - covered_quantity(DemandLine.id)
     due = _need_by()
     lines = _open_lines(
         select(
@@ -245,9 +247,7 @@ def competing_demand(
             outstanding.label("outstanding"),
             Project.id.label("project"),  # type: ignore[union-attr]
             DemandLine.line_no.label("line_no"),  # type: ignore[attr-defined]
-        )
-        .select_from(DemandLine)
-        .outerjoin(covered, covered.c.line_id == DemandLine.id),
+        ).select_from(DemandLine),
         cutoff=cutoff,
         materials=materials,
         project_id=None,
@@ -255,7 +255,8 @@ def competing_demand(
     )
     if except_projects:
         lines = lines.where(col(Project.id).not_in(sorted(set(except_projects))))
-    lines = lines.where(outstanding > 0).subquery()
+    # Materialised, so that each line's coverage is summed once (not again in the filter).
+    lines = lines.cte("open_lines").prefix_with("MATERIALIZED")
     keys = (lines.c.material, lines.c.location, lines.c.due, lines.c.priority, lines.c.voltage)
     sums: dict[tuple[str, str, date, int, str], list[Any]] = {}
     for material, location, day, priority, voltage, quantity, first, line_no, count in session.exec(
@@ -265,9 +266,11 @@ def competing_demand(
             func.min(lines.c.project),
             func.min(lines.c.line_no),
             func.count(),
-        ).group_by(*keys)
+        )
+        .where(lines.c.outstanding > 0)
+        .group_by(*keys)
     ):
-        key = (material, location, day, PRIORITY_WEIGHT[Priority(priority)], voltage)
+        key = (material, location, day, WEIGHT_OF[priority], voltage)
         found = sums.setdefault(key, [0, first, line_no, 0])
         found[0] += int(quantity)
         if first < found[1]:
