@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -32,18 +33,21 @@ def get_session() -> Iterator[Session]:
     yield from db.get_session()
 
 
-def get_settings() -> Settings:
+# The cheap dependencies are `async def`: run on the event loop, not a thread-pool hop each.
+
+
+async def get_settings() -> Settings:
     """Return the settings as the environment gives them."""
     return read_settings()
 
 
-def get_clock(settings: Annotated[Settings, Depends(get_settings)]) -> Clock:
+async def get_clock(settings: Annotated[Settings, Depends(get_settings)]) -> Clock:
     """Return the clock requests are served by: the system's, or the frozen moment if set."""
     frozen = settings.frozen_now
     return FixedClock(frozen) if frozen is not None else SystemClock()
 
 
-def get_user(
+async def get_user(
     x_gridsupply_user: Annotated[
         str | None,
         Header(description="操作人(可 URL 编码) / who is acting, percent-encoded if not ASCII"),
@@ -54,12 +58,12 @@ def get_user(
     return name[:100] or "anonymous"
 
 
-def get_calendar() -> WorkCalendar:
+async def get_calendar(settings: Annotated[Settings, Depends(get_settings)]) -> WorkCalendar:
     """Return the working-day calendar: the library's years and the operator's stored years."""
-    return load_calendar()
+    return load_calendar(Path(settings.calendar_dir))
 
 
-def get_policy(settings: Annotated[Settings, Depends(get_settings)]) -> DeadlinePolicy:
+async def get_policy(settings: Annotated[Settings, Depends(get_settings)]) -> DeadlinePolicy:
     """Return the deadline policy: the defaults with the settings' overrides."""
     return policy_from_settings(settings)
 
@@ -72,7 +76,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 UserDep = Annotated[str, Depends(get_user)]
 
 
-def get_today(clock: ClockDep) -> date:
+async def get_today(clock: ClockDep) -> date:
     """Return today's date in the company's time zone."""
     return local_today(clock.now())
 
@@ -83,7 +87,7 @@ TodayDep = Annotated[date, Depends(get_today)]
 def require(action: str) -> Any:
     """Declare the permission a route needs; every signed-in role is allowed until roles exist."""
 
-    def check(user: UserDep) -> None:
+    async def check(user: UserDep) -> None:
         # The per-route check slots in here: look up the user's roles and refuse `action`.
         del user
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import TAGS, api_router
+from api.routes import PREFIX, ROUTERS, TAGS
 
 DESCRIPTION = """
 业扩配套电网工程物资供应匹配 —— 供应目录:物料、仓库、运输天数、实物储备与储备定额目录、
@@ -30,6 +30,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         openapi_tags=TAGS,
     )
-    app.include_router(api_router)
+    for router in ROUTERS:  # each directly: FastAPI matches nested included routers slowly
+        app.include_router(router, prefix=PREFIX)
     install_error_handlers(app)
     return app

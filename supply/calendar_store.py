@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -53,8 +54,32 @@ def read_stored_arrangements(directory: Path) -> list[YearArrangement]:
 
 
 def load_calendar(directory: Path | None = None) -> WorkCalendar:
-    """Build the calendar: the library's years, replaced or extended by the stored years."""
-    return default_calendar(read_stored_arrangements(directory or calendar_dir()))
+    """Build the calendar: the library's years, replaced or extended by the stored years.
+
+    Built again only when the stored files change (their names, sizes and modification times
+    are compared on every call), so a year an operator loads takes effect at once."""
+    directory = directory or calendar_dir()
+    stamp = (
+        tuple(
+            (p.name, p.stat().st_mtime_ns, p.stat().st_size)
+            for p in sorted(directory.glob("*.csv"))
+        )
+        if directory.is_dir()
+        else ()
+    )
+    key = str(directory.resolve())
+    with _built_lock:
+        found = _built.get(key)
+    if found is not None and found[0] == stamp:
+        return found[1]
+    calendar = default_calendar(read_stored_arrangements(directory))
+    with _built_lock:
+        _built[key] = (stamp, calendar)
+    return calendar
+
+
+_built: dict[str, tuple[tuple[tuple[str, int, int], ...], WorkCalendar]] = {}
+_built_lock = threading.Lock()
 
 
 def store_arrangements(

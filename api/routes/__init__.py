@@ -20,7 +20,8 @@ from api.routes import (
     system,
 )
 
-api_router = APIRouter(prefix="/api/v1")
+PREFIX = "/api/v1"
+ROUTERS: list[APIRouter] = []
 for module in (
     system,
     materials,
@@ -39,7 +40,7 @@ for module in (
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
         if isinstance(route, APIRoute) and route.description and not route.summary:
             route.summary = route.description.strip().splitlines()[0]
-    api_router.include_router(module.router)
+    ROUTERS.append(module.router)
 
 TAGS = [
     {"name": "system", "description": "运行状态 / service health"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 from pydantic import AwareDatetime, Field
@@ -11,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="GRIDSUPPLY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRIDSUPPLY_", extra="ignore", frozen=True)
 
     database_url: str = Field(
         default="sqlite:///gridsupply.db",
@@ -67,5 +68,16 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings from the environment now."""
-    return Settings()
+    """Read the settings from the environment now (parsed again only when a `GRIDSUPPLY_`
+    variable changed: parsing costs a millisecond, and every HTTP request asks)."""
+    stamp = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_PREFIX)))
+    found = _parsed.get(stamp)
+    if found is None:
+        found = _parsed[stamp] = Settings()
+        while len(_parsed) > 8:  # environments seen by this process, most recent kept
+            del _parsed[next(iter(_parsed))]
+    return found
+
+
+_PREFIX = "GRIDSUPPLY_"
+_parsed: dict[tuple[tuple[str, str], ...], Settings] = {}
