@@ -7,7 +7,7 @@ an operator loads takes effect at once. Tests override `get_session`, `get_clock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,9 +28,11 @@ from supply.policy import DeadlinePolicy
 MAX_OFFSET = 10**9
 
 
-def get_session() -> Iterator[Session]:
-    """Yield a session on the configured database for one request."""
-    yield from db.get_session()
+async def get_session() -> AsyncIterator[Session]:
+    """Yield a session on the configured database for one request (made on the event loop: it
+    connects only when a route uses it)."""
+    with Session(db.get_engine()) as session:
+        yield session
 
 
 # The cheap dependencies are `async def`: run on the event loop, not a thread-pool hop each.

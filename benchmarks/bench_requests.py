@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python benchmarks/bench_requests.py [--seconds 30] [--clients 20] [--workers 2]`.
 Builds the city-scale sample database (the Weihai catalogs and about 5,000 open demand lines, as
-`bench_weekly.py` does; not timed), starts `uvicorn` with `--workers` processes on 127.0.0.1,
+`bench_weekly.py` does; not timed), starts `gridsupply serve` with `--workers` processes on 127.0.0.1,
 and lets `--clients` clients post urgent requests of 10 lines each (a new project every time)
 back to back for `--seconds` (or, with `--pace S`, each one every S seconds, as people do). Prints
 latency percentiles, throughput and errors, on SQLite and, if reachable, PostgreSQL. Target:
@@ -75,8 +75,8 @@ def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pac
             "GRIDSUPPLY_RUNS_DIR": f"{tmp}/runs",
             "GRIDSUPPLY_FROZEN_NOW": NOW,
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host",
+        server = subprocess.Popen(  # the product's own server command
+            [str(Path(sys.executable).parent / "gridsupply"), "serve", "--no-migrate", "--host",
              "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
              "--no-access-log"],
             env=env,

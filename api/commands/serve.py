@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from api.commands.db import upgrade_database
 from api.commands.render import err
+from api.serving import reuse_port_available, serve_processes
+
+
+class LogLevel(StrEnum):
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
 
 
 def serve_command(
@@ -18,6 +28,8 @@ def serve_command(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="server processes (they share the database)")
     ] = 1,
+    log_level: Annotated[LogLevel, typer.Option(help="what the server logs")] = LogLevel.INFO,
+    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
 ) -> None:
     """Serve the HTTP API (/api/v1, docs at /docs) after bringing the database schema up to date."""
     import uvicorn
@@ -25,6 +37,11 @@ def serve_command(
     if migrate:
         upgrade_database()
     err.print(f"serving http://{host}:{port}/docs", highlight=False)
+    if workers > 1 and not reload and reuse_port_available():
+        serve_processes(
+            host=host, port=port, workers=workers, log_level=log_level.value, access_log=access_log
+        )
+        return
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -32,6 +49,8 @@ def serve_command(
         port=port,
         reload=reload,
         workers=None if reload else workers,
+        log_level=log_level.value,
+        access_log=access_log,
     )
 
 

@@ -54,7 +54,6 @@ class CancelBody(BaseModel):
 )
 async def submit_request(
     body: SupplyRequestIn,
-    response: Response,
     session: SessionDep,
     clock: ClockDep,
     user: UserDep,
@@ -62,7 +61,7 @@ async def submit_request(
     calendar: CalendarDep,
     policy: PolicyDep,
     idempotency_key: IdempotencyKey = None,
-) -> RequestAnswer:
+) -> Response:
     """紧急需求: 即时答复并保留库存 / Ask for a project's materials now: per line the source,
     arrival, whether need-by and deadline are met (and why not), with reserve and consignment
     held for the project."""
@@ -76,9 +75,12 @@ async def submit_request(
             settings=settings,
         ),
     )
-    if answer.replayed:
-        response.status_code = status.HTTP_200_OK
-    return answer
+    # Sent as serialised once (the answer is a checked RequestAnswer already).
+    return Response(
+        answer.model_dump_json(),
+        status_code=status.HTTP_200_OK if answer.replayed else status.HTTP_201_CREATED,
+        media_type="application/json",
+    )
 
 
 @router.get("/{request_id}", response_model=RequestAnswer, dependencies=[require("requests.read")])

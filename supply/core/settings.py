@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         "that arrive while others are being answered wait and are then answered together, by one "
         "solve (1: one at a time)",
     )
+    request_gather_ms: int = Field(
+        default=15,
+        ge=0,
+        le=1000,
+        description="under load, a server process waits for as many urgent requests as its "
+        "previous round answered while they keep coming, each within this many milliseconds of "
+        "the one before (at most four times this in all; 0: never waits)",
+    )
     hold_expiry_working_days: int = Field(
         default=10, ge=1, description="a hold not issued within this many working days is released"
     )

@@ -1,6 +1,7 @@
 """The invariant ERPs break, through a real server: 50 simultaneous requests at scarce stock.
 
-uvicorn runs as two worker processes on 127.0.0.1 (so no lock in Python memory could help), on
+`gridsupply serve --workers 2` runs two server processes on 127.0.0.1 (so no lock in Python memory
+could help), on
 SQLite and on PostgreSQL. Afterwards the database itself is checked: for every stock row on-hand
 ≥ 0 and Σ held ≤ on-hand; every agreement line within its band; every request answered exactly
 once (duplicates with the same Idempotency-Key get the first answer).
@@ -52,7 +53,7 @@ def server(db_url: str, world: Settings, tmp_path: Path) -> Iterator[str]:
     }
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+        [str(Path(sys.executable).parent / "gridsupply"), "serve", "--no-migrate",
          "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

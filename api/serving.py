@@ -1,0 +1,80 @@
+"""Several server processes on one port, each with its own listening socket (SO_REUSEPORT).
+
+uvicorn's own `--workers` share one socket, and an idle asyncio worker accepts every waiting
+connection at once: when many clients connect together, one process gets most of them and
+their keep-alive requests, while the others idle. With a socket per process the kernel spreads
+new connections over the processes. Where SO_REUSEPORT does not exist, uvicorn's workers serve.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import time
+from types import FrameType
+
+import uvicorn
+
+APP = "api.main:create_app"
+
+
+def reuse_port_available() -> bool:
+    """Whether this system can give each process its own socket on one port."""
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+def _socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(sock: socket.socket, log_level: str, access_log: bool) -> None:
+    config = uvicorn.Config(APP, factory=True, log_level=log_level, access_log=access_log)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_processes(
+    *, host: str, port: int, workers: int, log_level: str = "info", access_log: bool = True
+) -> None:
+    """Run `workers` processes until SIGINT or SIGTERM; a process that dies is started again."""
+    # Every socket listens before any process starts, so connections spread over all of them
+    # from the first moment (a process still starting finds its share waiting).
+    sockets = [_socket(host, port) for _ in range(workers)]
+    for sock in sockets:
+        sock.listen(2048)
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(sock, log_level, access_log)) for sock in sockets
+    ]
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        while not stopping:
+            for i, process in enumerate(processes):
+                if not process.is_alive() and not stopping:
+                    arguments = (sockets[i], log_level, access_log)
+                    processes[i] = context.Process(target=_worker, args=arguments)
+                    processes[i].start()
+            time.sleep(0.5)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # uvicorn finishes the requests in flight, then stops
+        for process in processes:
+            process.join(timeout=30)
+        for sock in sockets:
+            sock.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
