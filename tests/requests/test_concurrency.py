@@ -1,8 +1,7 @@
 """The invariant ERPs break, through a real server: 50 simultaneous requests at scarce stock.
 
-`gridsupply serve --workers 2` runs two server processes on 127.0.0.1 (so no lock in Python memory
-could help), on
-SQLite and on PostgreSQL. Afterwards the database itself is checked: for every stock row on-hand
+`gridsupply serve --workers 2` runs two server processes on 127.0.0.1 (so no lock in Python
+memory could help), on SQLite and on PostgreSQL. Afterwards the database itself is checked: for every stock row on-hand
 ≥ 0 and Σ held ≤ on-hand; every agreement line within its band; every request answered exactly
 once (duplicates with the same Idempotency-Key get the first answer).
 """
