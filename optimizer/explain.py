@@ -66,7 +66,8 @@ class _Explainer:
         np.maximum.at(worst, m.a_demand, np.where(x > 0, m.a_late, 0))
         ids = [d.id for d in self.inst.demands]
         if only is not None:  # leave the others out: as if they were served on time
-            keep = np.isin(np.asarray(ids, dtype=object), list(only))
+            wanted = set(only)
+            keep = np.fromiter((i in wanted for i in ids), dtype=bool, count=len(ids))
             served = np.where(keep, served, m.d_qty)
             worst = np.where(keep, worst, 0)
         unmet = [
@@ -90,7 +91,7 @@ class _Explainer:
     def late_reason(self, d: int) -> str:
         """Say what would have been on time for demand d and why it was not used."""
         demand = self.inst.demands[d]
-        arcs = sorted(self.m.arcs_of_demand[d].tolist(), key=self.arrival_key)
+        arcs = sorted(self.m.arcs_of(d), key=self.arrival_key)
         on_time = [a for a in arcs if self.a_late[a] == 0]
         parts = [f"needed by {self.day(demand.need_by.toordinal())}"]
         if on_time:
@@ -117,7 +118,7 @@ class _Explainer:
     def unmet_reason(self, d: int) -> str:
         """Say why nothing more could be supplied to demand d."""
         demand = self.inst.demands[d]
-        arcs = sorted(self.m.arcs_of_demand[d].tolist(), key=self.arrival_key)
+        arcs = sorted(self.m.arcs_of(d), key=self.arrival_key)
         if not arcs:
             if not self.by_material[int(self.m.d_material[d])]:
                 return f"no eligible source: no source of {demand.material} in the instance"

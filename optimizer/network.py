@@ -77,7 +77,11 @@ class Matching:
     a_source: np.ndarray
     a_arrival: np.ndarray
     a_late: np.ndarray
-    arcs_of_demand: list[np.ndarray] = field(default_factory=list)
+    demand_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+
+    def arcs_of(self, d: int) -> range:
+        """The arcs of demand `d` (arcs are in demand order)."""
+        return range(int(self.demand_start[d]), int(self.demand_start[d + 1]))
 
     @property
     def n_demands(self) -> int:
@@ -129,9 +133,7 @@ def build_matching(instance: Instance) -> Matching:
     a_arrival = s_ready[a_source] + transport_days
     a_late = np.maximum(0, a_arrival - d_need_by[a_demand])
 
-    arcs_of_demand = np.split(
-        np.arange(len(a_demand)), np.searchsorted(a_demand, np.arange(1, len(demands)))
-    )
+    demand_start = np.searchsorted(a_demand, np.arange(len(demands) + 1))
     return Matching(
         instance=instance,
         scale=scale,
@@ -150,7 +152,7 @@ def build_matching(instance: Instance) -> Matching:
         a_source=a_source,
         a_arrival=a_arrival,
         a_late=a_late,
-        arcs_of_demand=arcs_of_demand,
+        demand_start=demand_start,
     )
 
 
