@@ -300,23 +300,20 @@ def load_supply(
 
 def _stock_rows(
     session: Session, materials: Collection[str] | None, *, lock: bool
-) -> tuple[list[ReserveStock], list[Consignment], list[AgreementLine]]:
+) -> tuple[list[Any], list[Any], list[Any]]:
     """The reserve, consignment and agreement rows (of some materials), locked when asked —
-    always in this order and sorted, so that two check-and-hold transactions never deadlock."""
+    always in this order and sorted, so that two check-and-hold transactions never deadlock.
+    Plain rows (attributes named as the columns), not ORM objects: read on every request."""
 
-    def rows(query: Any, column: Any) -> list[Any]:
-        query = where_in(query, column, materials)
+    def rows(model: Any, *order: Any) -> list[Any]:
+        table = model.__table__
+        query = where_in(select(*table.c).order_by(*order), table.c.material_code, materials)
         return list(session.exec(query.with_for_update() if lock else query))
 
     return (
-        rows(
-            select(ReserveStock).order_by(
-                col(ReserveStock.warehouse_id), col(ReserveStock.material_code)
-            ),
-            ReserveStock.material_code,
-        ),
-        rows(select(Consignment).order_by(col(Consignment.id)), Consignment.material_code),
-        rows(select(AgreementLine).order_by(col(AgreementLine.id)), AgreementLine.material_code),
+        rows(ReserveStock, col(ReserveStock.warehouse_id), col(ReserveStock.material_code)),
+        rows(Consignment, col(Consignment.id)),
+        rows(AgreementLine, col(AgreementLine.id)),
     )
 
 
