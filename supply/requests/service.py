@@ -245,8 +245,8 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
         moved: list[int] = []
         try:
             with write_session(engine) as session:
-                for key in sorted({r.asks[i].idempotency_key for i in live} - {None}):
-                    _lock_key(session, key)  # type: ignore[arg-type]
+                for key in sorted({k for i in live if (k := r.asks[i].idempotency_key)}):
+                    _lock_key(session, key)
                 live = _replays(session, r, live)  # answered meanwhile by another process
                 expire_due_holds(session, today=local_today(r.now), now=r.now)
                 free: dict[tuple[str, object], int] | None = None

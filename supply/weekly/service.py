@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Date, case, insert, literal
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, func, select
@@ -238,15 +239,15 @@ def competing_demand(
     outstanding = DemandLine.quantity - covered_quantity(DemandLine.id)
     due = _need_by()
     lines = _open_lines(
-        select(
-            DemandLine.material_code.label("material"),  # type: ignore[attr-defined]
-            Project.location.label("location"),  # type: ignore[attr-defined]
+        core_select(
+            col(DemandLine.material_code).label("material"),
+            col(Project.location).label("location"),
             case((due < literal(overdue, Date), literal(overdue, Date)), else_=due).label("due"),
-            Project.priority.label("priority"),  # type: ignore[attr-defined]
-            Project.voltage_class.label("voltage"),  # type: ignore[attr-defined]
+            col(Project.priority).label("priority"),
+            col(Project.voltage_class).label("voltage"),
             outstanding.label("outstanding"),
-            Project.id.label("project"),  # type: ignore[union-attr]
-            DemandLine.line_no.label("line_no"),  # type: ignore[attr-defined]
+            col(Project.id).label("project"),
+            col(DemandLine.line_no).label("line_no"),
         ).select_from(DemandLine),
         cutoff=cutoff,
         materials=materials,
@@ -259,8 +260,18 @@ def competing_demand(
     lines = lines.cte("open_lines").prefix_with("MATERIALIZED")
     keys = (lines.c.material, lines.c.location, lines.c.due, lines.c.priority, lines.c.voltage)
     sums: dict[tuple[str, str, date, int, str], list[Any]] = {}
-    for material, location, day, priority, voltage, quantity, first, line_no, count in session.exec(
-        select(
+    for (
+        material,
+        location,
+        day,
+        priority,
+        voltage,
+        quantity,
+        first,
+        line_no,
+        count,
+    ) in session.execute(
+        core_select(
             *keys,
             func.sum(lines.c.outstanding),
             func.min(lines.c.project),

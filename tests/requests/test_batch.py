@@ -165,3 +165,26 @@ def test_held_stock_never_exceeds_on_hand_however_many_ask_together(
     # 50 in central reserve and 10 in consignment at wendeng: 60 to hold, 72 asked.
     assert held == sum(_held(engine, "MTR-1P").values()) == 60
     assert sum(1 for a in answers if a.lines[0].outcome != "held") >= 1
+
+
+@pytest.mark.parametrize(("gather_ms", "winner"), [(200, "K-1"), (0, "N-1")])
+def test_the_queue_gathers_the_previous_rounds_clients_before_a_round(
+    engine: Engine, world: Settings, gather_ms: int, winner: str
+) -> None:
+    # Under load (the previous round had two requests) the queue waits for the second client,
+    # asking a moment after the first: answered together, the key project gets the transformers.
+    # Without the wait, the normal project is answered alone first and takes them.
+    settings = world.model_copy(update={"request_gather_ms": gather_ms})
+    context = Context(engine, FixedClock(FRIDAY), CALENDAR, POLICY, settings)
+
+    async def staggered() -> None:
+        queue = Coalescer(last_round=2)
+        normal = Ask(SupplyRequestIn.model_validate(new_project("N-1", [("DT-400", 2)])))
+        key = Ask(SupplyRequestIn.model_validate(
+            new_project("K-1", [("DT-400", 2)], priority="city_key")))  # fmt: skip
+        first = asyncio.create_task(queue.submit(normal, context))
+        await asyncio.sleep(0.03)
+        await asyncio.gather(first, queue.submit(key, context))
+
+    asyncio.run(staggered())
+    assert _held(engine, "DT-400") == {winner: 2}

@@ -50,13 +50,15 @@ def test_competing_demand_equals_the_line_by_line_sums(engine: Engine, world: Se
             add_project(session, pid, kind="lv_extension", approved=approved, location=location,
                         lines=lines, voltage="0.4kV", priority=priority)  # fmt: skip
         c4 = session.exec(select(DemandLine).where(DemandLine.project_id == "C4")).one()
-        hold_stock(
-            session,
-            [NewHold(demand_line_id=c4.id, stock_kind=StockKind.RESERVE, warehouse_id="WH-CENTRAL",
-                     material_code="MTR-1P", quantity=3, expires_on=TODAY)],  # fmt: skip
-            now=FRIDAY,
-            user="t",
+        held = NewHold(
+            demand_line_id=c4.id,
+            stock_kind=StockKind.RESERVE,
+            warehouse_id="WH-CENTRAL",
+            material_code="MTR-1P",
+            quantity=3,
+            expires_on=TODAY,
         )
+        hold_stock(session, [held], now=FRIDAY, user="t")
         session.commit()
         materials = {"MTR-1P", "CB10-300"}
         until = date(2026, 12, 31)
