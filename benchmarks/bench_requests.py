@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -132,14 +133,24 @@ def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pac
                         if pace:  # a project manager asks again `pace` seconds after asking
                             time.sleep(max(0.0, pace - took))
 
+            client_cpu = resource.getrusage(resource.RUSAGE_SELF)
             threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            client_seconds = (used.ru_utime - client_cpu.ru_utime) + (
+                used.ru_stime - client_cpu.ru_stime
+            )
         finally:
+            server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
             server.terminate()
             server.wait(timeout=30)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server_seconds = (after.ru_utime - server_cpu.ru_utime) + (
+                after.ru_stime - server_cpu.ru_stime
+            )
     engine = make_engine(url)
     with Session(engine) as session:
         saved = session.exec(select(func.count()).select_from(SupplyRequest)).one()
@@ -158,6 +169,12 @@ def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pac
         f"max {ms[-1]:.0f}"
     )
     print(f"errors: {len(errors)}" + (f" — first: {errors[0]}" if errors else ""))
+    n = max(1, len(ms))
+    print(
+        f"CPU per request: server processes {server_seconds / n * 1000:.0f} ms (whole run incl. "
+        f"start-up; not the PostgreSQL server's own), load generator {client_seconds / n * 1000:.1f}"
+        " ms"
+    )
     print(f"saved requests {saved}, holds {holds}; line outcomes {dict(sorted(outcomes.items()))}")
 
 
