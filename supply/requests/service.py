@@ -609,6 +609,11 @@ def _write(
     for a, ref in zip(allocations, refs, strict=True):
         (held if ref.kind in ("reserve", "consignment") else promised)[a.demand] += int(a.quantity)
     line_ids = dict(draft.existing_lines)
+    if body.lines and body.project is None:
+        # Numbered again under the project's lock: another request may have added lines since.
+        numbers = check_lines(session=session, project=project, lines=body.lines,
+                              today=joint.today)  # fmt: skip
+        draft.line_numbers.update(zip(draft.keys, numbers, strict=True))
     if body.lines:  # new lines: nothing but this request covers them, so their status is known
         ids = insert_rows(
             session,

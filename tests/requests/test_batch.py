@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,12 +16,13 @@ from api.coalesce import Coalescer, Context
 from supply.core.clock import FixedClock
 from supply.core.errors import Conflict, InvalidInput
 from supply.core.settings import Settings
+from supply.demand.models import DemandLine
 from supply.holds.models import Hold, SupplyRequest
 from supply.requests.models import RequestAnswer, SupplyRequestIn
 from supply.requests.service import Ask, Outcome, submit_requests
 from tests.requests.conftest import FRIDAY, new_project
 from tests.requests.conftest import Ask as AskOne
-from tests.weekly.world import CALENDAR, POLICY
+from tests.weekly.world import CALENDAR, POLICY, add_project
 
 Together = Callable[[Sequence[tuple[dict[str, Any], str | None]]], list[Outcome]]
 
@@ -188,3 +190,28 @@ def test_the_queue_gathers_the_previous_rounds_clients_before_a_round(
 
     asyncio.run(staggered())
     assert _held(engine, "DT-400") == {winner: 2}
+
+
+def test_new_lines_for_an_existing_project_are_numbered_after_its_lines(
+    together: Together, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        add_project(session, "E-2", kind="lv_extension", approved=date(2026, 11, 27),
+                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 4), ("MTR-1P", 6)])  # fmt: skip
+    # Two requests adding lines to it in one call: they take turns, each numbered after the
+    # lines there are by then (3, then 4).
+    first, second = together(
+        [({"project_id": "E-2", "lines": [{"material_code": "MTR-1P", "quantity": 2}]}, None),
+         ({"project_id": "E-2", "lines": [{"material_code": "DT-400", "quantity": 1}]}, None)]
+    )  # fmt: skip
+    assert [line.line_no for line in _answer(first).lines] == [3]
+    assert [line.line_no for line in _answer(second).lines] == [4]
+    with Session(engine) as session:
+        stored = session.exec(
+            select(DemandLine.line_no, DemandLine.material_code, DemandLine.status)
+            .where(DemandLine.project_id == "E-2")
+            .order_by(col(DemandLine.line_no))
+        ).all()
+    assert [(n, m) for n, m, _ in stored] == [(1, "MTR-1P"), (2, "MTR-1P"), (3, "MTR-1P"),
+                                               (4, "DT-400")]  # fmt: skip
+    assert [s for _, _, s in stored][:2] == ["open", "open"]  # weighed, not taken by the request
