@@ -4,9 +4,10 @@ While a round of requests is being answered, the requests that arrive queue; whe
 ends they are answered together by one call of `supply.requests.service.submit_requests`: one
 read of the supply, one solve, one transaction. Under load this answers many requests for the
 price of a few, and requests that compete for the same stock are decided by the engine
-(deadlines, priority, cost) rather than by which arrived a millisecond earlier. A lone request
-is answered at once. Correctness never rests on this queue: the database serialises writers,
-and several server processes each have their own queue.
+(deadlines, priority, cost) rather than by which arrived a millisecond earlier. A request
+reaching an idle server is answered at once. Correctness never rests on this queue: the database
+serialises writers, and several server processes each have their own queue. A fault fails the
+requests it left unanswered, never one already answered, and never strands a waiting request.
 """
 
 from __future__ import annotations
@@ -54,31 +55,43 @@ class Coalescer:
     busy: bool = False
     last_round: int = 0  # how many the previous round answered
     arrived: asyncio.Event | None = None
+    task: asyncio.Task[None] | None = None
 
     async def submit(self, ask: Ask, context: Context) -> RequestAnswer:
-        """Answer `ask` in the next round; raise its domain error if it is refused."""
+        """Answer `ask` in the next round; raise its domain error (or the fault) if it fails."""
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self.waiting.append(_Waiting(ask, context, answer))
         if self.arrived is not None:
             self.arrived.set()
         if not self.busy:
             self.busy = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self.task = asyncio.get_running_loop().create_task(self._drain())
         outcome = await answer
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
     async def _drain(self) -> None:
+        round_: list[_Waiting] = []
         try:
             while self.waiting:
                 first = self.waiting[0].context
                 size = first.settings.request_batch_max
                 await self._gather(min(size, self.last_round), first.settings.request_gather_ms)
-                round_ = [w for w in self.waiting if w.context.engine is first.engine][:size]
+                # One round answers requests that share the database, calendar, policy and
+                # settings (a newly loaded calendar year starts a round of its own).
+                round_ = [w for w in self.waiting if w.context == first][:size]
                 self.waiting = [w for w in self.waiting if w not in round_]
                 self.last_round = len(round_)
                 await self._answer(round_, first)
+        except BaseException as exc:  # a fault here, or the loop is shutting down
+            for w in [*round_, *self.waiting]:
+                if not w.answer.done():
+                    w.answer.set_exception(
+                        exc if isinstance(exc, Exception) else RuntimeError("server stopping")
+                    )
+            self.waiting = []
+            raise
         finally:
             self.busy = False
 
@@ -87,7 +100,8 @@ class Coalescer:
         wait for as many requests as that round had while they keep coming (each within
         `milliseconds` of the one before, at most 4 × `milliseconds` in all), so that they are
         answered together rather than a few first (a round costs about the same for three
-        requests as for ten). A lone client never waits."""
+        requests as for ten). A request reaching an idle server (or one whose previous round
+        answered a single request) is answered at once."""
         loop = asyncio.get_running_loop()
         cap = loop.time() + 4 * milliseconds / 1000
         while len(self.waiting) < expected:
@@ -104,8 +118,8 @@ class Coalescer:
 
     @staticmethod
     async def _answer(round_: list[_Waiting], context: Context) -> None:
-        now: datetime = context.clock.now()  # availability as of the moment the round starts
         try:
+            now: datetime = context.clock.now()  # availability as of the round's start
             outcomes = await to_thread.run_sync(
                 partial(
                     submit_requests,

@@ -41,16 +41,35 @@ def _worker(sock: socket.socket, log_level: str, access_log: bool) -> None:
 def serve_processes(
     *, host: str, port: int, workers: int, log_level: str = "info", access_log: bool = True
 ) -> None:
-    """Run `workers` processes until SIGINT or SIGTERM; a process that dies is started again."""
+    """Run `workers` processes until SIGINT or SIGTERM; a process that dies is started again
+    (after a pause if it died young, so a crash does not spin)."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:  # without SO_REUSEPORT a bind fails if anything (another gridsupply serve too) listens
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    finally:
+        probe.close()
     # Every socket listens before any process starts, so connections spread over all of them
     # from the first moment (a process still starting finds its share waiting).
-    sockets = [_socket(host, port) for _ in range(workers)]
-    for sock in sockets:
-        sock.listen(2048)
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(workers):
+            sockets.append(_socket(host, port))
+            sockets[-1].listen(2048)
+        _supervise(sockets, log_level, access_log)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _supervise(sockets: list[socket.socket], log_level: str, access_log: bool) -> None:
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_worker, args=(sock, log_level, access_log)) for sock in sockets
-    ]
+
+    def start(sock: socket.socket) -> tuple[multiprocessing.process.BaseProcess, float]:
+        process = context.Process(target=_worker, args=(sock, log_level, access_log))
+        process.start()
+        return process, time.monotonic()
+
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -58,23 +77,23 @@ def serve_processes(
         stopping = True
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    running = [start(sock) for sock in sockets]
     try:
-        for process in processes:
-            process.start()
         while not stopping:
-            for i, process in enumerate(processes):
+            for i, (process, began) in enumerate(running):
                 if not process.is_alive() and not stopping:
-                    arguments = (sockets[i], log_level, access_log)
-                    processes[i] = context.Process(target=_worker, args=arguments)
-                    processes[i].start()
+                    if time.monotonic() - began < 5:  # died young: do not spin
+                        time.sleep(5)
+                    running[i] = start(sockets[i])
             time.sleep(0.5)
     finally:
-        for process in processes:
+        for process, _ in running:
             if process.is_alive():
                 process.terminate()  # uvicorn finishes the requests in flight, then stops
-        for process in processes:
+        for process, _ in running:
             process.join(timeout=30)
-        for sock in sockets:
-            sock.close()
+            if process.is_alive():
+                process.kill()
+                process.join()
         for s, handler in previous.items():
             signal.signal(s, handler)

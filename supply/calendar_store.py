@@ -59,14 +59,7 @@ def load_calendar(directory: Path | None = None) -> WorkCalendar:
     Built again only when the stored files change (their names, sizes and modification times
     are compared on every call), so a year an operator loads takes effect at once."""
     directory = directory or calendar_dir()
-    stamp = (
-        tuple(
-            (p.name, p.stat().st_mtime_ns, p.stat().st_size)
-            for p in sorted(directory.glob("*.csv"))
-        )
-        if directory.is_dir()
-        else ()
-    )
+    stamp = _stamp(directory)
     key = str(directory.resolve())
     with _built_lock:
         found = _built.get(key)
@@ -78,7 +71,19 @@ def load_calendar(directory: Path | None = None) -> WorkCalendar:
     return calendar
 
 
-_built: dict[str, tuple[tuple[tuple[str, int, int], ...], WorkCalendar]] = {}
+def _stamp(directory: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """Name, inode, size and modification time of each stored year file."""
+    found = []
+    for path in sorted(directory.glob("*.csv")) if directory.is_dir() else ():
+        try:
+            info = path.stat()
+        except FileNotFoundError:  # deleted meanwhile
+            continue
+        found.append((path.name, info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
+_built: dict[str, tuple[tuple[tuple[str, int, int, int], ...], WorkCalendar]] = {}
 _built_lock = threading.Lock()
 
 

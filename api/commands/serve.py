@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from api.commands.db import upgrade_database
-from api.commands.render import err
+from api.commands.render import err, fail
 from api.serving import reuse_port_available, serve_processes
 
 
@@ -38,9 +38,11 @@ def serve_command(
         upgrade_database()
     err.print(f"serving http://{host}:{port}/docs", highlight=False)
     if workers > 1 and not reload and reuse_port_available():
-        serve_processes(
-            host=host, port=port, workers=workers, log_level=log_level.value, access_log=access_log
-        )
+        try:
+            serve_processes(host=host, port=port, workers=workers, log_level=log_level.value,
+                            access_log=access_log)  # fmt: skip
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror} (is another server running?)")
         return
     uvicorn.run(
         "api.main:create_app",

@@ -8,6 +8,7 @@ Alembic migrations are the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -94,9 +95,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
     On SQLite the transaction starts with BEGIN IMMEDIATE (the database's single write lock,
     waited for up to `SQLITE_BUSY_TIMEOUT_S`), so what it reads cannot change before it commits.
-    Writers of a database file first queue on an OS file lock beside it (`<file>-writer`):
-    SQLite's own wait polls with sleeps of up to 100 ms, the queue wakes the next writer the
-    moment the lock is free. Correctness rests on SQLite's lock alone (a writer that does not
+    Writers of a database file first queue on an OS file lock beside it (`<file>-writer`,
+    polled every millisecond): SQLite's own wait sleeps up to 100 ms between tries. Correctness rests on SQLite's lock alone (a writer that does not
     queue still waits for it).
     On PostgreSQL it is an ordinary transaction: the use case locks the rows it checks with
     `SELECT … FOR UPDATE`, in a fixed order.
@@ -105,11 +105,25 @@ def write_session(engine: Engine) -> Iterator[Session]:
     with ExitStack() as stack:
         if path and path != ":memory:" and not path.startswith("file:"):
             queue = stack.enter_context(open(f"{path}-writer", "a+b"))
-            fcntl.flock(queue, fcntl.LOCK_EX)  # released when the file closes
+            _queue_for(queue)  # released when the file closes
         session = stack.enter_context(Session(engine))
         if engine.dialect.name == "sqlite":
             session.connection(execution_options={WRITE_LOCK: True})
         yield session
+
+
+def _queue_for(queue: Any) -> None:
+    """Take the writer queue's lock, polling every millisecond; after the busy timeout go on
+    without it (SQLite's own lock then waits, or says the database is busy)."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
 
 
 def get_engine(url: str | None = None) -> Engine:

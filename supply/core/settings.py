@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from decimal import Decimal
 
 from pydantic import AwareDatetime, Field
@@ -79,13 +80,16 @@ def get_settings() -> Settings:
     """Read the settings from the environment now (parsed again only when a `GRIDSUPPLY_`
     variable changed: parsing costs a millisecond, and every HTTP request asks)."""
     stamp = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_PREFIX)))
-    found = _parsed.get(stamp)
-    if found is None:
-        found = _parsed[stamp] = Settings()
-        while len(_parsed) > 8:  # environments seen by this process, most recent kept
+    with _lock:
+        found = _parsed.pop(stamp, None)
+        if found is None:
+            found = Settings()
+        _parsed[stamp] = found  # most recently used last
+        while len(_parsed) > 8:  # the environments this process saw most recently are kept
             del _parsed[next(iter(_parsed))]
     return found
 
 
 _PREFIX = "GRIDSUPPLY_"
 _parsed: dict[tuple[tuple[str, str], ...], Settings] = {}
+_lock = threading.Lock()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -99,7 +99,7 @@ class Ask:
         return self.body.project_id
 
 
-Outcome = RequestAnswer | DomainError
+Outcome = RequestAnswer | DomainError | Exception  # a fault (not the user's) is an Exception
 
 
 @dataclass
@@ -161,7 +161,7 @@ def submit_request(
         policy=policy,
         settings=settings,
     )
-    if isinstance(outcome, DomainError):
+    if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
@@ -180,7 +180,8 @@ def submit_requests(
     Returns, in order, each request's answer or the domain error that refused it: a bad request
     does not hold up the others. Requests sharing an idempotency key or a project are answered
     in turn (a repeat gets the first answer; a project's lines are never asked twice in one
-    instance).
+    instance). A fault (a database error, a bug) is returned as the outcome of the requests it
+    left unanswered; the answers committed before it stand.
     """
     outcomes: list[Outcome | None] = [None] * len(asks)
     prints = [fingerprint(ask.body) for ask in asks]
@@ -199,7 +200,12 @@ def submit_requests(
             projects.add(project)
             if key is not None:
                 keys.add(key)
-        _answer_round(engine, r, round_)
+        try:
+            _answer_round(engine, r, round_)
+        except Exception as exc:  # a fault: those it left unanswered get it, the rest stand
+            for i in round_:
+                if outcomes[i] is None:
+                    outcomes[i] = exc
         todo = later
     answered = [outcome for outcome in outcomes if outcome is not None]
     assert len(answered) == len(asks)
@@ -247,6 +253,8 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
             with write_session(engine) as session:
                 for key in sorted({k for i in live if (k := r.asks[i].idempotency_key)}):
                     _lock_key(session, key)
+                _lock_projects(session, {r.asks[i].project_id for i in live
+                                         if r.asks[i].body.project is None})  # fmt: skip
                 live = _replays(session, r, live)  # answered meanwhile by another process
                 expire_due_holds(session, today=local_today(r.now), now=r.now)
                 free: dict[tuple[str, object], int] | None = None
@@ -270,20 +278,22 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                 for draft in joint.drafts:
                     try:
                         with session.begin_nested():  # a refused request leaves the others be
-                            written[draft.index], plan = _write(
-                                session, r, joint, draft, plan, free
-                            )
+                            answer, plan, taken = _write(session, r, joint, draft, plan, free)
                     except _Moved:
                         moved.append(draft.index)
                     except DomainError as exc:
                         written[draft.index] = exc
-                    except IntegrityError:  # the project was created meanwhile
-                        written[draft.index] = Conflict(
-                            f"项目 {draft.project.id} 已存在或刚被修改 / project "
-                            f"{draft.project.id} was created or changed meanwhile: look it up, "
-                            "then ask again",
-                            loc=("project", "id"),
-                        )
+                    except IntegrityError as exc:  # a row written meanwhile by someone else
+                        written[draft.index] = _changed_meanwhile(draft, exc)
+                    except DBAPIError:
+                        raise  # the transaction as a whole (a deadlock: tried again)
+                    except Exception as exc:  # a fault in this request only
+                        written[draft.index] = exc
+                    else:
+                        written[draft.index] = answer
+                        if free is not None:
+                            for place, quantity in taken.items():
+                                free[place] -= quantity
                 session.commit()
         except _Unsolvable as exc:
             assert joint is not None
@@ -299,6 +309,17 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
     assert not live, "the last try runs inside the lock, where nothing moves"
 
 
+def _changed_meanwhile(draft: _Draft, exc: IntegrityError) -> Conflict:
+    """A unique key or reference that held when checked was broken by a concurrent writer."""
+    project = draft.project.id
+    return Conflict(
+        f"项目 {project} 或其需求行刚被他人修改 / project {project} or its lines were changed by "
+        f"someone else meanwhile ({type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]}): "
+        "look it up, then ask again",
+        loc=("project", "id") if draft.ask.body.project is not None else ("project_id",),
+    )
+
+
 def _alone(engine: Engine, r: _Round, joint: _Joint, exc: InvalidInput) -> None:
     """The joint instance cannot be matched: that is one request's error, so answer each
     request of it alone (one alone gets the error)."""
@@ -307,6 +328,18 @@ def _alone(engine: Engine, r: _Round, joint: _Joint, exc: InvalidInput) -> None:
         return
     for draft in joint.drafts:
         _answer_round(engine, r, [draft.index])
+
+
+def _lock_projects(session: Session, project_ids: set[str]) -> None:
+    """Lock the existing projects of a round (no one adds lines to them or closes them until
+    this commits), sorted, before any stock row, so that two rounds never deadlock."""
+    if project_ids:
+        session.exec(
+            select(Project.id)
+            .where(col(Project.id).in_(sorted(project_ids)))
+            .order_by(col(Project.id))
+            .with_for_update()
+        ).all()
 
 
 def _lock_key(session: Session, key: str) -> None:
@@ -403,6 +436,8 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
         today=today,
         except_projects={d.project.id for d in drafts if d.existing_lines},
     )
+    mine = {item.key for item in items}  # a line added meanwhile may bear a new line's key
+    others = [replace(d, key=f"{d.key}(open)") if d.key in mine else d for d in others]
     problem = build_instance(
         demands=items + others,
         supply=supply,
@@ -539,10 +574,10 @@ def _take(
     draft: _Draft,
     given: list[Allocation],
     free: dict[tuple[str, object], int],
-) -> None:
-    """Take what the plan gives the request from what is free under lock (read once for the
-    round, less what the requests written before it took), or raise `_Moved`; and check that
-    each existing line is still as outstanding as it was."""
+) -> dict[tuple[str, object], int]:
+    """What the plan gives the request, by place, if it is all in what is free under lock (read
+    once for the round, less what the requests written before it took), else raise `_Moved`;
+    and check that each existing line is still as outstanding as it was."""
     wanted: dict[tuple[str, object], int] = defaultdict(int)
     for a in given:
         ref = joint.problem.sources[a.source]
@@ -561,8 +596,7 @@ def _take(
         now_outstanding = {d.key: d.quantity for d in again}
         if any(now_outstanding.get(item.key, 0) != item.quantity for item in draft.items):
             raise _Moved
-    for place, quantity in wanted.items():
-        free[place] -= quantity
+    return wanted
 
 
 def _write(
@@ -572,11 +606,12 @@ def _write(
     draft: _Draft,
     plan: Plan,
     free: dict[tuple[str, object], int] | None,
-) -> tuple[RequestAnswer, Plan]:
+) -> tuple[RequestAnswer, Plan, dict[tuple[str, object], int]]:
     """Write one request's project, lines, request, holds and promises; check the package budget
     first (R7: an over-budget project relies on reserve the plan left free) and, for a plan
     solved outside the lock, that everything it gives is still `free` (else `_Moved`).
-    Returns the answer and the plan as it now stands (moved onto reserve for R7).
+    Returns the answer, the plan as it now stands (moved onto reserve for R7), and what it took
+    of the round's `free` stock (the caller deducts it once the request is written).
 
     Rows are inserted a table at a time without ORM objects: this is the hot path of the
     service. The project and the request's lines are checked already (`_draft`); a project
@@ -601,8 +636,7 @@ def _write(
     warnings, moved, filings = _budget(session, r, joint, draft, plan, project=project)
     plan, relied = moved if moved else (plan, 0)
     allocations = _given(draft.keys, plan)
-    if free is not None:
-        _take(session, r, joint, draft, allocations, free)
+    taken = {} if free is None else _take(session, r, joint, draft, allocations, free)
     refs = [joint.problem.sources[a.source] for a in allocations]
     held: dict[str, int] = defaultdict(int)
     promised: dict[str, int] = defaultdict(int)
@@ -708,7 +742,7 @@ def _write(
         .where(col(SupplyRequest.id) == request_id)
         .values(answer=answer.model_dump_json())
     )
-    return answer, plan
+    return answer, plan, taken
 
 
 def _request_cost(joint: _Joint, draft: _Draft, plan: Plan) -> Decimal:

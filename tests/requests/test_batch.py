@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 from api.coalesce import Coalescer, Context
 from supply.core.clock import FixedClock
+from supply.core.db import make_engine
 from supply.core.errors import Conflict, InvalidInput
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
@@ -215,3 +218,33 @@ def test_new_lines_for_an_existing_project_are_numbered_after_its_lines(
     assert [(n, m) for n, m, _ in stored] == [(1, "MTR-1P"), (2, "MTR-1P"), (3, "MTR-1P"),
                                                (4, "DT-400")]  # fmt: skip
     assert [s for _, _, s in stored][:2] == ["open", "open"]  # weighed, not taken by the request
+
+
+def test_a_fault_fails_its_round_and_the_queue_goes_on(
+    engine: Engine, world: Settings, tmp_path: Path
+) -> None:
+    # A round on a database that cannot be opened fails with that fault (a 500 at the edge);
+    # no request is left waiting, and the next round, on the real database, is answered.
+    broken = make_engine(f"sqlite:///{tmp_path}/missing/dir/x.db")
+    bad = Context(broken, FixedClock(FRIDAY), CALENDAR, POLICY, world)
+    good = Context(engine, FixedClock(FRIDAY), CALENDAR, POLICY, world)
+
+    async def run() -> list[RequestAnswer | BaseException]:
+        queue = Coalescer()
+        first = await asyncio.gather(
+            queue.submit(Ask(SupplyRequestIn.model_validate(new_project("F-1", [("MTR-1P", 1)]))),
+                         bad),
+            return_exceptions=True,
+        )  # fmt: skip
+        second = await asyncio.wait_for(
+            queue.submit(
+                Ask(SupplyRequestIn.model_validate(new_project("F-2", [("MTR-1P", 1)]))), good
+            ),
+            timeout=60,
+        )
+        return [*first, second]
+
+    fault, answer = asyncio.run(run())
+    broken.dispose()
+    assert isinstance(fault, OperationalError)
+    assert isinstance(answer, RequestAnswer) and answer.lines[0].outcome == "held"
