@@ -31,8 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_weekly import populate
-from sqlalchemy import text
+from bench_weekly import populate, scratch_postgres
 from sqlmodel import Session, func, select
 
 from catalogs.models import Material, Transport
@@ -205,20 +204,9 @@ def main() -> None:
             run(f"sqlite:///{tmp}/bench.db", "SQLite", **options)
     if args.only == "sqlite":
         return
-    admin = make_engine(args.postgres).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"gridsupply_bench_{uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"\n== PostgreSQL: skipped ({str(exc).splitlines()[0]})")
-        return
-    try:
-        run(args.postgres.rsplit("/", 1)[0] + f"/{name}", "PostgreSQL", **options)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(args.postgres) as url:
+        if url is not None:
+            run(url, "PostgreSQL", **options)
 
 
 if __name__ == "__main__":

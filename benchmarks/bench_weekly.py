@@ -13,6 +13,8 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -140,16 +142,27 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench(f"sqlite:///{tmp}/bench.db", args.lines, "SQLite")
-    admin = make_engine(args.postgres).execution_options(isolation_level="AUTOCOMMIT")
+    with scratch_postgres(args.postgres) as url:
+        if url is not None:
+            bench(url, args.lines, "PostgreSQL")
+
+
+@contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[str | None]:
+    """A new PostgreSQL database for one benchmark, dropped afterwards; None (and a note) if
+    the server cannot be reached."""
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
     name = f"gridsupply_bench_{uuid4().hex[:8]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         print(f"\n== PostgreSQL: skipped ({str(exc).splitlines()[0]})")
+        admin.dispose()
+        yield None
         return
     try:
-        bench(args.postgres.rsplit("/", 1)[0] + f"/{name}", args.lines, "PostgreSQL")
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

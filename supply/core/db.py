@@ -145,12 +145,6 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def get_session() -> Iterator[Session]:
-    """Yield a session on the configured database; the caller's use case commits."""
-    with Session(get_engine()) as session:
-        yield session
-
-
 def describe_url(url: str) -> str:
     """Render a database URL for people, without its password."""
     return make_url(url).render_as_string(hide_password=True)

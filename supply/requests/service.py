@@ -130,6 +130,7 @@ class _Joint:
     batch: Batch
     drafts: list[_Draft]
     problem: MatchingProblem
+    known: LineFacts  # what line checks read about the round's materials
 
     @property
     def keys(self) -> list[str]:
@@ -235,21 +236,15 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
         if not live:
             return
         inside_lock = attempt == MAX_ATTEMPTS - 1
-        joint: _Joint | None = None
-        plan: Plan | None = None
-        if not inside_lock:
-            with Session(engine) as session:
-                joint = _prepare(session, r, live, lock=False)
-            if joint is None:
-                return
-            try:
-                plan = _solve(joint)
-            except InvalidInput as exc:
-                _alone(engine, r, joint, exc)
-                return
+        prepared: tuple[_Joint, Plan] | None = None
         written: dict[int, Outcome] = {}
         moved: list[int] = []
         try:
+            if not inside_lock:
+                with Session(engine) as session:
+                    prepared = _prepare_and_solve(session, r, live, lock=False)
+                if prepared is None:
+                    return
             with write_session(engine) as session:
                 for key in sorted({k for i in live if (k := r.asks[i].idempotency_key)}):
                     _lock_key(session, key)
@@ -259,22 +254,18 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                 expire_due_holds(session, today=local_today(r.now), now=r.now)
                 free: dict[tuple[str, object], int] | None = None
                 if inside_lock:
-                    joint = _prepare(session, r, live, lock=True)
-                    if joint is None:
+                    prepared = _prepare_and_solve(session, r, live, lock=True)
+                    if prepared is None:
                         return
-                    try:
-                        plan = _solve(joint)
-                    except InvalidInput as exc:
-                        raise _Unsolvable(exc) from exc
-                else:
-                    assert joint is not None
+                assert prepared is not None
+                joint, plan = prepared
+                if not inside_lock:
                     joint.drafts = [d for d in joint.drafts if d.index in live]
                     free = free_under_lock(
                         session=session,
                         materials={item.material for d in joint.drafts for item in d.items},
                         order_day=joint.batch.province_match,
                     )
-                assert plan is not None
                 for draft in joint.drafts:
                     try:
                         with session.begin_nested():  # a refused request leaves the others be
@@ -296,8 +287,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                                 free[place] -= quantity
                 session.commit()
         except _Unsolvable as exc:
-            assert joint is not None
-            _alone(engine, r, joint, exc.error)
+            _alone(engine, r, exc.joint, exc.error)
             return
         except DBAPIError as exc:  # a PostgreSQL deadlock or serialisation failure: try again
             if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or inside_lock:
@@ -318,6 +308,20 @@ def _changed_meanwhile(draft: _Draft, exc: IntegrityError) -> Conflict:
         "look it up, then ask again",
         loc=("project", "id") if draft.ask.body.project is not None else ("project_id",),
     )
+
+
+def _prepare_and_solve(
+    session: Session, r: _Round, live: list[int], *, lock: bool
+) -> tuple[_Joint, Plan] | None:
+    """The round's instance and its plan (None if every request was refused); raises
+    `_Unsolvable` if the instance cannot be matched."""
+    joint = _prepare(session, r, live, lock=lock)
+    if joint is None:
+        return None
+    try:
+        return joint, _solve(joint)
+    except InvalidInput as exc:
+        raise _Unsolvable(joint, exc) from exc
 
 
 def _alone(engine: Engine, r: _Round, joint: _Joint, exc: InvalidInput) -> None:
@@ -356,10 +360,11 @@ class _Moved(Exception):
 
 
 class _Unsolvable(Exception):
-    """The instance cannot be matched (raised to leave the transaction)."""
+    """The round's instance cannot be matched (its requests are then answered one by one)."""
 
-    def __init__(self, error: InvalidInput) -> None:
+    def __init__(self, joint: _Joint, error: InvalidInput) -> None:
         super().__init__(error.message)
+        self.joint = joint
         self.error = error
 
 
@@ -445,7 +450,7 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
         order_day=batch.province_match,
         penalty=r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty),
     )
-    return _Joint(today=today, batch=batch, drafts=drafts, problem=problem)
+    return _Joint(today=today, batch=batch, drafts=drafts, problem=problem, known=known)
 
 
 def _draft(session: Session, r: _Round, index: int, *, today: date, known: LineFacts) -> _Draft:
@@ -646,7 +651,7 @@ def _write(
     if body.lines and body.project is None:
         # Numbered again under the project's lock: another request may have added lines since.
         numbers = check_lines(session=session, project=project, lines=body.lines,
-                              today=joint.today)  # fmt: skip
+                              today=joint.today, known=joint.known)  # fmt: skip
         draft.line_numbers.update(zip(draft.keys, numbers, strict=True))
     if body.lines:  # new lines: nothing but this request covers them, so their status is known
         ids = insert_rows(
