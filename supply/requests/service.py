@@ -229,13 +229,18 @@ class _Round:
 def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
     """Answer requests with distinct keys and projects: solve outside any transaction, then
     check and write in one. A request whose stock moved meanwhile (another process took it) is
-    answered again; the last try prepares and solves inside the lock, so it always answers."""
+    answered again; from the last try on, requests are prepared and solved inside the lock.
+
+    The plan shares scarce supply among the round's requests; when one of them is not written
+    as planned (answered meanwhile, refused, moved) what it was given is free again, so the
+    requests after it are solved again rather than written with a share that is now too small.
+    Each try under lock gives at least one request its outcome, so the tries end."""
     with Session(engine) as session:
         live = _replays(session, r, live)
-    for attempt in range(MAX_ATTEMPTS):
-        if not live:
-            return
-        inside_lock = attempt == MAX_ATTEMPTS - 1
+    attempt = 0
+    while live:
+        inside_lock = attempt >= MAX_ATTEMPTS - 1
+        attempt += 1
         prepared: tuple[_Joint, Plan] | None = None
         written: dict[int, Outcome] = {}
         moved: list[int] = []
@@ -250,6 +255,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                     _lock_key(session, key)
                 _lock_projects(session, {r.asks[i].project_id for i in live
                                          if r.asks[i].body.project is None})  # fmt: skip
+                planned = live
                 live = _replays(session, r, live)  # answered meanwhile by another process
                 expire_due_holds(session, today=local_today(r.now), now=r.now)
                 free: dict[tuple[str, object], int] | None = None
@@ -259,6 +265,9 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                         return
                 assert prepared is not None
                 joint, plan = prepared
+                # A request answered meanwhile gives back its share of the plan.
+                stale = any(_scarce(joint, d, plan) for d in joint.drafts
+                            if d.index in planned and d.index not in live)  # fmt: skip
                 if not inside_lock:
                     joint.drafts = [d for d in joint.drafts if d.index in live]
                     free = free_under_lock(
@@ -267,6 +276,9 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                         order_day=joint.batch.province_match,
                     )
                 for draft in joint.drafts:
+                    if stale:  # solved again, with what the requests before it gave back
+                        moved.append(draft.index)
+                        continue
                     try:
                         with session.begin_nested():  # a refused request leaves the others be
                             answer, plan, taken = _write(session, r, joint, draft, plan, free)
@@ -285,6 +297,8 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                         if free is not None:
                             for place, quantity in taken.items():
                                 free[place] -= quantity
+                        continue
+                    stale = _scarce(joint, draft, plan)  # not written: its share is free again
                 session.commit()
         except _Unsolvable as exc:
             _alone(engine, r, exc.joint, exc.error)
@@ -296,7 +310,14 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
         for i, outcome in written.items():
             r.outcomes[i] = outcome
         live = moved
-    assert not live, "the last try runs inside the lock, where nothing moves"
+
+
+def _scarce(joint: _Joint, draft: _Draft, plan: Plan) -> bool:
+    """Whether the plan gives the request anything another could use: stock or an agreement
+    line's quantity (emergency procurement is not shared out)."""
+    return any(
+        joint.problem.sources[a.source].kind != "emergency" for a in _given(draft.keys, plan)
+    )
 
 
 def _changed_meanwhile(draft: _Draft, exc: IntegrityError) -> Conflict:
