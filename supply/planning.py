@@ -241,14 +241,19 @@ def build_instance(
 
     # The parts are made without validation (model_construct): they come from the database's
     # checked rows, and the engine checks the instance's rules (`cross_check`) before solving.
+    # Transport rows only from where a source is to where a demand is: no arc uses the others.
+    froms = {s.location for s in sources}
+    tos = {place(d.location, d.material) for d in demands}
     transport = [
         Transport.model_construct(from_=a, to=b, days=d)
         for (a, b), d in sorted(supply.transport.items())
+        if a in froms and b in tos
     ]
     if heavy:
         transport += [
             Transport.model_construct(from_=a + HEAVY, to=b + HEAVY, days=d + (a != b))
             for (a, b), d in sorted(supply.transport.items())
+            if a + HEAVY in froms and b + HEAVY in tos
         ]
     instance = Instance.model_construct(
         version=1,

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from supply.core.clock import SHANGHAI
 from supply.core.errors import Conflict
 from supply.core.settings import Settings
 from supply.projects.service import cancel_project
