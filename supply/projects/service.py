@@ -8,10 +8,10 @@ once; `refresh_derived_dates` only flushes (the weekly run commits it with its o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, union
 from sqlmodel import Session, col, select
 
 from catalogs.models import Transport, Warehouse
@@ -101,9 +101,9 @@ def list_projects(
 
 def known_locations(*, session: Session) -> frozenset[str]:
     """Return the locations the warehouses serve: their own and every transport destination."""
-    own = session.exec(select(Warehouse.location).distinct()).all()
-    reached = session.exec(select(Transport.to_location).distinct()).all()
-    return frozenset(own) | frozenset(reached)
+    own = select(Warehouse.location)
+    reached = select(Transport.to_location)
+    return frozenset(session.exec(union(own, reached)).scalars())  # type: ignore[call-overload]
 
 
 def _derive_or_raise(
@@ -127,10 +127,21 @@ def _derive_or_raise(
     return derived
 
 
-def _check_references(session: Session, *, location: str, package_id: str | None) -> None:
+ProjectFacts = tuple[frozenset[str], frozenset[str]]
+
+
+def project_facts(*, session: Session, ids: Collection[str]) -> ProjectFacts:
+    """What new-project checks read: which of the ids exist already, and the known locations."""
+    exist = session.exec(select(Project.id).where(col(Project.id).in_(sorted(set(ids)))))
+    return frozenset(exist), known_locations(session=session)
+
+
+def _check_references(
+    session: Session, *, location: str, package_id: str | None, locations: frozenset[str]
+) -> None:
     known_packages = [package_id] if package_id and session.get(Package, package_id) else []
     for problem in (
-        check_location(location, known_locations(session=session)),
+        check_location(location, locations),
         check_package(package_id, known_packages),
     ):
         if problem is not None:
@@ -156,14 +167,25 @@ def create_project(
 
 
 def check_new_project(
-    *, session: Session, project: ProjectCreate, calendar: WorkCalendar, policy: DeadlinePolicy
+    *,
+    session: Session,
+    project: ProjectCreate,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    known: ProjectFacts | None = None,
 ) -> Derived:
-    """Check that `project` can be created (id free, references known, dates derivable)."""
-    if get_project(session=session, project_id=project.id) is not None:
+    """Check that `project` can be created (id free, references known, dates derivable).
+
+    `known` is what the checks read, when the caller read it already for several new projects
+    at once (`project_facts`)."""
+    taken, locations = known or project_facts(session=session, ids=[project.id])
+    if project.id in taken:
         raise Conflict(
             f"项目 {project.id} 已存在 / project {project.id} already exists", loc=("id",)
         )
-    _check_references(session, location=project.location, package_id=project.package_id)
+    _check_references(
+        session, location=project.location, package_id=project.package_id, locations=locations
+    )
     return _derive_or_raise(
         project, voltage_class=project.voltage_class, calendar=calendar, policy=policy
     )
@@ -225,7 +247,12 @@ def update_project(
     merged = ProjectCreate.model_validate(project.model_dump() | given)
     if voltage is None and project.voltage_class in TYPE_VOLTAGES[merged.project_type]:
         voltage = project.voltage_class  # kept while the (new) type allows it
-    _check_references(session, location=merged.location, package_id=merged.package_id)
+    _check_references(
+        session,
+        location=merged.location,
+        package_id=merged.package_id,
+        locations=known_locations(session=session),
+    )
     derived = _derive_or_raise(merged, voltage_class=voltage, calendar=calendar, policy=policy)
     for name, value in given.items():
         setattr(project, name, value)

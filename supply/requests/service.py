@@ -76,7 +76,12 @@ from supply.policy import (
     outcome_if_arriving,
 )
 from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
-from supply.projects.service import check_new_project, get_project_or_raise
+from supply.projects.service import (
+    ProjectFacts,
+    check_new_project,
+    get_project_or_raise,
+    project_facts,
+)
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
 from supply.weekly.service import competing_demand, open_demand
 
@@ -251,8 +256,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                 if prepared is None:
                     return
             with write_session(engine) as session:
-                for key in sorted({k for i in live if (k := r.asks[i].idempotency_key)}):
-                    _lock_key(session, key)
+                _lock_keys(session, {k for i in live if (k := r.asks[i].idempotency_key)})
                 _lock_projects(session, {r.asks[i].project_id for i in live
                                          if r.asks[i].body.project is None})  # fmt: skip
                 planned = live
@@ -367,12 +371,17 @@ def _lock_projects(session: Session, project_ids: set[str]) -> None:
         ).all()
 
 
-def _lock_key(session: Session, key: str) -> None:
+def _lock_keys(session: Session, keys: Collection[str]) -> None:
     """Serialise requests carrying the same key until this transaction ends (PostgreSQL; SQLite
-    is serialised already by BEGIN IMMEDIATE), so the second one sees the first's answer."""
-    if session.get_bind().dialect.name == "postgresql":
+    is serialised already by BEGIN IMMEDIATE), so the second one sees the first's answer. The
+    keys' locks are taken in one statement, in a fixed order."""
+    if keys and session.get_bind().dialect.name == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            text(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) "
+                "AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS ordered"
+            ),
+            {"keys": sorted(keys)},
         )
 
 
@@ -432,10 +441,12 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
         today=today,
         codes={line.material_code for i in live for line in r.asks[i].body.lines},
     )
+    new = [project.id for i in live if (project := r.asks[i].body.project) is not None]
+    projects = project_facts(session=session, ids=new) if new else None
     drafts = []
     for i in live:
         try:
-            drafts.append(_draft(session, r, i, today=today, known=known))
+            drafts.append(_draft(session, r, i, today=today, known=known, projects=projects))
         except DomainError as exc:
             r.outcomes[i] = exc
     if not drafts:
@@ -474,13 +485,25 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     return _Joint(today=today, batch=batch, drafts=drafts, problem=problem, known=known)
 
 
-def _draft(session: Session, r: _Round, index: int, *, today: date, known: LineFacts) -> _Draft:
+def _draft(
+    session: Session,
+    r: _Round,
+    index: int,
+    *,
+    today: date,
+    known: LineFacts,
+    projects: ProjectFacts | None,
+) -> _Draft:
     """Check one request: its project (existing, or new and creatable) and its lines."""
     ask = r.asks[index]
     body = ask.body
     if body.project is not None:
         derived = check_new_project(
-            session=session, project=body.project, calendar=r.calendar, policy=r.policy
+            session=session,
+            project=body.project,
+            calendar=r.calendar,
+            policy=r.policy,
+            known=projects,
         )
         project = Project(
             **body.project.model_dump(exclude={"voltage_class"}),
