@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, literal
+from sqlalchemy import Select
 from sqlmodel import Session, col, func, select
 
 from supply.core.db import where_in
@@ -87,25 +87,6 @@ def commitments(
     return {line_id: Commitment(**q) for line_id, q in parts.items()}
 
 
-def covered_quantity(line_id: Any) -> Any:
-    """How much of the line whose id is `line_id` (a column of the enclosing query) anything
-    covers: a correlated sum over the indexed line ids, cheap per line however many holds and
-    promises the database holds."""
-    holds, planned, promised = _covering(None, None)
-    return sum(
-        (
-            func.coalesce(part.with_only_columns(func.sum(quantity)).where(key == line_id)
-                          .scalar_subquery(), 0)
-            for part, key, quantity in (
-                (holds, Hold.demand_line_id, Hold.quantity),
-                (planned, PlanLine.demand_line_id, PlanLine.quantity),
-                (promised, Promise.demand_line_id, Promise.quantity),
-            )
-        ),
-        literal(0),
-    )  # fmt: skip
-
-
 def status_for(line: DemandLine, commitment: Commitment) -> DemandStatus:
     """The least advanced state any unit of the line is in."""
     if line.status == DemandStatus.CANCELLED:
@@ -125,14 +106,17 @@ def status_of(quantity: int, commitment: Commitment) -> DemandStatus:
 
 
 def refresh_statuses(session: Session, line_ids: Iterable[int]) -> None:
-    """Recompute and store the status of the given lines (flushes; the use case commits)."""
+    """Recompute and store the status and covered quantity of the given lines (flushes; the
+    use case commits). Every change to what covers a line ends here."""
     ids = sorted(set(line_ids))
     if not ids:
         return
     found = commitments(session, ids)
     for line in session.exec(select(DemandLine).where(col(DemandLine.id).in_(ids))):
-        status = status_for(line, found.get(line.id or 0, Commitment()))
-        if line.status != status:
+        commitment = found.get(line.id or 0, Commitment())
+        status = status_for(line, commitment)
+        if line.status != status or line.covered != commitment.covered:
             line.status = status
+            line.covered = commitment.covered
             session.add(line)
     session.flush()

@@ -21,19 +21,21 @@ from uuid import uuid4
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import catalogs.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind, ImportReport
 from catalogs.sample import load_sample
 from supply.calendar import default_calendar
+from supply.commitments import commitments
 from supply.core import migrate
 from supply.core.clock import SHANGHAI
 from supply.core.db import make_engine
+from supply.demand.models import DemandLine
 from supply.policy import DeadlinePolicy
 from supply.projects.sample import (
     SAMPLE_CATALOGS_AT,
@@ -108,10 +110,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on this test's database."""
+    """An engine on this test's database. After the test, every demand line's stored covered
+    quantity must still be what covers it (the competing-demand query trusts it)."""
     engine = make_engine(db_url)
     yield engine
-    engine.dispose()
+    try:
+        assert_coverage_kept(engine)
+    finally:
+        engine.dispose()
+
+
+def assert_coverage_kept(engine: Engine) -> None:
+    """Each line's `covered` equals the sum of its holds, promises and approved plan lines."""
+    with Session(engine) as session:
+        if not inspect(engine).has_table("demand_line"):
+            return
+        found = commitments(session)
+        stored = dict(session.exec(select(DemandLine.id, DemandLine.covered)).all())
+    expected = {i: found[i].covered if i in found else 0 for i in stored}
+    assert stored == expected, {i: (stored[i], expected[i]) for i in stored
+                                if stored[i] != expected[i]}  # fmt: skip
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
@@ -60,6 +60,13 @@ class DemandLine(DemandLineBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default=DemandStatus.OPEN, max_length=16, index=True)
+    covered: int = Field(
+        default=0,
+        sa_type=BigInteger,
+        sa_column_kwargs={"server_default": text("0")},
+        description="已落实数量 / quantity with a source (held, issued, planned or promised); "
+        "kept with the status (supply.commitments.refresh_statuses)",
+    )
     submitted_at: datetime = Field(sa_type=UTCDateTime, description="提报时间 / submitted at")
     submitted_by: str = Field(max_length=100)
 

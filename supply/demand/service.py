@@ -234,13 +234,16 @@ def line_values(
     now: datetime,
     user: str,
     status: DemandStatus = DemandStatus.OPEN,
+    covered: int = 0,
 ) -> dict[str, Any]:
-    """The columns of a new demand line of a project."""
+    """The columns of a new demand line of a project (`covered` and the `status` it gives when
+    the same transaction gives it a source)."""
     return {
         "project_id": project_id,
         "line_no": line_no,
         **line.model_dump(exclude={"line_no"}),
         "status": status,
+        "covered": covered,
         "submitted_at": submission_moment(now),
         "submitted_by": user[:100],
     }

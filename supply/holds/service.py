@@ -83,7 +83,9 @@ def hold_stock(
     session: Session, holds: Sequence[NewHold], *, now: datetime, user: str
 ) -> list[int]:
     """Insert new holds, each with its `held` event, and return their ids in order: the one way
-    stock gets held. The caller checked the stock is there, under lock (the use case commits)."""
+    stock gets held. The caller checked the stock is there, under lock, and keeps the lines'
+    status and covered quantity (`refresh_statuses`, or computed for new lines); the use case
+    commits."""
     by = user[:100]
     ids = insert_rows(
         session, Hold, [{**asdict(h), "created_at": now, "created_by": by} for h in holds]

@@ -706,6 +706,7 @@ def _write(
                     project.id, draft.line_numbers[key], line, now=now, user=user,
                     status=status_of(line.quantity, Commitment(held=held[key],
                                                                planned=promised[key])),
+                    covered=held[key] + promised[key],
                 )
                 for key, line in zip(draft.keys, body.lines, strict=True)
             ],

@@ -29,7 +29,7 @@ from catalogs.models import AgreementLine, Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
 from supply.availability import SupplyState, load_supply
 from supply.calendar import WorkCalendar
-from supply.commitments import commitments, covered_quantity, refresh_statuses
+from supply.commitments import commitments, refresh_statuses
 from supply.core.clock import utc
 from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
@@ -236,7 +236,7 @@ def competing_demand(
     more lines (`P-1+4`), so that a late request's reason says who took the stock.
     """
     overdue = today - timedelta(days=1)
-    outstanding = DemandLine.quantity - covered_quantity(DemandLine.id)
+    outstanding = DemandLine.quantity - DemandLine.covered  # kept with the status
     due = _need_by()
     lines = _open_lines(
         core_select(
@@ -256,8 +256,7 @@ def competing_demand(
     )
     if except_projects:
         lines = lines.where(col(Project.id).not_in(sorted(set(except_projects))))
-    # Materialised, so that each line's coverage is summed once (not again in the filter).
-    lines = lines.cte("open_lines").prefix_with("MATERIALIZED")
+    lines = lines.subquery("open_lines")
     keys = (lines.c.material, lines.c.location, lines.c.due, lines.c.priority, lines.c.voltage)
     sums: dict[tuple[str, str, date, int, str], list[Any]] = {}
     for (

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from catalogs.models import Consignment
+from supply.commitments import refresh_statuses
 from supply.core.clock import SHANGHAI
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, Promise, SupplyRequest
@@ -278,4 +279,6 @@ def build_budget_world(session: Session) -> None:
     add_promise(session, request.id, p1[2], "MTR-1P", 2, "240", "promised")
     add_promise(session, request.id, p1[2], "MTR-1P", 1, "250", "fulfilled")
     add_promise(session, request.id, p1[2], "MTR-1P", 5, "240", "cancelled")
+    session.flush()  # the rows above are made by hand: statuses and covered as services keep them
+    refresh_statuses(session, session.exec(select(DemandLine.id)).all())
     session.commit()

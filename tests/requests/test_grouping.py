@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from optimizer import solve
 from optimizer.contract import Demand, Instance, Source, Transport
+from supply.commitments import refresh_statuses
 from supply.core.clock import local_today
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
@@ -59,6 +60,7 @@ def test_competing_demand_equals_the_line_by_line_sums(engine: Engine, world: Se
             expires_on=TODAY,
         )
         hold_stock(session, [held], now=FRIDAY, user="t")
+        refresh_statuses(session, [held.demand_line_id])
         session.commit()
         materials = {"MTR-1P", "CB10-300"}
         until = date(2026, 12, 31)

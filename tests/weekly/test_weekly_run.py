@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from catalogs.models import AgreementLine
 from optimizer import parse_instance, solve
+from supply.commitments import refresh_statuses
 from supply.core.clock import SHANGHAI
 from supply.core.errors import Conflict, ImportRejected
 from supply.demand.models import DemandLine, DemandStatus
@@ -303,6 +304,8 @@ def test_approval_is_refused_when_stock_changed_since_the_run(
             created_by="项目经理",
         )
     )
+    world.flush()
+    refresh_statuses(world, [line.id or 0])  # as the request service keeps it
     world.commit()
     with pytest.raises(Conflict, match="re-run"):
         approve_run(
