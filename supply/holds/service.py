@@ -77,6 +77,7 @@ class NewHold:
     consignment_id: int | None = None
     request_id: int | None = None
     plan_run_id: int | None = None
+    by: str | None = None  # who holds it, if not the `user` holding them all
 
 
 def hold_stock(
@@ -86,17 +87,20 @@ def hold_stock(
     stock gets held. The caller checked the stock is there, under lock, and keeps the lines'
     status and covered quantity (`refresh_statuses`, or computed for new lines); the use case
     commits."""
-    by = user[:100]
-    ids = insert_rows(
-        session, Hold, [{**asdict(h), "created_at": now, "created_by": by} for h in holds]
-    )
+    users = [(h.by or user)[:100] for h in holds]
+    rows = []
+    for h, by in zip(holds, users, strict=True):
+        row = asdict(h)
+        del row["by"]
+        rows.append({**row, "created_at": now, "created_by": by})
+    ids = insert_rows(session, Hold, rows)
     if ids:
         session.connection().execute(
             insert(HoldEvent.__table__),  # type: ignore[attr-defined]
             [
                 {"hold_id": i, "event": HoldEventKind.HELD, "quantity": h.quantity, "at": now,
                  "by": by}
-                for i, h in zip(ids, holds, strict=True)
+                for i, h, by in zip(ids, holds, users, strict=True)
             ],
         )  # fmt: skip
     return ids

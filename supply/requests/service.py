@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
@@ -54,13 +54,14 @@ from supply.holds.models import (
     StockKind,
     SupplyRequest,
 )
-from supply.holds.service import NewHold, expire_due_holds, hold_stock, release
+from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
 from supply.planning import (
     DemandItem,
     MatchingProblem,
+    SourceRef,
     arrival_at,
     build_instance,
     line_key,
@@ -279,30 +280,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
                         materials={item.material for d in joint.drafts for item in d.items},
                         order_day=joint.batch.province_match,
                     )
-                for draft in joint.drafts:
-                    if stale:  # solved again, with what the requests before it gave back
-                        moved.append(draft.index)
-                        continue
-                    try:
-                        with session.begin_nested():  # a refused request leaves the others be
-                            answer, plan, taken = _write(session, r, joint, draft, plan, free)
-                    except _Moved:
-                        moved.append(draft.index)
-                    except DomainError as exc:
-                        written[draft.index] = exc
-                    except IntegrityError as exc:  # a row written meanwhile by someone else
-                        written[draft.index] = _changed_meanwhile(draft, exc)
-                    except DBAPIError:
-                        raise  # the transaction as a whole (a deadlock: tried again)
-                    except Exception as exc:  # a fault in this request only
-                        written[draft.index] = exc
-                    else:
-                        written[draft.index] = answer
-                        if free is not None:
-                            for place, quantity in taken.items():
-                                free[place] -= quantity
-                        continue
-                    stale = _scarce(joint, draft, plan)  # not written: its share is free again
+                written, moved = _write_round(session, r, joint, plan, free, stale=stale)
                 session.commit()
         except _Unsolvable as exc:
             _alone(engine, r, exc.joint, exc.error)
@@ -648,31 +626,129 @@ def _take(
     return wanted
 
 
-def _write(
+@dataclass
+class _Entry:
+    """A request checked under lock and ready to be written."""
+
+    draft: _Draft
+    project: Project
+    plan: Plan  # the round's plan as it stands after this request (moved onto reserve for R7)
+    allocations: list[Allocation]
+    refs: list[SourceRef]
+    taken: dict[tuple[str, object], int]  # of the round's `free` stock
+    warnings: list[BudgetWarning]
+    relied: int
+    filings: list[Filing]
+    project_written: bool
+
+
+def _writes_nothing_first(draft: _Draft) -> bool:
+    """A request creating a project outside any package writes nothing before its check passes:
+    such requests are written together, one statement per table."""
+    return draft.ask.body.project is not None and draft.project.package_id is None
+
+
+def _write_round(
+    session: Session,
+    r: _Round,
+    joint: _Joint,
+    plan: Plan,
+    free: dict[tuple[str, object], int] | None,
+    *,
+    stale: bool,
+) -> tuple[dict[int, Outcome], list[int]]:
+    """Check and write the round's requests in order; return their outcomes and the requests to
+    solve again. A refused request leaves the others be (the others each write in a savepoint
+    of their own); once one is not written as planned, the requests after it are solved again
+    (`stale`: what it was given is free again). Requests that write nothing before their check
+    are written together at the end; if that clashes with a row written meanwhile (a project
+    created by someone else), each is written on its own."""
+    written: dict[int, Outcome] = {}
+    moved: list[int] = []
+    together: list[_Entry] = []
+    for draft in joint.drafts:
+        if stale:  # solved again, with what the requests before it gave back
+            moved.append(draft.index)
+            continue
+        alone = not _writes_nothing_first(draft)
+        try:
+            if alone:
+                with session.begin_nested():
+                    entry = _check(session, r, joint, draft, plan, free)
+                    (answer,) = _store(session, r, joint, [entry])
+                written[draft.index] = answer
+            else:
+                entry = _check(session, r, joint, draft, plan, free)  # reads only
+                together.append(entry)
+        except _Moved:
+            moved.append(draft.index)
+        except DomainError as exc:
+            written[draft.index] = exc
+        except IntegrityError as exc:  # a row written meanwhile by someone else
+            written[draft.index] = _changed_meanwhile(draft, exc)
+        except DBAPIError:
+            raise  # the transaction as a whole (a deadlock: tried again)
+        except Exception as exc:  # a fault in this request only
+            written[draft.index] = exc
+        else:
+            plan = entry.plan
+            if free is not None:
+                for place, quantity in entry.taken.items():
+                    free[place] -= quantity
+            continue
+        stale = _scarce(joint, draft, plan)  # not written: its share is free again
+    if together:
+        try:
+            with session.begin_nested():
+                answers = _store(session, r, joint, together)
+        except DBAPIError as exc:
+            if not isinstance(exc, IntegrityError):
+                raise
+        except Exception:
+            pass  # written one by one below, each with its own outcome
+        else:
+            written.update(zip((e.draft.index for e in together), answers, strict=True))
+            return written, moved
+        gave_back = False
+        for entry in together:
+            if gave_back:
+                moved.append(entry.draft.index)
+                continue
+            try:
+                with session.begin_nested():
+                    (written[entry.draft.index],) = _store(session, r, joint, [entry])
+            except IntegrityError as exc:
+                written[entry.draft.index] = _changed_meanwhile(entry.draft, exc)
+            except DBAPIError:
+                raise
+            except Exception as exc:
+                written[entry.draft.index] = exc
+            else:
+                continue
+            gave_back = _scarce(joint, entry.draft, entry.plan)
+    return written, moved
+
+
+def _check(
     session: Session,
     r: _Round,
     joint: _Joint,
     draft: _Draft,
     plan: Plan,
     free: dict[tuple[str, object], int] | None,
-) -> tuple[RequestAnswer, Plan, dict[tuple[str, object], int]]:
-    """Write one request's project, lines, request, holds and promises; check the package budget
-    first (R7: an over-budget project relies on reserve the plan left free) and, for a plan
-    solved outside the lock, that everything it gives is still `free` (else `_Moved`).
-    Returns the answer, the plan as it now stands (moved onto reserve for R7), and what it took
-    of the round's `free` stock (the caller deducts it once the request is written).
-
-    Rows are inserted a table at a time without ORM objects: this is the hot path of the
-    service. The project and the request's lines are checked already (`_draft`); a project
-    created meanwhile by someone else fails on its key (IntegrityError).
-    """
-    body, user, now = draft.ask.body, draft.ask.user[:100], r.now
+) -> _Entry:
+    """Check one request under lock before it is written: its existing project still active
+    (locked), the package budget (R7: an over-budget project relies on reserve the plan left
+    free), and, for a plan solved outside the lock, that everything it gives is still `free`
+    (else `_Moved`). A new project in a package is written first, so that its package's figures
+    count it; otherwise nothing is written here."""
+    body = draft.ask.body
     project = draft.project
+    project_written = False
     if body.project is not None:
-        session.connection().execute(
-            insert(Project.__table__),  # type: ignore[attr-defined]
-            [{**project.model_dump(), "created_at": now, "created_by": user, "updated_at": now}],
-        )
+        if project.package_id is not None:
+            _insert_projects(session, r, [draft])
+            project_written = True
     else:  # lock the project: no one adds lines to it or closes it until this commits
         project = session.exec(
             select(Project).where(Project.id == draft.project.id).with_for_update()
@@ -686,66 +762,132 @@ def _write(
     plan, relied = moved if moved else (plan, 0)
     allocations = _given(draft.keys, plan)
     taken = {} if free is None else _take(session, r, joint, draft, allocations, free)
-    refs = [joint.problem.sources[a.source] for a in allocations]
-    held: dict[str, int] = defaultdict(int)
-    promised: dict[str, int] = defaultdict(int)
-    for a, ref in zip(allocations, refs, strict=True):
-        (held if ref.kind in ("reserve", "consignment") else promised)[a.demand] += int(a.quantity)
-    line_ids = dict(draft.existing_lines)
     if body.lines and body.project is None:
         # Numbered again under the project's lock: another request may have added lines since.
         numbers = check_lines(session=session, project=project, lines=body.lines,
                               today=joint.today, known=joint.known)  # fmt: skip
         draft.line_numbers.update(zip(draft.keys, numbers, strict=True))
-    if body.lines:  # new lines: nothing but this request covers them, so their status is known
-        ids = insert_rows(
-            session,
-            DemandLine,
-            [
-                line_values(
-                    project.id, draft.line_numbers[key], line, now=now, user=user,
-                    status=status_of(line.quantity, Commitment(held=held[key],
-                                                               planned=promised[key])),
-                    covered=held[key] + promised[key],
-                )
-                for key, line in zip(draft.keys, body.lines, strict=True)
-            ],
+    return _Entry(
+        draft=draft,
+        project=project,
+        plan=plan,
+        allocations=allocations,
+        refs=[joint.problem.sources[a.source] for a in allocations],
+        taken=taken,
+        warnings=warnings,
+        relied=relied,
+        filings=filings,
+        project_written=project_written,
+    )
+
+
+def _insert_projects(session: Session, r: _Round, drafts: Sequence[_Draft]) -> None:
+    if drafts:
+        session.connection().execute(
+            insert(Project.__table__),  # type: ignore[attr-defined]
+            [{**d.project.model_dump(), "created_at": r.now, "created_by": d.ask.user[:100],
+              "updated_at": r.now} for d in drafts],
         )  # fmt: skip
-        line_ids.update(zip(draft.keys, ids, strict=True))
-    (request_id,) = insert_rows(
+
+
+def _store(
+    session: Session, r: _Round, joint: _Joint, entries: Sequence[_Entry]
+) -> list[RequestAnswer]:
+    """Write checked requests — their new projects, lines, requests, holds and promises, one
+    statement per table for all of them — and return their answers, in order.
+
+    Rows are inserted without ORM objects: this is the hot path of the service. A project
+    created meanwhile by someone else fails on its key (IntegrityError).
+    """
+    now = r.now
+    _insert_projects(session, r, [e.draft for e in entries
+                                  if e.draft.ask.body.project is not None
+                                  and not e.project_written])  # fmt: skip
+    held: dict[str, int] = defaultdict(int)  # by key: keys are unique in a round
+    promised: dict[str, int] = defaultdict(int)
+    for e in entries:
+        for a, ref in zip(e.allocations, e.refs, strict=True):
+            kept = ref.kind in ("reserve", "consignment")
+            (held if kept else promised)[a.demand] += int(a.quantity)
+    # New lines: nothing but their request covers them, so their status is known.
+    new_lines = [
+        (e, key, line_values(
+            e.project.id, e.draft.line_numbers[key], line, now=now, user=e.draft.ask.user,
+            status=status_of(line.quantity, Commitment(held=held[key], planned=promised[key])),
+            covered=held[key] + promised[key],
+        ))
+        for e in entries if e.draft.ask.body.lines
+        for key, line in zip(e.draft.keys, e.draft.ask.body.lines, strict=True)
+    ]  # fmt: skip
+    line_ids = {key: d_id for key, d_id in
+                (kv for e in entries for kv in e.draft.existing_lines.items())}  # fmt: skip
+    ids = insert_rows(session, DemandLine, [values for _, _, values in new_lines])
+    line_ids.update(zip((key for _, key, _ in new_lines), ids, strict=True))
+    request_ids = insert_rows(
         session,
         SupplyRequest,
-        [{"project_id": project.id, "idempotency_key": draft.ask.idempotency_key,
-          "fingerprint": draft.fingerprint, "answer": "", "created_at": now, "created_by": user}],
+        [{"project_id": e.project.id, "idempotency_key": e.draft.ask.idempotency_key,
+          "fingerprint": e.draft.fingerprint, "answer": "", "created_at": now,
+          "created_by": e.draft.ask.user[:100]} for e in entries],
     )  # fmt: skip
     expires = r.calendar.add_working_days(joint.today, r.settings.hold_expiry_working_days)
     holds, promises = [], []
-    for a, ref in zip(allocations, refs, strict=True):
-        if ref.kind in ("reserve", "consignment"):
-            holds.append(
-                NewHold(
-                    demand_line_id=line_ids[a.demand],
-                    stock_kind=StockKind(ref.kind),
-                    warehouse_id=ref.warehouse_id or "",
-                    material_code=ref.material,
-                    consignment_id=ref.consignment_id,
-                    quantity=int(a.quantity),
-                    request_id=request_id,
-                    expires_on=expires,
+    for e, request_id in zip(entries, request_ids, strict=True):
+        for a, ref in zip(e.allocations, e.refs, strict=True):
+            if ref.kind in ("reserve", "consignment"):
+                holds.append(
+                    NewHold(
+                        demand_line_id=line_ids[a.demand],
+                        stock_kind=StockKind(ref.kind),
+                        warehouse_id=ref.warehouse_id or "",
+                        material_code=ref.material,
+                        consignment_id=ref.consignment_id,
+                        quantity=int(a.quantity),
+                        request_id=request_id,
+                        expires_on=expires,
+                        by=e.draft.ask.user,
+                    )
                 )
-            )
-        else:
-            promises.append(
-                {"request_id": request_id, "demand_line_id": line_ids[a.demand],
-                 "kind": ref.kind, "material_code": ref.material,
-                 "agreement_line_id": ref.agreement_line_id, "quantity": int(a.quantity),
-                 "unit_cost": ref.unit_cost, "arrival": a.arrival, "batch_id": joint.batch.id,
-                 "created_at": now, "created_by": user}
-            )  # fmt: skip
-    hold_ids = iter(hold_stock(session, holds, now=now, user=user))
+            else:
+                promises.append(
+                    {"request_id": request_id, "demand_line_id": line_ids[a.demand],
+                     "kind": ref.kind, "material_code": ref.material,
+                     "agreement_line_id": ref.agreement_line_id, "quantity": int(a.quantity),
+                     "unit_cost": ref.unit_cost, "arrival": a.arrival, "batch_id": joint.batch.id,
+                     "created_at": now, "created_by": e.draft.ask.user[:100]}
+                )  # fmt: skip
+    hold_ids = iter(hold_stock(session, holds, now=now, user=SYSTEM_USER))
     promise_ids = iter(insert_rows(session, Promise, promises))
+    answers = []
+    for e, request_id in zip(entries, request_ids, strict=True):
+        mine = {key: line_ids[key] for key in e.draft.keys}
+        if not e.draft.ask.body.lines:
+            refresh_statuses(session, mine.values())
+        answers.append(_answer(session, r, joint, e, request_id, mine, expires,
+                               hold_ids, promise_ids))  # fmt: skip
+    session.connection().execute(
+        update(SupplyRequest.__table__)  # type: ignore[attr-defined]
+        .where(SupplyRequest.__table__.c.id == bindparam("request_id"))  # type: ignore[attr-defined]
+        .values(answer=bindparam("answer")),
+        [{"request_id": a.request_id, "answer": a.model_dump_json()} for a in answers],
+    )
+    return answers
+
+
+def _answer(
+    session: Session,
+    r: _Round,
+    joint: _Joint,
+    e: _Entry,
+    request_id: int,
+    line_ids: dict[str, int],
+    expires: date,
+    hold_ids: Iterator[int],
+    promise_ids: Iterator[int],
+) -> RequestAnswer:
+    """The answer to a written request (taking its holds' and promises' ids in order)."""
     given: dict[str, list[AllocationAnswer]] = defaultdict(list)
-    for a, ref in zip(allocations, refs, strict=True):
+    for a, ref in zip(e.allocations, e.refs, strict=True):
         kept = ref.kind in ("reserve", "consignment")
         part = AllocationAnswer(
             kind=ref.kind,  # type: ignore[arg-type]
@@ -765,34 +907,27 @@ def _write(
             no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
             part.agreement_no, part.agreement_line_no = no, int(line_no)
         given[a.demand].append(part)
-    if not body.lines:
-        refresh_statuses(session, line_ids.values())
     answer = RequestAnswer(
         request_id=request_id,
-        project_id=project.id,
-        project_created=body.project is not None,
+        project_id=e.project.id,
+        project_created=e.draft.ask.body.project is not None,
         batch_id=joint.batch.id,
         province_match_on=joint.batch.province_match,
-        answered_at=now,
-        answered_by=user,
-        lines=_line_answers(joint, draft, plan, given, line_ids, calendar=r.calendar),
-        budget_warnings=warnings,
-        relied_on_reserve=relied,
-        filings=[filing_public(session, f, today=joint.today) for f in filings],
+        answered_at=r.now,
+        answered_by=e.draft.ask.user[:100],
+        lines=_line_answers(joint, e.draft, e.plan, given, line_ids, calendar=r.calendar),
+        budget_warnings=e.warnings,
+        relied_on_reserve=e.relied,
+        filings=[filing_public(session, f, today=joint.today) for f in e.filings],
     )
-    if relied:
+    if e.relied:
         for answered in answer.lines:
             if any(p.kind == "reserve" for p in answered.allocations):
                 answered.note = (
                     "项目包超预算: 优先使用实物储备 / over its package's budget: served from "
                     "physical reserve where possible (R7)"
                 )
-    session.execute(
-        update(SupplyRequest)
-        .where(col(SupplyRequest.id) == request_id)
-        .values(answer=answer.model_dump_json())
-    )
-    return answer, plan, taken
+    return answer
 
 
 def _request_cost(joint: _Joint, draft: _Draft, plan: Plan) -> Decimal:
