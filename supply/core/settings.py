@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         "solve (1: one at a time)",
     )
     request_gather_ms: int = Field(
-        default=15,
+        default=30,
         ge=0,
         le=1000,
         description="under load, a server process waits for as many urgent requests as its "
