@@ -8,6 +8,7 @@ new connections over the processes. Where SO_REUSEPORT does not exist, uvicorn's
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import socket
@@ -33,7 +34,19 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# A round of urgent requests makes hundreds of thousands of short-lived objects; at CPython's
+# default (a collection every 700 net allocations) a server spends about 8 % of a round in the
+# cycle collector. Collecting less often still collects every cycle (memory stays bounded).
+GC_THRESHOLDS = (50_000, 50, 100)
+
+
+def tune_gc() -> None:
+    """Set this server process's garbage-collector thresholds (`GC_THRESHOLDS`)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _worker(sock: socket.socket, log_level: str, access_log: bool) -> None:
+    tune_gc()
     config = uvicorn.Config(APP, factory=True, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -38,6 +38,7 @@ from optimizer.contract import (
     Policy,
     Source,
     Transport,
+    trusted,
 )
 from supply.availability import SupplyState
 from supply.projects.models import REPLENISHMENT_WEIGHT
@@ -259,16 +260,19 @@ def build_instance(
         version=1,
         plan_date=plan_date,
         demands=[
-            Demand.model_construct(
-                id=d.key,
-                project=d.project_id,
-                material=d.material,
-                quantity=d.quantity,
-                need_by=d.need_by,
-                voltage_class=d.voltage_class,  # type: ignore[arg-type]
-                location=place(d.location, d.material),
-                weight=d.weight,
-                package=d.package,
+            trusted(
+                Demand,
+                {
+                    "id": d.key,
+                    "project": d.project_id,
+                    "material": d.material,
+                    "quantity": d.quantity,
+                    "need_by": d.need_by,
+                    "voltage_class": d.voltage_class,
+                    "location": place(d.location, d.material),
+                    "weight": d.weight,
+                    "package": d.package,
+                },
             )
             for d in demands
         ],

@@ -9,7 +9,7 @@ import typer
 
 from api.commands.db import upgrade_database
 from api.commands.render import err, fail
-from api.serving import reuse_port_available, serve_processes
+from api.serving import reuse_port_available, serve_processes, tune_gc
 
 
 class LogLevel(StrEnum):
@@ -44,6 +44,7 @@ def serve_command(
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror} (is another server running?)")
         return
+    tune_gc()  # this process serves (uvicorn's own workers and reloads run with the default)
     uvicorn.run(
         "api.main:create_app",
         factory=True,

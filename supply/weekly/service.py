@@ -269,7 +269,7 @@ def competing_demand(
         first,
         line_no,
         count,
-    ) in session.execute(
+    ) in session.connection().execute(  # plain rows: thousands of them
         core_select(
             *keys,
             func.sum(lines.c.outstanding),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from optimizer import UnreadableInput, parse_instance, solve_document, validate_instance
+from optimizer.contract import Demand, trusted
 
 
 def errors_of(doc: Any) -> set[tuple[str, str]]:
@@ -146,3 +147,17 @@ def test_unknown_fields_are_ignored(tiny: dict) -> None:
     result = validate_instance(tiny)
     assert not isinstance(result, list)
     assert json.loads(json.dumps(tiny))["note"]
+
+
+def test_a_trusted_demand_is_the_validated_one(tiny: dict) -> None:
+    # The fast constructor the urgent-request path uses gives the same model as validation:
+    # equal, same dump and JSON; and it refuses a missing or unknown field.
+    fields = tiny["demands"][0] | {"package": None}
+    checked = Demand.model_validate_json(json.dumps(fields))
+    fast = trusted(Demand, {name: getattr(checked, name) for name in Demand.model_fields})
+    assert fast == checked and hash(fast) == hash(checked)
+    assert fast.model_dump() == checked.model_dump()
+    assert fast.model_dump_json() == checked.model_dump_json()
+    assert fast.model_fields_set == set(Demand.model_fields)
+    with pytest.raises(TypeError, match="needs exactly"):
+        trusted(Demand, {"id": "D1"})
