@@ -111,8 +111,18 @@ def refresh_statuses(session: Session, line_ids: Iterable[int]) -> None:
     ids = sorted(set(line_ids))
     if not ids:
         return
+    # The lines are locked first (PostgreSQL; SQLite's writers are serialised already), so two
+    # transactions changing what covers one line take turns, and the sums read below see what
+    # the other committed: the last writer never stores a sum that misses the other's change.
+    lines = session.exec(
+        select(DemandLine)
+        .where(col(DemandLine.id).in_(ids))
+        .order_by(col(DemandLine.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     found = commitments(session, ids)
-    for line in session.exec(select(DemandLine).where(col(DemandLine.id).in_(ids))):
+    for line in lines:
         commitment = found.get(line.id or 0, Commitment())
         status = status_for(line, commitment)
         if line.status != status or line.covered != commitment.covered:

@@ -87,6 +87,7 @@ from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, 
 from supply.weekly.service import competing_demand, open_demand
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
+MAX_DEADLOCKS = 5  # a round the database chose as a deadlock's victim is tried again this often
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
     Each try under lock gives at least one request its outcome, so the tries end."""
     with Session(engine) as session:
         live = _replays(session, r, live)
-    attempt = 0
+    attempt = deadlocks = 0
     while live:
         inside_lock = attempt >= MAX_ATTEMPTS - 1
         attempt += 1
@@ -286,7 +287,11 @@ def _answer_round(engine: Engine, r: _Round, live: list[int]) -> None:
             _alone(engine, r, exc.joint, exc.error)
             return
         except DBAPIError as exc:  # a PostgreSQL deadlock or serialisation failure: try again
-            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or inside_lock:
+            deadlocks += 1
+            if (
+                getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001")
+                or deadlocks > MAX_DEADLOCKS
+            ):
                 raise
             continue
         for i, outcome in written.items():
@@ -662,7 +667,8 @@ def _write_round(
     of their own); once one is not written as planned, the requests after it are solved again
     (`stale`: what it was given is free again). Requests that write nothing before their check
     are written together at the end; if that clashes with a row written meanwhile (a project
-    created by someone else), each is written on its own."""
+    created by someone else), each is written on its own, and once one of those fails the rest
+    of them are solved again (the requests written on their own meanwhile keep their answers)."""
     written: dict[int, Outcome] = {}
     moved: list[int] = []
     together: list[_Entry] = []

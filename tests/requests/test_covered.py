@@ -3,12 +3,21 @@ reads it instead of summing holds and promises); the migration that adds it fill
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from datetime import date
+from typing import Any
+
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from supply.commitments import commitments
+from supply import commitments as commitments_module
+from supply.commitments import commitments, refresh_statuses
 from supply.core import migrate
 from supply.demand.models import DemandLine
+from supply.holds.models import Hold, StockKind
+from supply.holds.service import NewHold, hold_stock, release_hold
 from supply.requests.service import cancel_request
 from tests.requests.conftest import FRIDAY, Ask, new_project
 
@@ -45,3 +54,52 @@ def test_the_migration_fills_in_covered_from_holds_and_promises(
     migrate.upgrade(db_url)
     assert _stored(engine) == before == _summed(engine)
     assert before == {"DT-400": 1, "MTR-1P": 70, "CB10-300": 200}
+
+
+def test_two_releases_of_one_line_at_once_keep_covered(
+    ask: Ask, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A line held twice (by its request, then by a second hold); both holds are released at the
+    # same moment by two project managers. Each release sums what covers the line once it has it
+    # locked, so the one that goes second sees the first's release: covered ends at 0. (Were the
+    # sums read before the lock, both would read 15 and the last writer would store 5.)
+    answer = ask(new_project("U-1", [("MTR-1P", 10)]))
+    line_id = answer.lines[0].demand_line_id
+    with Session(engine) as session:
+        hold_stock(session, [NewHold(demand_line_id=line_id, stock_kind=StockKind.RESERVE,
+                                     warehouse_id="WH-CENTRAL", material_code="MTR-1P",
+                                     quantity=5, expires_on=date(2026, 12, 31))],
+                   now=FRIDAY, user="t")  # fmt: skip
+        refresh_statuses(session, [line_id])
+        session.commit()
+        holds = session.exec(select(Hold.id).where(Hold.demand_line_id == line_id)).all()
+    assert len(holds) == 2
+    both_read = threading.Barrier(2, timeout=1)  # how long the first waits for the second
+    summed = commitments_module.commitments
+
+    def meet_after_reading(session: Session, *args: Any, **kwargs: Any) -> Any:
+        found = summed(session, *args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return found
+
+    monkeypatch.setattr(commitments_module, "commitments", meet_after_reading)
+    errors: list[Exception] = []
+
+    def release(hold_id: int) -> None:
+        try:
+            release_hold(engine=engine, hold_id=hold_id, reason="项目改期", now=FRIDAY,
+                         user="张经理", today=FRIDAY.date())  # fmt: skip
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=release, args=(h,)) for h in holds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    monkeypatch.undo()
+    assert errors == []
+    with Session(engine) as session:
+        line = session.get(DemandLine, line_id)
+        assert line is not None and (line.covered, line.status) == (0, "open")
