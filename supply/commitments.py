@@ -87,6 +87,13 @@ def commitments(
     return {line_id: Commitment(**q) for line_id, q in parts.items()}
 
 
+def held_or_issued(session: Session, line_ids: Collection[int]) -> dict[int, Commitment]:
+    """The lines, among `line_ids`, that have stock held or issued for them, with their
+    commitments: such a line cannot be cancelled until its holds are released."""
+    found = commitments(session, line_ids)
+    return {i: c for i, c in found.items() if c.held or c.issued}
+
+
 def status_for(line: DemandLine, commitment: Commitment) -> DemandStatus:
     """The least advanced state any unit of the line is in."""
     if line.status == DemandStatus.CANCELLED:

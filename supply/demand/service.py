@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from catalogs.models import AgreementLine, Consignment, Material, Quota, remaining_quantity
 from catalogs.parse import MaterialRef
 from catalogs.service import check_page, current_quota_catalog
+from supply.commitments import held_or_issued, refresh_statuses
 from supply.core.clock import local_today, utc
 from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
@@ -298,6 +299,7 @@ def update_line(
     for name in ("material_code", "quantity", "feasibility_listed"):
         if name in given and given[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", loc=(name,))
+    _check_covered_change(line, given)
     if "need_by_override" in given and given["need_by_override"] is None:
         given.setdefault("override_reason", "")
     merged = {
@@ -325,9 +327,33 @@ def update_line(
     for name, value in merged.items():
         setattr(line, name, value)
     session.add(line)
+    if line.covered:  # a partly covered line may now be covered in full
+        session.flush()
+        refresh_statuses(session, [line.id or 0])
     session.commit()
     session.refresh(line)
     return line
+
+
+def _check_covered_change(line: DemandLine, given: dict[str, Any]) -> None:
+    """An open line partly covered already (stock held, supply promised or planned) keeps its
+    material, and its quantity cannot fall below what covers it."""
+    if not line.covered:
+        return
+    where = f"项目 {line.project_id} 第 {line.line_no} 行 / line {line.line_no} of project {line.project_id}"
+    if given.get("material_code", line.material_code) != line.material_code:
+        raise Conflict(
+            f"{where}: 已有 {line.covered} 落实(预留、承诺或计划)，不能更换物料；请取消后新增一行 / "
+            f"{line.covered} of it are held, promised or planned already, so its material "
+            "cannot change: cancel it (release its holds first) and add a new line",
+            loc=("material_code",),
+        )
+    if given.get("quantity", line.quantity) < line.covered:
+        raise Conflict(
+            f"{where}: 已有 {line.covered} 落实，数量不能少于此 / {line.covered} of it are held, "
+            f"promised or planned already: its quantity cannot go below {line.covered}",
+            loc=("quantity",),
+        )
 
 
 def cancel_line(*, session: Session, project_id: str, line_no: int) -> DemandLine:
@@ -345,6 +371,14 @@ def cancel_line(*, session: Session, project_id: str, line_no: int) -> DemandLin
         raise Conflict(
             f"项目 {project_id} 第 {line_no} 行{hint_zh} / line {line_no} of project "
             f"{project_id} {hint_en}",
+            loc=("line_no",),
+        )
+    kept = held_or_issued(session, [line.id or 0]).get(line.id or 0)
+    if kept is not None:  # an open or planned line with part of it held or issued
+        raise Conflict(
+            f"项目 {project_id} 第 {line_no} 行已有 {kept.held} 预留、{kept.issued} 出库：请先释放预留"
+            f"或办理退库 / line {line_no} of project {project_id} has {kept.held} held and "
+            f"{kept.issued} issued: release the hold (or return the goods) first",
             loc=("line_no",),
         )
     line.status = DemandStatus.CANCELLED

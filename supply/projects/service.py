@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from catalogs.models import Transport, Warehouse
 from catalogs.service import check_page
 from supply.calendar import WorkCalendar
+from supply.commitments import held_or_issued
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page
 from supply.demand.models import DemandLine, DemandStatus
@@ -279,7 +280,9 @@ def cancel_project(*, session: Session, project_id: str, now: datetime) -> Proje
     project = get_project_or_raise(session=session, project_id=project_id)
     _require_active(project, "取消", "cancelled")
     lines = _lines(session, project_id)
-    blocking = [line for line in lines if line.status in (DemandStatus.HELD, DemandStatus.ISSUED)]
+    kept = held_or_issued(session, [line.id or 0 for line in lines])
+    blocking = [line for line in lines if line.status in (DemandStatus.HELD, DemandStatus.ISSUED)
+                or (line.id in kept and line.status != DemandStatus.CANCELLED)]  # fmt: skip
     if blocking:
         numbers = ", ".join(f"{line.line_no}({line.status})" for line in blocking)
         raise Conflict(

@@ -15,11 +15,16 @@ from sqlmodel import Session, select
 from supply import commitments as commitments_module
 from supply.commitments import commitments, refresh_statuses
 from supply.core import migrate
-from supply.demand.models import DemandLine
+from supply.core.errors import Conflict
+from supply.core.settings import Settings
+from supply.demand.models import DemandLine, DemandLineUpdate
+from supply.demand.service import cancel_line, update_line
 from supply.holds.models import Hold, StockKind
 from supply.holds.service import NewHold, hold_stock, release_hold
+from supply.projects.service import cancel_project
 from supply.requests.service import cancel_request
 from tests.requests.conftest import FRIDAY, Ask, new_project
+from tests.weekly.world import add_project
 
 
 def _stored(engine: Engine) -> dict[str, int]:
@@ -103,3 +108,68 @@ def test_two_releases_of_one_line_at_once_keep_covered(
     with Session(engine) as session:
         line = session.get(DemandLine, line_id)
         assert line is not None and (line.covered, line.status) == (0, "open")
+
+
+def test_a_partly_held_line_keeps_its_material_and_cannot_be_cancelled(
+    engine: Engine, world: Settings
+) -> None:
+    # An open line of 70 meters with 5 held for it (a weekly plan held part of it): it is still
+    # open, but its material cannot change, its quantity cannot fall below 5, and neither it nor
+    # its project can be cancelled until the hold is released. Raising the quantity is fine.
+    with Session(engine) as session:
+        add_project(session, "E-1", kind="lv_extension", approved=date(2026, 11, 27),
+                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 70)])  # fmt: skip
+        line_id = session.exec(select(DemandLine.id).where(DemandLine.project_id == "E-1")).one()
+        assert line_id is not None
+        hold_stock(session, [NewHold(demand_line_id=line_id, stock_kind=StockKind.RESERVE,
+                                     warehouse_id="WH-CENTRAL", material_code="MTR-1P",
+                                     quantity=5, expires_on=date(2026, 12, 31))],
+                   now=FRIDAY, user="t")  # fmt: skip
+        refresh_statuses(session, [line_id])
+        session.commit()
+
+        def change(**fields: Any) -> DemandLine:
+            return update_line(session=session, project_id="E-1", line_no=1,
+                               changes=DemandLineUpdate(**fields), now=FRIDAY)  # fmt: skip
+
+        with pytest.raises(Conflict, match="its material cannot change") as refused:
+            change(material_code="DT-400")
+        assert refused.value.loc == ("material_code",)
+        with pytest.raises(Conflict, match="cannot go below 5"):
+            change(quantity=4)
+        with pytest.raises(Conflict, match="5 held and 0 issued: release the hold"):
+            cancel_line(session=session, project_id="E-1", line_no=1)
+        with pytest.raises(Conflict, match="release the holds"):
+            cancel_project(session=session, project_id="E-1", now=FRIDAY)
+        raised = change(quantity=80)
+        assert (raised.quantity, raised.covered, raised.status) == (80, 5, "open")
+        session.rollback()
+    # Once the hold is gone, the line is free to change and to cancel.
+    with Session(engine) as session:
+        (hold_id,) = session.exec(select(Hold.id).where(Hold.demand_line_id == line_id)).all()
+    release_hold(engine=engine, hold_id=hold_id or 0, reason="方案变更", now=FRIDAY, user="张经理",
+                 today=FRIDAY.date())  # fmt: skip
+    with Session(engine) as session:
+        assert update_line(session=session, project_id="E-1", line_no=1,
+                           changes=DemandLineUpdate(material_code="DT-400"),
+                           now=FRIDAY).material_code == "DT-400"  # fmt: skip
+        assert cancel_line(session=session, project_id="E-1", line_no=1).status == "cancelled"
+
+
+def test_lowering_a_covered_line_to_what_covers_it_updates_its_status(
+    engine: Engine, world: Settings
+) -> None:
+    # 5 of 70 held; lowering the quantity to 5 is allowed (not below) and the line is then held.
+    with Session(engine) as session:
+        add_project(session, "E-2", kind="lv_extension", approved=date(2026, 11, 27),
+                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 70)])  # fmt: skip
+        line_id = session.exec(select(DemandLine.id).where(DemandLine.project_id == "E-2")).one()
+        hold_stock(session, [NewHold(demand_line_id=line_id or 0, stock_kind=StockKind.RESERVE,
+                                     warehouse_id="WH-CENTRAL", material_code="MTR-1P",
+                                     quantity=5, expires_on=date(2026, 12, 31))],
+                   now=FRIDAY, user="t")  # fmt: skip
+        refresh_statuses(session, [line_id or 0])
+        session.commit()
+        line = update_line(session=session, project_id="E-2", line_no=1,
+                           changes=DemandLineUpdate(quantity=5), now=FRIDAY)  # fmt: skip
+        assert (line.quantity, line.covered, line.status) == (5, 5, "held")

@@ -299,7 +299,9 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
     projects = []
     for project_id in draw(st.lists(CODE, min_size=1, max_size=4, unique=True)):
         hv = draw(st.booleans())
-        approved = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 11, 30)))
+        # Approved early enough that a 30-working-day deadline stays in 2026, the last year
+        # the bundled calendar covers (2026-11-20 reaches into 2027 and is refused, rightly).
+        approved = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 11, 13)))
         kind = (
             draw(st.sampled_from(["hv_35kv", "hv_110kv"])) if hv else draw(st.sampled_from(COUNTED))
         )
