@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select
 from sqlmodel import Session, col, func, select
 
 from supply.core.db import where_in
@@ -34,35 +32,6 @@ class Commitment:
         return self.issued + self.held + self.planned
 
 
-def _covering(
-    ids: list[int] | None, materials: Collection[str] | None
-) -> tuple[Select[Any], Select[Any], Select[Any]]:
-    """What covers lines, per line: holds (by status), approved plans' agreement and emergency
-    lines, and live promises — each a select of (line id, [hold status,] quantity) rows."""
-    holds = select(Hold.demand_line_id, Hold.status, Hold.quantity).where(
-        col(Hold.status).in_([HoldStatus.HELD, HoldStatus.ISSUED])
-    )
-    planned = (
-        select(PlanLine.demand_line_id, PlanLine.quantity)
-        .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
-        .where(
-            PlanRun.status == RunStatus.APPROVED,
-            col(PlanLine.kind).in_([LineKind.AGREEMENT, LineKind.EMERGENCY]),
-            col(PlanLine.demand_line_id).is_not(None),
-        )
-    )
-    promised = select(Promise.demand_line_id, Promise.quantity).where(
-        col(Promise.status).in_([PromiseStatus.PROMISED, PromiseStatus.FULFILLED])
-    )
-    return (
-        where_in(where_in(holds, Hold.demand_line_id, ids), Hold.material_code, materials),
-        where_in(
-            where_in(planned, PlanLine.demand_line_id, ids), PlanLine.material_code, materials
-        ),
-        where_in(where_in(promised, Promise.demand_line_id, ids), Promise.material_code, materials),
-    )
-
-
 def commitments(
     session: Session,
     line_ids: Iterable[int] | None = None,
@@ -72,18 +41,35 @@ def commitments(
     """Return the commitment of each line (all lines with any when `line_ids` is None), of
     lines of some materials only with `materials`."""
     ids = None if line_ids is None else list(line_ids)
-    holds, planned, promised = (part.subquery() for part in _covering(ids, materials))
-    parts: dict[int, dict[str, int]] = defaultdict(lambda: {"issued": 0, "held": 0, "planned": 0})
-    by_status = select(holds.c[0], holds.c[1], func.sum(holds.c[2])).group_by(
-        holds.c[0], holds.c[1]
+    holds = select(Hold.demand_line_id, Hold.status, func.sum(Hold.quantity)).where(
+        col(Hold.status).in_([HoldStatus.HELD, HoldStatus.ISSUED])
     )
-    for line_id, status, quantity in session.exec(by_status):
+    planned = (
+        select(PlanLine.demand_line_id, func.sum(PlanLine.quantity))
+        .join(PlanRun, col(PlanRun.id) == PlanLine.run_id)
+        .where(
+            PlanRun.status == RunStatus.APPROVED,
+            col(PlanLine.kind).in_([LineKind.AGREEMENT, LineKind.EMERGENCY]),
+            col(PlanLine.demand_line_id).is_not(None),
+        )
+    )
+    promised = select(Promise.demand_line_id, func.sum(Promise.quantity)).where(
+        col(Promise.status).in_([PromiseStatus.PROMISED, PromiseStatus.FULFILLED])
+    )
+    holds = where_in(where_in(holds, Hold.demand_line_id, ids), Hold.material_code, materials)
+    planned = where_in(
+        where_in(planned, PlanLine.demand_line_id, ids), PlanLine.material_code, materials
+    )
+    promised = where_in(
+        where_in(promised, Promise.demand_line_id, ids), Promise.material_code, materials
+    )
+    parts: dict[int, dict[str, int]] = defaultdict(lambda: {"issued": 0, "held": 0, "planned": 0})
+    for line_id, status, quantity in session.exec(holds.group_by(Hold.demand_line_id, Hold.status)):
         parts[line_id]["issued" if status == HoldStatus.ISSUED else "held"] += int(quantity)
-    for part in (planned, promised):
-        for line_id, quantity in session.exec(
-            select(part.c[0], func.sum(part.c[1])).group_by(part.c[0])
-        ):
-            parts[int(line_id)]["planned"] += int(quantity)
+    for line_id, quantity in session.exec(planned.group_by(PlanLine.demand_line_id)):
+        parts[int(line_id)]["planned"] += int(quantity)
+    for line_id, quantity in session.exec(promised.group_by(Promise.demand_line_id)):
+        parts[int(line_id)]["planned"] += int(quantity)
     return {line_id: Commitment(**q) for line_id, q in parts.items()}
 
 

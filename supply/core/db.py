@@ -96,8 +96,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
     On SQLite the transaction starts with BEGIN IMMEDIATE (the database's single write lock,
     waited for up to `SQLITE_BUSY_TIMEOUT_S`), so what it reads cannot change before it commits.
     Writers of a database file first queue on an OS file lock beside it (`<file>-writer`,
-    polled every millisecond): SQLite's own wait sleeps up to 100 ms between tries. Correctness rests on SQLite's lock alone (a writer that does not
-    queue still waits for it).
+    polled every millisecond): SQLite's own wait sleeps up to 100 ms between tries.
+    Correctness rests on SQLite's lock alone (a writer that does not queue still waits for it).
     On PostgreSQL it is an ordinary transaction: the use case locks the rows it checks with
     `SELECT … FOR UPDATE`, in a fixed order.
     """

@@ -90,6 +90,6 @@ def get_settings() -> Settings:
     return found
 
 
-_PREFIX = "GRIDSUPPLY_"
+_PREFIX = Settings.model_config["env_prefix"]
 _parsed: dict[tuple[tuple[str, str], ...], Settings] = {}
 _lock = threading.Lock()

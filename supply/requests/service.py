@@ -88,6 +88,7 @@ from supply.weekly.service import competing_demand, open_demand
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
 MAX_DEADLOCKS = 5  # a round the database chose as a deadlock's victim is tried again this often
+HELD_KINDS = ("reserve", "consignment")  # sources whose stock a request holds (others: promised)
 
 
 @dataclass(frozen=True)
@@ -644,7 +645,17 @@ class _Entry:
     warnings: list[BudgetWarning]
     relied: int
     filings: list[Filing]
-    project_written: bool
+
+
+def _refusal(draft: _Draft, exc: Exception) -> Outcome:
+    """The outcome of a request whose check or write raised `exc` (re-raised if it is the whole
+    transaction's: a database error other than a broken key, such as a deadlock, is tried again
+    for the round)."""
+    if isinstance(exc, IntegrityError):  # a row written meanwhile by someone else
+        return _changed_meanwhile(draft, exc)
+    if isinstance(exc, DBAPIError):
+        raise exc
+    return exc  # its refusal (a DomainError), or a fault in this request only
 
 
 def _writes_nothing_first(draft: _Draft) -> bool:
@@ -688,14 +699,8 @@ def _write_round(
                 together.append(entry)
         except _Moved:
             moved.append(draft.index)
-        except DomainError as exc:
-            written[draft.index] = exc
-        except IntegrityError as exc:  # a row written meanwhile by someone else
-            written[draft.index] = _changed_meanwhile(draft, exc)
-        except DBAPIError:
-            raise  # the transaction as a whole (a deadlock: tried again)
-        except Exception as exc:  # a fault in this request only
-            written[draft.index] = exc
+        except Exception as exc:
+            written[draft.index] = _refusal(draft, exc)
         else:
             plan = entry.plan
             if free is not None:
@@ -707,11 +712,9 @@ def _write_round(
         try:
             with session.begin_nested():
                 answers = _store(session, r, joint, together)
-        except DBAPIError as exc:
-            if not isinstance(exc, IntegrityError):
+        except Exception as exc:  # written one by one below, each with its own outcome
+            if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
                 raise
-        except Exception:
-            pass  # written one by one below, each with its own outcome
         else:
             written.update(zip((e.draft.index for e in together), answers, strict=True))
             return written, moved
@@ -723,12 +726,8 @@ def _write_round(
             try:
                 with session.begin_nested():
                     (written[entry.draft.index],) = _store(session, r, joint, [entry])
-            except IntegrityError as exc:
-                written[entry.draft.index] = _changed_meanwhile(entry.draft, exc)
-            except DBAPIError:
-                raise
             except Exception as exc:
-                written[entry.draft.index] = exc
+                written[entry.draft.index] = _refusal(entry.draft, exc)
             else:
                 continue
             gave_back = _scarce(joint, entry.draft, entry.plan)
@@ -750,15 +749,11 @@ def _check(
     count it; otherwise nothing is written here."""
     body = draft.ask.body
     project = draft.project
-    project_written = False
     if body.project is not None:
-        if project.package_id is not None:
+        if not _writes_nothing_first(draft):
             _insert_projects(session, r, [draft])
-            project_written = True
-    else:  # lock the project: no one adds lines to it or closes it until this commits
-        project = session.exec(
-            select(Project).where(Project.id == draft.project.id).with_for_update()
-        ).one()
+    else:  # read again: the round locked it (`_lock_projects`), so it stays as read
+        project = session.exec(select(Project).where(Project.id == draft.project.id)).one()
         if project.status != ProjectStatus.ACTIVE:
             raise Conflict(
                 f"项目 {project.id} 已{project.status} / project {project.id} is {project.status}",
@@ -783,7 +778,6 @@ def _check(
         warnings=warnings,
         relied=relied,
         filings=filings,
-        project_written=project_written,
     )
 
 
@@ -806,14 +800,12 @@ def _store(
     created meanwhile by someone else fails on its key (IntegrityError).
     """
     now = r.now
-    _insert_projects(session, r, [e.draft for e in entries
-                                  if e.draft.ask.body.project is not None
-                                  and not e.project_written])  # fmt: skip
+    _insert_projects(session, r, [e.draft for e in entries if _writes_nothing_first(e.draft)])
     held: dict[str, int] = defaultdict(int)  # by key: keys are unique in a round
     promised: dict[str, int] = defaultdict(int)
     for e in entries:
         for a, ref in zip(e.allocations, e.refs, strict=True):
-            kept = ref.kind in ("reserve", "consignment")
+            kept = ref.kind in HELD_KINDS
             (held if kept else promised)[a.demand] += int(a.quantity)
     # New lines: nothing but their request covers them, so their status is known.
     new_lines = [
@@ -825,8 +817,7 @@ def _store(
         for e in entries if e.draft.ask.body.lines
         for key, line in zip(e.draft.keys, e.draft.ask.body.lines, strict=True)
     ]  # fmt: skip
-    line_ids = {key: d_id for key, d_id in
-                (kv for e in entries for kv in e.draft.existing_lines.items())}  # fmt: skip
+    line_ids = {key: i for e in entries for key, i in e.draft.existing_lines.items()}
     ids = insert_rows(session, DemandLine, [values for _, _, values in new_lines])
     line_ids.update(zip((key for _, key, _ in new_lines), ids, strict=True))
     request_ids = insert_rows(
@@ -840,7 +831,7 @@ def _store(
     holds, promises = [], []
     for e, request_id in zip(entries, request_ids, strict=True):
         for a, ref in zip(e.allocations, e.refs, strict=True):
-            if ref.kind in ("reserve", "consignment"):
+            if ref.kind in HELD_KINDS:
                 holds.append(
                     NewHold(
                         demand_line_id=line_ids[a.demand],
@@ -894,7 +885,7 @@ def _answer(
     """The answer to a written request (taking its holds' and promises' ids in order)."""
     given: dict[str, list[AllocationAnswer]] = defaultdict(list)
     for a, ref in zip(e.allocations, e.refs, strict=True):
-        kept = ref.kind in ("reserve", "consignment")
+        kept = ref.kind in HELD_KINDS
         part = AllocationAnswer(
             kind=ref.kind,  # type: ignore[arg-type]
             source_id=a.source,

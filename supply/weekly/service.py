@@ -57,7 +57,6 @@ from supply.weekly.kpis import compute_kpis
 from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
 
 Progress = Callable[[str], None]
-MAX_LISTED_LINES = 500  # above this many, commitments are read by material, not by line id
 
 
 @dataclass
@@ -157,7 +156,7 @@ def open_demand(
             DemandLine.id,
             DemandLine.line_no,
             DemandLine.material_code,
-            DemandLine.quantity,
+            DemandLine.quantity - DemandLine.covered,  # covered: kept with the status
             DemandLine.need_by_override,
             Project.id,
             Project.need_by,
@@ -172,18 +171,12 @@ def open_demand(
         need_by_until=need_by_until,
     )
     rows = session.exec(statement).all()
-    # Few lines: ask for them by id; many: by material (or all) rather than list thousands.
-    covered = (
-        commitments(session, [row[0] for row in rows])
-        if len(rows) <= MAX_LISTED_LINES
-        else commitments(session, materials=materials)
-    )
     items = []
     for (
         line_id,
         line_no,
         material,
-        quantity,
+        outstanding,
         override,
         project,
         project_need_by,
@@ -192,8 +185,6 @@ def open_demand(
         priority,
         package,
     ) in rows:
-        done = covered.get(line_id)
-        outstanding = quantity - (done.covered if done else 0)
         if outstanding <= 0:
             continue
         items.append(

@@ -40,6 +40,25 @@ def _summed(engine: Engine) -> dict[str, int]:
     return {code: found[i].covered if i in found else 0 for i, code in lines}
 
 
+def _hold_five(session: Session, line_id: int) -> None:
+    """Hold 5 meters of central reserve for a line (as a weekly plan holds part of one)."""
+    hold_stock(session, [NewHold(demand_line_id=line_id, stock_kind=StockKind.RESERVE,
+                                 warehouse_id="WH-CENTRAL", material_code="MTR-1P", quantity=5,
+                                 expires_on=date(2026, 12, 31))], now=FRIDAY, user="t")  # fmt: skip
+    refresh_statuses(session, [line_id])
+    session.commit()
+
+
+def _seventy_meters(session: Session, project_id: str) -> int:
+    """A project with one open line of 70 meters, 5 of them held; the line's id."""
+    add_project(session, project_id, kind="lv_extension", approved=date(2026, 11, 27),
+                location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 70)])  # fmt: skip
+    line_id = session.exec(select(DemandLine.id).where(DemandLine.project_id == project_id)).one()
+    assert line_id is not None
+    _hold_five(session, line_id)
+    return line_id
+
+
 def test_a_request_and_its_cancellation_keep_covered(ask: Ask, engine: Engine) -> None:
     # 2 transformers in reserve: 1 held; 60 meters to hold of 70 asked, the rest promised;
     # cable promised from the agreement.
@@ -71,12 +90,7 @@ def test_two_releases_of_one_line_at_once_keep_covered(
     answer = ask(new_project("U-1", [("MTR-1P", 10)]))
     line_id = answer.lines[0].demand_line_id
     with Session(engine) as session:
-        hold_stock(session, [NewHold(demand_line_id=line_id, stock_kind=StockKind.RESERVE,
-                                     warehouse_id="WH-CENTRAL", material_code="MTR-1P",
-                                     quantity=5, expires_on=date(2026, 12, 31))],
-                   now=FRIDAY, user="t")  # fmt: skip
-        refresh_statuses(session, [line_id])
-        session.commit()
+        _hold_five(session, line_id)
         holds = session.exec(select(Hold.id).where(Hold.demand_line_id == line_id)).all()
     assert len(holds) == 2
     both_read = threading.Barrier(2, timeout=1)  # how long the first waits for the second
@@ -117,16 +131,7 @@ def test_a_partly_held_line_keeps_its_material_and_cannot_be_cancelled(
     # open, but its material cannot change, its quantity cannot fall below 5, and neither it nor
     # its project can be cancelled until the hold is released. Raising the quantity is fine.
     with Session(engine) as session:
-        add_project(session, "E-1", kind="lv_extension", approved=date(2026, 11, 27),
-                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 70)])  # fmt: skip
-        line_id = session.exec(select(DemandLine.id).where(DemandLine.project_id == "E-1")).one()
-        assert line_id is not None
-        hold_stock(session, [NewHold(demand_line_id=line_id, stock_kind=StockKind.RESERVE,
-                                     warehouse_id="WH-CENTRAL", material_code="MTR-1P",
-                                     quantity=5, expires_on=date(2026, 12, 31))],
-                   now=FRIDAY, user="t")  # fmt: skip
-        refresh_statuses(session, [line_id])
-        session.commit()
+        line_id = _seventy_meters(session, "E-1")
 
         def change(**fields: Any) -> DemandLine:
             return update_line(session=session, project_id="E-1", line_no=1,
@@ -161,15 +166,7 @@ def test_lowering_a_covered_line_to_what_covers_it_updates_its_status(
 ) -> None:
     # 5 of 70 held; lowering the quantity to 5 is allowed (not below) and the line is then held.
     with Session(engine) as session:
-        add_project(session, "E-2", kind="lv_extension", approved=date(2026, 11, 27),
-                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 70)])  # fmt: skip
-        line_id = session.exec(select(DemandLine.id).where(DemandLine.project_id == "E-2")).one()
-        hold_stock(session, [NewHold(demand_line_id=line_id or 0, stock_kind=StockKind.RESERVE,
-                                     warehouse_id="WH-CENTRAL", material_code="MTR-1P",
-                                     quantity=5, expires_on=date(2026, 12, 31))],
-                   now=FRIDAY, user="t")  # fmt: skip
-        refresh_statuses(session, [line_id or 0])
-        session.commit()
+        _seventy_meters(session, "E-2")
         line = update_line(session=session, project_id="E-2", line_no=1,
                            changes=DemandLineUpdate(quantity=5), now=FRIDAY)  # fmt: skip
         assert (line.quantity, line.covered, line.status) == (5, 5, "held")

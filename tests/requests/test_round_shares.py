@@ -4,7 +4,7 @@ small; requests creating projects are written together, and one by one if that c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -29,6 +29,27 @@ def _sources(answer: RequestAnswer) -> list[tuple[str, int]]:
     return [(p.kind, p.quantity) for line in answer.lines for p in line.allocations]
 
 
+def _before_the_write_lock(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[Session], object]
+) -> list[bool]:
+    """Do `meanwhile` (in a session of its own, as another user would) once, just before the
+    next round takes the write lock; the returned list says whether it ran."""
+    real = service.write_session
+    ran: list[bool] = []
+
+    @contextmanager
+    def interfered(bound: Engine) -> Iterator[Session]:
+        if not ran:
+            ran.append(True)
+            with Session(bound) as session:
+                meanwhile(session)
+        with real(bound) as session:
+            yield session
+
+    monkeypatch.setattr(service, "write_session", interfered)
+    return ran
+
+
 def test_a_request_refused_at_write_gives_its_share_back_to_the_round(
     engine: Engine, world: Settings, ask: AskOne, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -42,19 +63,9 @@ def test_a_request_refused_at_write_gives_its_share_back_to_the_round(
     with Session(engine) as session:
         add_project(session, "K-1", kind="area_capacity_increase", approved=date(2026, 11, 27),
                     location="wendeng", priority="city_key", lines=[("CB10-300", 200)])  # fmt: skip
-    real = service.write_session
-    interfered: list[bool] = []
-
-    @contextmanager
-    def cancelled_meanwhile(bound: Engine) -> Iterator[Session]:
-        if not interfered:
-            interfered.append(True)
-            with Session(bound) as session:
-                cancel_project(session=session, project_id="K-1", now=FRIDAY)
-        with real(bound) as session:
-            yield session
-
-    monkeypatch.setattr(service, "write_session", cancelled_meanwhile)
+    interfered = _before_the_write_lock(
+        monkeypatch, lambda session: cancel_project(session=session, project_id="K-1", now=FRIDAY)
+    )
     key, normal = submit_requests(
         engine=engine,
         asks=[Ask(SupplyRequestIn.model_validate(body)) for body in
@@ -74,20 +85,12 @@ def test_requests_written_together_fall_back_one_by_one_when_one_clashes(
     # the round waits for the write lock, someone else creates project N-2: the joint write
     # fails on its key, so each request is written on its own — N-2 is refused with a clear
     # conflict, and the others are answered, each recorded under its own user.
-    real = service.write_session
-    interfered: list[bool] = []
-
-    @contextmanager
-    def created_meanwhile(bound: Engine) -> Iterator[Session]:
-        if not interfered:
-            interfered.append(True)
-            with Session(bound) as session:
-                add_project(session, "N-2", kind="lv_extension", approved=date(2026, 11, 27),
-                            location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 1)])  # fmt: skip
-        with real(bound) as session:
-            yield session
-
-    monkeypatch.setattr(service, "write_session", created_meanwhile)
+    interfered = _before_the_write_lock(
+        monkeypatch,
+        lambda session: add_project(session, "N-2", kind="lv_extension",
+                                    approved=date(2026, 11, 27), location="wendeng",
+                                    voltage="0.4kV", lines=[("MTR-1P", 1)]),
+    )  # fmt: skip
     users = ["甲", "乙", "丙"]
     outcomes = submit_requests(
         engine=engine,
