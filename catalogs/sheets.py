@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from supply.core.errors import ImportRejected, RowProblem
+from supply.core.sheets import uncsv_text
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -156,7 +157,7 @@ def _read_csv(content: bytes) -> Sheet:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         for number, cells in enumerate(reader, start=1):  # one record is one spreadsheet row
             if any(cell.strip() for cell in cells):
-                rows.append((number, list(cells)))
+                rows.append((number, [uncsv_text(cell) for cell in cells]))
             if len(rows) > MAX_ROWS + 1:
                 break
     except csv.Error:

@@ -135,12 +135,14 @@ class UnmetLine(_Model):
     demand: str
     quantity: Number
     reason: str
+    cause: str = ""
 
 
 class LateLine(_Model):
     demand: str
     late_days: int
     reason: str
+    cause: str = ""
 
 
 PlanStatus = Literal["optimal", "feasible", "invalid"]

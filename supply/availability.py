@@ -57,6 +57,7 @@ class MaterialItem:
     emergency_lead_days: int
     emergency_premium_pct: int
     heavy: bool
+    reserve_catalog: bool = False  # marked as a reserve catalog material
 
     @property
     def emergency_price(self) -> Decimal:
@@ -108,6 +109,8 @@ class SupplyState:
     agreements: list[AgreementItem]
     central_warehouse: str
     pending_replenishment: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Materials on an agreement line valid on the order day, with quantity left or not.
+    agreement_materials: frozenset[str] = frozenset()
 
 
 def held_quantities(
@@ -226,6 +229,7 @@ def load_supply(
             emergency_lead_days=m.emergency_lead_days,
             emergency_premium_pct=m.emergency_premium_pct,
             heavy=m.heavy,
+            reserve_catalog=m.reserve_catalog,
         )
         for m in session.exec(where_in(select(Material), Material.code, materials))
     }
@@ -295,6 +299,11 @@ def load_supply(
         agreements=agreements,
         central_warehouse=central_warehouse,
         pending_replenishment=pending_replenishment(session, today=today, materials=materials),
+        agreement_materials=frozenset(
+            line.material_code
+            for line in agreement_rows
+            if line.valid_from <= order_day <= line.valid_to
+        ),
     )
 
 

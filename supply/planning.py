@@ -142,13 +142,15 @@ def build_instance(
     order_day: date,
     penalty: Decimal,
     kinds: frozenset[str] = ALL_KINDS,
+    emergency_for: Collection[str] | None = None,
 ) -> MatchingProblem:
     """Build the matching instance for `demands` over `supply`.
 
     Reserve and consignment are ready on `plan_date`; agreement lines deliver their lead time
     after `order_day` (the province's matching); emergency procurement its lead time after
     `plan_date`, at the central warehouse. Only materials someone asks for get sources, and
-    only sources of the given `kinds`.
+    only sources of the given `kinds`; emergency procurement only for the materials of
+    `emergency_for` (None: all).
     """
     wanted = {d.material for d in demands}
     heavy = {code for code in wanted if supply.materials[code].heavy}
@@ -229,7 +231,8 @@ def build_instance(
                 location=where[a.delivery_warehouse_id],
                 ready=order_day + timedelta(days=a.lead_days),
             )
-    for code in sorted(wanted) if "emergency" in kinds else ():
+    emergency = wanted if emergency_for is None else wanted & set(emergency_for)
+    for code in sorted(emergency) if "emergency" in kinds else ():
         material = supply.materials[code]
         ref = SourceRef("emergency", code, supply.central_warehouse, material.emergency_price)
         add(

@@ -20,7 +20,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
@@ -153,6 +153,13 @@ def xlsx_bytes(rows: Rows, *, title: str = "Sheet1") -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def sheet_rows(workbook: bytes | Path, sheet: str) -> list[tuple[object, ...]]:
+    """The rows of a sheet as values (a totals row's formulas read as their cached values)."""
+    source = io.BytesIO(workbook) if isinstance(workbook, bytes) else workbook
+    book = load_workbook(source, data_only=True)
+    return [tuple(row) for row in book[sheet].iter_rows(values_only=True)]
 
 
 def csv_bytes(rows: Rows, *, encoding: str = "utf-8-sig") -> bytes:

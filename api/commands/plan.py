@@ -25,14 +25,6 @@ plan_app = typer.Typer(
 BatchArg = Annotated[str, typer.Argument(help="批次 / batch id, e.g. 2026-W49")]
 By = Annotated[str | None, typer.Option("--by", help="操作人 / who is acting (default: you)")]
 
-OUTCOME_ZH = {"on_time": "按时", "late": "延迟", "unmet": "未满足"}
-KIND_ZH = {
-    "reserve": "实物储备",
-    "consignment": "供应商寄存",
-    "agreement": "协议库存",
-    "emergency": "紧急采购",
-}
-
 
 def parse_at(text: str | None) -> datetime:
     """The moment a run is for: --at (ISO 8601 with an offset), else now."""
@@ -50,7 +42,10 @@ def parse_at(text: str | None) -> datetime:
 
 
 def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
-    """Rich tables of a run's KPIs: outcomes by project type, sources, and the baseline."""
+    """Rich tables of a run's KPIs: outcomes by project type (lines and value, never mixed
+    units), spend by source apart from the below-quota penalty, and the baseline."""
+    from supply.labels import kind_label, project_type_label
+
     by_type = Table(title="按工程类型 / lines by project type", title_justify="left")
     for column in (
         "type 类型",
@@ -58,66 +53,71 @@ def kpi_tables(kpis: dict[str, Any]) -> list[Table]:
         "on time 按时",
         "late 延迟",
         "unmet 未满足",
-        "qty on time 按时数量",
+        "on time by value 按金额按时率",
     ):
         by_type.add_column(column, justify="left" if column.startswith("type") else "right")
-    rows = {**kpis["by_project_type"], "total 合计": kpis["totals"]}
-    for name, row in rows.items():
-        share = row["on_time_quantity"] / row["quantity"] if row["quantity"] else 1.0
+    rows = {project_type_label(k): v for k, v in kpis["by_project_type"].items()}
+    for name, row in {**rows, "total 合计": kpis["totals"]}.items():
+        share = row["on_time_value"] / row["value"] if row["value"] else 1.0
         by_type.add_row(
             name,
-            str(row["lines"]),
-            str(row["on_time_lines"]),
-            str(row["late_lines"]),
-            str(row["unmet_lines"]),
+            f"{row['lines']:,}",
+            f"{row['on_time_lines']:,}",
+            f"{row['late_lines']:,}",
+            f"{row['unmet_lines']:,}",
             f"{share:.0%}",
         )
-    sources = Table(title="按来源 / supply by source", title_justify="left")
-    for column in ("source 来源", "lines 行", "quantity 数量", "cost 金额(元)"):
+    sources = Table(title="按来源支出 / spend by source", title_justify="left")
+    for column in ("source 来源", "lines 行", "spend 支出(元)"):
         sources.add_column(column, justify="left" if column.startswith("source") else "right")
     for kind, row in kpis["by_source"].items():
-        sources.add_row(
-            f"{KIND_ZH.get(kind, kind)} {kind}",
-            str(row["lines"]),
-            f"{row['quantity']:,.0f}",
-            f"{row['cost']:,.2f}",
-        )
+        sources.add_row(f"{kind_label(kind)} {kind}", f"{row['lines']:,}", f"{row['spend']:,.2f}")
+    sources.add_row("total 合计", "", f"{kpis['spend']:,.2f}")
     compare = Table(title="与人工规则对比 / against the hand planner's rule", title_justify="left")
     for column in ("measure 指标", "optimal 优化", "hand rule 人工规则"):
         compare.add_column(column, justify="left" if column.startswith("measure") else "right")
     mine, theirs = kpis["objective"], kpis["baseline"]["objective"]
-    compare.add_row(
-        "lines on time 按时行",
-        str(kpis["totals"]["on_time_lines"]),
-        str(kpis["baseline"]["on_time_lines"]),
-    )
-    compare.add_row(
-        "unmet, weighted 加权缺口",
-        f"{mine['unmet_weighted']:,.0f}",
-        f"{theirs['unmet_weighted']:,.0f}",
-    )
-    compare.add_row(
-        "late unit-days, weighted 加权延迟(数量×天)",
-        f"{mine['lateness_weighted']:,.0f}",
-        f"{theirs['lateness_weighted']:,.0f}",
-    )
-    compare.add_row("cost 成本(元)", f"{mine['cost']:,.2f}", f"{theirs['cost']:,.2f}")
+    base = kpis["baseline"]
+    totals = kpis["totals"]
     below = kpis["reserve_below_quota"]
-    compare.add_row(
-        "reserve drawn below quota 储备低于定额(仓位)", str(below["positions_drawn_below"]), "—"
-    )
+    for label, ours, hand in (
+        ("lines on time 按时行", f"{totals['on_time_lines']:,}", f"{base['on_time_lines']:,}"),
+        (
+            "value on time 按时金额(元)",
+            f"{totals['on_time_value']:,.2f}",
+            f"{base['on_time_value']:,.2f}",
+        ),
+        (
+            "unmet, weighted 加权缺口",
+            f"{mine['unmet_weighted']:,.0f}",
+            f"{theirs['unmet_weighted']:,.0f}",
+        ),
+        (
+            "late unit-days, weighted 加权延迟(数量×天)",
+            f"{mine['lateness_weighted']:,.0f}",
+            f"{theirs['lateness_weighted']:,.0f}",
+        ),
+        ("spend 支出(元)", f"{kpis['spend']:,.2f}", f"{base['spend']:,.2f}"),
+        (
+            "below-quota penalty, not paid 低于定额罚金(不实际支付)",
+            f"{below['penalty']:,.2f}",
+            f"{base['penalty']:,.2f}",
+        ),
+        ("reserve drawn below quota 储备低于定额(仓位)", str(below["positions_drawn_below"]), "—"),
+    ):
+        compare.add_row(label, ours, hand)
     tables = [by_type, sources, compare]
     replenishment = kpis.get("replenishment")
     if replenishment:
         refill = Table(title="补库 / replenishment (agreement stock only)", title_justify="left")
-        for column in ("lines 行", "planned 已安排", "unmet 无协议可补", "quantity 数量"):
+        for column in ("lines 行", "planned 已安排", "unmet 无协议可补", "value 金额(元)"):
             refill.add_column(column, justify="right")
         totals = replenishment["totals"]
         refill.add_row(
-            str(totals["lines"]),
-            str(totals["on_time_lines"] + totals["late_lines"]),
-            str(totals["unmet_lines"]),
-            f"{totals['quantity']:,.0f}",
+            f"{totals['lines']:,}",
+            f"{totals['on_time_lines'] + totals['late_lines']:,}",
+            f"{totals['unmet_lines']:,}",
+            f"{totals['value']:,.2f}",
         )
         tables.append(refill)
     if kpis.get("by_package"):

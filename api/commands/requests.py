@@ -12,8 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
-from api.commands.plan import KIND_ZH, By
+from api.commands.plan import By
 from api.commands.render import fail, out
+from supply.labels import KIND_ZH
 
 if TYPE_CHECKING:
     from supply.calendar import WorkCalendar

@@ -30,6 +30,12 @@ def fen(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def line_amount(unit_cost: Decimal, quantity: int) -> Decimal:
+    """What a line of `quantity` at `unit_cost` costs, to the fen: every total of a plan (its
+    KPIs, its exports) is a sum of these, so they agree to the fen."""
+    return fen(unit_cost.quantize(QUANTUM) * quantity)
+
+
 class Money(TypeDecorator[Decimal]):
     """An exact amount of CNY with six decimal places, on every database."""
 

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         "previous round answered while they keep coming, each within this many milliseconds of "
         "the one before (at most four times this in all; 0: never waits)",
     )
+    emergency_for_catalog_materials: bool = Field(
+        default=True,
+        description="offer emergency procurement also for materials in a catalog whose stock "
+        "ran out or cannot serve a line (each such line is marked with its cause); false: only "
+        "for materials outside the catalogs, listed at the feasibility stage (R1.4), and a "
+        "catalog material's line goes unmet instead",
+    )
     hold_expiry_working_days: int = Field(
         default=10, ge=1, description="a hold not issued within this many working days is released"
     )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Text
+from sqlalchemy import BigInteger, CheckConstraint, Text, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
@@ -135,6 +135,12 @@ class Promise(SQLModel, table=True):
     created_by: str = Field(max_length=100)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, max_length=100)
+    emergency_cause: str = Field(
+        default="",
+        max_length=32,
+        description="紧急采购原因 / why emergency procurement (supply.emergency)",
+        sa_column_kwargs={"server_default": text("''")},
+    )
 
 
 class ConsignmentSettlement(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 One row per package whose forecast exceeds its budget, with the figures that justify it
 (budget, committed, pending, forecast, the overrun asked for), and the projects behind each on a
-second sheet with their filings. Written with the weekly exports' writer (`xlsxwriter`).
+second sheet with their filings, written by the one export writer (`supply.core.sheets`).
 `funding_workbook` is pure; `funding_application` reads the database and calls it.
 """
 
@@ -10,36 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import NamedTuple
 
-import pandas as pd
 from sqlmodel import Session, col, select
 
-from supply.core.money import fen
+from supply.core.sheets import Column, Sheet, write_xlsx
 from supply.packages.budget import PackageFigures, package_figures
 from supply.packages.filings import filing_status
 from supply.packages.models import FILING_STATUS_ZH, Filing
 from supply.projects.models import PROJECT_STATUS_ZH, ProjectStatus
-from supply.weekly.export import workbook
 
 SUMMARY_SHEET = "补充资金申请"
 PROJECTS_SHEET = "项目明细"
 NOTE_SHEET = "说明"
 
 SUMMARY_COLUMNS = [
-    "项目包编号", "项目包名称", "年度", "类别", "预算(元)", "已占用(元)", "待发生(元)",
-    "预计总额(元)", "剩余预算(元)", "预计超支(元)", "申请补充资金(元)", "项目数",
+    Column("项目包编号"), Column("项目包名称"), Column("年度", "int"), Column("类别"),
+    *(Column(f"{name}(元)", "money", total=True) for name in (
+        "预算", "已占用", "待发生", "预计总额", "剩余预算", "预计超支", "申请补充资金",
+    )),
+    Column("项目数", "int", total=True),
 ]  # fmt: skip
 PROJECT_COLUMNS = [
-    "项目包编号", "项目编号", "项目名称", "项目状态", "已占用(元)", "待发生(元)", "预计总额(元)",
-    "备案状态", "备案截止日", "备案文号",
+    Column("项目包编号"), Column("项目编号"), Column("项目名称"), Column("项目状态"),
+    Column("已占用(元)", "money", total=True), Column("待发生(元)", "money", total=True),
+    Column("预计总额(元)", "money", total=True), Column("备案状态"), Column("备案截止日", "date"),
+    Column("备案文号"),
 ]  # fmt: skip
-
-
-def _yuan(amount: Decimal) -> float:
-    # Excel holds binary floats; the exact amounts stay in the database.
-    return float(fen(amount))
 
 
 def funding_workbook(
@@ -52,23 +49,11 @@ def funding_workbook(
         latest[filing.package_id, filing.project_id] = filing
     summary = [
         [
-            f.package_id, f.name, f.year, f.kind, _yuan(f.budget), _yuan(f.committed),
-            _yuan(f.pending), _yuan(f.forecast), _yuan(f.remaining), _yuan(f.overrun),
-            _yuan(f.overrun), len(f.projects),
+            f.package_id, f.name, f.year, f.kind, f.budget, f.committed, f.pending, f.forecast,
+            f.remaining, f.overrun, f.overrun, len(f.projects),
         ]
         for f in over
     ]  # fmt: skip
-    if over:
-        summary.append(
-            [
-                "合计", "", None, "",
-                *(_yuan(sum((getattr(f, name) for f in over), Decimal(0))) for name in (
-                    "budget", "committed", "pending", "forecast", "remaining", "overrun",
-                    "overrun",
-                )),
-                sum(len(f.projects) for f in over),
-            ]
-        )  # fmt: skip
     projects = []
     for package in over:
         for p in sorted(package.projects, key=lambda p: (-p.forecast, p.project_id)):
@@ -79,17 +64,17 @@ def funding_workbook(
                     p.project_id,
                     p.project_name,
                     PROJECT_STATUS_ZH.get(ProjectStatus(p.status), p.status),
-                    _yuan(p.committed),
-                    _yuan(p.pending),
-                    _yuan(p.forecast),
+                    p.committed,
+                    p.pending,
+                    p.forecast,
                     FILING_STATUS_ZH[filing_status(found, today=today)] if found else "",
                     found.due_on if found else None,
                     (found.reference or "") if found else "",
                 ]
             )
     note = [
-        ["编制日期", today],
-        ["超支项目包数", len(over)],
+        ["编制日期", today.isoformat()],
+        ["超支项目包数", str(len(over))],
         [
             "依据",
             "项目包预计总额(已占用 + 待发生)超出预算：先实施、后备案，并申请补充资金 / "
@@ -103,12 +88,12 @@ def funding_workbook(
     ]
     if not over:
         note.append(["结果", "没有预计超支的项目包 / no package's forecast exceeds its budget"])
-    return workbook(
-        {
-            SUMMARY_SHEET: pd.DataFrame(summary, columns=SUMMARY_COLUMNS),
-            PROJECTS_SHEET: pd.DataFrame(projects, columns=PROJECT_COLUMNS),
-            NOTE_SHEET: pd.DataFrame(note, columns=["项目", "内容"]),
-        }
+    return write_xlsx(
+        [
+            Sheet(SUMMARY_SHEET, SUMMARY_COLUMNS, summary, totals=bool(over)),
+            Sheet(PROJECTS_SHEET, PROJECT_COLUMNS, projects, totals=bool(projects)),
+            Sheet(NOTE_SHEET, [Column("项目"), Column("内容")], note),
+        ]
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from supply.core.text import Code32
 from supply.demand.models import DemandLineCreate
+from supply.emergency import EmergencyCause
 from supply.packages.budget import BudgetWarning
 from supply.packages.models import FilingPublic
 from supply.projects.models import ProjectCreate
@@ -68,6 +69,15 @@ class AllocationAnswer(BaseModel):
     promise_id: int | None = None
     expires_on: date | None = Field(
         default=None, description="保留到期日 / the hold is released if not issued by then"
+    )
+    emergency_cause: EmergencyCause | None = Field(
+        default=None,
+        description="紧急采购原因 / why emergency procurement: listed (outside the catalogs, "
+        "listed at feasibility), agreement_exhausted, agreement_late, not_eligible (35/110 kV, "
+        "only reserve or consignment holds it), stock_exhausted",
+    )
+    emergency_cause_zh: str | None = Field(
+        default=None, description="紧急采购原因(中文) / the cause in the planner's words"
     )
 
 

@@ -46,6 +46,7 @@ from supply.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
+from supply.emergency import emergency_causes, emergency_materials
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -55,6 +56,7 @@ from supply.holds.models import (
     SupplyRequest,
 )
 from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
+from supply.labels import emergency_cause_label
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
@@ -139,6 +141,7 @@ class _Joint:
     drafts: list[_Draft]
     problem: MatchingProblem
     known: LineFacts  # what line checks read about the round's materials
+    supply: SupplyState  # the supply of the round's materials, as the instance was built
 
     @property
     def keys(self) -> list[str]:
@@ -465,8 +468,13 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
         plan_date=today,
         order_day=batch.province_match,
         penalty=r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty),
+        emergency_for=emergency_materials(
+            supply, wanted, for_catalog_materials=r.settings.emergency_for_catalog_materials
+        ),
     )
-    return _Joint(today=today, batch=batch, drafts=drafts, problem=problem, known=known)
+    return _Joint(
+        today=today, batch=batch, drafts=drafts, problem=problem, known=known, supply=supply
+    )
 
 
 def _draft(
@@ -829,6 +837,7 @@ def _store(
     )  # fmt: skip
     expires = r.calendar.add_working_days(joint.today, r.settings.hold_expiry_working_days)
     holds, promises = [], []
+    causes = _emergency_causes(joint, entries)
     for e, request_id in zip(entries, request_ids, strict=True):
         for a, ref in zip(e.allocations, e.refs, strict=True):
             if ref.kind in HELD_KINDS:
@@ -851,7 +860,8 @@ def _store(
                      "kind": ref.kind, "material_code": ref.material,
                      "agreement_line_id": ref.agreement_line_id, "quantity": int(a.quantity),
                      "unit_cost": ref.unit_cost, "arrival": a.arrival, "batch_id": joint.batch.id,
-                     "created_at": now, "created_by": e.draft.ask.user[:100]}
+                     "created_at": now, "created_by": e.draft.ask.user[:100],
+                     "emergency_cause": causes.get((a.demand, a.source), "")}
                 )  # fmt: skip
     hold_ids = iter(hold_stock(session, holds, now=now, user=SYSTEM_USER))
     promise_ids = iter(insert_rows(session, Promise, promises))
@@ -861,7 +871,7 @@ def _store(
         if not e.draft.ask.body.lines:
             refresh_statuses(session, mine.values())
         answers.append(_answer(session, r, joint, e, request_id, mine, expires,
-                               hold_ids, promise_ids))  # fmt: skip
+                               hold_ids, promise_ids, causes))  # fmt: skip
     session.connection().execute(
         update(SupplyRequest.__table__)  # type: ignore[attr-defined]
         .where(SupplyRequest.__table__.c.id == bindparam("request_id"))  # type: ignore[attr-defined]
@@ -881,11 +891,13 @@ def _answer(
     expires: date,
     hold_ids: Iterator[int],
     promise_ids: Iterator[int],
+    causes: dict[tuple[str, str], str],
 ) -> RequestAnswer:
     """The answer to a written request (taking its holds' and promises' ids in order)."""
     given: dict[str, list[AllocationAnswer]] = defaultdict(list)
     for a, ref in zip(e.allocations, e.refs, strict=True):
         kept = ref.kind in HELD_KINDS
+        cause = causes.get((a.demand, a.source))
         part = AllocationAnswer(
             kind=ref.kind,  # type: ignore[arg-type]
             source_id=a.source,
@@ -899,6 +911,8 @@ def _answer(
             hold_id=next(hold_ids) if kept else None,
             promise_id=None if kept else next(promise_ids),
             expires_on=expires if kept else None,
+            emergency_cause=cause,
+            emergency_cause_zh=emergency_cause_label(cause) or None,
         )
         if ref.agreement_line_id is not None:
             no, line_no = a.source.removeprefix("A:").rsplit("/", 1)
@@ -925,6 +939,17 @@ def _answer(
                     "physical reserve where possible (R7)"
                 )
     return answer
+
+
+def _emergency_causes(joint: _Joint, entries: Sequence[_Entry]) -> dict[tuple[str, str], str]:
+    """Why each emergency allocation of the written requests is bought in an emergency."""
+    causes: dict[tuple[str, str], str] = {}
+    for e in entries:
+        if any(ref.kind == "emergency" for ref in e.refs):
+            mine = set(e.draft.keys)
+            found = emergency_causes(joint.problem, e.plan, joint.supply)
+            causes.update({k: v for k, v in found.items() if k[0] in mine})
+    return causes
 
 
 def _request_cost(joint: _Joint, draft: _Draft, plan: Plan) -> Decimal:

@@ -1,39 +1,50 @@
 """The weekly run's Excel exports, with Chinese headers (planners and the province read them).
 
-Every export is built from one table of plan lines (`PLAN_COLUMNS`), so they always agree:
+Every export is built from one list of plan lines (`PLAN_COLUMNS`, one row per allocation or
+unmet rest), so they always agree, and written by the one export writer (`supply.core.sheets`):
+text as text, amounts to the fen, a totals row and an autofilter on every list.
 
 - 协议库存需求计划: the agreement-stock requirement plan for the province, one row per material
   and delivery warehouse, with the project lines behind each row on a second sheet;
 - 出库清单: what leaves each warehouse (reserve and consignment), one sheet per warehouse;
-- 紧急采购清单: the emergency-procurement list;
+- 紧急采购清单: the emergency-procurement list, each line with its cause, and the totals by cause;
 - 延迟与未满足清单: the late and unmet lines with their reasons;
 - 补库清单: reserve replenishment, with the source planned for it;
 - 项目包汇总: per project package, its lines on time, late and unmet and the cost the plan
   takes from its budget by source, with the projects behind each package.
+
+A line's amount is its unit cost times its quantity, to the fen (`supply.core.money.line_amount`):
+the KPIs sum the same amounts, so every total here equals its KPI to the fen.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
-import xlsxwriter
+from supply.core.money import line_amount
+from supply.core.sheets import Column, Sheet, write_xlsx
+from supply.labels import (
+    KIND_ZH,
+    OUTCOME_ZH,
+    cause_label,
+    emergency_cause_label,
+    kind_label,
+    project_type_label,
+)
 
 PLAN_COLUMNS = [
     "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
     "unit", "quantity", "source_id", "warehouse_id", "warehouse_name", "supplier", "unit_cost",
-    "arrival", "need_by", "late_days", "reason", "replenish_warehouse_id",
+    "arrival", "need_by", "late_days", "reason", "cause", "emergency_cause",
+    "replenish_warehouse_id",
 ]  # fmt: skip
+Row = Mapping[str, Any]
 
-KIND_ZH = {
-    "reserve": "实物储备",
-    "consignment": "供应商寄存",
-    "agreement": "协议库存",
-    "emergency": "紧急采购",
-    "unmet": "未满足",
-}
 EXPORTS = {
     "agreement_requirements": "协议库存需求计划",
     "issue_list": "出库清单",
@@ -43,281 +54,355 @@ EXPORTS = {
     "packages": "项目包汇总",
 }
 NO_PACKAGE_ZH = "(无项目包)"
-
-_DETAIL = {
-    "project_id": "项目编号",
-    "project_name": "项目名称",
-    "project_type": "工程类型",
-    "material": "物料编码",
-    "material_name": "物料名称",
-    "unit": "单位",
-    "quantity": "数量",
-    "need_by": "需到货日期",
-    "arrival": "预计到货日期",
-    "late_days": "延迟天数",
-}
+SPEND_KINDS = ("reserve", "consignment", "agreement", "emergency")
+OUTCOMES = ("on_time", "late", "unmet")
 
 
-def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """Write frames as sheets: a bold frozen header, real dates, columns sized to their text.
-
-    Written with xlsxwriter row by row: several times faster than pandas' cell-by-cell writer.
-    """
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
-    bold = book.add_format({"bold": True})
-    for name, frame in sheets.items():
-        sheet = book.add_worksheet(name[:31])
-        sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
-        sheet.freeze_panes(1, 0)
-        cells = frame.astype(object).where(frame.notna(), None)
-        for row, values in enumerate(cells.itertuples(index=False), start=1):
-            sheet.write_row(row, 0, values)
-        for position, column in enumerate(frame.columns):
-            # Wide enough for the header and the first rows (CJK characters count double).
-            sample = [str(column), *(str(v) for v in frame[column].head(200))]
-            width = max(len(text.encode("gbk", "replace")) for text in sample)
-            sheet.set_column(position, position, min(60, max(8, width + 2)))
-    book.close()
-    return buffer.getvalue()
+# The columns the exports share: (column, how to read it from a plan line).
+_Getter = str | Callable[[Row], Any]
+PROJECT = (Column("项目编号"), "project_id")
+PROJECT_NAME = (Column("项目名称"), lambda r: r["project_name"] or _replenishing(r))
+PROJECT_TYPE = (Column("工程类型"), lambda r: project_type_label(r["project_type"]))
+MATERIAL = (Column("物料编码"), "material")
+MATERIAL_NAME = (Column("物料名称"), "material_name")
+UNIT = (Column("单位"), "unit")
+QUANTITY = (Column("数量", "int"), "quantity")
+SOURCE = (Column("来源"), lambda r: kind_label(r["kind"]))
+UNIT_COST = (Column("单价(元)", "price"), "unit_cost")
+AMOUNT = (Column("金额(元)", "money", total=True), lambda r: _amount(r))
+NEED_BY = (Column("需到货日期", "date"), "need_by")
+ARRIVAL = (Column("预计到货日期", "date"), "arrival")
+LATE_DAYS = (Column("延迟天数", "int"), "late_days")
 
 
-def _amount(frame: pd.DataFrame) -> pd.Series:
-    return (frame["unit_cost"].astype(float) * frame["quantity"]).round(2)
+def _replenishing(row: Row) -> str:
+    warehouse = row.get("replenish_warehouse_id")
+    return f"补库 {warehouse}" if warehouse else ""
 
 
-def agreement_requirements(lines: pd.DataFrame, batch_id: str) -> bytes:
+def _amount(row: Row) -> Decimal | None:
+    if row["kind"] == "unmet":
+        return None
+    return line_amount(Decimal(row["unit_cost"]), int(row["quantity"]))
+
+
+def _sheet(
+    name: str,
+    columns: Sequence[tuple[Column, _Getter]],
+    rows: Iterable[Row],
+    *,
+    totals: bool = True,
+) -> Sheet:
+    def value(row: Row, get: _Getter) -> Any:
+        return row.get(get) if isinstance(get, str) else get(row)
+
+    return Sheet(
+        name=name,
+        columns=[c for c, _ in columns],
+        rows=[[value(row, get) for _, get in columns] for row in rows],
+        totals=totals,
+    )
+
+
+def _sorted(rows: Iterable[Row], *fields: str) -> list[Row]:
+    def key(row: Row) -> tuple:
+        return tuple(_sort_value(row.get(f)) for f in fields)
+
+    return sorted(rows, key=key)
+
+
+def _sort_value(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (1, "")
+    if isinstance(value, date):
+        return (0, value.toordinal())
+    return (0, value)
+
+
+def agreement_requirements(lines: Sequence[Row], batch_id: str) -> bytes:
     """协议库存需求计划: per material and delivery warehouse, with the lines behind each row."""
-    agreement = lines[lines["kind"] == "agreement"].copy()
-    agreement["amount"] = _amount(agreement)
-    summary = (
-        agreement.groupby(
-            ["material", "material_name", "unit", "warehouse_id", "warehouse_name"], as_index=False
-        )
-        .agg(
-            quantity=("quantity", "sum"),
-            earliest_need_by=("need_by", "min"),
-            lines=("demand", "count"),
-            amount=("amount", "sum"),
-        )
-        .sort_values(["material", "warehouse_id"])
-    )
-    summary.insert(0, "batch", batch_id)
-    summary = summary.rename(columns={
-        "batch": "批次", "material": "物料编码", "material_name": "物料名称", "unit": "单位",
-        "warehouse_id": "交货仓库", "warehouse_name": "交货仓库名称", "quantity": "需求数量",
-        "earliest_need_by": "最早需到货日期", "lines": "需求行数", "amount": "参考金额(元)",
-    })  # fmt: skip
-    detail = agreement.sort_values(["material", "warehouse_id", "need_by", "demand"])
-    detail = detail[
-        [
-            "material",
-            "warehouse_id",
-            "project_id",
-            "project_name",
-            "project_type",
-            "demand",
-            "quantity",
-            "need_by",
-            "source_id",
-            "supplier",
-            "unit_cost",
-            "arrival",
-            "late_days",
-        ]
-    ]
-    detail = detail.rename(columns={
-        **_DETAIL, "warehouse_id": "交货仓库", "demand": "需求行", "source_id": "参考协议行",
-        "supplier": "参考供应商", "unit_cost": "参考单价(元)",
-    })  # fmt: skip
-    return workbook({"需求汇总": summary, "项目明细": detail})
-
-
-def issue_list(lines: pd.DataFrame, warehouse_names: dict[str, str]) -> bytes:
-    """出库清单: reserve and consignment leaving each warehouse, one sheet per warehouse."""
-    stock = lines[lines["kind"].isin(["reserve", "consignment"])].copy()
-    stock["source"] = stock["kind"].map(KIND_ZH)
-    sheets = {}
-    for warehouse, rows in sorted(stock.groupby("warehouse_id"), key=lambda item: str(item[0])):
-        rows = rows.sort_values(["need_by", "project_id", "material"])
-        frame = rows[
+    agreement = [r for r in lines if r["kind"] == "agreement"]
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in agreement:
+        groups[row["material"], row["warehouse_id"]].append(row)
+    summary = []
+    for (material, warehouse), rows in sorted(groups.items()):
+        first = rows[0]
+        summary.append(
             [
-                "project_id",
-                "project_name",
-                "material",
-                "material_name",
-                "unit",
-                "quantity",
-                "source",
-                "supplier",
-                "need_by",
-                "arrival",
+                batch_id,
+                material,
+                first["material_name"],
+                first["unit"],
+                warehouse,
+                first["warehouse_name"],
+                sum(int(r["quantity"]) for r in rows),
+                min(r["need_by"] for r in rows),
+                len(rows),
+                sum((_amount(r) or Decimal(0) for r in rows), Decimal(0)),
             ]
-        ]
-        frame = frame.rename(columns={**_DETAIL, "source": "来源", "supplier": "供应商(寄存)"})
-        sheets[f"{warehouse} {warehouse_names.get(str(warehouse), '')}".strip()] = frame
-    if not sheets:
-        sheets["无出库 none"] = pd.DataFrame(
-            {"说明": ["本批次没有出库 / nothing leaves a warehouse"]}
         )
-    return workbook(sheets)
-
-
-def emergency_list(lines: pd.DataFrame) -> bytes:
-    """紧急采购清单: what must be bought outside agreements, per line, with its dates."""
-    rows = lines[lines["kind"] == "emergency"].copy()
-    rows["amount"] = _amount(rows)
-    rows = rows.sort_values(["need_by", "material", "demand"])
-    frame = rows[
-        [
-            "project_id",
-            "project_name",
-            "project_type",
-            "material",
-            "material_name",
-            "unit",
-            "quantity",
-            "unit_cost",
-            "amount",
-            "need_by",
-            "arrival",
-            "late_days",
-        ]
-    ]
-    return workbook(
-        {
-            "紧急采购": frame.rename(
-                columns={**_DETAIL, "unit_cost": "估算单价(元)", "amount": "估算金额(元)"}
-            )
-        }
+    summary_sheet = Sheet(
+        name="需求汇总",
+        columns=[
+            Column("批次"),
+            Column("物料编码"),
+            Column("物料名称"),
+            Column("单位"),
+            Column("交货仓库"),
+            Column("交货仓库名称"),
+            Column("需求数量", "int"),
+            Column("最早需到货日期", "date"),
+            Column("需求行数", "int", total=True),
+            Column("参考金额(元)", "money", total=True),
+        ],
+        rows=summary,
+        totals=True,
     )
+    detail = _sheet(
+        "项目明细",
+        [
+            MATERIAL,
+            (Column("交货仓库"), "warehouse_id"),
+            PROJECT,
+            PROJECT_NAME,
+            PROJECT_TYPE,
+            (Column("需求行"), "demand"),
+            QUANTITY,
+            NEED_BY,
+            (Column("参考协议行"), "source_id"),
+            (Column("参考供应商"), "supplier"),
+            (Column("参考单价(元)", "price"), "unit_cost"),
+            (Column("参考金额(元)", "money", total=True), _amount),
+            ARRIVAL,
+            LATE_DAYS,
+            (Column("说明"), "reason"),
+        ],
+        _sorted(agreement, "material", "warehouse_id", "need_by", "demand"),
+    )
+    return write_xlsx([summary_sheet, detail])
 
 
-def late_and_unmet(lines: pd.DataFrame) -> bytes:
+def issue_list(lines: Sequence[Row], warehouse_names: Mapping[str, str]) -> bytes:
+    """出库清单: reserve and consignment leaving each warehouse, one sheet per warehouse."""
+    stock = [r for r in lines if r["kind"] in ("reserve", "consignment")]
+    by_warehouse: dict[str, list[Row]] = defaultdict(list)
+    for row in stock:
+        by_warehouse[str(row["warehouse_id"])].append(row)
+    sheets = [
+        _sheet(
+            f"{warehouse} {warehouse_names.get(warehouse, '')}".strip(),
+            [
+                PROJECT,
+                PROJECT_NAME,
+                MATERIAL,
+                MATERIAL_NAME,
+                UNIT,
+                QUANTITY,
+                SOURCE,
+                (Column("供应商(寄存)"), "supplier"),
+                UNIT_COST,
+                AMOUNT,
+                NEED_BY,
+                ARRIVAL,
+            ],
+            _sorted(rows, "need_by", "project_id", "material"),
+        )
+        for warehouse, rows in sorted(by_warehouse.items())
+    ]
+    if not sheets:
+        sheets = [_nothing("无出库 none", "本批次没有出库 / nothing leaves a warehouse")]
+    return write_xlsx(sheets)
+
+
+def emergency_list(lines: Sequence[Row]) -> bytes:
+    """紧急采购清单: what must be bought outside agreements, per line, with its cause and dates;
+    then the lines and amounts per cause (catalog materials bought this way need approval)."""
+    rows = _sorted([r for r in lines if r["kind"] == "emergency"], "need_by", "material", "demand")
+    detail = _sheet(
+        "紧急采购",
+        [
+            PROJECT,
+            PROJECT_NAME,
+            PROJECT_TYPE,
+            MATERIAL,
+            MATERIAL_NAME,
+            UNIT,
+            QUANTITY,
+            (Column("估算单价(元)", "price"), "unit_cost"),
+            (Column("估算金额(元)", "money", total=True), _amount),
+            NEED_BY,
+            ARRIVAL,
+            LATE_DAYS,
+            (Column("紧急采购原因"), lambda r: emergency_cause_label(r["emergency_cause"])),
+            (Column("说明"), "reason"),
+        ],
+        rows,
+    )
+    per_cause: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        per_cause[row["emergency_cause"] or ""].append(row)
+    by_cause = Sheet(
+        name="按原因汇总",
+        columns=[
+            Column("紧急采购原因"),
+            Column("需求行数", "int", total=True),
+            Column("估算金额(元)", "money", total=True),
+        ],
+        rows=[
+            [
+                emergency_cause_label(cause) or "未注明 (unknown)",
+                len(group),
+                sum((_amount(r) or Decimal(0) for r in group), Decimal(0)),
+            ]
+            for cause, group in sorted(per_cause.items())
+        ],
+        totals=True,
+    )
+    return write_xlsx([detail, by_cause])
+
+
+def late_and_unmet(lines: Sequence[Row]) -> bytes:
     """延迟与未满足清单: every late or unmet line with the reason (R8)."""
-    rows = lines[(lines["kind"] == "unmet") | (lines["late_days"] > 0)].copy()
-    rows["outcome"] = rows["kind"].map(lambda k: "未满足 unmet" if k == "unmet" else "延迟 late")
-    rows["source"] = rows["kind"].map(KIND_ZH)
-    rows = rows.sort_values(["need_by", "demand", "kind"])
-    frame = rows[
+    rows = _sorted(
+        [r for r in lines if r["kind"] == "unmet" or r["late_days"] > 0],
+        "need_by",
+        "demand",
+        "kind",
+    )
+    return write_xlsx(
         [
-            "outcome",
-            "project_id",
-            "project_name",
-            "project_type",
-            "material",
-            "material_name",
-            "quantity",
-            "source",
-            "need_by",
-            "arrival",
-            "late_days",
-            "reason",
-        ]
-    ]
-    return workbook(
-        {
-            "延迟与未满足": frame.rename(
-                columns={**_DETAIL, "outcome": "情况", "source": "来源", "reason": "原因 / reason"}
+            _sheet(
+                "延迟与未满足",
+                [
+                    (Column("情况"), lambda r: _outcome(r)),
+                    PROJECT,
+                    PROJECT_NAME,
+                    PROJECT_TYPE,
+                    MATERIAL,
+                    MATERIAL_NAME,
+                    UNIT,
+                    QUANTITY,
+                    SOURCE,
+                    NEED_BY,
+                    ARRIVAL,
+                    LATE_DAYS,
+                    (Column("原因类别"), lambda r: cause_label(r["cause"])),
+                    (Column("原因 / reason"), "reason"),
+                ],
+                rows,
             )
-        }
+        ]
     )
 
 
-def replenishment_list(lines: pd.DataFrame) -> bytes:
+def _outcome(row: Row) -> str:
+    outcome = "unmet" if row["kind"] == "unmet" else "late"
+    return f"{OUTCOME_ZH[outcome]} {outcome}"
+
+
+def replenishment_list(lines: Sequence[Row]) -> bytes:
     """补库清单: reserve below quota and the source planned to refill it."""
-    rows = lines[lines["replenish_warehouse_id"].notna()].copy()
-    rows["source"] = rows["kind"].map(KIND_ZH)
-    rows = rows.sort_values(["replenish_warehouse_id", "material", "kind"])
-    frame = rows[
+    rows = _sorted(
+        [r for r in lines if r.get("replenish_warehouse_id")],
+        "replenish_warehouse_id",
+        "material",
+        "kind",
+    )
+    return write_xlsx(
         [
-            "replenish_warehouse_id",
-            "material",
-            "material_name",
-            "unit",
-            "quantity",
-            "source",
-            "source_id",
-            "supplier",
-            "need_by",
-            "arrival",
-            "reason",
-        ]
-    ]
-    return workbook(
-        {
-            "补库": frame.rename(
-                columns={
-                    **_DETAIL,
-                    "replenish_warehouse_id": "补库仓库",
-                    "source": "来源",
-                    "source_id": "来源编号",
-                    "supplier": "供应商",
-                    "reason": "说明",
-                }
+            _sheet(
+                "补库",
+                [
+                    (Column("补库仓库"), "replenish_warehouse_id"),
+                    MATERIAL,
+                    MATERIAL_NAME,
+                    UNIT,
+                    QUANTITY,
+                    SOURCE,
+                    (Column("来源编号"), "source_id"),
+                    (Column("供应商"), "supplier"),
+                    UNIT_COST,
+                    AMOUNT,
+                    NEED_BY,
+                    ARRIVAL,
+                    (Column("原因类别"), lambda r: cause_label(r["cause"])),
+                    (Column("说明"), "reason"),
+                ],
+                rows,
             )
-        }
+        ]
     )
 
 
-def package_summary(lines: pd.DataFrame, packages: Mapping[str, str | None]) -> bytes:
+def package_summary(lines: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
     """项目包汇总: per package (`packages` maps project → package), lines on time, late and
     unmet and the planned cost by source; then per package and project."""
-    rows = lines[lines["project_id"] != ""].copy()
-    rows["package"] = rows["project_id"].map(lambda p: packages.get(p) or NO_PACKAGE_ZH)
-    rows["amount"] = _amount(rows).where(rows["kind"] != "unmet", 0.0)
-    per_line = rows.groupby(["package", "project_id", "demand"], as_index=False).agg(
-        unmet=("kind", lambda kinds: bool((kinds == "unmet").any())),
-        late=("late_days", lambda days: bool((days > 0).any())),
-    )
-    per_line["outcome"] = per_line.apply(
-        lambda r: "unmet" if r["unmet"] else ("late" if r["late"] else "on_time"), axis=1
-    )
-    kinds = [k for k in KIND_ZH if k != "unmet"]
+    rows = [r for r in lines if r["project_id"]]
+    if not rows:
+        return write_xlsx(
+            [_nothing("项目包汇总", "本批次没有项目需求 / no project demand in this batch")]
+        )
+    # A demand line is unmet if any of it is, else late if any of it is (as the KPIs count).
+    outcome: dict[tuple[str, str, str], int] = {}
+    cost: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        package = packages.get(row["project_id"]) or NO_PACKAGE_ZH
+        line = (package, row["project_id"], row["demand"])
+        rank = 2 if row["kind"] == "unmet" else 1 if row["late_days"] > 0 else 0
+        outcome[line] = max(outcome.get(line, 0), rank)
+        if row["kind"] != "unmet":
+            cost[package, row["project_id"]][row["kind"]] += _amount(row) or Decimal(0)
 
-    def table(keys: list[str]) -> pd.DataFrame:
-        counts = (
-            per_line.groupby([*keys, "outcome"]).size().unstack(fill_value=0)
-            .reindex(columns=["on_time", "late", "unmet"], fill_value=0)
-        )  # fmt: skip
-        counts.insert(0, "lines", counts.sum(axis=1))
-        cost = (
-            rows.groupby([*keys, "kind"])["amount"].sum().unstack(fill_value=0.0)
-            .reindex(columns=kinds, fill_value=0.0)
-        )  # fmt: skip
-        cost["total"] = cost.sum(axis=1)
-        frame = counts.join(cost, how="left").fillna(0.0).reset_index()
-        for column in [*kinds, "total"]:
-            frame[column] = frame[column].astype(float).round(2)
-        return frame.rename(
-            columns={
-                "package": "项目包编号",
-                "project_id": "项目编号",
-                "lines": "需求行数",
-                "on_time": "按时",
-                "late": "延迟",
-                "unmet": "未满足",
-                **{k: f"{KIND_ZH[k]}(元)" for k in kinds},
-                "total": "本次计划金额(元)",
-            }
+    def table(by_project: bool) -> Sheet:
+        def group(package: str, project: str) -> tuple[str, ...]:
+            return (package, project) if by_project else (package,)
+
+        counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for (package, project, _), rank in outcome.items():
+            counts[group(package, project)][rank] += 1
+        spent: dict[tuple[str, ...], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for (package, project), amounts in cost.items():
+            for kind, amount in amounts.items():
+                spent[group(package, project)][kind] += amount
+        return Sheet(
+            name="项目明细" if by_project else "项目包汇总",
+            columns=[
+                Column("项目包编号"),
+                *([Column("项目编号")] if by_project else []),
+                Column("需求行数", "int", total=True),
+                *(Column(OUTCOME_ZH[o], "int", total=True) for o in OUTCOMES),
+                *(Column(f"{KIND_ZH[k]}(元)", "money", total=True) for k in SPEND_KINDS),
+                Column("本次计划金额(元)", "money", total=True),
+            ],
+            rows=[
+                [
+                    *key,
+                    sum(counts[key]),
+                    *counts[key],
+                    *(spent[key][k] for k in SPEND_KINDS),
+                    sum(spent[key].values(), Decimal(0)),
+                ]
+                for key in sorted(counts)
+            ],
+            totals=True,
         )
 
-    if rows.empty:
-        empty = pd.DataFrame({"说明": ["本批次没有项目需求 / no project demand in this batch"]})
-        return workbook({"项目包汇总": empty})
-    return workbook(
-        {"项目包汇总": table(["package"]), "项目明细": table(["package", "project_id"])}
-    )
+    return write_xlsx([table(False), table(True)])
+
+
+def _nothing(name: str, note: str) -> Sheet:
+    return Sheet(name=name, columns=[Column("说明")], rows=[[note]])
 
 
 def write_exports(
     directory: Path,
-    lines: pd.DataFrame,
+    lines: Sequence[Row],
     *,
     batch_id: str,
-    warehouse_names: dict[str, str],
+    warehouse_names: Mapping[str, str],
     packages: Mapping[str, str | None] | None = None,
-    promised: pd.DataFrame | None = None,
+    promised: Sequence[Row] = (),
 ) -> dict[str, Path]:
     """Write every export of a run into `directory`; return them by name.
 
@@ -326,7 +411,7 @@ def write_exports(
     the province and to procurement with the plan's own (the requirement plan, the emergency
     list), but they are not this plan's lines, so the other exports leave them out.
     """
-    procured = lines if promised is None else pd.concat([lines, promised], ignore_index=True)
+    procured = [*lines, *promised]
     contents = {
         "agreement_requirements": agreement_requirements(procured, batch_id),
         "issue_list": issue_list(lines, warehouse_names),

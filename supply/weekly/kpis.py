@@ -1,15 +1,28 @@
-"""KPIs of a weekly run: lines and quantity on time, late and unmet; cost by source; the same per
-project package (what the run would commit from each budget); reserve drawn below quota; and the
-same plan made by the hand planner's rule, for comparison. Pure.
+"""KPIs of a weekly run, in measures a planner can add up. Pure.
+
+- Lines on time, late and unmet, and the **value** of the demand on time, late and unmet (CNY at
+  each material's standard price): quantities are never added across materials (metres of
+  cable and transformer units do not sum).
+- **Spend** by source — what the plan would pay — apart from the R6 **below-quota penalty**,
+  which is only the engine's price for drawing reserve below its quota (the objective's cost is
+  their sum; no one pays the penalty).
+- The same per project package (what approval would commit from each budget), reserve drawn
+  below quota, and the same plan made by the hand planner's rule, for comparison.
+
+Every amount is a sum of line amounts to the fen (`supply.core.money.line_amount`), as the
+exports write them, so a KPI and its export total agree to the fen. Amounts are JSON numbers
+with at most two decimals.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from optimizer import Plan
+from supply.core.money import fen, line_amount
 from supply.planning import MatchingProblem
 
 OUTCOMES = ("on_time", "late", "unmet")
@@ -26,55 +39,68 @@ def line_outcomes(plan: Plan) -> dict[str, str]:
     return outcome
 
 
-def _counts() -> dict[str, Any]:
+def _yuan(amount: Decimal) -> float:
+    return float(fen(amount))
+
+
+def _outcome_counts() -> dict[str, Any]:
     return {
         "lines": 0,
-        "quantity": 0,
         **{f"{o}_lines": 0 for o in OUTCOMES},
-        **{f"{o}_quantity": 0 for o in OUTCOMES},
+        "value": Decimal(0),
+        **{f"{o}_value": Decimal(0) for o in OUTCOMES},
     }
 
 
-def compute_kpis(
-    problem: MatchingProblem, plan: Plan, baseline: Plan, project_types: dict[str, str]
-) -> dict[str, Any]:
-    """Summarise a plan (and the baseline's on the same instance) as JSON-ready numbers."""
+def outcome_kpis(
+    problem: MatchingProblem,
+    plan: Plan,
+    *,
+    prices: Mapping[str, Decimal],
+    group: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Lines and value (at standard price) on time, late and unmet: `total`, and per group of
+    demands when `group` maps demand → group name."""
     outcome = line_outcomes(plan)
     late_qty: dict[str, float] = defaultdict(float)
     for a in plan.allocations:
         if a.late_days:
             late_qty[a.demand] += a.quantity
     unmet_qty = {u.demand: u.quantity for u in plan.unmet}
-
-    totals = _counts()
-    by_type: dict[str, dict[str, Any]] = defaultdict(_counts)
+    buckets: dict[str, dict[str, Any]] = defaultdict(_outcome_counts)
+    buckets["total"] = _outcome_counts()  # even with no demand
     for key, demand in problem.demands.items():
-        kind = (
-            "replenishment"
-            if demand.replenish_warehouse_id
-            else project_types.get(demand.project_id, "?")
-        )
-        late, unmet = late_qty.get(key, 0), unmet_qty.get(key, 0)
-        for bucket in (totals, by_type[kind]):
+        price = prices.get(demand.material, Decimal(0))
+        late, unmet = int(late_qty.get(key, 0)), int(unmet_qty.get(key, 0))
+        parts = {
+            "on_time": demand.quantity - late - unmet,
+            "late": late,
+            "unmet": unmet,
+        }
+        names = ["total"] + ([group.get(key, "?")] if group is not None else [])
+        for name in names:
+            bucket = buckets[name]
             bucket["lines"] += 1
-            bucket["quantity"] += demand.quantity
             bucket[f"{outcome.get(key, 'unmet')}_lines"] += 1
-            bucket["on_time_quantity"] += demand.quantity - late - unmet
-            bucket["late_quantity"] += late
-            bucket["unmet_quantity"] += unmet
+            bucket["value"] += line_amount(price, demand.quantity)
+            for o, quantity in parts.items():
+                bucket[f"{o}_value"] += line_amount(price, quantity)
+    return {
+        name: {k: _yuan(v) if isinstance(v, Decimal) else v for k, v in bucket.items()}
+        for name, bucket in buckets.items()
+    }
 
-    by_source: dict[str, dict[str, float]] = defaultdict(
-        lambda: {"lines": 0, "quantity": 0, "cost": 0.0}
-    )
+
+def spend_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, Any]:
+    """What the plan pays by source (lines, spend), its total, and the below-quota penalty the
+    engine priced in (not paid: the objective's cost is spend + penalty)."""
+    by_source: dict[str, dict[str, Any]] = defaultdict(lambda: {"lines": 0, "spend": Decimal(0)})
     used: dict[str, float] = defaultdict(float)
     for a in plan.allocations:
         ref = problem.sources[a.source]
-        row = by_source[ref.kind]
-        row["lines"] += 1
-        row["quantity"] += a.quantity
-        row["cost"] = round(row["cost"] + float(ref.unit_cost) * a.quantity, 2)
+        by_source[ref.kind]["lines"] += 1
+        by_source[ref.kind]["spend"] += line_amount(ref.unit_cost, int(a.quantity))
         used[a.source] += a.quantity
-
     below_before = below_after = 0.0
     positions = 0
     for source in problem.instance.sources:
@@ -85,19 +111,48 @@ def compute_kpis(
         below_before += before
         below_after += after
         positions += after > before
-
+    rate = Decimal(repr(problem.instance.policy.reserve_below_quota_penalty))
+    spend = sum((row["spend"] for row in by_source.values()), Decimal(0))
     return {
-        "totals": totals,
-        "by_project_type": dict(sorted(by_type.items())),
-        "by_source": dict(sorted(by_source.items())),
-        "by_package": package_kpis(problem, plan),
+        "by_source": {
+            kind: {"lines": row["lines"], "spend": _yuan(row["spend"])}
+            for kind, row in sorted(by_source.items())
+        },
+        "spend": _yuan(spend),
         "reserve_below_quota": {
             "positions_drawn_below": positions,
             "units_below_before": below_before,
             "units_below_after": below_after,
+            "penalty_per_unit": _yuan(rate),
+            "penalty": _yuan(rate * Decimal(repr(below_after))),
         },
+    }
+
+
+def compute_kpis(
+    problem: MatchingProblem,
+    plan: Plan,
+    baseline: Plan,
+    project_types: Mapping[str, str],
+    *,
+    prices: Mapping[str, Decimal],
+) -> dict[str, Any]:
+    """Summarise a plan (and the baseline's on the same instance) as JSON-ready numbers;
+    `prices` are the materials' standard prices (the measure of value)."""
+    kind_of = {
+        key: "replenishment"
+        if demand.replenish_warehouse_id
+        else project_types.get(demand.project_id, "?")
+        for key, demand in problem.demands.items()
+    }
+    outcomes = outcome_kpis(problem, plan, prices=prices, group=kind_of)
+    return {
+        "totals": outcomes.pop("total"),
+        "by_project_type": dict(sorted(outcomes.items())),
+        **spend_kpis(problem, plan),
+        "by_package": package_kpis(problem, plan),
         "objective": plan.objective.model_dump(),
-        "baseline": _baseline(baseline),
+        "baseline": _baseline(problem, baseline, prices),
     }
 
 
@@ -124,18 +179,22 @@ def package_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, dict[str, An
         if demand.replenish_warehouse_id:
             continue
         ref = problem.sources[a.source]
-        costs[demand.package or NO_PACKAGE][ref.kind] += ref.unit_cost * int(a.quantity)
+        costs[demand.package or NO_PACKAGE][ref.kind] += line_amount(ref.unit_cost, int(a.quantity))
     for package, bucket in rows.items():
         by_kind = costs.get(package, {})
-        bucket["cost_by_source"] = {k: round(float(v), 2) for k, v in sorted(by_kind.items())}
-        bucket["cost"] = round(float(sum(by_kind.values(), Decimal(0))), 2)
+        bucket["cost_by_source"] = {k: _yuan(v) for k, v in sorted(by_kind.items())}
+        bucket["cost"] = _yuan(sum(by_kind.values(), Decimal(0)))
     return dict(sorted(rows.items()))
 
 
-def _baseline(plan: Plan) -> dict[str, Any]:
-    outcome = line_outcomes(plan)
+def _baseline(
+    problem: MatchingProblem, plan: Plan, prices: Mapping[str, Decimal]
+) -> dict[str, Any]:
+    spend = spend_kpis(problem, plan)
     return {
         "method": "hand planner's rule (greedy)",
         "objective": plan.objective.model_dump(),
-        **{f"{o}_lines": sum(1 for v in outcome.values() if v == o) for o in OUTCOMES},
+        **outcome_kpis(problem, plan, prices=prices)["total"],
+        "spend": spend["spend"],
+        "penalty": spend["reserve_below_quota"]["penalty"],
     }

@@ -108,6 +108,24 @@ class PlanLine(SQLModel, table=True):
     need_by: date
     late_days: int = Field(default=0)
     reason: str = Field(default="", max_length=2000)
+    demand_key: str = Field(
+        default="",
+        max_length=100,
+        description="需求在匹配实例中的编号 / the demand's id in the instance",
+        sa_column_kwargs={"server_default": text("''")},
+    )
+    cause: str = Field(
+        default="",
+        max_length=32,
+        description="延迟或未满足原因类别 / why late or unmet (a cause code)",
+        sa_column_kwargs={"server_default": text("''")},
+    )
+    emergency_cause: str = Field(
+        default="",
+        max_length=32,
+        description="紧急采购原因 / why emergency procurement (a cause code)",
+        sa_column_kwargs={"server_default": text("''")},
+    )
 
 
 class ProvinceMatch(SQLModel, table=True):

@@ -18,14 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Date, case, insert, literal
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, func, select
 
-from catalogs.models import AgreementLine, Material, Warehouse
+from catalogs.models import Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
 from supply.availability import SupplyState, load_supply
 from supply.calendar import WorkCalendar
@@ -35,8 +34,8 @@ from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
-from supply.demand.service import need_by
-from supply.holds.models import Promise, PromiseStatus, StockKind
+from supply.emergency import emergency_materials
+from supply.holds.models import StockKind
 from supply.holds.service import NewHold, hold_stock
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
@@ -52,8 +51,9 @@ from supply.planning import (
 from supply.policy import Batch, DeadlinePolicy, batch_for
 from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
 from supply.projects.service import refresh_derived_dates
-from supply.weekly.export import PLAN_COLUMNS, write_exports
+from supply.weekly.export import write_exports
 from supply.weekly.kpis import compute_kpis
+from supply.weekly.lines import LineRow, money, plan_lines, promised_rows
 from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
 
 Progress = Callable[[str], None]
@@ -342,6 +342,11 @@ def _read(
         plan_date=plan_date,
         order_day=batch.province_match,
         penalty=settings.reserve_below_quota_penalty,
+        emergency_for=emergency_materials(
+            supply,
+            {d.material for d in demands},
+            for_catalog_materials=settings.emergency_for_catalog_materials,
+        ),
     )
     projects = {p.id: p for p in session.exec(select(Project))}
     warehouses = {w.id: w.name for w in session.exec(select(Warehouse))}
@@ -417,20 +422,28 @@ def run_weekly(
             instance_to_json(problem.instance), encoding="utf-8"
         )
         (run_dir / f"{name}plan.json").write_text(plan_to_json(solved), encoding="utf-8")
-    kpis = compute_kpis(read.problem, plan, baseline, read.project_types)
-    kpis["replenishment"] = compute_kpis(replenish, replenish_plan, replenish_baseline, {})
+    prices = {code: m.standard_price for code, m in read.supply.materials.items()}
+    kpis = compute_kpis(read.problem, plan, baseline, read.project_types, prices=prices)
+    kpis["replenishment"] = compute_kpis(
+        replenish, replenish_plan, replenish_baseline, {}, prices=prices
+    )
     (run_dir / "kpis.json").write_text(
         json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    lines = plan_lines(read.problem, plan) + plan_lines(replenish, replenish_plan)
+    lines = plan_lines(
+        read.problem,
+        plan,
+        read.supply,
+        emergency_for_catalog_materials=settings.emergency_for_catalog_materials,
+    ) + plan_lines(replenish, replenish_plan, after_plan(read.supply, read.problem, plan))
     read.problem = merge(read.problem, replenish)
     exports = write_exports(
         run_dir,
-        _export_frame(lines, read),
+        export_rows(lines, read),
         batch_id=read.batch.id,
         warehouse_names=read.warehouses,
         packages={d.project_id: d.package for d in read.problem.demands.values()},
-        promised=pd.DataFrame(read.promised, columns=PLAN_COLUMNS),
+        promised=read.promised,
     )
 
     step("保存 / saving the run")
@@ -489,126 +502,8 @@ def _new_run_dir(root: Path, batch_id: str, now: datetime) -> Path:
     raise RuntimeError(f"cannot create a run folder under {root / batch_id}")
 
 
-@dataclass(slots=True)
-class LineRow:
-    """A plan line before it is saved (the columns of `PlanLine`, cheap to make in bulk)."""
-
-    demand_line_id: int | None
-    replenish_warehouse_id: str | None
-    project_id: str | None
-    material_code: str
-    kind: str
-    quantity: int
-    need_by: date
-    source_id: str = ""
-    warehouse_id: str | None = None
-    consignment_id: int | None = None
-    agreement_line_id: int | None = None
-    unit_cost: Decimal = Decimal(0)
-    arrival: date | None = None
-    late_days: int = 0
-    reason: str = ""
-
-
-def plan_lines(problem: MatchingProblem, plan: Plan) -> list[LineRow]:
-    """The plan as rows: one per allocation, one per unmet rest, reasons on late and unmet."""
-    reasons = {e.demand: e.reason for e in plan.late}
-
-    def row(key: str, **values: Any) -> LineRow:
-        demand = problem.demands[key]
-        return LineRow(
-            demand_line_id=demand.demand_line_id,
-            replenish_warehouse_id=demand.replenish_warehouse_id,
-            project_id=None if demand.replenish_warehouse_id else demand.project_id,
-            material_code=demand.material,
-            need_by=demand.need_by,
-            **values,
-        )
-
-    lines = []
-    for a in plan.allocations:
-        source = problem.sources[a.source]
-        lines.append(
-            row(
-                a.demand,
-                kind=source.kind,
-                source_id=a.source,
-                warehouse_id=source.warehouse_id,
-                consignment_id=source.consignment_id,
-                agreement_line_id=source.agreement_line_id,
-                quantity=int(a.quantity),
-                unit_cost=_money(source.unit_cost),
-                arrival=a.arrival,
-                late_days=a.late_days,
-                reason=reasons.get(a.demand, "")[:2000] if a.late_days else "",
-            )
-        )
-    for u in plan.unmet:
-        lines.append(
-            row(u.demand, kind=LineKind.UNMET, quantity=int(u.quantity), reason=u.reason[:2000])
-        )
-    return lines
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.000001"))
-
-
-def promised_rows(
-    session: Session, *, batch_id: str, warehouses: dict[str, str]
-) -> list[dict[str, Any]]:
-    """Agreement and emergency supply promised to urgent requests in this batch, as export rows:
-    the province must receive them with the batch's requirement plan (协议库存需求计划)."""
-    rows = []
-    statement = (
-        select(Promise, DemandLine, Project, Material, AgreementLine)
-        .join(DemandLine, col(DemandLine.id) == Promise.demand_line_id)
-        .join(Project, col(Project.id) == DemandLine.project_id)
-        .join(Material, col(Material.code) == Promise.material_code)
-        .join(
-            AgreementLine,
-            col(AgreementLine.id) == Promise.agreement_line_id,
-            isouter=True,
-        )
-        .where(Promise.batch_id == batch_id, Promise.status == PromiseStatus.PROMISED)
-        .order_by(col(Promise.id))
-    )
-    for promise, line, project, material, agreement in session.exec(statement):
-        needed = need_by(line, project)
-        warehouse = agreement.delivery_warehouse_id if agreement else ""
-        rows.append(
-            {
-                "kind": promise.kind,
-                "demand": line_key(project.id, line.line_no),
-                "project_id": project.id,
-                "project_name": project.name,
-                "project_type": project.project_type,
-                "material": material.code,
-                "material_name": material.name_zh,
-                "unit": material.unit,
-                "quantity": promise.quantity,
-                "source_id": f"A:{agreement.agreement_no}/{agreement.line_no}"
-                if agreement
-                else f"E:{material.code}",
-                "warehouse_id": warehouse,
-                "warehouse_name": warehouses.get(warehouse, ""),
-                "supplier": agreement.supplier if agreement else "",
-                "unit_cost": float(promise.unit_cost),
-                "arrival": promise.arrival,
-                "need_by": needed,
-                "late_days": max(0, (promise.arrival - needed).days),
-                "reason": f"紧急需求 #{promise.request_id} 已承诺 / promised to urgent request "
-                f"#{promise.request_id}",
-                "replenish_warehouse_id": None,
-            }
-        )
-    return rows
-
-
-def _export_frame(lines: list[LineRow], read: _Read) -> pd.DataFrame:
-    keys = {
-        (d.demand_line_id, d.replenish_warehouse_id): key for key, d in read.problem.demands.items()
-    }
+def export_rows(lines: list[LineRow], read: _Read) -> list[dict[str, Any]]:
+    """The plan lines as the exports' rows (`PLAN_COLUMNS`), with names beside the codes."""
     suppliers = {sid: ref.supplier for sid, ref in read.problem.sources.items()}
     rows = []
     for line in lines:
@@ -616,7 +511,7 @@ def _export_frame(lines: list[LineRow], read: _Read) -> pd.DataFrame:
         rows.append(
             {
                 "kind": line.kind,
-                "demand": keys[line.demand_line_id, line.replenish_warehouse_id],
+                "demand": line.demand_key,
                 "project_id": line.project_id or "",
                 "project_name": read.project_names.get(line.project_id or "", ""),
                 "project_type": read.project_types.get(line.project_id or "", "replenishment"),
@@ -628,15 +523,17 @@ def _export_frame(lines: list[LineRow], read: _Read) -> pd.DataFrame:
                 "warehouse_id": line.warehouse_id or "",
                 "warehouse_name": read.warehouses.get(line.warehouse_id or "", ""),
                 "supplier": suppliers.get(line.source_id, ""),
-                "unit_cost": float(line.unit_cost),
+                "unit_cost": line.unit_cost,
                 "arrival": line.arrival,
                 "need_by": line.need_by,
                 "late_days": line.late_days,
                 "reason": line.reason,
+                "cause": line.cause,
+                "emergency_cause": line.emergency_cause,
                 "replenish_warehouse_id": line.replenish_warehouse_id,
             }
         )
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    return rows
 
 
 def _save(
@@ -675,9 +572,9 @@ def _save(
             replenishment_lines=sum(
                 1 for d in read.problem.demands.values() if d.replenish_warehouse_id
             ),
-            unmet_weighted=_money(Decimal(str(plan.objective.unmet_weighted))),
-            lateness_weighted=_money(Decimal(str(plan.objective.lateness_weighted))),
-            cost=_money(Decimal(str(plan.objective.cost))),
+            unmet_weighted=money(Decimal(str(plan.objective.unmet_weighted))),
+            lateness_weighted=money(Decimal(str(plan.objective.lateness_weighted))),
+            cost=money(Decimal(str(plan.objective.cost))),
             supersedes_id=read.previous,
             kpis=kpis,
             stats={k: v for k, v in plan.stats.items() if k != "scale"},

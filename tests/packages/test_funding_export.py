@@ -22,6 +22,7 @@ from supply.packages.export import (
 )
 from supply.packages.filings import file_filing, record_filings
 from supply.policy import DeadlinePolicy
+from tests.conftest import sheet_rows
 from tests.packages.world import build_budget_world
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=SHANGHAI)
@@ -33,9 +34,7 @@ def world(session: Session) -> Session:
     return session
 
 
-def rows(content: bytes, sheet: str) -> list[tuple[object, ...]]:
-    book = load_workbook(io.BytesIO(content))
-    return [tuple(r) for r in book[sheet].iter_rows(values_only=True)]
+rows = sheet_rows
 
 
 def test_the_application_lists_each_package_over_budget_and_its_projects(
@@ -77,7 +76,8 @@ def test_the_application_lists_each_package_over_budget_and_its_projects(
         53380, 2,
     )  # fmt: skip
     assert summary[2] == (
-        "合计", None, None, None, 100000, 78690, 74690, 153380, 21310, 53380, 53380, 2,
+        "合计 / total (1 行)", None, None, None, 100000, 78690, 74690, 153380, 21310, 53380,
+        53380, 2,
     )  # fmt: skip
     assert len(summary) == 3
     projects = rows(content, PROJECTS_SHEET)
@@ -93,11 +93,12 @@ def test_the_application_lists_each_package_over_budget_and_its_projects(
         "PK-A", "P2", "项目 P2", "已完工", 1000, 0, 1000, "已备案",
         datetime(2026, 11, 25), "备-9",
     )  # fmt: skip
-    assert len(projects) == 3
+    assert projects[3][:7] == ("合计 / total (2 行)", None, None, None, 78690, 74690, 153380)
+    assert len(projects) == 4
     note = {
         r[0]: r[1] for r in rows(content, NOTE_SHEET)[1:] if r[0] in ("编制日期", "超支项目包数")
     }
-    assert note == {"编制日期": datetime(2026, 11, 26), "超支项目包数": 1}
+    assert note == {"编制日期": "2026-11-26", "超支项目包数": "1"}
 
 
 def test_amounts_are_rounded_to_the_fen_and_an_empty_application_says_so(

@@ -21,6 +21,7 @@ from supply.packages.budget import package_figures
 from supply.packages.models import Filing, FilingStatus
 from supply.projects.models import Project
 from supply.weekly.service import approve_run, run_weekly
+from tests.conftest import sheet_rows
 from tests.packages.world import add_package
 from tests.weekly.world import (
     BEFORE_CUTOFF,
@@ -106,15 +107,16 @@ def test_kpis_and_the_export_have_a_section_per_package(world: Session, tmp_path
     }
     book = load_workbook(outcome.exports["packages"])
     assert book.sheetnames == ["项目包汇总", "项目明细"]
-    summary = [tuple(r) for r in book["项目包汇总"].iter_rows(values_only=True)]
+    summary = sheet_rows(outcome.exports["packages"], "项目包汇总")
     assert summary == [
         ("项目包编号", "需求行数", "按时", "延迟", "未满足", "实物储备(元)", "供应商寄存(元)",
          "协议库存(元)", "紧急采购(元)", "本次计划金额(元)"),
         ("PK-L", 1, 1, 0, 0, 0, 950, 0, 0, 950),
         ("PK-W", 2, 2, 0, 0, 90000, 0, 0, 0, 90000),
+        ("合计 / total (2 行)", 3, 3, 0, 0, 90000, 950, 0, 0, 90950),
     ]  # fmt: skip
-    detail = [tuple(r) for r in book["项目明细"].iter_rows(values_only=True)]
-    assert [r[:3] for r in detail[1:]] == [
+    detail = sheet_rows(outcome.exports["packages"], "项目明细")
+    assert [r[:3] for r in detail[1:-1]] == [
         ("PK-L", "P-LV", 1),
         ("PK-W", "P-CAP", 1),
         ("PK-W", "P-NEW", 1),

@@ -1,0 +1,192 @@
+"""A weekly plan as lines: one per allocation and one per unmet rest, each with its demand line,
+its source, its dates and — when late, unmet or bought in an emergency — why, in the planner's
+words. The saved `PlanLine` rows and every export are made from these lines, so they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from catalogs.models import AgreementLine, Material
+from optimizer import Plan
+from supply.availability import SupplyState
+from supply.demand.models import DemandLine
+from supply.demand.service import need_by
+from supply.emergency import SWITCHED_OFF, catalog_materials, emergency_causes
+from supply.holds.models import Promise, PromiseStatus
+from supply.planning import DemandItem, MatchingProblem, line_key
+from supply.projects.models import Project
+from supply.weekly.models import LineKind
+
+REASON_LIMIT = 2000  # the stored reason's length
+
+
+@dataclass(slots=True)
+class LineRow:
+    """A plan line before it is saved (the columns of `PlanLine`, cheap to make in bulk)."""
+
+    demand_key: str  # the demand's id in the instance (`P-1/3`, `REPL:WH-RC:DT-OIL-S13-200`)
+    demand_line_id: int | None
+    replenish_warehouse_id: str | None
+    project_id: str | None
+    material_code: str
+    kind: str
+    quantity: int
+    need_by: date
+    source_id: str = ""
+    warehouse_id: str | None = None
+    consignment_id: int | None = None
+    agreement_line_id: int | None = None
+    unit_cost: Decimal = Decimal(0)
+    arrival: date | None = None
+    late_days: int = 0
+    reason: str = ""
+    cause: str = ""  # why late or unmet (optimizer.contract causes, or `no_agreement`)
+    emergency_cause: str = ""  # why emergency procurement (supply.emergency causes)
+
+
+def plan_lines(
+    problem: MatchingProblem,
+    plan: Plan,
+    supply: SupplyState,
+    *,
+    emergency_for_catalog_materials: bool = True,
+) -> list[LineRow]:
+    """The plan as rows: one per allocation, one per unmet rest, reasons on late and unmet,
+    causes on emergency procurement."""
+    late = {e.demand: e for e in plan.late}
+    emergency = emergency_causes(problem, plan, supply)
+    in_catalog = catalog_materials(supply)
+
+    def row(key: str, **values: Any) -> LineRow:
+        demand = problem.demands[key]
+        return LineRow(
+            demand_key=key,
+            demand_line_id=demand.demand_line_id,
+            replenish_warehouse_id=demand.replenish_warehouse_id,
+            project_id=None if demand.replenish_warehouse_id else demand.project_id,
+            material_code=demand.material,
+            need_by=demand.need_by,
+            **values,
+        )
+
+    lines = []
+    for a in plan.allocations:
+        source = problem.sources[a.source]
+        entry = late.get(a.demand) if a.late_days else None
+        lines.append(
+            row(
+                a.demand,
+                kind=source.kind,
+                source_id=a.source,
+                warehouse_id=source.warehouse_id,
+                consignment_id=source.consignment_id,
+                agreement_line_id=source.agreement_line_id,
+                quantity=int(a.quantity),
+                unit_cost=money(source.unit_cost),
+                arrival=a.arrival,
+                late_days=a.late_days,
+                reason=entry.reason[:REASON_LIMIT] if entry else "",
+                cause=entry.cause if entry else "",
+                emergency_cause=emergency.get((a.demand, a.source), ""),
+            )
+        )
+    for u in plan.unmet:
+        demand = problem.demands[u.demand]
+        cause, reason = u.cause, u.reason
+        if demand.replenish_warehouse_id and not problem.sources_of(demand.material):
+            cause, reason = "no_agreement", no_agreement_reason(demand, supply)
+        elif not emergency_for_catalog_materials and demand.material in in_catalog:
+            reason = f"{reason}; {SWITCHED_OFF}"
+        lines.append(
+            row(
+                u.demand,
+                kind=LineKind.UNMET,
+                quantity=int(u.quantity),
+                reason=reason[:REASON_LIMIT],
+                cause=cause,
+            )
+        )
+    return lines
+
+
+def no_agreement_reason(demand: DemandItem, supply: SupplyState) -> str:
+    """Why reserve below quota cannot be replenished, and which catalog to fix."""
+    material, warehouse = demand.material, demand.replenish_warehouse_id
+    if material in supply.agreement_materials:
+        return (
+            f"{material} 的协议库存行均已执行到上限，无可补库数量：请省公司增补协议，或在储备定额目录"
+            f"(quotas)中核减 {warehouse} 的定额 / every agreement line of {material} is used up "
+            f"to its upper band: replenishment of {warehouse} needs a new agreement line "
+            f"(catalog `agreements`) or a lower quota (catalog `quotas`)"
+        )
+    return (
+        f"没有协议库存行覆盖 {material}：补库只走协议库存。请在协议库存目录(agreements)中增加该物资的"
+        f"协议行，或在储备定额目录(quotas)中核减 {warehouse} 的定额 / no agreement line covers "
+        f"{material}, and reserve is refilled through agreement stock only: add an agreement "
+        f"line for it (catalog `agreements`) or lower the quota of {warehouse} "
+        f"(catalog `quotas`)"
+    )
+
+
+def money(value: Decimal) -> Decimal:
+    """An amount with the six decimal places money is stored with."""
+    return value.quantize(Decimal("0.000001"))
+
+
+def promised_rows(
+    session: Session, *, batch_id: str, warehouses: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Agreement and emergency supply promised to urgent requests in this batch, as export rows:
+    the province must receive them with the batch's requirement plan (协议库存需求计划)."""
+    rows = []
+    statement = (
+        select(Promise, DemandLine, Project, Material, AgreementLine)
+        .join(DemandLine, col(DemandLine.id) == Promise.demand_line_id)
+        .join(Project, col(Project.id) == DemandLine.project_id)
+        .join(Material, col(Material.code) == Promise.material_code)
+        .join(
+            AgreementLine,
+            col(AgreementLine.id) == Promise.agreement_line_id,
+            isouter=True,
+        )
+        .where(Promise.batch_id == batch_id, Promise.status == PromiseStatus.PROMISED)
+        .order_by(col(Promise.id))
+    )
+    for promise, line, project, material, agreement in session.exec(statement):
+        needed = need_by(line, project)
+        warehouse = agreement.delivery_warehouse_id if agreement else ""
+        rows.append(
+            {
+                "kind": promise.kind,
+                "demand": line_key(project.id, line.line_no),
+                "project_id": project.id,
+                "project_name": project.name,
+                "project_type": project.project_type,
+                "material": material.code,
+                "material_name": material.name_zh,
+                "unit": material.unit,
+                "quantity": promise.quantity,
+                "source_id": f"A:{agreement.agreement_no}/{agreement.line_no}"
+                if agreement
+                else f"E:{material.code}",
+                "warehouse_id": warehouse,
+                "warehouse_name": warehouses.get(warehouse, ""),
+                "supplier": agreement.supplier if agreement else "",
+                "unit_cost": promise.unit_cost,
+                "arrival": promise.arrival,
+                "need_by": needed,
+                "late_days": max(0, (promise.arrival - needed).days),
+                "reason": f"紧急需求 #{promise.request_id} 已承诺 / promised to urgent request "
+                f"#{promise.request_id}",
+                "cause": "",
+                "emergency_cause": promise.emergency_cause or "",
+                "replenish_warehouse_id": None,
+            }
+        )
+    return rows
