@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from supply.core.errors import ImportRejected, RowProblem
-from supply.core.sheets import uncsv_text
+from supply.core.text import uncsv_text
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000

@@ -26,6 +26,7 @@ from functools import cache
 from types import MappingProxyType
 
 from supply.core.errors import InvalidInput
+from supply.core.text import csv_text, uncsv_text
 
 ONE_DAY = timedelta(days=1)
 SATURDAY = 5
@@ -434,7 +435,7 @@ def _read_row(
         )
     if len(problems) > before or day is None or day_type is None:
         return None
-    return day, day_type, cell("name")
+    return day, day_type, uncsv_text(cell("name"))
 
 
 def format_calendar_csv(arrangements: Iterable[YearArrangement]) -> str:
@@ -444,7 +445,7 @@ def format_calendar_csv(arrangements: Iterable[YearArrangement]) -> str:
     writer.writerow(["date", "type", "name"])
     for arrangement in sorted(arrangements, key=lambda a: a.year):
         for day, day_type, name in arrangement.rows():
-            writer.writerow([day.isoformat(), day_type.value, name])
+            writer.writerow([day.isoformat(), day_type.value, csv_text(name)])
     return buffer.getvalue()
 
 

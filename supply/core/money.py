@@ -7,7 +7,7 @@ decimal type, stores the amount as an integer count of millionths of a yuan.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Numeric
@@ -26,8 +26,8 @@ def has_exact_places(amount: Decimal) -> bool:
 
 
 def fen(amount: Decimal) -> Decimal:
-    """Round an amount to whole fen (分) for display and totals."""
-    return amount.quantize(Decimal("0.01"))
+    """Round an amount to whole fen (分) for display and totals, half up (四舍五入)."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def line_amount(unit_cost: Decimal, quantity: int) -> Decimal:

@@ -9,8 +9,8 @@ sheet asks for one.
 **Text is always text.** A cell of a text column is written as a string cell, whatever it
 starts with, so a project named `=HYPERLINK(…)` can never become a live formula; in CSV, whose
 readers (Excel, WPS) treat a leading `= + - @ TAB CR` as a formula, such a cell gets a leading
-apostrophe (the OWASP rule for CSV injection) — `csv_text` is that rule, `uncsv_text` its inverse
-for files read back. Only the totals row holds formulas, and only ones written here
+apostrophe (the OWASP rule for CSV injection) — `supply.core.text.csv_text` is that rule,
+`uncsv_text` its inverse for files read back. Only the totals row holds formulas, and only ones written here
 (`SUBTOTAL`, which follows the autofilter), each with its exact value cached.
 
 Pure: values in, bytes out.
@@ -31,12 +31,12 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from supply.core.money import fen
+from supply.core.text import csv_text
 
 ColumnKind = Literal["text", "int", "number", "money", "price", "date"]
 TOTAL_LABEL = "合计 / total"
 # Excel keeps 15 significant digits of a binary float: longer amounts are written as text.
 EXCEL_DIGITS = 15
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -82,16 +82,6 @@ class Sheet:
     widths: dict[int, int] = field(default_factory=dict)
 
 
-def csv_text(text: str) -> str:
-    """Return `text` safe for a CSV cell: an apostrophe before a leading = + - @ TAB or CR."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def uncsv_text(text: str) -> str:
-    """Undo `csv_text` on a cell read back from a CSV file."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
-
-
 def exact(value: Any) -> Decimal:
     """An amount as an exact Decimal (a float by its shortest decimal form)."""
     if isinstance(value, Decimal):
@@ -107,8 +97,9 @@ def total_of(sheet: Sheet, position: int) -> Decimal | int:
     values = [row[position] for row in sheet.rows if row[position] is not None]
     if kind == "int":
         return sum(int(v) for v in values)
-    total = sum((exact(v) for v in values), Decimal(0))
-    return fen(total) if kind == "money" else total
+    if kind == "money":  # the sum of the amounts as shown, each to the fen
+        return sum((fen(exact(v)) for v in values), Decimal(0))
+    return sum((exact(v) for v in values), Decimal(0))
 
 
 def write_xlsx(sheets: Iterable[Sheet]) -> bytes:

@@ -105,6 +105,12 @@ class LineAnswer(BaseModel):
     reason: str | None = Field(
         default=None, description="未按时或未满足的原因 / why it is late or unmet"
     )
+    cause: str | None = Field(
+        default=None,
+        description="原因类别 / why late or unmet, as a code: used_up, kept_for_quota, "
+        "none_in_time, not_eligible, no_source",
+    )
+    cause_zh: str | None = Field(default=None, description="原因类别(中文) / the cause in words")
     earliest_possible: date | None = Field(
         default=None,
         description="不计他人占用的最早到货 / the earliest any eligible source could arrive",

