@@ -48,6 +48,7 @@ from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
 from supply.emergency import (
     SWITCHED_OFF,
+    EmergencyCause,
     catalog_materials,
     emergency_causes,
     emergency_materials,
@@ -896,7 +897,7 @@ def _answer(
     expires: date,
     hold_ids: Iterator[int],
     promise_ids: Iterator[int],
-    causes: dict[tuple[str, str], str],
+    causes: dict[tuple[str, str], EmergencyCause],
 ) -> RequestAnswer:
     """The answer to a written request (taking its holds' and promises' ids in order)."""
     given: dict[str, list[AllocationAnswer]] = defaultdict(list)
@@ -954,9 +955,11 @@ def _answer(
     return answer
 
 
-def _emergency_causes(joint: _Joint, entries: Sequence[_Entry]) -> dict[tuple[str, str], str]:
+def _emergency_causes(
+    joint: _Joint, entries: Sequence[_Entry]
+) -> dict[tuple[str, str], EmergencyCause]:
     """Why each emergency allocation of the written requests is bought in an emergency."""
-    causes: dict[tuple[str, str], str] = {}
+    causes: dict[tuple[str, str], EmergencyCause] = {}
     for e in entries:
         if any(ref.kind == "emergency" for ref in e.refs):
             mine = set(e.draft.keys)
