@@ -36,9 +36,7 @@ def upgrade() -> None:
     op.execute(_DEMAND_KEY)
     op.add_column(
         "promise",
-        sa.Column(
-            "emergency_cause", sa.String(32), nullable=False, server_default=sa.text("''")
-        ),
+        sa.Column("emergency_cause", sa.String(32), nullable=False, server_default=sa.text("''")),
     )
 
 
