@@ -291,36 +291,32 @@ class _Facts:
         ref = self.ref(a)
         if stock == 0:
             return SourceFact(ref, "no_stock", 0, 0, own)
-        if stock == UNLIMITED:
-            return SourceFact(ref, "still_had", None, None, own)
-        left = stock - self.used[s]
-        if left == 0:
-            takers, more = self.takers(s, d, mine=self.x[a] > 0)
-            return SourceFact(ref, "used_up", self.quantity(stock), 0, own, takers, more)
-        held = left <= self.s_quota[s]
+        left: int | None = None  # unlimited
+        held = False
+        if stock != UNLIMITED:
+            left = stock - self.used[s]
+            if left == 0:
+                takers, more = self.takers(s, d, mine=self.x[a] > 0)
+                return SourceFact(ref, "used_up", self.quantity(stock), 0, own, takers, more)
+            held = left <= self.s_quota[s]
+        size = None if left is None else self.quantity(stock)
+        rest = None if left is None else self.quantity(left)
         if rivals:
             rival = min(rivals, key=lambda r: (self.s_cost[self.a_source[r]], r))
             cost, other = self.s_cost[s], self.s_cost[self.a_source[rival]]
             if other < cost or (other == cost and not held):
-                return SourceFact(
-                    ref,
-                    "cheaper",
-                    self.quantity(stock),
-                    self.quantity(left),
-                    own,
-                    instead=self.ref(rival),
-                )
+                return SourceFact(ref, "cheaper", size, rest, own, instead=self.ref(rival))
         if held:
             return SourceFact(
                 ref,
                 "kept_for_quota",
-                self.quantity(stock),
-                self.quantity(left),
+                size,
+                rest,
                 own,
                 quota=self.quantity(self.s_quota[s]),
                 penalty=self.penalty,
             )
-        return SourceFact(ref, "still_had", self.quantity(stock), self.quantity(left), own)
+        return SourceFact(ref, "still_had", size, rest, own)
 
     def takers(self, s: int, d: int, *, mine: bool) -> tuple[tuple[Taker, ...], int]:
         """The other lines that took source s, the first few named, and how many more."""
@@ -436,8 +432,8 @@ def _did(s: SourceFact, day: Callable[[date | None], str]) -> str:
         return f"was used up by {_who(s, day)}"
     if s.status == "kept_for_quota":
         return (
-            f"was kept for its quota ({s.left} left, quota {s.quota}; "
-            f"drawing below it costs {_money(s.penalty)} per unit)"
+            f"was kept for its quota ({s.left} left, quota {s.quota}, "
+            f"penalty {_money(s.penalty)} per unit drawn below it)"
         )
     if s.status == "cheaper" and s.instead is not None:
         other, mine = s.instead.unit_cost, s.source.unit_cost
