@@ -115,8 +115,15 @@ def _key(d: Demand) -> tuple[float, date]:
 
 def false_statements(instance: Instance, plan: Plan) -> list[str]:
     """Everything untrue in the plan's reasons and causes (empty: every reason is true)."""
-    world = _World(instance, plan)
     unmet, late = facts_of(instance, plan)
+    return said_problems(instance, plan, unmet, late) + fact_problems(instance, plan, unmet, late)
+
+
+def said_problems(
+    instance: Instance, plan: Plan, unmet: list[UnmetFacts], late: list[LateFacts]
+) -> list[str]:
+    """Where the plan's words and causes are not those rendered from the facts, or the words do
+    not say what the facts say."""
     year = instance.plan_date.year
     problems: list[str] = []
     said_late = {e.demand: (e.late_days, e.cause, e.reason) for e in plan.late}
@@ -129,14 +136,25 @@ def false_statements(instance: Instance, plan: Plan) -> list[str]:
         text = late_reason(f, year=year)
         if said_late.get(f.demand) != (f.late_days, f.cause, text):
             problems.append(f"{f.demand}: plan says {said_late.get(f.demand)}, facts say {text}")
-        problems += late_problems(world, f)
         problems += words_problems(f, text, year=year)
     for g in unmet:
         text = unmet_reason(g, year=year)
         if said_unmet.get(g.demand) != (g.quantity, g.cause, text):
             problems.append(f"{g.demand}: plan says {said_unmet.get(g.demand)}, facts say {text}")
-        problems += unmet_problems(world, g)
         problems += words_problems(g, text, year=year)
+    return problems
+
+
+def fact_problems(
+    instance: Instance, plan: Plan, unmet: list[UnmetFacts], late: list[LateFacts]
+) -> list[str]:
+    """What the plan and its instance contradict in the facts."""
+    world = _World(instance, plan)
+    problems: list[str] = []
+    for f in late:
+        problems += late_problems(world, f)
+    for g in unmet:
+        problems += unmet_problems(world, g)
     return problems
 
 
