@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from optimizer.contract import (
 from optimizer.explain import explain
 from optimizer.network import build_matching
 from tests.optimizer.truth import fact_problems, facts_of, false_statements, said_problems
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "docs" / "contracts"
 
 
 def _entries(plan: Plan) -> list[LateLine | UnmetLine]:
@@ -336,10 +339,16 @@ def test_unmet_lines_name_who_used_the_source_up_and_never_this_line_wrongly() -
     assert _causes(plan)["D1"] == "used_up"
 
 
-def test_cause_vocabulary() -> None:
+def test_cause_vocabulary_and_the_plan_schema_agree() -> None:
     assert LATE_CAUSES == ("used_up", "kept_for_quota", "none_in_time", "not_eligible")
     assert UNMET_CAUSES == ("used_up", "not_eligible", "no_source")
     assert set(CAUSES) == set(LATE_CAUSES) | set(UNMET_CAUSES)
+    schema = json.loads((CONTRACTS / "matching-plan.schema.json").read_text(encoding="utf-8"))
+    listed = {
+        k: schema["properties"][k]["items"]["properties"]["cause"]["enum"]
+        for k in ("late", "unmet")
+    }
+    assert listed == {"late": [*LATE_CAUSES, ""], "unmet": [*UNMET_CAUSES, ""]}
 
 
 def test_plans_written_before_causes_still_read() -> None:
