@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
 
@@ -131,18 +131,35 @@ class Allocation(_Model):
     late_days: Annotated[int, Field(ge=0)]
 
 
+# Why a line is late or unmet, as a code (the reason says it in words; exports label it).
+# Late: `used_up` (on-time sources existed, the plan gave their stock to lines, others first),
+# `kept_for_quota` (an on-time reserve source was held at its quota, R6), `none_in_time` (no
+# eligible source with stock arrives by need-by), `not_eligible` (only sources the voltage class
+# rules out would be on time, R2). Unmet: `used_up` (every eligible source is used up),
+# `not_eligible` (only sources the voltage class rules out hold the material), `no_source` (no
+# source of the material holds any stock). `optimizer.explain` states the rule that picks one.
+LateCause = Literal["used_up", "kept_for_quota", "none_in_time", "not_eligible"]
+UnmetCause = Literal["used_up", "not_eligible", "no_source"]
+Cause = Literal["used_up", "kept_for_quota", "none_in_time", "not_eligible", "no_source"]
+LATE_CAUSES: tuple[LateCause, ...] = get_args(LateCause)
+UNMET_CAUSES: tuple[UnmetCause, ...] = get_args(UnmetCause)
+CAUSES: tuple[Cause, ...] = get_args(Cause)
+# Plans written before the cause existed read with "" (no code).
+NO_CAUSE: Literal[""] = ""
+
+
 class UnmetLine(_Model):
     demand: str
     quantity: Number
     reason: str
-    cause: str = ""
+    cause: UnmetCause | Literal[""] = NO_CAUSE
 
 
 class LateLine(_Model):
     demand: str
     late_days: int
     reason: str
-    cause: str = ""
+    cause: LateCause | Literal[""] = NO_CAUSE
 
 
 PlanStatus = Literal["optimal", "feasible", "invalid"]

@@ -22,13 +22,13 @@ money = st.one_of(st.integers(0, 2000), st.integers(0, 200_000).map(lambda c: c 
 
 
 @st.composite
-def demand(draw: st.DrawFn, index: int) -> dict[str, Any]:
+def demand(draw: st.DrawFn, index: int, days: int = 15) -> dict[str, Any]:
     return {
         "id": f"D{index}",
         "project": f"P{draw(st.integers(0, 3))}",
         "material": draw(st.sampled_from(MATERIALS)),
         "quantity": draw(st.integers(1, 20)),
-        "need_by": _day(draw(st.integers(-2, 15))),
+        "need_by": _day(draw(st.integers(-2, days))),
         "voltage_class": draw(st.sampled_from(VOLTAGES)),
         "location": draw(st.sampled_from(LOCATIONS)),
         "weight": draw(st.integers(1, 3)),
@@ -37,7 +37,7 @@ def demand(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 
 @st.composite
-def source(draw: st.DrawFn, index: int) -> dict[str, Any]:
+def source(draw: st.DrawFn, index: int, days: int = 15) -> dict[str, Any]:
     kind = draw(st.sampled_from(KINDS))
     unlimited = kind == "emergency" and draw(st.booleans())
     item: dict[str, Any] = {
@@ -46,7 +46,7 @@ def source(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "material": draw(st.sampled_from(MATERIALS)),
         "quantity": None if unlimited else draw(st.integers(0, 25)),
         "location": draw(st.sampled_from(LOCATIONS)),
-        "ready": _day(draw(st.integers(0, 15))),
+        "ready": _day(draw(st.integers(0, days))),
         "unit_cost": draw(money),
     }
     if kind == "reserve":
@@ -55,12 +55,16 @@ def source(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 
 @st.composite
-def instances(draw: st.DrawFn, max_demands: int = 6, max_sources: int = 6) -> dict[str, Any]:
-    """A valid instance: full transport between its locations, whole-number quantities."""
+def instances(
+    draw: st.DrawFn, max_demands: int = 6, max_sources: int = 6, days: int = 15
+) -> dict[str, Any]:
+    """A valid instance: full transport between its locations, whole-number quantities.
+
+    Dates fall within `days` of the plan date (a few days: many sources arrive the same day)."""
     n_d = draw(st.integers(1, max_demands))
     n_s = draw(st.integers(0, max_sources))
     transport = [
-        {"from": a, "to": b, "days": draw(st.integers(0, 3))}
+        {"from": a, "to": b, "days": draw(st.integers(0, min(3, days)))}
         for a in LOCATIONS
         for b in LOCATIONS
         if a != b
@@ -68,8 +72,29 @@ def instances(draw: st.DrawFn, max_demands: int = 6, max_sources: int = 6) -> di
     return {
         "version": 1,
         "plan_date": BASE.isoformat(),
-        "demands": [draw(demand(i)) for i in range(n_d)],
-        "sources": [draw(source(i)) for i in range(n_s)],
+        "demands": [draw(demand(i, days)) for i in range(n_d)],
+        "sources": [draw(source(i, days)) for i in range(n_s)],
         "transport": transport,
         "policy": {"reserve_below_quota_penalty": draw(st.sampled_from([0, 50, 5000]))},
+    }
+
+
+@st.composite
+def crowded_instances(draw: st.DrawFn) -> dict[str, Any]:
+    """One material at one place over a few days, the below-quota penalty on: lines compete for
+    the same stock, sources arrive the same day, reserve sits near its quota."""
+    demands = [draw(demand(i, days=2)) for i in range(draw(st.integers(1, 6)))]
+    sources = [draw(source(i, days=2)) for i in range(draw(st.integers(2, 6)))]
+    for item in [*demands, *sources]:
+        item["material"], item["location"] = MATERIALS[0], LOCATIONS[0]
+    for s in sources:
+        if s["kind"] == "reserve":
+            s["quota"] = draw(st.just(s["quantity"]) | st.integers(0, s["quantity"]))
+    return {
+        "version": 1,
+        "plan_date": BASE.isoformat(),
+        "demands": demands,
+        "sources": sources,
+        "transport": [],
+        "policy": {"reserve_below_quota_penalty": draw(st.sampled_from([50, 5000]))},
     }
