@@ -214,10 +214,18 @@ class _Checks:
         dates = self.project_dates.get(project_id or "")
         if dates is None and stored_project is not None and project_id not in self.file_projects:
             dates = (stored_project.approved_on, stored_project.deadline)
+        # A stored line keeping its material is not checked against today's catalogs again: it
+        # was checked when submitted, and agreement lines used up since must not refuse it.
+        stored_line = self.context.lines.get((project_id or "", values.get("line_no", 0)))
+        kept = stored_line is not None and stored_line.values.get("material_code") == values.get(
+            "material_code"
+        )
         for problem in check_line(
             material_code=values.get("material_code") if found is not None else None,
             materials=self.context.materials,
-            catalogued=self.context.catalogued,
+            catalogued=self.context.catalogued | {values["material_code"]}
+            if kept
+            else self.context.catalogued,
             feasibility_listed=values["feasibility_listed"],
             need_by_override=values["need_by_override"],
             override_reason=values["override_reason"],

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import Session, select
 
+from catalogs.models import AgreementLine, upper_quantity
 from supply.calendar import default_calendar
 from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected, InvalidInput
@@ -235,3 +236,23 @@ def test_export_writes_what_import_reads_back_unchanged(week_session: Session) -
     assert first.split(",")[-2] == "待匹配"  # the status, in Chinese, for the reader
     with pytest.raises(InvalidInput, match="say which sheet"):
         export_projects(session=week_session, fmt="csv")
+
+
+def test_a_stored_line_is_not_refused_once_its_agreement_lines_are_used_up(
+    run: Callable[..., ProjectImportReport], catalog_session: Session
+) -> None:
+    # CB10-3x120 is catalogued only through agreement lines.
+    lines = [*LINES, ["P-1", 3, "CB10-3x120", "米", 300]]
+    run({"项目包": PACKAGES, "项目": PROJECTS, "需求明细": lines})
+    for line in catalog_session.exec(
+        select(AgreementLine).where(AgreementLine.material_code == "CB10-3x120")
+    ):
+        line.ordered_quantity = upper_quantity(line)  # the province matched all of it
+        catalog_session.add(line)
+    catalog_session.commit()
+    again = run({"项目包": PACKAGES, "项目": PROJECTS, "需求明细": lines})
+    assert counts(again)["lines"] == (0, 0, 4)
+    # A new line of it is a material outside every catalog now: it must be listed (R1.4).
+    with pytest.raises(ImportRejected) as rejected:
+        run({"项目": PROJECTS, "需求明细": [*lines, ["P-2", 2, "CB10-3x120", "米", 50]]})
+    assert [(p.row, p.column_en) for p in rejected.value.problems] == [(6, "material_code")]

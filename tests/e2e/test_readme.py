@@ -1,0 +1,54 @@
+"""The README works verbatim: its shell blocks, run in order on a fresh demo database.
+
+The blocks run in a folder of their own that holds the repository's virtual environment,
+Makefile, samples and test data (linked, not copied), as a user's checkout would after
+`make demo`. `make test` is left out (this test is part of it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+LINKED = (".venv", "Makefile", "pyproject.toml", "samples", "tests")
+
+
+def readme_blocks() -> list[str]:
+    """The README's ```sh blocks, in order."""
+    return BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def test_the_readme_has_no_placeholders() -> None:
+    for block in readme_blocks():
+        assert "…" not in block and "..." not in block, block
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
+    for name in LINKED:
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDSUPPLY_")}
+    env["COLUMNS"] = "120"
+    for number, block in enumerate(readme_blocks(), start=1):
+        script = "\n".join(
+            line for line in block.splitlines() if not line.strip().startswith("make test")
+        )
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, (
+            f"README block {number} failed (exit {done.returncode}):\n{block}\n"
+            f"--- stdout ---\n{done.stdout[-3000:]}\n--- stderr ---\n{done.stderr[-3000:]}"
+        )
