@@ -17,6 +17,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 LINKED = (".venv", "Makefile", "pyproject.toml", "samples", "tests")
+# What some commands must print (beyond exiting 0): they did what the README says.
+SAYS = {
+    "make demo": ["run_dir:", "2026-W49_协议库存需求计划.xlsx"],
+    "gridsupply check": ["feasible"],
+    "calendar load 2026.csv": ["2026"],
+    "projects import week/": ["unchanged"],
+    "plan approve 2026-W49": ["approved"],
+    "plan import-match": ["80 matched rows imported"],
+    "request request.json": ["held #451", "held #452"],
+    "holds issue 451": ["issued"],
+    "holds release 452": ["released"],
+    "filings file 1": ["鲁电发展备〔2026〕18号"],
+}
 
 
 def readme_blocks() -> list[str]:
@@ -35,6 +48,7 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
         (tmp_path / name).symlink_to(ROOT / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDSUPPLY_")}
     env["COLUMNS"] = "120"
+    seen: set[str] = set()
     for number, block in enumerate(readme_blocks(), start=1):
         script = "\n".join(
             line for line in block.splitlines() if not line.strip().startswith("make test")
@@ -52,3 +66,9 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
             f"README block {number} failed (exit {done.returncode}):\n{block}\n"
             f"--- stdout ---\n{done.stdout[-3000:]}\n--- stderr ---\n{done.stderr[-3000:]}"
         )
+        for command, words in SAYS.items():
+            if command in block:
+                seen.add(command)
+                for word in words:
+                    assert word in done.stdout + done.stderr, (command, word, done.stdout[-2000:])
+    assert seen == set(SAYS)  # every check found its command
