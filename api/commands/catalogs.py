@@ -16,12 +16,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
+from api.commands.environment import cli_clock, cli_today
 from api.commands.render import err, fail, header, out
 from catalogs import importing, service
 from catalogs.export import LEVEL_NAMES
 from catalogs.models import CatalogKind, CatalogSummary, ImportReport, QuotaCatalogStatus
 from catalogs.sample import sample_files
-from supply.core.clock import SystemClock, local_today
+from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected
 from supply.core.settings import get_settings
 
@@ -96,7 +97,7 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
     shown = [summary.quota_catalog] if summary.quota_catalog else []
     for catalog in [*shown, *summary.pending_drafts]:
         when = (
-            catalog.confirmed_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M")
+            catalog.confirmed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
             if catalog.confirmed_at
             else ""
         )
@@ -231,7 +232,7 @@ def import_command(
                 content=content,
                 file_name=file.name,
                 imported_by=cli_user(by),
-                now=SystemClock().now(),
+                now=cli_clock().now(),
                 default_delivery_warehouse=get_settings().default_delivery_warehouse,
             )
         except ImportRejected as rejected:
@@ -259,7 +260,7 @@ def export_command(
     suffix = file.suffix.lower().lstrip(".")
     if suffix not in ("xlsx", "csv"):
         fail(f"{file}: the file name must end in .xlsx or .csv")
-    today = local_today(SystemClock().now())
+    today = cli_today()
     with cli_session() as session:
         content = importing.export_catalog(
             session=session,
@@ -293,7 +294,7 @@ def confirm_command(
                 f"no draft quota catalog for {year}: import quotas first"
             )
         confirmed = service.confirm_quota_catalog(
-            session=session, catalog_id=drafts[0].id, confirmed_by=by, now=SystemClock().now()
+            session=session, catalog_id=drafts[0].id, confirmed_by=by, now=cli_clock().now()
         )
     out.print(
         f"confirmed quota catalog {confirmed.year} v{confirmed.version} ({confirmed.lines} lines) "
@@ -308,9 +309,7 @@ def summary_command(
 ) -> None:
     """Summarise the catalogs: stock value per warehouse, below quota, agreements ending."""
     with cli_session() as session:
-        summary = service.catalog_summary(
-            session=session, today=local_today(SystemClock().now()), top=top
-        )
+        summary = service.catalog_summary(session=session, today=cli_today(), top=top)
     for table in summary_tables(summary):
         out.print(table)
 
@@ -332,7 +331,7 @@ def imports_command(
             else f"rejected / 拒绝: {r.problems} problem(s)"
         )
         table.add_row(
-            r.imported_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M"),
+            r.imported_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
             r.imported_by,
             r.kind,
             r.file_name,
@@ -353,7 +352,7 @@ def sample_command(
     if fmt not in ("xlsx", "csv"):
         fail("--format must be xlsx or csv")
     try:
-        today = date.fromisoformat(on) if on else local_today(SystemClock().now())
+        today = date.fromisoformat(on) if on else cli_today()
     except ValueError:
         fail(f"--date must be YYYY-MM-DD, got {on!r}")
     try:
