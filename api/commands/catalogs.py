@@ -18,9 +18,15 @@ from rich.table import Table
 from api.commands.db import cli_session, cli_user
 from api.commands.environment import cli_clock, cli_today
 from api.commands.render import err, fail, header, out
-from catalogs import importing, service
+from catalogs import importing, records, service
 from catalogs.export import LEVEL_NAMES
-from catalogs.models import CatalogKind, CatalogSummary, ImportReport, QuotaCatalogStatus
+from catalogs.models import (
+    CatalogKind,
+    CatalogSummary,
+    ImportReport,
+    ImportStatus,
+    QuotaCatalogStatus,
+)
 from catalogs.sample import sample_files
 from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected
@@ -316,25 +322,37 @@ def summary_command(
 
 @catalogs_app.command("imports")
 def imports_command(
-    limit: Annotated[int, typer.Option(help="how many, newest first")] = 20,
+    limit: Annotated[int, typer.Option(help="how many, newest first", min=1, max=500)] = 20,
+    status: Annotated[
+        ImportStatus | None, typer.Option(help="only accepted or only rejected imports")
+    ] = None,
 ) -> None:
-    """List recorded imports: who, when, which file, what changed."""
+    """List recorded imports (catalogs, project workbooks, province matching): who, when, which
+    file, accepted with what it changed or rejected with its first problem."""
     with cli_session() as session:
-        page = importing.list_imports(session=session, limit=limit)
+        page = records.list_imports(session=session, status=status, limit=limit)
     table = Table(title=f"导入记录 / imports ({page.total})", title_justify="left")
-    for name in ("when / 时间", "who / 导入人", "kind / 类别", "file / 文件", "result / 结果"):
+    for name in (
+        "when / 时间",
+        "who / 导入人",
+        "kind / 类别",
+        "file / 文件",
+        "status / 状态",
+        "result / 结果",
+    ):
         table.add_column(header(name))
     for r in page.items:
-        result = (
-            f"+{r.inserted} ~{r.updated} ={r.unchanged}"
-            if r.accepted
-            else f"rejected / 拒绝: {r.problems} problem(s)"
-        )
+        if r.status == ImportStatus.ACCEPTED:
+            state, result = "accepted 已导入", f"+{r.inserted} ~{r.updated} ={r.unchanged}"
+        else:
+            first = r.first_problems.splitlines()[0] if r.first_problems else ""
+            state, result = "[red]rejected 已拒绝[/]", f"{r.problems} problem(s): {escape(first)}"
         table.add_row(
             r.imported_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-            r.imported_by,
+            escape(r.imported_by),
             r.kind,
-            r.file_name,
+            escape(r.file_name),
+            state,
             result,
         )
     out.print(table)

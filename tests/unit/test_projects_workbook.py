@@ -18,6 +18,8 @@ from catalogs.parse import MaterialRef
 from catalogs.sheets import read_workbook
 from supply.calendar import default_calendar
 from supply.core.errors import RowProblem
+from supply.core.money import MAX_AMOUNT
+from supply.core.units import MAX_QUANTITY
 from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.files import (
     LINES,
@@ -291,7 +293,7 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
             "year": draw(st.integers(2000, 2100)),
             "kind": draw(st.one_of(st.just(""), NAME)),
             "budget": draw(
-                st.decimals(min_value=0, max_value=Decimal(10) ** 11, places=6, allow_nan=False)
+                st.decimals(min_value=0, max_value=MAX_AMOUNT, places=6, allow_nan=False)
             ),
         }
         for package_id in package_ids
@@ -344,7 +346,7 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
             "project_id": project_id,
             "line_no": line_no,
             "material_code": draw(st.sampled_from(["DT-400", "JKLYJ-70", "MTR-1P"])),
-            "quantity": draw(st.integers(1, 10**11)),
+            "quantity": draw(st.integers(1, MAX_QUANTITY)),
             "need_by_override": None,
             "override_reason": "",
             "feasibility_listed": draw(st.booleans()),
