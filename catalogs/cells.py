@@ -166,9 +166,10 @@ def check_quantity(quantity: Decimal | int, unit: str = "") -> None:
     """Refuse a quantity (in base units) above `MAX_QUANTITY`."""
     if quantity > MAX_QUANTITY:
         where = f" {unit}" if unit else ""
+        shown = f"{int(quantity):,}" if quantity == int(quantity) else f"{quantity:,}"
         raise CellError(
-            f"{quantity:,}{where} 超过上限 {MAX_QUANTITY:,}{where}",
-            f"{quantity:,}{where} is above the limit of {MAX_QUANTITY:,}{where or ' base units'}",
+            f"{shown}{where} 超过上限 {MAX_QUANTITY:,}{where}",
+            f"{shown}{where} is above the limit of {MAX_QUANTITY:,}{where or ' base units'}",
         )
 
 

@@ -38,6 +38,7 @@ from supply.demand.models import DemandLine, DemandStatus
 from supply.demand.service import need_by
 from supply.holds.models import Promise, PromiseStatus, StockKind
 from supply.holds.service import NewHold, hold_stock
+from supply.limits import Refusal, refused_by_key, screen, with_refusals
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import FilingPublic
@@ -81,6 +82,7 @@ class _Read:
     warehouses: dict[str, str]
     previous: int | None  # the live draft this run supersedes
     promised: list[dict[str, Any]] = field(default_factory=list)  # urgent requests' promises
+    refused: list[Refusal] = field(default_factory=list)  # lines the planner cannot take
 
 
 def live_run(session: Session, batch_id: str) -> PlanRun | None:
@@ -336,6 +338,7 @@ def _read(
     )
     demands = open_demand(session, cutoff=batch.cutoff)
     _check_known(demands, supply)
+    demands, refused = screen(demands, supply, penalty=settings.reserve_below_quota_penalty)
     problem = build_instance(
         demands=demands,
         supply=supply,
@@ -343,6 +346,7 @@ def _read(
         order_day=batch.province_match,
         penalty=settings.reserve_below_quota_penalty,
     )
+    problem.demands.update(refused_by_key(refused))  # planned as unmet, with the reason
     projects = {p.id: p for p in session.exec(select(Project))}
     warehouses = {w.id: w.name for w in session.exec(select(Warehouse))}
     return _Read(
@@ -356,6 +360,7 @@ def _read(
         warehouses=warehouses,
         previous=existing.id if existing else None,
         promised=promised_rows(session, batch_id=batch.id, warehouses=warehouses),
+        refused=refused,
     )
 
 
@@ -393,6 +398,7 @@ def run_weekly(
     count = len(read.problem.instance.demands)
     step(f"求解 {count} 行项目需求 / solving {count} project demand lines")
     plan, baseline = _solve_checked(read.problem)
+    plan = with_refusals(plan, read.refused)  # unmet, with the reason (supply.limits)
     replenish = build_instance(
         demands=replenishment_demands(
             supply=after_plan(read.supply, read.problem, plan), need_by=read.replenish_by
