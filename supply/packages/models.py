@@ -53,7 +53,7 @@ class PackageCreate(SQLModel):
     kind: Text200 = Field(default="", max_length=64, description="类别 / kind (e.g. 业扩配套)")
     budget: Decimal = Field(
         ge=0,
-        le=MAX_AMOUNT,
+        le=int(MAX_AMOUNT),
         decimal_places=6,
         description=f"预算(元,至多 {MAX_AMOUNT:,}) / budget, CNY, at most {MAX_AMOUNT:,}",
     )
