@@ -1,7 +1,9 @@
 """The `gridsupply` command line: one Typer app, one module per domain under `api/commands/`.
 
 Commands call the same service functions as the HTTP API; they only read arguments, call, and
-render. Errors a user can cause end in a one-line message and a non-zero exit, never a traceback.
+render. Errors a user can cause end in a one-line message and a non-zero exit, never a traceback;
+unusable settings or an unusable database are refused before any command runs (exit 2,
+`api.commands.environment`).
 
 Start-up is kept short: `gridsupply solve` should not pay for importing the database and Excel
 stack. `main()` registers only the module that owns the command being run (every module for
@@ -15,6 +17,8 @@ import sys
 from typing import Any
 
 import typer
+
+from api.commands.environment import check_environment
 
 # command (first word on the command line) -> module under api.commands that registers it
 COMMANDS: dict[str, str] = {
@@ -51,8 +55,10 @@ def build_app(modules: list[str] | None = None) -> typer.Typer:
     )
 
     @app.callback()
-    def _root() -> None:
+    def _root(ctx: typer.Context) -> None:
         """gridsupply — 业扩配套电网工程物资供应匹配."""
+        if not ctx.resilient_parsing:
+            check_environment(ctx.invoked_subcommand)
 
     for name in modules if modules is not None else list(dict.fromkeys(COMMANDS.values())):
         importlib.import_module(f"api.commands.{name}").register(app)

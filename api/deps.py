@@ -19,7 +19,7 @@ from sqlmodel import Session
 from supply.calendar import WorkCalendar
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import db
-from supply.core.clock import Clock, FixedClock, SystemClock, local_today
+from supply.core.clock import Clock, clock_for, local_today
 from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 from supply.core.settings import Settings
 from supply.core.settings import get_settings as read_settings
@@ -45,8 +45,7 @@ async def get_settings() -> Settings:
 
 async def get_clock(settings: Annotated[Settings, Depends(get_settings)]) -> Clock:
     """Return the clock requests are served by: the system's, or the frozen moment if set."""
-    frozen = settings.frozen_now
-    return FixedClock(frozen) if frozen is not None else SystemClock()
+    return clock_for(settings.frozen_now)
 
 
 async def get_user(

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from catalogs.models import VoltageClass, WarehouseLevel
-from supply.core.units import Unit, lookup_unit
+from supply.core.money import MAX_AMOUNT, MAX_PRICE
+from supply.core.units import MAX_QUANTITY, Unit, lookup_unit
 
 
 class CellError(ValueError):
@@ -158,6 +159,45 @@ def read_integer(value: object, *, low: int = 0, high: int = 2_000_000_000) -> i
         raise CellError(
             f"{show(value)} 超出范围 {low}–{high}", f"{show(value)} is outside {low}–{high}"
         )
+    return int(number)
+
+
+def check_quantity(quantity: Decimal | int, unit: str = "") -> None:
+    """Refuse a quantity (in base units) above `MAX_QUANTITY`."""
+    if quantity > MAX_QUANTITY:
+        where = f" {unit}" if unit else ""
+        shown = f"{int(quantity):,}" if quantity == int(quantity) else f"{quantity:,}"
+        raise CellError(
+            f"{shown}{where} 超过上限 {MAX_QUANTITY:,}{where}",
+            f"{shown}{where} is above the limit of {MAX_QUANTITY:,}{where or ' base units'}",
+        )
+
+
+def check_price(price: Decimal, unit: str = "") -> None:
+    """Refuse a unit price (per base unit) above `MAX_PRICE`."""
+    if price > MAX_PRICE:
+        per = f"/{unit}" if unit else ""
+        raise CellError(
+            f"单价 {price.normalize():,f} 元{per} 超过上限 {MAX_PRICE:,} 元{per}",
+            f"unit price {price.normalize():,f}{per} is above the limit of {MAX_PRICE:,} CNY{per}",
+        )
+
+
+def check_amount(amount: Decimal) -> None:
+    """Refuse an amount (a budget) above `MAX_AMOUNT`."""
+    if amount > MAX_AMOUNT:
+        raise CellError(
+            f"{amount.normalize():,f} 元超过上限 {MAX_AMOUNT:,} 元",
+            f"{amount.normalize():,f} CNY is above the limit of {MAX_AMOUNT:,} CNY",
+        )
+
+
+def read_quantity(value: object) -> int:
+    """Read a whole quantity in base units, from 0 up to `MAX_QUANTITY`."""
+    number = non_negative(read_number(value), value)
+    if number != number.to_integral_value():
+        raise CellError(f"{show(value)} 必须是整数", "must be a whole number")
+    check_quantity(number)
     return int(number)
 
 

@@ -1,8 +1,9 @@
 """Catalog import and export: the one code path behind `gridsupply catalogs` and the HTTP upload.
 
 An import reads the file, validates every row against what the database knows, and then either
-upserts every row in one transaction and records the import, or writes nothing, records the
-rejection, and raises `ImportRejected` listing every problem. Quotas go into the year's draft
+upserts every row in one transaction and records the import as accepted, or writes nothing,
+records it as rejected (its problem count and first problems; `catalogs.records`), and raises
+`ImportRejected` listing every problem. Quotas go into the year's draft
 catalog (a new draft starts as a copy of the confirmed version), which must then be confirmed.
 """
 
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from catalogs.columns import SPECS
@@ -23,9 +23,8 @@ from catalogs.models import (
     AgreementLine,
     CatalogKind,
     Consignment,
-    ImportRecord,
-    ImportRecordPublic,
     ImportReport,
+    ImportStatus,
     Material,
     Quota,
     QuotaCatalog,
@@ -34,10 +33,10 @@ from catalogs.models import (
     Warehouse,
 )
 from catalogs.parse import MaterialRef, ParseContext, ParsedRow, parse_sheet
-from catalogs.service import check_page, find_quota_catalog
+from catalogs.records import new_record, record_rejected
+from catalogs.service import find_quota_catalog
 from catalogs.sheets import read_sheet
 from supply.core.errors import ImportRejected, InvalidInput, NotFound, RowProblem
-from supply.core.paging import DEFAULT_LIMIT, Page
 
 
 @dataclass(slots=True)
@@ -169,16 +168,11 @@ def import_catalog(
     now: datetime,
     default_delivery_warehouse: str = "WH-CENTRAL",
 ) -> ImportReport:
-    """Validate a catalog file and upsert it in one transaction, or reject it with every problem."""
-    imported_by = imported_by.strip() or "unknown"
-    file_name = (file_name or "upload").strip()[:255]
-    record = ImportRecord(
-        kind=kind,
-        file_name=file_name,
-        imported_by=imported_by[:100],
-        imported_at=now,
-        accepted=False,
-    )
+    """Validate a catalog file and upsert it in one transaction, or reject it with every problem
+    (recorded as a rejected import; nothing else written)."""
+    record = new_record(kind=kind, file_name=file_name, imported_by=imported_by, now=now)
+    file_name, imported_by = record.file_name, record.imported_by
+    count = 0
     try:
         sheet = read_sheet(content, file_name, preferred_sheets=(SPECS[kind].sheet, kind.value))
         result = parse_sheet(kind, sheet, _context(session, default_delivery_warehouse))
@@ -193,7 +187,7 @@ def import_catalog(
                 ],
             )
         if result.problems:
-            record.problems = result.total_problems
+            count = result.total_problems
             hidden = result.total_problems - len(result.problems)
             problems = list(result.problems)
             if hidden:
@@ -208,13 +202,10 @@ def import_catalog(
                 problems,
             )
     except ImportRejected as rejected:
-        session.rollback()
-        record.problems = record.problems or len(rejected.problems)
-        session.add(record)
-        session.commit()
+        record_rejected(session, record, rejected.problems, count=count or len(rejected.problems))
         raise
     counts, note = _apply(session, kind, result.rows, imported_by=imported_by, now=now)
-    record.accepted = True
+    record.status = ImportStatus.ACCEPTED
     record.inserted, record.updated, record.unchanged = (
         counts.inserted,
         counts.updated,
@@ -229,26 +220,6 @@ def import_catalog(
 
 def _file_problem(zh: str, en: str) -> RowProblem:
     return RowProblem(None, "", "", zh, en)
-
-
-def list_imports(
-    *,
-    session: Session,
-    kind: CatalogKind | None = None,
-    offset: int = 0,
-    limit: int = DEFAULT_LIMIT,
-) -> Page[ImportRecordPublic]:
-    """List recorded imports, newest first."""
-    check_page(offset=offset, limit=limit)
-    statement = select(ImportRecord)
-    if kind is not None:
-        statement = statement.where(ImportRecord.kind == kind)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(
-        statement.order_by(col(ImportRecord.id).desc()).offset(offset).limit(limit)
-    ).all()
-    items = [ImportRecordPublic.model_validate(r) for r in rows]
-    return Page(items=items, total=total, offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- export

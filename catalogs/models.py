@@ -22,6 +22,9 @@ from supply.core.db import check_in as _in
 from supply.core.db import check_non_negative as _non_negative
 from supply.core.money import Money
 
+FIRST_PROBLEMS = 5  # problems a rejected import's record keeps in full
+FIRST_PROBLEMS_LENGTH = 2000
+
 
 class VoltageClass(StrEnum):
     """Voltage class of a material (and of the projects it may serve)."""
@@ -58,6 +61,27 @@ class CatalogKind(StrEnum):
     QUOTAS = "quotas"
     AGREEMENTS = "agreements"
     CONSIGNMENT = "consignment"
+
+
+class ImportKind(StrEnum):
+    """What an import record is of: a catalog kind, a project workbook, a province matching."""
+
+    MATERIALS = "materials"
+    WAREHOUSES = "warehouses"
+    TRANSPORT = "transport"
+    RESERVE = "reserve"
+    QUOTAS = "quotas"
+    AGREEMENTS = "agreements"
+    CONSIGNMENT = "consignment"
+    PROJECTS = "projects"  # a project workbook (supply.projects.importing)
+    PROVINCE_MATCH = "province_match"  # the province's matching result (supply.weekly.province)
+
+
+class ImportStatus(StrEnum):
+    """An import either wrote every row (accepted) or nothing (rejected, with its problems)."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
 
 
 # ---------------------------------------------------------------- materials
@@ -328,18 +352,31 @@ class ImportRecordBase(SQLModel):
     file_name: str = Field(max_length=255, description="文件名 / file name")
     imported_by: str = Field(max_length=100, description="导入人 / who imported it")
     imported_at: datetime = Field(sa_type=UTCDateTime, description="导入时间 / when")
-    accepted: bool = Field(description="是否接受 / accepted (false: rejected, nothing written)")
+    status: str = Field(
+        max_length=16,
+        index=True,
+        description="accepted 已导入(全部写入) / rejected 被拒绝(未写入任何数据) / accepted: "
+        "every row written; rejected: nothing written",
+    )
     rows: int = Field(default=0, description="数据行数 / data rows read")
     inserted: int = Field(default=0, description="新增 / rows inserted")
     updated: int = Field(default=0, description="更新 / rows updated")
     unchanged: int = Field(default=0, description="未变 / rows already as in the file")
     problems: int = Field(default=0, description="问题数 / problems found (rejected files)")
+    first_problems: str = Field(
+        default="",
+        max_length=FIRST_PROBLEMS_LENGTH,
+        description="前几个问题(每行一个) / the first problems of a rejected file, one per line",
+    )
     note: str = Field(default="", max_length=500, description="说明 / e.g. which quota version")
 
 
 class ImportRecord(ImportRecordBase, table=True):
+    """An import attempted: accepted (what it changed) or rejected (its problems), kept either
+    way as the audit of who tried to load what, when."""
+
     __tablename__ = "import_record"
-    __table_args__ = (_in("kind", CatalogKind),)
+    __table_args__ = (_in("kind", ImportKind), _in("status", ImportStatus))
 
     id: int | None = Field(default=None, primary_key=True)
 

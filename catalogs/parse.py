@@ -19,6 +19,8 @@ from typing import Any
 
 from catalogs.cells import (
     CellError,
+    check_price,
+    check_quantity,
     is_blank,
     non_negative,
     read_bool,
@@ -300,6 +302,12 @@ def to_base_quantity(
         )
         del values[key]
         return
+    try:
+        check_quantity(amount, unit.base)
+    except CellError as problem:
+        result.add(number, spec.column(key), problem.zh, problem.en)
+        del values[key]
+        return
     values[key] = int(amount)
 
 
@@ -316,6 +324,12 @@ def _to_base_price(
             f"单价 {values[key]} 元/{unit.name} 换算后超过 6 位小数",
             f"price {values[key]} per {unit.name} needs more than 6 decimal places per {unit.base}",
         )
+        del values[key]
+        return
+    try:
+        check_price(price, unit.base)
+    except CellError as problem:
+        result.add(number, spec.column(key), problem.zh, problem.en)
         del values[key]
         return
     values[key] = price

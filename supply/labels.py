@@ -20,8 +20,9 @@ KIND_ZH: Mapping[str, str] = {
 }
 OUTCOME_ZH: Mapping[str, str] = {"on_time": "按时", "late": "延迟", "unmet": "未满足"}
 REPLENISHMENT = "replenishment"
-# Why a line is late or unmet: the optimizer's causes (optimizer.contract), and `no_agreement`
-# for reserve that no agreement line can replenish (supply.weekly.lines).
+# Why a line is late or unmet: the optimizer's causes (optimizer.contract), `no_agreement` for
+# reserve that no agreement line can replenish (supply.weekly.lines), and `over_limit` for a
+# line set aside because its quantity or cost is past the limits (supply.limits).
 CAUSE_ZH: Mapping[str, str] = {
     "used_up": "按时来源已被其他需求占用",
     "kept_for_quota": "储备保留至定额(R6)",
@@ -29,6 +30,7 @@ CAUSE_ZH: Mapping[str, str] = {
     "not_eligible": "电压等级不可用现有来源(R2)",
     "no_source": "没有任何来源",
     "no_agreement": "无协议库存可补库",
+    "over_limit": "数量或金额超出限额",
 }
 EMERGENCY_CAUSE_ZH: Mapping[str, str] = {
     "listed": "目录外物资(可研已列明)",

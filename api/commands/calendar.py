@@ -10,7 +10,7 @@ library's. The rules themselves live in `supply.calendar` and `supply.policy`.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from api.commands.environment import cli_clock
 from api.commands.render import err, fail, out
 from supply.calendar import (
     WEEKDAY_ZH,
@@ -342,7 +343,7 @@ def cutoff_command(
     The cutoff is Monday 12:00 Asia/Shanghai (the next working day's noon when Monday is a day
     off); 12:00:00 exactly is next week's batch. Exit 2 on a moment without a time zone.
     """
-    moment = parse_moment(at) if at is not None else datetime.now(UTC)
+    moment = parse_moment(at) if at is not None else cli_clock().now()
     calendar = current_calendar()
     try:
         batch = batch_for(moment, calendar=calendar, policy=current_policy())

@@ -16,12 +16,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
+from api.commands.environment import cli_clock, cli_today
 from api.commands.render import err, fail, header, out
-from catalogs import importing, service
+from catalogs import importing, records, service
 from catalogs.export import LEVEL_NAMES
-from catalogs.models import CatalogKind, CatalogSummary, ImportReport, QuotaCatalogStatus
+from catalogs.models import (
+    CatalogKind,
+    CatalogSummary,
+    ImportReport,
+    ImportStatus,
+    QuotaCatalogStatus,
+)
 from catalogs.sample import sample_files
-from supply.core.clock import SystemClock, local_today
+from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected
 from supply.core.settings import get_settings
 
@@ -96,7 +103,7 @@ def summary_tables(summary: CatalogSummary) -> list[Table]:
     shown = [summary.quota_catalog] if summary.quota_catalog else []
     for catalog in [*shown, *summary.pending_drafts]:
         when = (
-            catalog.confirmed_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M")
+            catalog.confirmed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
             if catalog.confirmed_at
             else ""
         )
@@ -231,7 +238,7 @@ def import_command(
                 content=content,
                 file_name=file.name,
                 imported_by=cli_user(by),
-                now=SystemClock().now(),
+                now=cli_clock().now(),
                 default_delivery_warehouse=get_settings().default_delivery_warehouse,
             )
         except ImportRejected as rejected:
@@ -259,7 +266,7 @@ def export_command(
     suffix = file.suffix.lower().lstrip(".")
     if suffix not in ("xlsx", "csv"):
         fail(f"{file}: the file name must end in .xlsx or .csv")
-    today = local_today(SystemClock().now())
+    today = cli_today()
     with cli_session() as session:
         content = importing.export_catalog(
             session=session,
@@ -293,7 +300,7 @@ def confirm_command(
                 f"no draft quota catalog for {year}: import quotas first"
             )
         confirmed = service.confirm_quota_catalog(
-            session=session, catalog_id=drafts[0].id, confirmed_by=by, now=SystemClock().now()
+            session=session, catalog_id=drafts[0].id, confirmed_by=by, now=cli_clock().now()
         )
     out.print(
         f"confirmed quota catalog {confirmed.year} v{confirmed.version} ({confirmed.lines} lines) "
@@ -308,34 +315,44 @@ def summary_command(
 ) -> None:
     """Summarise the catalogs: stock value per warehouse, below quota, agreements ending."""
     with cli_session() as session:
-        summary = service.catalog_summary(
-            session=session, today=local_today(SystemClock().now()), top=top
-        )
+        summary = service.catalog_summary(session=session, today=cli_today(), top=top)
     for table in summary_tables(summary):
         out.print(table)
 
 
 @catalogs_app.command("imports")
 def imports_command(
-    limit: Annotated[int, typer.Option(help="how many, newest first")] = 20,
+    limit: Annotated[int, typer.Option(help="how many, newest first", min=1, max=500)] = 20,
+    status: Annotated[
+        ImportStatus | None, typer.Option(help="only accepted or only rejected imports")
+    ] = None,
 ) -> None:
-    """List recorded imports: who, when, which file, what changed."""
+    """List recorded imports (catalogs, project workbooks, province matching): who, when, which
+    file, accepted with what it changed or rejected with its first problem."""
     with cli_session() as session:
-        page = importing.list_imports(session=session, limit=limit)
+        page = records.list_imports(session=session, status=status, limit=limit)
     table = Table(title=f"导入记录 / imports ({page.total})", title_justify="left")
-    for name in ("when / 时间", "who / 导入人", "kind / 类别", "file / 文件", "result / 结果"):
+    for name in (
+        "when / 时间",
+        "who / 导入人",
+        "kind / 类别",
+        "file / 文件",
+        "status / 状态",
+        "result / 结果",
+    ):
         table.add_column(header(name))
     for r in page.items:
-        result = (
-            f"+{r.inserted} ~{r.updated} ={r.unchanged}"
-            if r.accepted
-            else f"rejected / 拒绝: {r.problems} problem(s)"
-        )
+        if r.status == ImportStatus.ACCEPTED:
+            state, result = "accepted 已导入", f"+{r.inserted} ~{r.updated} ={r.unchanged}"
+        else:
+            first = r.first_problems.splitlines()[0] if r.first_problems else ""
+            state, result = "[red]rejected 已拒绝[/]", f"{r.problems} problem(s): {escape(first)}"
         table.add_row(
-            r.imported_at.astimezone(SystemClock().tz).strftime("%Y-%m-%d %H:%M"),
-            r.imported_by,
+            r.imported_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            escape(r.imported_by),
             r.kind,
-            r.file_name,
+            escape(r.file_name),
+            state,
             result,
         )
     out.print(table)
@@ -353,7 +370,7 @@ def sample_command(
     if fmt not in ("xlsx", "csv"):
         fail("--format must be xlsx or csv")
     try:
-        today = date.fromisoformat(on) if on else local_today(SystemClock().now())
+        today = date.fromisoformat(on) if on else cli_today()
     except ValueError:
         fail(f"--date must be YYYY-MM-DD, got {on!r}")
     try:

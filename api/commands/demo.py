@@ -25,7 +25,7 @@ from api.commands.catalogs import report_table, summary_tables
 from api.commands.plan import print_outcome, run_with_progress
 from api.commands.projects import week_table
 from api.commands.render import fail, out
-from catalogs.models import ImportRecord
+from catalogs.models import ImportRecord, ImportStatus
 from catalogs.sample import DEMO_USER, load_sample
 from catalogs.service import catalog_summary
 from supply.calendar_store import load_calendar, policy_from_settings
@@ -55,7 +55,10 @@ def _others_imports(url: str) -> list[str]:
             return list(
                 session.exec(
                     select(ImportRecord.imported_by)
-                    .where(col(ImportRecord.imported_by) != DEMO_USER)
+                    .where(
+                        col(ImportRecord.imported_by) != DEMO_USER,
+                        ImportRecord.status == ImportStatus.ACCEPTED,  # rejections wrote nothing
+                    )
                     .distinct()
                 )
             )

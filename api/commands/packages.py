@@ -44,10 +44,10 @@ def money(amount: Decimal) -> str:
 
 
 def _today(on: str | None) -> date:
-    from supply.core.clock import SystemClock, local_today
+    from api.commands.environment import cli_today
 
     if on is None:
-        return local_today(SystemClock().now())
+        return cli_today()
     try:
         return date.fromisoformat(on)
     except ValueError:
@@ -277,10 +277,11 @@ def file_command(
 ) -> None:
     """Mark a filing as filed with the province, with its reference number."""
     from api.commands.db import cli_session, cli_user
-    from supply.core.clock import SystemClock, local_today
+    from api.commands.environment import cli_clock
+    from supply.core.clock import local_today
     from supply.packages.filings import file_filing, filing_public
 
-    now: datetime = SystemClock().now()
+    now: datetime = cli_clock().now()
     with cli_session() as session:
         filing = file_filing(
             session=session, filing_id=filing_id, reference=reference, by=cli_user(by), now=now

@@ -28,10 +28,10 @@ By = Annotated[str | None, typer.Option("--by", help="操作人 / who is acting 
 
 def parse_at(text: str | None) -> datetime:
     """The moment a run is for: --at (ISO 8601 with an offset), else now."""
-    from supply.core.clock import SystemClock
+    from api.commands.environment import cli_clock
 
     if text is None:
-        return SystemClock().now()
+        return cli_clock().now()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -172,12 +172,11 @@ def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool)
     """Run the weekly plan for `at`'s batch, showing each step with a spinner and its time."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from api.commands.environment import cli_clock, cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.core.clock import SystemClock
-    from supply.core.settings import get_settings
     from supply.weekly.service import run_weekly
 
-    settings = get_settings()
+    settings = cli_settings()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -195,7 +194,7 @@ def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool)
         outcome = run_weekly(
             engine=session.get_bind(),  # type: ignore[arg-type]
             at=at,
-            now=SystemClock().now(),
+            now=cli_clock().now(),
             user=user,
             calendar=load_calendar(),
             policy=policy_from_settings(settings),
@@ -226,18 +225,17 @@ def print_outcome(outcome: RunOutcome, *, tz: tzinfo | None) -> None:
 @plan_app.command("approve")
 def approve_command(batch: BatchArg, by: By = None) -> None:
     """Approve and freeze the batch's run: its reserve and consignment are held for its lines."""
+    from api.commands.environment import cli_clock, cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.core.clock import SystemClock
-    from supply.core.settings import get_settings
     from supply.weekly.service import approve_run
 
-    settings = get_settings()
+    settings = cli_settings()
     with cli_session() as session:
         run = approve_run(
             session=session,
             batch_id=batch,
             user=cli_user(by),
-            now=SystemClock().now(),
+            now=cli_clock().now(),
             calendar=load_calendar(),
             policy=policy_from_settings(settings),
             settings=settings,
@@ -311,7 +309,7 @@ def import_match_command(
 ) -> None:
     """Import the province's matching result: ordered quantities and expected arrivals update."""
     from api.commands.catalogs import print_rejection
-    from supply.core.clock import SystemClock
+    from api.commands.environment import cli_clock
     from supply.core.errors import ImportRejected
     from supply.weekly.province import import_province_match
 
@@ -327,7 +325,7 @@ def import_match_command(
                 content=content,
                 file_name=file.name,
                 user=cli_user(by),
-                now=SystemClock().now(),
+                now=cli_clock().now(),
             )
         except ImportRejected as rejected:
             print_rejection(rejected)

@@ -95,7 +95,7 @@ def import_command(
     """Import projects and their demand lines: every row checked; all written, or none."""
     from api.commands.catalogs import print_rejection
     from api.commands.db import cli_session, cli_user
-    from supply.core.clock import SystemClock
+    from api.commands.environment import cli_clock
     from supply.core.errors import ImportRejected
     from supply.projects.importing import import_projects
 
@@ -114,7 +114,7 @@ def import_command(
                 sheet=kind,
                 calendar=calendar,
                 policy=policy,
-                now=SystemClock().now(),
+                now=cli_clock().now(),
                 user=cli_user(by),
             )
         except ImportRejected as rejected:

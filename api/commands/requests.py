@@ -30,13 +30,11 @@ holds_app = typer.Typer(
 
 
 def _context() -> tuple[Clock, WorkCalendar, DeadlinePolicy, Settings]:
+    from api.commands.environment import cli_clock, cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.core.clock import FixedClock, SystemClock
-    from supply.core.settings import get_settings
 
-    settings = get_settings()
-    clock = FixedClock(settings.frozen_now) if settings.frozen_now else SystemClock()
-    return clock, load_calendar(), policy_from_settings(settings), settings
+    settings = cli_settings()
+    return cli_clock(), load_calendar(), policy_from_settings(settings), settings
 
 
 def answer_table(answer: RequestAnswer) -> Table:

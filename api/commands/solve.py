@@ -17,6 +17,7 @@ from optimizer import (
     read_plan,
     solve_instance_text,
 )
+from optimizer.lexmin import FlowError
 
 EXIT_INVALID = 2
 
@@ -62,6 +63,13 @@ def solve_command(
         )
     except UnreadableInput as exc:
         fail(f"cannot read instance {instance}: {exc}")
+    except (OverflowError, FlowError) as exc:  # past int64 once scaled: not a plannable instance
+        fail(
+            f"instance {instance} has quantities or costs too large to plan exactly ({exc}): "
+            "scale them down (the service keeps quantities to 100,000,000 base units and unit "
+            "prices to 100,000,000 CNY)",
+            EXIT_INVALID,
+        )
     text = plan_to_json(plan)
     if output is None:
         typer.echo(text, nl=False)

@@ -7,10 +7,25 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from fastapi.responses import Response
 
-from api.deps import ClockDep, PageDep, SessionDep, SettingsDep, TodayDep, UserDep, require
-from catalogs import importing
+from api.deps import (
+    MAX_ID,
+    ClockDep,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+    TodayDep,
+    UserDep,
+    require,
+)
+from catalogs import importing, records
 from catalogs.export import MEDIA_TYPES
-from catalogs.models import CatalogKind, ImportRecordPublic, ImportReport
+from catalogs.models import (
+    CatalogKind,
+    ImportKind,
+    ImportRecordPublic,
+    ImportReport,
+    ImportStatus,
+)
 from catalogs.sheets import MAX_BYTES
 from supply.core.paging import Page
 
@@ -55,10 +70,36 @@ def import_catalog(
 def list_imports(
     session: SessionDep,
     page: PageDep,
-    kind: Annotated[CatalogKind | None, Query(description="目录类别 / catalog kind")] = None,
+    kind: Annotated[
+        ImportKind | None,
+        Query(
+            description="类别:目录、项目工作簿或省公司匹配结果 / catalog kind, projects or "
+            "province_match"
+        ),
+    ] = None,
+    status: Annotated[
+        ImportStatus | None, Query(description="accepted 已导入 / rejected 被拒绝")
+    ] = None,
 ) -> Page[ImportRecordPublic]:
-    """导入记录(谁、何时、文件、新增/更新/未变) / List recorded imports, newest first."""
-    return importing.list_imports(session=session, kind=kind, offset=page.offset, limit=page.limit)
+    """导入记录(谁、何时、文件、是否被拒、新增/更新/未变) / List recorded imports, newest first:
+    accepted ones with what they changed, rejected ones with their problems."""
+    return records.list_imports(
+        session=session, kind=kind, status=status, offset=page.offset, limit=page.limit
+    )
+
+
+@router.get(
+    "/imports/{import_id}",
+    response_model=ImportRecordPublic,
+    dependencies=[require("catalogs.read")],
+)
+def get_import(
+    session: SessionDep,
+    import_id: Annotated[int, Path(ge=1, le=MAX_ID, description="导入记录编号 / record id")],
+) -> ImportRecordPublic:
+    """一条导入记录(被拒时含前几个问题) / One import record (a rejected one with its first
+    problems)."""
+    return records.get_import(session=session, import_id=import_id)
 
 
 @router.get(

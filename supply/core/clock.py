@@ -40,6 +40,12 @@ class FixedClock:
         return self.at
 
 
+def clock_for(frozen_now: datetime | None) -> Clock:
+    """The clock a process runs by: stopped at `frozen_now` if one is configured (training,
+    replays, end-to-end tests; `GRIDSUPPLY_FROZEN_NOW`), else the system's."""
+    return FixedClock(frozen_now) if frozen_now is not None else SystemClock()
+
+
 def local_today(now: datetime, tz: ZoneInfo = SHANGHAI) -> date:
     """Return the company's calendar date at instant `now`."""
     if now.tzinfo is None:

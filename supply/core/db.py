@@ -8,6 +8,9 @@ Alembic migrations are the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import fcntl
+import os
+import sqlite3
+import tempfile
 import time
 from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,8 +20,9 @@ from importlib import import_module
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, event, insert
+from sqlalchemy import CheckConstraint, DateTime, event, insert, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -148,6 +152,114 @@ def dispose_engines() -> None:
 def describe_url(url: str) -> str:
     """Render a database URL for people, without its password."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------- can this process use it?
+
+POSTGRES_EXTRA = (
+    "pip install 'gridsupply[postgres]' (in a checkout: .venv/bin/pip install -e '.[postgres]')"
+)
+
+
+class DatabaseUnusable(Exception):
+    """The configured database cannot be used as it is: a driver is missing, or it is read-only.
+
+    The message is one line saying what is wrong and how to fix it.
+    """
+
+
+def check_database(url: str) -> None:
+    """Raise `DatabaseUnusable` if this process cannot write to the database at `url`: the
+    PostgreSQL driver is not installed, or the database (a SQLite file or its folder, or a
+    PostgreSQL server) is read-only. An unreachable server is left to the caller to report."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as exc:
+            raise DatabaseUnusable(
+                "未安装 PostgreSQL 驱动 / PostgreSQL needs the psycopg driver, which is not "
+                f"installed ({str(exc).splitlines()[0]}): {POSTGRES_EXTRA}"
+            ) from None
+        engine = make_engine(url)
+        try:
+            reason = read_only_reason(engine)
+        except OperationalError:
+            return  # unreachable: the command says so when it connects
+        finally:
+            engine.dispose()
+    else:
+        reason = _sqlite_read_only_reason(parsed.database)
+    if reason:
+        raise DatabaseUnusable(reason)
+
+
+def read_only_reason(engine: Engine) -> str | None:
+    """Say why the database behind `engine` cannot be written to, or return None if it can.
+
+    SQLite: a write is tried on a connection of its own and rolled back (a file can be read-only
+    for its permissions, an immutable flag or a read-only mount; only SQLite knows). PostgreSQL:
+    the server's `transaction_read_only` (a standby, or `default_transaction_read_only`).
+    """
+    if engine.dialect.name == "sqlite":
+        return _sqlite_read_only_reason(engine.url.database)
+    with engine.connect() as connection:
+        read_only = connection.execute(text("SHOW transaction_read_only")).scalar()
+    if read_only == "on":
+        return (
+            f"数据库 {describe_url(engine.url.render_as_string(hide_password=False))} 只读 / "
+            "the database is read-only (a standby, or default_transaction_read_only): point "
+            "GRIDSUPPLY_DATABASE_URL at the primary server, or make it writable"
+        )
+    return None
+
+
+def _sqlite_read_only_reason(path: str | None) -> str | None:
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    where = os.path.abspath(path)
+    fix = (
+        "make it writable for the user running gridsupply (e.g. chmod u+w), or point "
+        "GRIDSUPPLY_DATABASE_URL at a writable database"
+    )
+    if not os.path.exists(where):
+        folder = os.path.dirname(where)
+        if not os.path.isdir(folder):
+            return (
+                f"数据库目录 {folder} 不存在 / the folder {folder} of the database does not "
+                "exist: create it, or point GRIDSUPPLY_DATABASE_URL at another file"
+            )
+        try:  # the file will be created there, with its -wal and -shm beside it
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError:
+            return f"数据库目录 {folder} 只读 / the folder {folder} of the database is read-only: {fix}"
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{where}?mode=rw", uri=True, timeout=0)
+    except sqlite3.Error as exc:
+        return f"无法打开数据库文件 {where} / cannot open the database file {where} ({exc}): {fix}"
+    try:
+        connection.isolation_level = None
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(f"PRAGMA user_version = {int(version)}")  # a write, rolled back
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None  # another process is writing: it is writable
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            return (
+                f"数据库文件 {where} 只读 / the database file {where} (or its folder) is "
+                f"read-only: {fix}"
+            )
+        return f"无法写入数据库文件 {where} / cannot write the database file {where} ({exc}): {fix}"
+    except sqlite3.DatabaseError as exc:
+        return f"{where} 不是 SQLite 数据库 / {where} is not a SQLite database ({exc})"
+    finally:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        connection.close()
+    return None
 
 
 class UTCDateTime(TypeDecorator[datetime]):

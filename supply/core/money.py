@@ -3,11 +3,26 @@
 Prices are per base unit, so a conductor at 8,650.55 元/千米 costs 8.65055 元/米: six decimal places
 keep every such conversion exact. PostgreSQL stores NUMERIC(18, 6); SQLite, which has no exact
 decimal type, stores the amount as an integer count of millionths of a yuan.
+
+Limits, checked where money comes in (schemas, every import; docs/catalogs.md "Limits"):
+
+- `MAX_PRICE`, 100 million yuan per base unit: any unit price (standard, agreement, consignment
+  issue price) and the reserve penalty. The dearest thing a customer-connection project buys, a
+  110 kV 50 MVA transformer, is 3.8–6.5 million. The optimizer scales prices by up to 10⁶ into
+  int64 and its flow engine multiplies a cost by the nodes of a network: at this price with the
+  largest emergency premium (1000 %) that stays exact for 4,000 lines of one material in one
+  week, and a planned line is refused, with the reason, when its material's network would not
+  (`supply.limits`).
+- `MAX_AMOUNT`, 10 billion yuan: any other amount — a package budget, and what one demand line
+  may cost at its dearest source (quantity × price; checked before planning, `supply.limits`).
+  Both columns hold below 10¹² (NUMERIC(18, 6); on SQLite 9.2 × 10¹² in int64 millionths), so a
+  hundred lines at the limit still fit in a week's or a project's total; a real week is below
+  10¹⁰.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Numeric
@@ -17,23 +32,33 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)
 SCALE = 10**PLACES
-MAX_AMOUNT = Decimal(10) ** 12  # one trillion yuan: far above any real price or stock value
+MAX_PRICE = Decimal(10) ** 8  # yuan per base unit
+MAX_AMOUNT = Decimal(10) ** 10  # yuan: a budget, one line's cost at its dearest source
+COLUMN_LIMIT = Decimal(10) ** 12  # NUMERIC(18, 6) holds amounts below this
+# Sums of many amounts may pass the default context's 28 digits before they are rounded.
+_WIDE = Context(prec=60)
 
 
 def has_exact_places(amount: Decimal) -> bool:
     """Tell whether `amount` fits in six decimal places without rounding."""
-    return amount == amount.quantize(QUANTUM)
+    return amount == amount.quantize(QUANTUM, context=_WIDE)
 
 
 def fen(amount: Decimal) -> Decimal:
-    """Round an amount to whole fen (分) for display and totals, half up (四舍五入)."""
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """Round an amount to whole fen (分) for display and totals, half up (四舍五入); exact for
+    any size."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=_WIDE)
+
+
+def exact(amount: Decimal) -> Decimal:
+    """Round an amount to the six places money is stored with (exact for any size)."""
+    return amount.quantize(QUANTUM, context=_WIDE)
 
 
 def line_amount(unit_cost: Decimal, quantity: int) -> Decimal:
     """What a line of `quantity` at `unit_cost` costs, to the fen: every total of a plan (its
     KPIs, its exports) is a sum of these, so they agree to the fen."""
-    return fen(unit_cost.quantize(QUANTUM) * quantity)
+    return fen(exact(unit_cost) * quantity)
 
 
 class Money(TypeDecorator[Decimal]):

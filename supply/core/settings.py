@@ -1,13 +1,62 @@
-"""Settings from the environment (prefix `GRIDSUPPLY_`), read when asked for, never at import."""
+"""Settings from the environment (prefix `GRIDSUPPLY_`), read when asked for, never at import.
+
+A setting that cannot be used (a database URL of a kind we do not run on, a frozen moment that is
+not a moment) is refused when the settings are read, with `SettingsInvalid`: one line naming the
+variable, what is wrong and how to fix it. The command line prints it and exits 2; `gridsupply
+serve` refuses to start.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from decimal import Decimal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as EnvironmentUnreadable
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from supply.core.money import MAX_PRICE
+
+SQLITE_EXAMPLE = "sqlite:///gridsupply.db"
+POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/gridsupply"
+
+
+class SettingsInvalid(ValueError):
+    """A `GRIDSUPPLY_` variable cannot be used; the message names it and says how to fix it."""
+
+
+def check_database_url(url: str) -> str:
+    """Return the URL the service connects with, or raise ValueError saying what to write.
+
+    SQLite (`sqlite:///path.db`) and PostgreSQL through psycopg (`postgresql+psycopg://…`; a
+    plain `postgresql://` means the same) are supported; anything else is refused up front,
+    not when the first query fails.
+    """
+    try:
+        parsed = make_url(url.strip())
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            f"不是数据库地址 / not a database URL; write {SQLITE_EXAMPLE} or {POSTGRES_EXAMPLE}"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed.render_as_string(hide_password=False)
+    if backend == "postgresql" and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend in ("postgres", "postgresql"):
+        raise ValueError(
+            f"PostgreSQL 地址应写作 postgresql+psycopg:// / write a PostgreSQL URL as "
+            f"postgresql+psycopg://user@host:5432/dbname (e.g. {POSTGRES_EXAMPLE}), "
+            f"not {parsed.drivername}://"
+        )
+    raise ValueError(
+        f"不支持 {backend} 数据库 / gridsupply runs on SQLite ({SQLITE_EXAMPLE}) or PostgreSQL "
+        f"({POSTGRES_EXAMPLE}), not {parsed.drivername}"
+    )
 
 
 class Settings(BaseSettings):
@@ -48,7 +97,10 @@ class Settings(BaseSettings):
         default=2, ge=0, description="working days after review a package filing is due"
     )
     reserve_below_quota_penalty: Decimal = Field(
-        default=Decimal(200), ge=0, description="CNY per unit of reserve left below its quota"
+        default=Decimal(200),
+        ge=0,
+        le=MAX_PRICE,
+        description="CNY per unit of reserve left below its quota",
     )
     replenishment_working_days: int = Field(
         default=20,
@@ -82,15 +134,58 @@ class Settings(BaseSettings):
         default=10, ge=1, description="a hold not issued within this many working days is released"
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        return check_database_url(url)
+
+
+# What is wrong and what to write instead, where pydantic's own message would not say.
+_PROBLEMS = {
+    "frozen_now": "不是带时区的时刻 / not a moment with its time zone",
+}
+_HINTS = {
+    "frozen_now": "write ISO 8601 with an offset, such as 2026-11-30T11:00:00+08:00, or unset it",
+    "install_working_days": 'write JSON such as {"area_new": 6}',
+}
+
+
+def _line(field: str, message: str, value: object = None) -> str:
+    name = f"{_PREFIX}{field.upper()}"
+    shown = os.environ.get(name, os.environ.get(name.lower(), value))
+    hint = _HINTS.get(field)
+    return f"配置错误 / invalid setting {name}={shown!r}: {_PROBLEMS.get(field, message)}" + (
+        f"; {hint}" if hint else ""
+    )
+
+
+def read_settings() -> Settings:
+    """Read the settings from the environment, or raise `SettingsInvalid` with one line naming
+    the first unusable variable, its value, and what to write instead."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsInvalid(_line(field, message, first.get("input"))) from None
+    except EnvironmentUnreadable as exc:  # a complex value that is not JSON
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = found.group(1) if found else ""
+        raise SettingsInvalid(_line(field, "不是有效的 JSON / not valid JSON")) from None
+
 
 def get_settings() -> Settings:
     """Read the settings from the environment now (parsed again only when a `GRIDSUPPLY_`
-    variable changed: parsing costs a millisecond, and every HTTP request asks)."""
+    variable changed: parsing costs a millisecond, and every HTTP request asks).
+
+    Raises `SettingsInvalid` (one line: which variable, what to write) for an unusable setting.
+    """
     stamp = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_PREFIX)))
     with _lock:
         found = _parsed.pop(stamp, None)
         if found is None:
-            found = Settings()
+            found = read_settings()
         _parsed[stamp] = found  # most recently used last
         while len(_parsed) > 8:  # the environments this process saw most recently are kept
             del _parsed[next(iter(_parsed))]

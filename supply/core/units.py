@@ -2,6 +2,13 @@
 
 A kilometre of conductor is 1,000 m and a tonne of tower steel is 1,000 kg: converted once, where
 a file or a request comes in, so that nothing inside ever sees 千米 or 吨.
+
+`MAX_QUANTITY` bounds every quantity that comes in — a demand line, stock on hand, a quota, an
+agreement's estimate or ordered quantity, consignment, a province matching row, an issue — after
+conversion to base units (docs/catalogs.md "Limits"): 100 million base units is 100,000 km of
+conductor or 100,000 t of steel, far beyond any one line or row. The optimizer keeps quantities
+as int64 and sums a material's week of them in float64: a province week (50,000 lines) at the
+limit is 5 × 10¹², exact below 2⁵³ ≈ 9 × 10¹⁵.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+
+MAX_QUANTITY = 10**8  # base units, in any one quantity that comes in
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
 from supply.core.text import Code64, Text200
+from supply.core.units import MAX_QUANTITY
 
 MAX_LINE_NO = 2**31 - 1
-MAX_QUANTITY = 10**12 - 1
 
 
 class DemandStatus(StrEnum):
@@ -89,7 +89,11 @@ class DemandLineCreate(SQLModel):
         description="行号,默认接续 / line number (default: next)",
     )
     material_code: Code64 = Field(description="物料编码 / material code")
-    quantity: int = Field(gt=0, le=MAX_QUANTITY, description="需求数量(基本单位) / base units")
+    quantity: int = Field(
+        gt=0,
+        le=MAX_QUANTITY,
+        description=f"需求数量(基本单位,至多 {MAX_QUANTITY:,}) / base units, at most {MAX_QUANTITY:,}",
+    )
     need_by_override: date | None = Field(
         default=None, description="指定需到货日期(须说明原因) / need-by set by hand, with a reason"
     )
@@ -104,7 +108,10 @@ class DemandLineUpdate(SQLModel):
 
     material_code: Code64 | None = Field(default=None, description="物料编码 / material code")
     quantity: int | None = Field(
-        default=None, gt=0, le=MAX_QUANTITY, description="需求数量(基本单位) / base units"
+        default=None,
+        gt=0,
+        le=MAX_QUANTITY,
+        description=f"需求数量(基本单位,至多 {MAX_QUANTITY:,}) / base units, at most {MAX_QUANTITY:,}",
     )
     need_by_override: date | None = Field(
         default=None, description="指定需到货日期(null 清除) / need-by by hand (null clears)"

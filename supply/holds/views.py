@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from supply.core.units import MAX_QUANTITY
+
 
 class HoldPublic(BaseModel):
     """Stock held for one demand line."""
@@ -53,7 +55,10 @@ class HoldDetail(HoldPublic):
 
 class IssueBody(BaseModel):
     quantity: int | None = Field(
-        default=None, gt=0, le=10**12, description="出库数量,默认全部 / quantity (default: all)"
+        default=None,
+        gt=0,
+        le=MAX_QUANTITY,
+        description="出库数量,默认全部 / quantity (default: all)",
     )
 
 

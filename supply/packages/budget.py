@@ -19,6 +19,10 @@ what is left at the material's standard price.
 
 remaining = budget − committed; forecast = committed + pending; overrun = max(0, forecast − budget).
 
+A line whose outstanding quantity passes `MAX_QUANTITY`, or whose pending cost alone passes
+`MAX_AMOUNT`, adds nothing to pending: planning refuses it with its reason until it is corrected
+(`supply.limits`), and no budget figure is made of a number that large.
+
 **The check** (`budget_check`) takes cost about to be committed per project (a request's answer,
 a plan being approved) that is not in the database yet. That cost is added to the project's
 committed and taken off its pending (not below zero): the expected cost becomes a committed one.
@@ -43,7 +47,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.models import Consignment, Material
-from supply.core.money import fen
+from supply.core.money import MAX_AMOUNT, fen
+from supply.core.units import MAX_QUANTITY
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus, StockKind
 from supply.packages.models import Package
@@ -295,10 +300,10 @@ def project_costs(*, session: Session, project_ids: Collection[str]) -> dict[str
         ):
             continue
         left = line.quantity - quantity[line_id]  # the same parts as supply.commitments
-        if left > 0:
-            costs[line.project_id][1] += price_along(
-                left, expected.get(line_id, []), standard_price
-            )
+        if 0 < left <= MAX_QUANTITY:
+            pending = price_along(left, expected.get(line_id, []), standard_price)
+            if pending <= MAX_AMOUNT:  # else refused by planning, until it is corrected
+                costs[line.project_id][1] += pending
     return {pid: ProjectCost(committed=c, pending=p) for pid, (c, p) in costs.items()}
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_non_negative
-from supply.core.money import Money
+from supply.core.money import MAX_AMOUNT, Money
 from supply.core.text import Code32, Name, Text200
 
 
@@ -51,7 +51,12 @@ class PackageCreate(SQLModel):
     name: Name = Field(description="项目包名称 / name")
     year: int = Field(ge=2000, le=2100, description="年度 / budget year")
     kind: Text200 = Field(default="", max_length=64, description="类别 / kind (e.g. 业扩配套)")
-    budget: Decimal = Field(ge=0, lt=10**12, decimal_places=6, description="预算(元) / budget, CNY")
+    budget: Decimal = Field(
+        ge=0,
+        le=int(MAX_AMOUNT),
+        decimal_places=6,
+        description=f"预算(元,至多 {MAX_AMOUNT:,}) / budget, CNY, at most {MAX_AMOUNT:,}",
+    )
 
 
 class FilingStatus(StrEnum):

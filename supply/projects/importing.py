@@ -3,7 +3,8 @@
 An import reads the file (an .xlsx workbook with the sheets 项目包, 项目, 需求明细, or a CSV file
 holding one of them), validates every row against the file and the database, then upserts
 packages by id, projects by id and lines by (project, line number) in one transaction, or writes
-nothing and raises `ImportRejected` listing every problem. New lines are submitted at `now`.
+nothing and raises `ImportRejected` listing every problem; either way the attempt is recorded
+(`catalogs.records`). New lines are submitted at `now`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.export import FileFormat, write_table, write_workbook
-from catalogs.models import Material
+from catalogs.models import ImportKind, ImportStatus, Material
+from catalogs.records import new_record, record_rejected
 from catalogs.sheets import Sheet, read_workbook, reject
 from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
@@ -138,27 +140,41 @@ def import_projects(
     now: datetime,
     user: str,
 ) -> ProjectImportReport:
-    """Validate a project workbook and upsert it in one transaction, or reject every problem."""
-    user = user.strip()[:100] or "unknown"
-    file_name = (file_name or "upload").strip()[:255]
-    sheets, ignored_sheets = _pick_sheets(content, file_name, sheet)
-    result = parse_workbook(sheets, _context(session, now=now), calendar=calendar, policy=policy)
-    rows = {kind: len(table.rows) - 1 for kind, table in sheets.items()}
-    if not result.problems and not any(rows.values()):
-        raise reject("文件只有表头，没有数据行", "the file has a header but no data rows")
-    if result.problems:
-        session.rollback()
-        problems = list(result.problems)
-        hidden = result.total_problems - len(problems)
-        if hidden:
-            problems.append(
-                RowProblem(None, "", "", f"另有 {hidden} 个问题未列出", f"{hidden} more not listed")
-            )
-        raise ImportRejected(
-            f"{file_name}: {result.total_problems} 个问题，未导入任何数据 / "
-            f"{result.total_problems} problem(s); nothing was imported",
-            problems,
+    """Validate a project workbook and upsert it in one transaction, or reject every problem.
+
+    Either way the attempt is recorded (`import_record`, kind `projects`): accepted with what
+    each sheet changed, or rejected with its problems and nothing else written.
+    """
+    record = new_record(kind=ImportKind.PROJECTS, file_name=file_name, imported_by=user, now=now)
+    user, file_name = record.imported_by, record.file_name
+    count = 0
+    try:
+        sheets, ignored_sheets = _pick_sheets(content, file_name, sheet)
+        result = parse_workbook(
+            sheets, _context(session, now=now), calendar=calendar, policy=policy
         )
+        rows = {kind: len(table.rows) - 1 for kind, table in sheets.items()}
+        record.rows = sum(rows.values())
+        if not result.problems and not any(rows.values()):
+            raise reject("文件只有表头，没有数据行", "the file has a header but no data rows")
+        if result.problems:
+            count = result.total_problems
+            problems = list(result.problems)
+            hidden = result.total_problems - len(problems)
+            if hidden:
+                problems.append(
+                    RowProblem(
+                        None, "", "", f"另有 {hidden} 个问题未列出", f"{hidden} more not listed"
+                    )
+                )
+            raise ImportRejected(
+                f"{file_name}: {result.total_problems} 个问题，未导入任何数据 / "
+                f"{result.total_problems} problem(s); nothing was imported",
+                problems,
+            )
+    except ImportRejected as rejected:
+        record_rejected(session, record, rejected.problems, count=count or len(rejected.problems))
+        raise
     counts = {kind: SheetCounts(rows=rows.get(kind, 0)) for kind in ORDER}
     values = {kind: [row.values for row in result.rows.get(kind, [])] for kind in ORDER}
     package_counts = upsert_packages(session=session, rows=values[SheetKind.PACKAGES], now=now)
@@ -166,6 +182,16 @@ def import_projects(
     counts[SheetKind.PACKAGES].unchanged = package_counts[2]
     _upsert_projects(session, values[SheetKind.PROJECTS], counts[SheetKind.PROJECTS], now, user)
     _upsert_lines(session, values[SheetKind.LINES], counts[SheetKind.LINES], now, user)
+    record.status = ImportStatus.ACCEPTED
+    record.inserted = sum(c.inserted for c in counts.values())
+    record.updated = sum(c.updated for c in counts.values())
+    record.unchanged = sum(c.unchanged for c in counts.values())
+    record.note = "; ".join(
+        f"{SPECS[kind].sheet} {kind.value} +{c.inserted} ~{c.updated} ={c.unchanged}"
+        for kind, c in counts.items()
+        if c.rows
+    )[:500]
+    session.add(record)
     session.commit()
     return ProjectImportReport(
         file_name=file_name,

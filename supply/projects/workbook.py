@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from catalogs.cells import CellError, check_amount
 from catalogs.parse import (
     MaterialRef,
     ParseContext,
@@ -139,6 +140,11 @@ class _Checks:
                 f"预算 {budget} 超过 6 位小数",
                 f"budget {budget} has more than 6 decimal places",
             )
+        elif budget is not None:
+            try:
+                check_amount(budget)
+            except CellError as problem:
+                result.add(number, PACKAGES.column("budget"), problem.zh, problem.en)
 
     def project(self, number: int, values: dict[str, Any], result: ParseResult) -> None:
         project_id = values.get("id")

@@ -108,7 +108,7 @@ class LineAnswer(BaseModel):
     cause: str | None = Field(
         default=None,
         description="原因类别 / why late or unmet, as a code: used_up, kept_for_quota, "
-        "none_in_time, not_eligible, no_source",
+        "none_in_time, not_eligible, no_source, over_limit (a quantity or cost past the limits)",
     )
     cause_zh: str | None = Field(default=None, description="原因类别(中文) / the cause in words")
     earliest_possible: date | None = Field(

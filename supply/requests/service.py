@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -63,6 +63,7 @@ from supply.holds.models import (
 )
 from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
 from supply.labels import cause_label, emergency_cause_label
+from supply.limits import Refusal, refused_by_key, screen, with_refusals
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
@@ -148,6 +149,7 @@ class _Joint:
     problem: MatchingProblem
     known: LineFacts  # what line checks read about the round's materials
     supply: SupplyState  # the supply of the round's materials, as the instance was built
+    refused: list[Refusal] = field(default_factory=list)  # lines the planner cannot take
 
     @property
     def keys(self) -> list[str]:
@@ -468,18 +470,29 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     )
     mine = {item.key for item in items}  # a line added meanwhile may bear a new line's key
     others = [replace(d, key=f"{d.key}(open)") if d.key in mine else d for d in others]
+    penalty = r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty)
+    # A line the planner cannot take is answered unmet with the reason (supply.limits); the
+    # other open demand is summed, and only weighed, so it is not screened.
+    items, refused = screen(items, supply, penalty=penalty)
     problem = build_instance(
         demands=items + others,
         supply=supply,
         plan_date=today,
         order_day=batch.province_match,
-        penalty=r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty),
+        penalty=penalty,
         emergency_for=emergency_materials(
             supply, wanted, for_catalog_materials=r.settings.emergency_for_catalog_materials
         ),
     )
+    problem.demands.update(refused_by_key(refused))
     return _Joint(
-        today=today, batch=batch, drafts=drafts, problem=problem, known=known, supply=supply
+        today=today,
+        batch=batch,
+        drafts=drafts,
+        problem=problem,
+        known=known,
+        supply=supply,
+        refused=refused,
     )
 
 
@@ -603,7 +616,7 @@ def _solve(joint: _Joint) -> Plan:
             + "; ".join(f"{e.id} {e.field}: {e.message}" for e in plan.errors[:5]),
             loc=("lines",),
         )
-    return plan
+    return with_refusals(plan, joint.refused)
 
 
 # --- check and write ----------------------------------------------------------------------------
@@ -1018,6 +1031,7 @@ def _line_answers(
 ) -> list[LineAnswer]:
     late = {entry.demand: entry for entry in plan.late}
     in_catalog = catalog_materials(joint.supply) if emergency_off else frozenset()
+    refused = {r.item.key for r in joint.refused}
     unmet = {entry.demand: entry for entry in plan.unmet}
     keys = draft.keys
     earliest = _earliest_arrivals(joint, keys) if (late.keys() | unmet.keys()) & set(keys) else {}
@@ -1037,6 +1051,8 @@ def _line_answers(
         reason, cause = None, None
         if key in unmet:
             reason, cause = unmet[key].reason, unmet[key].cause
+            if key in refused:
+                cause = "over_limit"
             if demand.material in in_catalog:
                 reason = f"{reason}; {SWITCHED_OFF}"
         elif key in late:
@@ -1079,7 +1095,10 @@ def _earliest_arrivals(joint: _Joint, keys: Collection[str]) -> dict[str, date]:
     instance = joint.problem.instance
     days = transport_days(instance)
     earliest = {}
+    refused = {r.item.key for r in joint.refused}
     for key in keys:
+        if key in refused:  # not in the instance: the planner could not take it
+            continue
         demand = joint.problem.instance_demand(key)
         arrivals = [
             arrival

@@ -5,6 +5,7 @@ words. The saved `PlanLine` rows and every export are made from these lines, so 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -46,7 +47,7 @@ class LineRow:
     arrival: date | None = None
     late_days: int = 0
     reason: str = ""
-    cause: str = ""  # why late or unmet (optimizer.contract causes, or `no_agreement`)
+    cause: str = ""  # why late or unmet (optimizer.contract causes, `no_agreement`, `over_limit`)
     emergency_cause: str = ""  # why emergency procurement (supply.emergency causes)
 
 
@@ -56,9 +57,11 @@ def plan_lines(
     supply: SupplyState,
     *,
     emergency_for_catalog_materials: bool = True,
+    refused: Collection[str] = (),
 ) -> list[LineRow]:
     """The plan as rows: one per allocation, one per unmet rest, reasons on late and unmet,
-    causes on emergency procurement."""
+    causes on emergency procurement; `refused` are the demands set aside before the solve
+    (supply.limits), unmet in full."""
     late = {e.demand: e for e in plan.late}
     emergency = emergency_causes(problem, plan, supply)
     in_catalog = catalog_materials(supply)
@@ -99,7 +102,9 @@ def plan_lines(
     for u in plan.unmet:
         demand = problem.demands[u.demand]
         cause, reason = u.cause, u.reason
-        if demand.replenish_warehouse_id and not problem.sources_of(demand.material):
+        if u.demand in refused:
+            cause = "over_limit"
+        elif demand.replenish_warehouse_id and not problem.sources_of(demand.material):
             cause, reason = "no_agreement", no_agreement_reason(demand, supply)
         elif not emergency_for_catalog_materials and demand.material in in_catalog:
             reason = f"{reason}; {SWITCHED_OFF}"

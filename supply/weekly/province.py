@@ -14,16 +14,26 @@ re-dated by the matched arrival (the latest one, where a row was split between l
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from catalogs.cells import CellError, is_blank, read_code, read_date, read_integer, read_text
+from catalogs.cells import (
+    CellError,
+    is_blank,
+    read_code,
+    read_date,
+    read_integer,
+    read_quantity,
+    read_text,
+)
 from catalogs.columns import Cell as CellKind
 from catalogs.columns import Column, header_index, match_header
-from catalogs.models import AgreementLine, upper_quantity
+from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
+from catalogs.records import new_record, record_rejected
 from catalogs.sheets import read_sheet
 from supply.core.errors import Conflict, ImportRejected, RowProblem
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
@@ -47,7 +57,7 @@ class _Spec:
         Column("agreement_no", "协议编号", "agreement_no", CellKind.CODE, aliases=("协议号",)),
         Column("line_no", "行号", "line_no", CellKind.INTEGER, aliases=("协议行号",)),
         Column("supplier", "供应商", "supplier", CellKind.TEXT, required=False),
-        Column("quantity", "数量", "quantity", CellKind.INTEGER, aliases=("匹配数量",)),
+        Column("quantity", "数量", "quantity", CellKind.QUANTITY, aliases=("匹配数量",)),
         Column(
             "expected_arrival",
             "预计到货日期",
@@ -62,10 +72,11 @@ class _Spec:
 
 
 SPEC = _Spec()
-_READ = {
+_READ: dict[CellKind, Callable[[object], Any]] = {
     CellKind.CODE: read_code,
     CellKind.TEXT: read_text,
     CellKind.INTEGER: read_integer,
+    CellKind.QUANTITY: read_quantity,  # whole base units, up to MAX_QUANTITY
     CellKind.DATE: read_date,
 }
 
@@ -82,7 +93,36 @@ class MatchImport:
 def import_province_match(
     *, session: Session, batch_id: str, content: bytes, file_name: str, user: str, now: datetime
 ) -> MatchImport:
-    """Import the province's matching result for an approved batch (all rows or none)."""
+    """Import the province's matching result for an approved batch (all rows or none).
+
+    A file with problems is rejected whole and recorded as a rejected import (`import_record`,
+    kind `province_match`), as an accepted one is recorded with what it changed.
+    """
+    record = new_record(
+        kind=ImportKind.PROVINCE_MATCH, file_name=file_name, imported_by=user, now=now
+    )
+    record.note = f"批次 batch {batch_id}"
+    try:
+        result = _import(
+            session, batch_id=batch_id, content=content, file_name=record.file_name, now=now,
+            user=record.imported_by, record=record,
+        )  # fmt: skip
+    except ImportRejected as rejected:
+        record_rejected(session, record, rejected.problems, count=len(rejected.problems))
+        raise
+    return result
+
+
+def _import(
+    session: Session,
+    *,
+    batch_id: str,
+    content: bytes,
+    file_name: str,
+    now: datetime,
+    user: str,
+    record: ImportRecord,
+) -> MatchImport:
     run = get_run_or_raise(session=session, batch_id=batch_id)
     if run.status != RunStatus.APPROVED:
         raise Conflict(
@@ -97,7 +137,9 @@ def import_province_match(
             loc=("batch_id",),
         )
     problems: list[RowProblem] = []
-    rows = _read_rows(read_sheet(content, file_name, preferred_sheets=(SPEC.sheet,)), problems)
+    sheet = read_sheet(content, file_name, preferred_sheets=(SPEC.sheet,))
+    record.rows = len(sheet.rows) - 1
+    rows = _read_rows(sheet, problems)
     plan = list(
         session.exec(
             select(PlanLine).where(PlanLine.run_id == run.id, PlanLine.kind == LineKind.AGREEMENT)
@@ -208,6 +250,14 @@ def import_province_match(
     }
     redated = _redate(plan, rows, agreements, lead_days, run.province_match_on)
     session.add_all(redated)
+    record.status = ImportStatus.ACCEPTED
+    record.inserted = len(rows)
+    record.updated = len(per_line) + len(redated)
+    record.note = (
+        f"批次 batch {batch_id}: {len(per_line)} 条协议行、{len(redated)} 条计划行已更新 / "
+        f"{len(per_line)} agreement lines, {len(redated)} plan lines updated"
+    )
+    session.add(record)
     session.commit()
     return MatchImport(rows=len(rows), agreement_lines=len(per_line), plan_lines=len(redated))
 
@@ -267,8 +317,8 @@ def _read_rows(sheet: Any, problems: list[RowProblem]) -> list[tuple[int, dict[s
     for number, cells in sheet.rows[1:]:
         values: dict[str, Any] = {}
         for column in SPEC.columns:
-            position = positions.get(column.key)
-            raw = cells[position] if position is not None and position < len(cells) else None
+            at = positions.get(column.key)
+            raw = cells[at] if at is not None and at < len(cells) else None
             if is_blank(raw):
                 if column.required:
                     problems.append(

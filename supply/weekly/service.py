@@ -37,6 +37,7 @@ from supply.demand.models import DemandLine, DemandStatus
 from supply.emergency import emergency_materials
 from supply.holds.models import StockKind
 from supply.holds.service import NewHold, hold_stock
+from supply.limits import Refusal, refused_by_key, screen, with_refusals
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import FilingPublic
@@ -81,6 +82,7 @@ class _Read:
     warehouses: dict[str, str]
     previous: int | None  # the live draft this run supersedes
     promised: list[dict[str, Any]] = field(default_factory=list)  # urgent requests' promises
+    refused: list[Refusal] = field(default_factory=list)  # lines the planner cannot take
 
 
 def live_run(session: Session, batch_id: str) -> PlanRun | None:
@@ -336,6 +338,7 @@ def _read(
     )
     demands = open_demand(session, cutoff=batch.cutoff)
     _check_known(demands, supply)
+    demands, refused = screen(demands, supply, penalty=settings.reserve_below_quota_penalty)
     problem = build_instance(
         demands=demands,
         supply=supply,
@@ -348,6 +351,7 @@ def _read(
             for_catalog_materials=settings.emergency_for_catalog_materials,
         ),
     )
+    problem.demands.update(refused_by_key(refused))  # planned as unmet, with the reason
     projects = {p.id: p for p in session.exec(select(Project))}
     warehouses = {w.id: w.name for w in session.exec(select(Warehouse))}
     return _Read(
@@ -361,6 +365,7 @@ def _read(
         warehouses=warehouses,
         previous=existing.id if existing else None,
         promised=promised_rows(session, batch_id=batch.id, warehouses=warehouses),
+        refused=refused,
     )
 
 
@@ -397,7 +402,10 @@ def run_weekly(
         )
     count = len(read.problem.instance.demands)
     step(f"求解 {count} 行项目需求 / solving {count} project demand lines")
-    plan, baseline = _solve_checked(read.problem)
+    solved, baseline = _solve_checked(read.problem)
+    # Lines the planner cannot take are unmet, with the reason (supply.limits); plan.json keeps
+    # the engine's plan of instance.json, so that replaying and checking it agree.
+    plan = with_refusals(solved, read.refused)
     replenish = build_instance(
         demands=replenishment_demands(
             supply=after_plan(read.supply, read.problem, plan), need_by=read.replenish_by
@@ -414,14 +422,14 @@ def run_weekly(
 
     step("写出计划与报表 / writing the plan and exports")
     run_dir = _new_run_dir(Path(settings.runs_dir), read.batch.id, now)
-    for name, problem, solved in (
-        ("", read.problem, plan),
+    for name, problem, written in (
+        ("", read.problem, solved),
         ("replenishment-", replenish, replenish_plan),
     ):
         (run_dir / f"{name}instance.json").write_text(
             instance_to_json(problem.instance), encoding="utf-8"
         )
-        (run_dir / f"{name}plan.json").write_text(plan_to_json(solved), encoding="utf-8")
+        (run_dir / f"{name}plan.json").write_text(plan_to_json(written), encoding="utf-8")
     prices = {code: m.standard_price for code, m in read.supply.materials.items()}
     kpis = compute_kpis(read.problem, plan, baseline, read.project_types, prices=prices)
     kpis["replenishment"] = compute_kpis(
@@ -435,6 +443,7 @@ def run_weekly(
         plan,
         read.supply,
         emergency_for_catalog_materials=settings.emergency_for_catalog_materials,
+        refused={r.item.key for r in read.refused},
     ) + plan_lines(replenish, replenish_plan, after_plan(read.supply, read.problem, plan))
     read.problem = merge(read.problem, replenish)
     exports = write_exports(

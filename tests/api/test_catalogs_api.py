@@ -85,7 +85,11 @@ def test_a_bad_file_gets_422_with_every_problem_by_row_and_nothing_is_written(
     )
     assert client.get("/api/v1/reserve/stock").json()["total"] == 0
     history = client.get("/api/v1/imports", params={"kind": "reserve"}).json()["items"]
-    assert [(r["accepted"], r["problems"]) for r in history] == [(False, 2)]
+    assert [(r["status"], r["problems"]) for r in history] == [("rejected", 2)]
+    assert history[0]["first_problems"].splitlines() == [d["msg"] for d in detail[1:]]
+    one = client.get(f"/api/v1/imports/{history[0]['id']}")
+    assert one.status_code == 200 and one.json() == history[0]
+    assert client.get("/api/v1/imports", params={"status": "accepted"}).json()["total"] == 2
 
 
 def test_nothing_a_user_can_upload_causes_a_500(

@@ -67,5 +67,10 @@ def test_the_catalog_commands_share_the_import_path(
         "2026,WH-WD,DT-400,10kV油浸式配电变压器 400kVA,台,3"
     )
     assert runner.invoke(app, ["catalogs", "export", "quotas", "out.txt"]).exit_code == 1
-    history = runner.invoke(app, ["catalogs", "imports"])
-    assert "李工" in history.output and "rejected" in history.output
+    wide = {"COLUMNS": "250"}  # one row per import
+    history = runner.invoke(app, ["catalogs", "imports"], env=wide)
+    assert "李工" in history.output and "rejected 已拒绝" in history.output
+    assert "accepted 已导入" in history.output
+    refused = runner.invoke(app, ["catalogs", "imports", "--status", "rejected"], env=wide)
+    assert refused.exit_code == 0 and "导入记录 / imports (1)" in refused.output
+    assert "accepted" not in refused.output and "3 problem(s): 第 2 行" in refused.output

@@ -11,10 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from catalogs.importing import export_catalog, import_catalog, list_imports
+from catalogs.importing import export_catalog, import_catalog
 from catalogs.models import AgreementLine, CatalogKind, ImportRecord, Material, ReserveStock
+from catalogs.records import list_imports
 from catalogs.sample import load_sample
 from supply.core.errors import ImportRejected
+from supply.core.money import MAX_PRICE
+from supply.core.units import MAX_QUANTITY
 
 ImportFn = Callable[..., object]
 
@@ -56,7 +59,7 @@ def test_a_good_file_is_inserted_then_recognised_as_unchanged(
     assert (
         records[0].imported_by == "张工"
         and records[0].file_name == "物料.xlsx"
-        and records[0].accepted
+        and records[0].status == "accepted"
     )
     assert records[0].imported_at == (now + timedelta(hours=2)).astimezone(UTC)
 
@@ -88,8 +91,8 @@ def test_a_file_with_one_bad_row_writes_nothing_and_is_recorded_as_rejected(
     assert "2 problem(s); nothing was imported" in caught.value.message
     assert basics.exec(select(ReserveStock)).all() == []
     rejected = basics.exec(select(ImportRecord).where(ImportRecord.kind == "reserve")).one()
-    assert (rejected.accepted, rejected.problems, rejected.rows, rejected.inserted) == (
-        False,
+    assert (rejected.status, rejected.problems, rejected.rows, rejected.inserted) == (
+        "rejected",
         2,
         3,
         0,
@@ -159,7 +162,8 @@ def test_an_unreadable_upload_is_recorded_too(session: Session, now: datetime) -
             now=now,
         )
     [record] = session.exec(select(ImportRecord)).all()
-    assert (record.accepted, record.problems, record.file_name) == (False, 1, "x.bin")
+    assert (record.status, record.problems, record.file_name) == ("rejected", 1, "x.bin")
+    assert "not an Excel" in record.first_problems
 
 
 def test_agreements_default_to_the_configured_delivery_site(
@@ -226,7 +230,7 @@ def test_the_largest_accepted_values_are_stored_and_one_more_is_refused(
             "紧急采购周期(天)",
             "紧急采购溢价(%)",
         ],
-        ["M" * 64, "名" * 200, "台", "10kV", category, "999,999,999,999.999999", 3650, 1000],
+        ["M" * 64, "名" * 200, "台", "10kV", category, "100,000,000.000000", 3650, 1000],
     ]
     import_rows(CatalogKind.MATERIALS, materials)
     agreement = [
@@ -247,9 +251,9 @@ def test_the_largest_accepted_values_are_stored_and_one_more_is_refused(
             2_000_000_000,
             "供" * 200,
             "M" * 64,
-            "999999999999",
-            999_999_999_999,
-            999_999_999_999,
+            "100000000",
+            100_000_000,  # MAX_QUANTITY
+            100_000_000,
             "2000-01-01",
             "2100-12-31",
             warehouse_id,
@@ -258,9 +262,9 @@ def test_the_largest_accepted_values_are_stored_and_one_more_is_refused(
     import_rows(CatalogKind.AGREEMENTS, agreement)
     basics.expire_all()
     stored = basics.get(Material, "M" * 64)
-    assert stored is not None and stored.standard_price == Decimal("999999999999.999999")
+    assert stored is not None and stored.standard_price == MAX_PRICE
     line = basics.exec(select(AgreementLine)).one()
-    assert (line.line_no, line.estimated_quantity) == (2_000_000_000, 999_999_999_999)
+    assert (line.line_no, line.estimated_quantity) == (2_000_000_000, MAX_QUANTITY)
 
     too_much = [
         agreement[0],
@@ -269,8 +273,8 @@ def test_the_largest_accepted_values_are_stored_and_one_more_is_refused(
             2_000_000_001,
             "供" * 201,
             "M" * 64,
-            "1000000000000",
-            10**12,
+            "100000000.000001",
+            MAX_QUANTITY + 1,
             0,
             "2000-01-01",
             "2100-12-31",
@@ -287,3 +291,28 @@ def test_the_largest_accepted_values_are_stored_and_one_more_is_refused(
         "estimated_quantity",
         "delivery_warehouse_id",
     ]
+    texts = [p.text for p in caught.value.problems]
+    assert (
+        "row 2 unit_price: unit price 100,000,000.000001/台 is above the limit of 100,000,000 CNY/台"
+        in texts[3]
+    )
+    assert (
+        "row 2 estimated_quantity: 100,000,001 台 is above the limit of 100,000,000 台" in texts[4]
+    )
+
+
+def test_a_quantity_over_the_limit_once_converted_to_base_units_is_refused(
+    basics: Session, import_rows: ImportFn
+) -> None:
+    # 100,000 km is exactly the limit in metres; a kilometre more is over it.
+    rows = [["仓库编码", "物料编码", "单位", "库存数量"],
+            ["WH-WD", "JKLYJ-70", "千米", "100,000"],
+            ["WH-SD", "JKLYJ-70", "千米", "100,001"]]  # fmt: skip
+    with pytest.raises(ImportRejected) as caught:
+        import_rows(CatalogKind.RESERVE, rows)
+    assert [p.text for p in caught.value.problems] == [
+        "第 3 行 库存数量: 100,001,000 米 超过上限 100,000,000 米 / "
+        "row 3 quantity: 100,001,000 米 is above the limit of 100,000,000 米"
+    ]
+    import_rows(CatalogKind.RESERVE, rows[:2])
+    assert basics.exec(select(ReserveStock.quantity)).one() == MAX_QUANTITY

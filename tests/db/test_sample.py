@@ -59,7 +59,7 @@ def test_loading_the_sample_confirms_the_quota_catalog_and_leaves_a_draft(
     session: Session, now: datetime
 ) -> None:
     loaded = load_sample(session=session, now=now, today=TODAY)
-    assert all(r.accepted and r.imported_by == DEMO_USER for r in loaded.reports)
+    assert all(r.status == "accepted" and r.imported_by == DEMO_USER for r in loaded.reports)
     assert (loaded.confirmed.version, loaded.draft_version) == (1, 2)
     summary = service.catalog_summary(session=session, today=TODAY)
     assert summary.counts["materials"] == 60 and summary.quota_catalog is not None

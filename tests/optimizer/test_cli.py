@@ -62,6 +62,18 @@ def test_invalid_instance_exits_2_and_the_plan_lists_errors(tmp_path: Path) -> N
     assert "D1 quantity" in result.stderr
 
 
+def test_numbers_too_large_to_plan_exactly_exit_2_with_one_line(tmp_path: Path) -> None:
+    doc = json.loads(TINY.read_text())
+    doc["demands"][0]["quantity"] = 1e25  # past int64 once scaled
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps(doc))
+    exe = Path(sys.executable).with_name("gridsupply")
+    result = subprocess.run([exe, "solve", huge], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: instance {huge} has quantities or costs too large")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_unreadable_input_exits_1_with_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{ nope")

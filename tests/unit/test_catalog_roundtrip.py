@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +13,8 @@ from catalogs.export import write_catalog
 from catalogs.models import CatalogKind
 from catalogs.parse import MaterialRef, ParseContext, parse_sheet
 from catalogs.sheets import read_sheet
-from supply.core.units import BASE_UNITS
+from supply.core.money import MAX_PRICE
+from supply.core.units import BASE_UNITS, MAX_QUANTITY
 
 CODE = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-_./×", min_size=1, max_size=24)
 # Names as planners write them: Chinese, Latin, digits, punctuation, spaces, even a leading '='.
@@ -30,10 +30,10 @@ NAME = (
     .filter(bool)
 )
 MONEY = st.decimals(
-    min_value=0, max_value=Decimal(10) ** 12 - 1, places=6, allow_nan=False, allow_infinity=False
+    min_value=0, max_value=MAX_PRICE, places=6, allow_nan=False, allow_infinity=False
 )
 DAYS = st.integers(min_value=0, max_value=3650)
-QUANTITY = st.integers(min_value=0, max_value=10**12 - 1)
+QUANTITY = st.integers(min_value=0, max_value=MAX_QUANTITY)
 
 CONTEXT = ParseContext(
     materials={"DT-400": MaterialRef(unit="台"), "JKLYJ-70": MaterialRef(unit="米")},

@@ -18,6 +18,8 @@ from catalogs.parse import MaterialRef
 from catalogs.sheets import read_workbook
 from supply.calendar import default_calendar
 from supply.core.errors import RowProblem
+from supply.core.money import MAX_AMOUNT
+from supply.core.units import MAX_QUANTITY
 from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.files import (
     LINES,
@@ -204,6 +206,34 @@ def test_every_problem_is_named_with_its_sheet_row_and_column() -> None:
     )
 
 
+def test_quantities_and_budgets_past_the_limits_are_named_by_sheet_row_and_column() -> None:
+    content = book(
+        {
+            "项目包": [
+                ["项目包编号", "项目包名称", "年度", "预算(元)"],
+                ["PK-1", "甲包", 2026, MAX_AMOUNT],
+                ["PK-2", "乙包", 2026, MAX_AMOUNT + 1],
+            ],
+            "项目": [PROJECT_HEADER, ["P-1", "甲", "新建台区", "huancui", "2026-11-16", "PK-1"]],
+            "需求明细": [
+                LINE_HEADER,
+                ["P-1", 1, "JKLYJ-70", "千米", 100_000, None],  # 100,000,000 m: the limit
+                ["P-1", 2, "JKLYJ-70", "千米", "100,000.001", None],
+                ["P-1", 3, "DT-400", "台", 20_000_000_000, None],
+            ],
+        }
+    )
+    texts = [p.text for p in parse(content).problems]
+    assert texts == [
+        "项目包表 第 3 行 预算(元): 10,000,000,001 元超过上限 10,000,000,000 元 / sheet packages "
+        "row 3 budget: 10,000,000,001 CNY is above the limit of 10,000,000,000 CNY",
+        "需求明细表 第 3 行 需求数量: 100,000,001 米 超过上限 100,000,000 米 / sheet lines row 3 "
+        "quantity: 100,000,001 米 is above the limit of 100,000,000 米",
+        "需求明细表 第 4 行 需求数量: 20,000,000,000 台 超过上限 100,000,000 台 / sheet lines row 4 "
+        "quantity: 20,000,000,000 台 is above the limit of 100,000,000 台",
+    ]
+
+
 def test_lines_may_refer_to_projects_already_in_the_database() -> None:
     context = WorkbookContext(
         materials=CONTEXT.materials,
@@ -291,7 +321,7 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
             "year": draw(st.integers(2000, 2100)),
             "kind": draw(st.one_of(st.just(""), NAME)),
             "budget": draw(
-                st.decimals(min_value=0, max_value=Decimal(10) ** 11, places=6, allow_nan=False)
+                st.decimals(min_value=0, max_value=MAX_AMOUNT, places=6, allow_nan=False)
             ),
         }
         for package_id in package_ids
@@ -344,7 +374,7 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
             "project_id": project_id,
             "line_no": line_no,
             "material_code": draw(st.sampled_from(["DT-400", "JKLYJ-70", "MTR-1P"])),
-            "quantity": draw(st.integers(1, 10**11)),
+            "quantity": draw(st.integers(1, MAX_QUANTITY)),
             "need_by_override": None,
             "override_reason": "",
             "feasibility_listed": draw(st.booleans()),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from catalogs.models import AgreementLine
+from catalogs.models import AgreementLine, ImportKind, ImportRecord
 from optimizer import parse_instance, solve
 from supply.commitments import refresh_statuses
 from supply.core.clock import SHANGHAI
@@ -388,3 +388,15 @@ def test_province_matching_updates_ordered_quantity_and_arrivals(
             user="省公司",
             now=BEFORE_CUTOFF,
         )
+    # Both attempts are on record: the rejected one with its problems, the accepted one after.
+    records = world.exec(
+        select(ImportRecord)
+        .where(ImportRecord.kind == ImportKind.PROVINCE_MATCH)
+        .order_by(col(ImportRecord.id))
+    ).all()
+    assert [(r.status, r.imported_by, r.rows) for r in records] == [
+        ("rejected", "省公司", 2),
+        ("accepted", "省公司", 1),
+    ]
+    assert records[0].problems == len(texts) and "SD-2026-01/9" in records[0].first_problems
+    assert records[1].note.startswith("批次 batch 2026-W49")
