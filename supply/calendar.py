@@ -25,7 +25,7 @@ from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 
-from supply.core.errors import InvalidInput
+from supply.core.errors import Conflict, InvalidInput
 
 ONE_DAY = timedelta(days=1)
 SATURDAY = 5
@@ -48,8 +48,9 @@ class CalendarError(InvalidInput, ValueError):
     """A working-day calendar problem a user can fix (HTTP 422)."""
 
 
-class YearNotLoaded(CalendarError):
-    """A date falls in a year that no loaded calendar source covers."""
+class YearNotLoaded(Conflict, CalendarError):
+    """A date falls in a year that no loaded calendar source covers: a conflict with the calendar
+    in force (HTTP 409) until an operator loads that year."""
 
     def __init__(self, year: int, loaded: Sequence[int]) -> None:
         self.year = year

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, File, Path, Query, UploadFile, status
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from api.deps import (
     MAX_ID,
@@ -21,6 +20,7 @@ from api.deps import (
 )
 from catalogs.export import MEDIA_TYPES
 from catalogs.sheets import MAX_BYTES
+from supply.core.dates import IsoMoment
 from supply.core.paging import Page
 from supply.demand import service as demand
 from supply.demand.models import DemandLineCreate, DemandLinePublic, DemandLineUpdate, DemandStatus
@@ -308,7 +308,7 @@ def list_lines(
         str | None, Query(max_length=64, description="物料编码 / material code")
     ] = None,
     submitted_before: Annotated[
-        AwareDatetime | None,
+        IsoMoment | None,
         Query(description="提报时间早于(含时区) / submitted strictly before (with a time zone)"),
     ] = None,
 ) -> Page[DemandLinePublic]:

@@ -7,9 +7,11 @@ decimal type, stores the amount as an integer count of millionths of a yuan.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from sqlalchemy import BigInteger, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -18,6 +20,39 @@ PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)
 SCALE = 10**PLACES
 MAX_AMOUNT = Decimal(10) ** 12  # one trillion yuan: far above any real price or stock value
+
+
+# An amount sent to the API: a whole number, or a decimal string with at most six places.
+AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
+def _amount(value: Any) -> Any:
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _AMOUNT.match(value):
+        return value
+    raise ValueError(
+        '金额为非负整数，或最多 6 位小数的字符串，如 "1234.50" / an amount is a whole number, or '
+        'a decimal string with at most 6 places such as "1234.50" (never a binary float)'
+    )
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    Field(ge=0, lt=MAX_AMOUNT, decimal_places=PLACES),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "exclusiveMaximum": int(MAX_AMOUNT)},
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+            ]
+        }
+    ),
+]
 
 
 def has_exact_places(amount: Decimal) -> bool:

@@ -12,8 +12,8 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_non_negative
-from supply.core.money import Money
-from supply.core.text import Code32, Name, Text200
+from supply.core.money import Amount, Money
+from supply.core.text import Code32, Name, Text64
 
 
 class PackageBase(SQLModel):
@@ -50,8 +50,10 @@ class PackageCreate(SQLModel):
     id: Code32 = Field(description="项目包编号 / package id")
     name: Name = Field(description="项目包名称 / name")
     year: int = Field(ge=2000, le=2100, description="年度 / budget year")
-    kind: Text200 = Field(default="", max_length=64, description="类别 / kind (e.g. 业扩配套)")
-    budget: Decimal = Field(ge=0, lt=10**12, decimal_places=6, description="预算(元) / budget, CNY")
+    kind: Text64 = Field(default="", description="类别 / kind (e.g. 业扩配套)")
+    budget: Amount = Field(
+        description="预算(元) / budget, CNY: 整数或小数字符串 / whole, or a string"
+    )
 
 
 class FilingStatus(StrEnum):

@@ -530,14 +530,14 @@ def _draft(
             )
     else:
         if project.status != ProjectStatus.ACTIVE:
-            raise InvalidInput(
+            raise Conflict(
                 f"项目 {project.id} 状态为 {project.status} / project {project.id} is "
                 f"{project.status}: nothing can be requested for it",
                 loc=("project_id",),
             )
         items = open_demand(session, cutoff=r.now, project_id=project.id)
         if not items:
-            raise InvalidInput(
+            raise Conflict(
                 f"项目 {project.id} 没有待供应的需求行 / project {project.id} has no outstanding "
                 "lines: add lines to the request",
                 loc=("lines",),
