@@ -19,6 +19,7 @@ from typing import Any
 
 from catalogs.cells import (
     CellError,
+    formula_error,
     is_blank,
     non_negative,
     read_bool,
@@ -231,6 +232,10 @@ def read_row(
             continue
         position = positions[column.key]
         raw = cells[position] if position < len(cells) else None
+        formula = formula_error(raw)
+        if formula is not None:
+            result.add(number, column, formula.zh, formula.en)
+            continue
         if is_blank(raw):
             if column.required:
                 result.add(number, column, "不能为空", "is required")
@@ -291,12 +296,16 @@ def to_base_quantity(
         return
     amount: Decimal = values[key] * unit.factor
     if amount != amount.to_integral_value():
-        shown = f"{values[key]} {unit.name} = {amount.normalize()} {unit.base}"
+        given = f"{values[key].normalize():f} {unit.name}"
+        if unit.name == unit.base:  # nothing was converted: say what was given
+            zh, en = f"填写的是 {given}", f"{given} given"
+        else:  # show the conversion that left a fraction
+            zh = en = f"{given} = {amount.normalize():f} {unit.base}"
         result.add(
             number,
             spec.column(key),
-            f"数量必须是 {unit.base} 的整数（{shown}）",
-            f"must be a whole number of {unit.base} ({shown})",
+            f"数量必须是 {unit.base} 的整数（{zh}）",
+            f"must be a whole number of {unit.base} ({en})",
         )
         del values[key]
         return

@@ -20,7 +20,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from catalogs.cells import CellError, is_blank, read_code, read_date, read_integer, read_text
+from catalogs.cells import (
+    CellError,
+    formula_error,
+    is_blank,
+    read_code,
+    read_date,
+    read_integer,
+    read_text,
+)
 from catalogs.columns import Cell as CellKind
 from catalogs.columns import Column, header_index, match_header
 from catalogs.models import AgreementLine, upper_quantity
@@ -269,6 +277,10 @@ def _read_rows(sheet: Any, problems: list[RowProblem]) -> list[tuple[int, dict[s
         for column in SPEC.columns:
             position = positions.get(column.key)
             raw = cells[position] if position is not None and position < len(cells) else None
+            formula = formula_error(raw)
+            if formula is not None:
+                problems.append(RowProblem(number, column.zh, column.en, formula.zh, formula.en))
+                continue
             if is_blank(raw):
                 if column.required:
                     problems.append(

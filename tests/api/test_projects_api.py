@@ -237,9 +237,12 @@ def test_the_workbook_upload_lists_every_problem_or_writes_everything(client: Te
     assert exported.status_code == 200 and exported.headers["content-type"] == XLSX
     again = upload(client, exported.content, "projects-export.xlsx").json()
     assert (again["projects"]["unchanged"], again["lines"]["unchanged"]) == (2, 2)
-    csv = client.get("/api/v1/projects/export", params={"format": "csv", "sheet": "lines"})
+    csv = client.get("/api/v1/projects/export/lines.csv")
     assert csv.status_code == 200 and csv.content.decode("utf-8-sig").startswith("项目编号,行号")
+    assert csv.headers["content-type"].startswith("text/csv")
+    # CSV is one table: it has its own path, and the workbook's path offers only .xlsx
     assert client.get("/api/v1/projects/export", params={"format": "csv"}).status_code == 422
+    assert client.get("/api/v1/projects/export/nope.csv").status_code == 422
     assert upload(client, csv.content, "lines.csv").status_code == 422  # which sheet?
     assert upload(client, csv.content, "lines.csv", sheet="lines").status_code == 201
 
