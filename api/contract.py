@@ -109,26 +109,29 @@ class MethodGuard:
     def __init__(self, app: ASGIApp, spec: Callable[[], dict[str, Any]]) -> None:
         self.app = app
         self.spec = spec
-        self._paths: list[tuple[int, re.Pattern[str], frozenset[str]]] | None = None
+        self._concrete: dict[str, frozenset[str]] | None = None
+        self._templated: list[tuple[int, re.Pattern[str], frozenset[str]]] = []
 
-    def _table(self) -> list[tuple[int, re.Pattern[str], frozenset[str]]]:
-        if self._paths is None:
+    def _load(self) -> dict[str, frozenset[str]]:
+        if self._concrete is None:
             paths = self.spec().get("paths", {})
-            self._paths = [
-                (
-                    path.count("{"),
-                    _template(path),
-                    frozenset(m.upper() for m in paths[path] if m in METHODS),
-                )
+            methods = {p: frozenset(m.upper() for m in paths[p] if m in METHODS) for p in paths}
+            self._templated = [
+                (path.count("{"), _template(path), methods[path])
                 for path in sorted(paths, key=lambda p: p.count("{"))
+                if "{" in path
             ]
-        return self._paths
+            self._concrete = {path: found for path, found in methods.items() if "{" not in path}
+        return self._concrete
 
     def allowed(self, path: str) -> frozenset[str] | None:
         """Return the methods the document lists for `path`, or None if it lists no such path."""
+        concrete = self._load().get(path)
+        if concrete is not None:
+            return concrete
         found: frozenset[str] | None = None
         rank = -1
-        for params, pattern, methods in self._table():
+        for params, pattern, methods in self._templated:
             if found is not None and params > rank:
                 break
             if pattern.match(path):
@@ -138,7 +141,8 @@ class MethodGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse a method the owning path does not have; pass everything else on."""
         if scope["type"] == "http":
-            allowed = self.allowed(scope["path"])
+            path, root = scope["path"], scope.get("root_path", "")
+            allowed = self.allowed(path[len(root) :] if root and path.startswith(root) else path)
             if allowed is not None and scope["method"] not in allowed:
                 listed = ", ".join(sorted(allowed))
                 response = error_response(

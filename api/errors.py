@@ -151,7 +151,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     headers = exc.headers
     if exc.status_code == 404:
-        path = request.url.path
+        path = excerpt(request.url.path)
         return error_response(
             404, "not_found", f"没有这个地址 {path} / no such path: {path}", loc=("path",)
         )

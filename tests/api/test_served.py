@@ -27,6 +27,7 @@ import pytest
 BIN = Path(sys.executable).parent
 DEMO_NOW = "2026-11-30T11:00:00+08:00"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 # Bounded and deterministic: each operation gets at most this many generated cases per phase,
 # always the same ones, and nothing is remembered between runs.
 MAX_EXAMPLES = 25
@@ -184,7 +185,10 @@ def test_schemathesis_with_every_check_finds_nothing(served: Served) -> None:
         "--request-timeout", "60", "--no-color",
     ]  # fmt: skip
     started = time.monotonic()
-    run = subprocess.run(command, cwd=served.folder, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        command, cwd=served.folder, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
+    )  # fmt: skip
     took = time.monotonic() - started
     out = run.stdout + run.stderr
     summary = out[out.rfind("SUMMARY") :] if "SUMMARY" in out else out[-3000:]
