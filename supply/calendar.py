@@ -25,7 +25,7 @@ from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 
-from supply.core.errors import Conflict, InvalidInput
+from supply.core.errors import ConflictingInput, InvalidInput
 
 ONE_DAY = timedelta(days=1)
 SATURDAY = 5
@@ -48,7 +48,7 @@ class CalendarError(InvalidInput, ValueError):
     """A working-day calendar problem a user can fix (HTTP 422)."""
 
 
-class YearNotLoaded(Conflict, CalendarError):
+class YearNotLoaded(ConflictingInput, CalendarError):
     """A date falls in a year that no loaded calendar source covers: a conflict with the calendar
     in force (HTTP 409) until an operator loads that year."""
 

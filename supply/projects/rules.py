@@ -4,7 +4,7 @@ The services and the workbook import share them: each returns the problems it fi
 a message in Chinese and English), so that a service can raise the first as `InvalidInput` and an
 import can name every one with its row. A problem that comes from what is stored rather than from
 the request itself (a location, package or material not known, a calendar year not loaded, dates
-that do not fit the project's) is marked `conflict`: the service raises it as `Conflict`. No session, no clock: the calendar, the policy, and what
+that do not fit the project's) is marked `conflict`: the service raises it as `ConflictingInput`. No session, no clock: the calendar, the policy, and what
 the database knows (materials, catalogued materials) are passed in.
 """
 
@@ -17,7 +17,7 @@ from datetime import date
 from catalogs.parse import MaterialRef
 from supply.calendar import CalendarError, WorkCalendar, YearNotLoaded
 from supply.core.dates import FIRST_YEAR, LAST_YEAR
-from supply.core.errors import Conflict, InvalidInput
+from supply.core.errors import ConflictingInput, InvalidInput
 from supply.policy import (
     COMPLETION_TYPES,
     PROJECT_TYPE_ZH,
@@ -46,13 +46,13 @@ class FieldProblem:
 
     def error(
         self, *, prefix: tuple[str | int, ...] = (), given: Collection[str] | None = None
-    ) -> InvalidInput | Conflict:
+    ) -> InvalidInput:
         """Return the error a service raises for this problem: `Conflict` if it comes from what is
         stored, or (for a change giving only the fields in `given`) if the rule also read a
         stored field; else `InvalidInput`."""
         read = set(self.reads or (self.field,))
         if self.conflict or (given is not None and not read <= set(given)):
-            return Conflict(self.message, loc=(*prefix, self.field))
+            return ConflictingInput(self.message, loc=(*prefix, self.field))
         return InvalidInput(self.message, loc=(*prefix, self.field))
 
 
