@@ -26,8 +26,8 @@ DESCRIPTIONS: dict[int, str] = {
     404: "不存在: 路径所指的对象或地址本身 / not found: an object the path names, or the path",
     409: "与当前状态冲突, 或被同时进行的修改抢先 / conflicts with the current state, or with a "
     "change made at the same time",
-    413: "请求体过大(JSON 1 MB, 上传文件 20 MB) / request body too large (JSON 1 MB, uploads "
-    "20 MB)",
+    413: "请求体过大(默认 JSON 1 MB, 上传文件 20 MB) / request body too large (by default JSON "
+    "1 MB, file uploads 20 MB)",
     422: "请求不合法, 逐项列出问题 / invalid request: every problem listed",
     500: "内部错误, 消息中含请求编号 / internal error: the message quotes the request id",
     503: "数据库暂不可用 / the database is unavailable",
