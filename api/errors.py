@@ -1,21 +1,28 @@
 """The one boundary where errors become HTTP responses.
 
 `ERROR_STATUS` maps every domain error class to its status; the body is always FastAPI's own
-`{"detail": [{"type", "loc", "msg"}]}`. Anything unexpected is logged with a request id and
-answered with a 500 that carries the id and nothing from the database.
+`{"detail": [{"type", "loc", "msg"}]}`, also for what the framework answers itself (no such path
+404, method not allowed 405, body too large 413, malformed body or parameters 422). A validation
+error echoes at most a short excerpt of what was sent. Anything unexpected is logged with a request
+id and answered with a 500 that carries the id and nothing from the database.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import uuid4
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from supply.core.errors import Conflict, DomainError, ImportRejected, InvalidInput, NotFound
@@ -43,6 +50,25 @@ DATABASE_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
 }
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A validation error shows what was sent, cut to this many characters; at most MAX_ERRORS problems.
+MAX_ECHO = 120
+MAX_ERRORS = 50
+
+
+def error_response(
+    status: int,
+    kind: str,
+    message: str,
+    *,
+    loc: Sequence[str | int] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Answer `status` with one error in FastAPI's `{"detail": [{"type", "loc", "msg"}]}` shape."""
+    return JSONResponse(
+        status_code=status,
+        content={"detail": [{"type": kind, "loc": list(loc), "msg": message}]},
+        headers=dict(headers) if headers else None,
+    )
 
 
 def status_for(error: DomainError) -> int:
@@ -84,6 +110,69 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status, content={"detail": [{"type": kind, "loc": [], "msg": message}]}
     )
+
+
+def excerpt(value: Any) -> Any:
+    """Return `value` if its JSON is short, else the start of its JSON text and an ellipsis."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO else value[: MAX_ECHO - 1] + "…"
+    text = json.dumps(jsonable_encoder(value), ensure_ascii=False, default=str)
+    return value if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 with each problem's `input` cut to an excerpt and at most MAX_ERRORS listed."""
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    detail: list[dict[str, Any]] = []
+    for error in errors[:MAX_ERRORS]:
+        item = {k: v for k, v in error.items() if k != "input"}
+        item["msg"] = str(item.get("msg", ""))[:500]
+        if "input" in error:
+            item["input"] = excerpt(error["input"])
+        detail.append(item)
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS
+        detail.append(
+            {
+                "type": "too_many_errors",
+                "loc": [],
+                "msg": f"另有 {more} 个问题未列出 / {more} more problem(s) not listed",
+            }
+        )
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(detail)})
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """What routing and body parsing answer themselves, in the error shape (a body that cannot be
+    parsed at all is a 422, like malformed JSON)."""
+    assert isinstance(exc, HTTPException)
+    headers = exc.headers
+    if exc.status_code == 404:
+        path = excerpt(request.url.path)
+        return error_response(
+            404, "not_found", f"没有这个地址 {path} / no such path: {path}", loc=("path",)
+        )
+    if exc.status_code == 405:
+        allowed = (headers or {}).get("Allow", "")
+        return error_response(
+            405,
+            "method_not_allowed",
+            f"此地址不支持 {request.method}，可用: {allowed} / method {request.method} is not "
+            f"allowed here; allowed: {allowed}",
+            headers=headers,
+        )
+    if exc.status_code == 413:
+        return error_response(413, "too_large", str(exc.detail), loc=("body",), headers=headers)
+    if exc.status_code == 400:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            message = "请求体不是 UTF-8 编码的 JSON / the body is not UTF-8 encoded JSON"
+        else:
+            message = f"请求体无法解析 / the request body cannot be parsed: {exc.detail}"
+        return error_response(422, "body_invalid", message, loc=("body",))
+    return error_response(exc.status_code, "http_error", str(exc.detail), headers=headers)
 
 
 class RequestIdMiddleware:
@@ -142,4 +231,6 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(cls, _domain_error)
     for db_cls in DATABASE_ERRORS:
         app.add_exception_handler(db_cls, _database_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(RequestIdMiddleware)

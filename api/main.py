@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
+from api.contract import MethodGuard, document_errors
+from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
 from api.routes import PREFIX, ROUTERS, TAGS
 
 DESCRIPTION = """
@@ -16,12 +21,15 @@ warehouses, transport days, physical reserve and the reserve quota catalog, fram
 vendor consignment; Excel/CSV import and export.
 
 错误统一为 `{"detail": [{"type", "loc", "msg"}]}`;导入被拒时逐行列出所有问题。
+请求体上限: JSON 1 MB, 上传文件 20 MB(超出为 413)。
 Errors are always `{"detail": [{"type", "loc", "msg"}]}`; a rejected import lists every problem.
+Request bodies: JSON at most 1 MB, file uploads at most 20 MB (413 beyond).
 """
 
 
 def create_app() -> FastAPI:
-    """Build the application with every router under /api/v1 and the error boundary."""
+    """Build the application: every router under /api/v1, the error boundary, the body limits,
+    405 answers as the OpenAPI document says, and the documentation pages served offline."""
     app = FastAPI(
         title="gridsupply",
         summary="业扩配套电网工程物资供应匹配 / "
@@ -29,8 +37,22 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
     )
     for router in ROUTERS:  # each directly: FastAPI matches nested included routers slowly
         app.include_router(router, prefix=PREFIX)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    install_docs(app)
+    # Middleware added last runs first: request id, then the method check, then the body limit.
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(MethodGuard, spec=lambda: app.openapi())
     install_error_handlers(app)
     return app

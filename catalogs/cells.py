@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -60,6 +61,28 @@ _LEVELS = {
     WarehouseLevel.COUNTY: ("county", "县级周转库", "周转库", "县级", "县公司周转库"),
     WarehouseLevel.STORAGE_POINT: ("storage_point", "storage point", "仓储点", "储备点"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A cell holding a formula whose value was never saved (the file was written by a program,
+    not recalculated and saved in Excel): there is no value to read."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def formula_error(value: object) -> CellError | None:
+    """Return the complaint for a formula cell with no saved value, else None."""
+    if not isinstance(value, Formula):
+        return None
+    return CellError(
+        f"是公式（{show(value.text)}），请填写数值",
+        f"is a formula ({show(value.text)}) with no saved value; enter the value, or open the "
+        "file in Excel and save it",
+    )
 
 
 def fold(text: str) -> str:

@@ -21,6 +21,7 @@ from catalogs.cells import (
     CellError,
     check_price,
     check_quantity,
+    formula_error,
     is_blank,
     non_negative,
     read_bool,
@@ -233,6 +234,10 @@ def read_row(
             continue
         position = positions[column.key]
         raw = cells[position] if position < len(cells) else None
+        formula = formula_error(raw)
+        if formula is not None:
+            result.add(number, column, formula.zh, formula.en)
+            continue
         if is_blank(raw):
             if column.required:
                 result.add(number, column, "不能为空", "is required")
@@ -293,12 +298,16 @@ def to_base_quantity(
         return
     amount: Decimal = values[key] * unit.factor
     if amount != amount.to_integral_value():
-        shown = f"{values[key]} {unit.name} = {amount.normalize()} {unit.base}"
+        given = f"{values[key].normalize():f} {unit.name}"
+        if unit.name == unit.base:  # nothing was converted: say what was given
+            zh, en = f"填写的是 {given}", f"{given} given"
+        else:  # show the conversion that left a fraction
+            zh = en = f"{given} = {amount.normalize():f} {unit.base}"
         result.add(
             number,
             spec.column(key),
-            f"数量必须是 {unit.base} 的整数（{shown}）",
-            f"must be a whole number of {unit.base} ({shown})",
+            f"数量必须是 {unit.base} 的整数（{zh}）",
+            f"must be a whole number of {unit.base} ({en})",
         )
         del values[key]
         return

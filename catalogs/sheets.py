@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from catalogs.cells import Formula
 from supply.core.errors import ImportRejected, RowProblem
 from supply.core.text import uncsv_text
 
@@ -22,6 +24,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a <f> element in a worksheet's XML
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +108,21 @@ def _read_xlsx(content: bytes, preferred_sheets: tuple[str, ...]) -> Sheet:
 
 
 def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) -> list[Sheet]:
-    """Read the first sheet named in `preferred_sheets` (else the first), or every sheet (None)."""
+    """Read the first sheet named in `preferred_sheets` (else the first), or every sheet (None).
+
+    A formula cell reads as its saved value; one with no saved value (the file was written by a
+    program and never recalculated in Excel) reads as a `Formula`, so that it is named as one.
+    """
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they do not affect values.
             warnings.simplefilter("ignore")
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            formulas = (
+                load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+                if _has_formulas(content)
+                else None
+            )
             try:
                 names = book.sheetnames
                 if preferred_sheets is None:
@@ -119,9 +131,12 @@ def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) 
                     chosen = [next((n for n in preferred_sheets if n in names), names[0])]
                 sheets = []
                 for name in chosen:
+                    texts = formulas[name].iter_rows(values_only=True) if formulas else None
                     rows: list[tuple[int, list[object]]] = []
                     for number, values in enumerate(book[name].iter_rows(values_only=True), 1):
                         cells = list(values)
+                        if texts is not None:
+                            cells = _unsaved_formulas(cells, next(texts, ()))
                         if any(v is not None and str(v).strip() for v in cells):
                             rows.append((number, cells))
                         if len(rows) > MAX_ROWS + 1:
@@ -129,9 +144,34 @@ def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) 
                     sheets.append(Sheet(rows=rows, name=name))
             finally:
                 book.close()
+                if formulas is not None:
+                    formulas.close()
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError):
         raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file") from None
     return sheets
+
+
+def _has_formulas(content: bytes) -> bool:
+    """Tell whether any worksheet of the .xlsx file holds a formula (most files hold none)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return any(
+            _FORMULA_TAG.search(archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/") and name.endswith(".xml")
+        )
+
+
+def _unsaved_formulas(values: list[object], texts: tuple[object, ...]) -> list[object]:
+    """Mark the cells that are empty only because their formula has no saved value."""
+    return [
+        Formula(text)
+        if value is None
+        and i < len(texts)
+        and isinstance(text := texts[i], str)
+        and text.startswith("=")
+        else value
+        for i, value in enumerate(values)
+    ]
 
 
 def _decode(content: bytes) -> str:
@@ -153,13 +193,33 @@ def _read_csv(content: bytes) -> Sheet:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     rows: list[tuple[int, list[object]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number = 0
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         for number, cells in enumerate(reader, start=1):  # one record is one spreadsheet row
             if any(cell.strip() for cell in cells):
                 rows.append((number, [uncsv_text(cell) for cell in cells]))
             if len(rows) > MAX_ROWS + 1:
                 break
-    except csv.Error:
-        raise reject("CSV 格式错误（引号不匹配？）", "malformed CSV (unbalanced quotes?)") from None
+    except csv.Error as exc:
+        raise _csv_error(str(exc), number + 1) from None
     return Sheet(rows=rows)
+
+
+def _csv_error(message: str, record: int) -> ImportRejected:
+    """Say what the csv module found wrong, in words for the person who made the file."""
+    if "field larger than field limit" in message:
+        limit = csv.field_size_limit()
+        return reject(
+            f"第 {record} 条记录中有超过 {limit} 个字符的单元格，不是表格文件？",
+            f"record {record} has a cell longer than {limit} characters: is this a table?",
+        )
+    if "expected after" in message or "unexpected end of data" in message:
+        return reject(
+            f"CSV 格式错误：第 {record} 条记录的引号不匹配",
+            f"malformed CSV: unbalanced quotes in record {record}",
+        )
+    return reject(
+        f"CSV 格式错误（第 {record} 条记录）：{message}",
+        f"malformed CSV (record {record}): {message}",
+    )

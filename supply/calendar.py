@@ -25,7 +25,7 @@ from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 
-from supply.core.errors import InvalidInput
+from supply.core.errors import ConflictingInput, InvalidInput
 from supply.core.text import csv_text, uncsv_text
 
 ONE_DAY = timedelta(days=1)
@@ -49,8 +49,9 @@ class CalendarError(InvalidInput, ValueError):
     """A working-day calendar problem a user can fix (HTTP 422)."""
 
 
-class YearNotLoaded(CalendarError):
-    """A date falls in a year that no loaded calendar source covers."""
+class YearNotLoaded(ConflictingInput, CalendarError):
+    """A date falls in a year that no loaded calendar source covers: a conflict with the calendar
+    in force (HTTP 409) until an operator loads that year."""
 
     def __init__(self, year: int, loaded: Sequence[int]) -> None:
         self.year = year

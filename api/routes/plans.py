@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, func, select
 
 from api.deps import (
@@ -24,6 +24,7 @@ from api.deps import (
     require,
 )
 from catalogs.sheets import MAX_BYTES
+from supply.core.dates import IsoMoment
 from supply.core.errors import NotFound
 from supply.core.paging import Page
 from supply.weekly import service
@@ -38,7 +39,7 @@ BatchId = Annotated[
 
 
 class RunRequest(BaseModel):
-    at: AwareDatetime | None = Field(
+    at: IsoMoment | None = Field(
         default=None,
         description="计划时刻(带时区) / the moment whose batch is planned; default now",
     )

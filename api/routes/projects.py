@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, File, Path, Query, UploadFile, status
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from api.deps import (
     MAX_ID,
@@ -21,6 +20,7 @@ from api.deps import (
 )
 from catalogs.export import MEDIA_TYPES
 from catalogs.sheets import MAX_BYTES
+from supply.core.dates import IsoMoment
 from supply.core.paging import Page
 from supply.demand import service as demand
 from supply.demand.models import DemandLineCreate, DemandLinePublic, DemandLineUpdate, DemandStatus
@@ -115,29 +115,61 @@ def import_projects(
     )
 
 
+ExportStatus = Annotated[
+    ProjectStatus | None, Query(description="只导出此状态的项目 / only projects in this status")
+]
+
+
+def _download(content: bytes, name: str, fmt: Literal["xlsx", "csv"]) -> Response:
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get(
     "/projects/export",
     response_class=Response,
     dependencies=READ,
-    responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}, MEDIA_TYPES["csv"]: {}}}},
+    responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}}}},
 )
 def export_projects(
     session: SessionDep,
     today: TodayDep,
-    format: Annotated[Literal["xlsx", "csv"], Query(description="文件格式 / file format")] = "xlsx",
-    sheet: Sheet = None,
-    status: Annotated[
-        ProjectStatus | None, Query(description="只导出此状态的项目 / only projects in this status")
+    format: Annotated[
+        Literal["xlsx"],
+        Query(
+            description="Excel 工作簿; CSV 见 /projects/export/{sheet}.csv / the workbook "
+            "(.xlsx); one sheet as CSV: /projects/export/{sheet}.csv"
+        ),
+    ] = "xlsx",
+    sheet: Annotated[
+        SheetKind | None, Query(description="只导出这一张表 / just this sheet")
     ] = None,
+    status: ExportStatus = None,
 ) -> Response:
     """导出项目工作簿，格式与导入相同 / Export the project workbook in the format import reads."""
     content = importing.export_projects(session=session, fmt=format, sheet=sheet, status=status)
-    name = f"projects{'-' + sheet.value if sheet else ''}-{today.isoformat()}.{format}"
-    return Response(
-        content,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    name = f"projects{'-' + sheet.value if sheet else ''}-{today.isoformat()}.xlsx"
+    return _download(content, name, format)
+
+
+@router.get(
+    "/projects/export/{sheet}.csv",
+    response_class=Response,
+    dependencies=READ,
+    responses={200: {"content": {MEDIA_TYPES["csv"]: {}}}},
+)
+def export_projects_sheet(
+    session: SessionDep,
+    today: TodayDep,
+    sheet: Annotated[SheetKind, Path(description="导出哪一张表 / which sheet")],
+    status: ExportStatus = None,
+) -> Response:
+    """导出项目工作簿的一张表为 CSV / Export one sheet of the project workbook as CSV."""
+    content = importing.export_projects(session=session, fmt="csv", sheet=sheet, status=status)
+    return _download(content, f"projects-{sheet.value}-{today.isoformat()}.csv", "csv")
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetail, dependencies=READ)
@@ -308,7 +340,7 @@ def list_lines(
         str | None, Query(max_length=64, description="物料编码 / material code")
     ] = None,
     submitted_before: Annotated[
-        AwareDatetime | None,
+        IsoMoment | None,
         Query(description="提报时间早于(含时区) / submitted strictly before (with a time zone)"),
     ] = None,
 ) -> Page[DemandLinePublic]:

@@ -11,6 +11,7 @@ from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, require
 from catalogs import service
 from catalogs.models import QuotaCatalogPublic, QuotaPublic, ReservePosition, ReserveStockPublic
 from supply.core.paging import Page
+from supply.core.text import Name
 
 router = APIRouter(prefix="/reserve", tags=["reserve"])
 READ = [require("catalogs.read")]
@@ -23,10 +24,8 @@ MaterialCode = Annotated[str | None, Query(max_length=64, description="物料编
 class ConfirmRequest(BaseModel):
     """Who confirms the quota catalog."""
 
-    confirmed_by: str = Field(
-        min_length=1,
-        max_length=200,
-        description="确认人(营销部会同各部门) / who confirms, for the departments",
+    confirmed_by: Name = Field(
+        description="确认人(营销部会同各部门) / who confirms, for the departments"
     )
 
 

@@ -39,6 +39,13 @@ class InvalidInput(DomainError):
     type = "invalid_input"
 
 
+class ConflictingInput(Conflict, InvalidInput):
+    """Input that is well formed but meets what is stored: it names a location, package or
+    material that is not there, a calendar year not loaded, dates that do not fit the stored
+    project, more than a hold holds. A conflict to the HTTP API (409: the request itself breaks
+    no rule its schema states), invalid input to the command line (exit 2: the file or option)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowProblem:
     """One problem in an imported file, at a row as the spreadsheet numbers it (header = row 1).

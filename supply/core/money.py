@@ -22,9 +22,11 @@ Limits, checked where money comes in (schemas, every import; docs/catalogs.md "L
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from sqlalchemy import BigInteger, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -37,6 +39,39 @@ MAX_AMOUNT = Decimal(10) ** 10  # yuan: a budget, one line's cost at its dearest
 COLUMN_LIMIT = Decimal(10) ** 12  # NUMERIC(18, 6) holds amounts below this
 # Sums of many amounts may pass the default context's 28 digits before they are rounded.
 _WIDE = Context(prec=60)
+
+
+# An amount sent to the API: a whole number, or a decimal string with at most six places.
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,6})?$"  # below MAX_AMOUNT
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
+def _amount(value: Any) -> Any:
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _AMOUNT.match(value):
+        return value
+    raise ValueError(
+        '金额为非负整数，或最多 6 位小数的字符串，如 "1234.50" / an amount is a whole number, or '
+        'a decimal string with at most 6 places such as "1234.50" (never a binary float)'
+    )
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    Field(ge=0, lt=MAX_AMOUNT, decimal_places=PLACES),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "exclusiveMaximum": int(MAX_AMOUNT)},
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+            ]
+        }
+    ),
+]
 
 
 def has_exact_places(amount: Decimal) -> bool:

@@ -133,6 +133,18 @@ class Settings(BaseSettings):
     hold_expiry_working_days: int = Field(
         default=10, ge=1, description="a hold not issued within this many working days is released"
     )
+    max_json_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="largest request body the HTTP API reads, other than a file upload (bytes; "
+        "a larger one is refused with 413 before it is read)",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="largest multipart/form-data request body (a file upload) the HTTP API reads "
+        "(bytes; a larger one is refused with 413 before it is read)",
+    )
 
     @field_validator("database_url")
     @classmethod

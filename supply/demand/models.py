@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated, Any
 
+from annotated_types import Gt, Le
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from supply.core.dates import DATE_PATTERN, IsoDate
 from supply.core.db import UTCDateTime, check_in
-from supply.core.text import Code64, Text200
+from supply.core.text import BLANK, NOT_BLANK, Code64, Text200
 from supply.core.units import MAX_QUANTITY
 
 MAX_LINE_NO = 2**31 - 1
@@ -79,8 +83,49 @@ class DemandLinePublic(DemandLineBase):
     submitted_by: str
 
 
+_OVERRIDE = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+_WITH_REASON = {
+    "required": ["need_by_override", "override_reason"],
+    "properties": {"need_by_override": _OVERRIDE, "override_reason": {"pattern": NOT_BLANK}},
+}
+
+
+def _create_rules(schema: dict[str, Any]) -> None:
+    # A need-by set by hand comes with its reason, and a reason only with one.
+    schema["oneOf"] = [
+        _WITH_REASON,
+        {
+            "properties": {
+                "need_by_override": {"type": "null"},
+                "override_reason": {"pattern": BLANK},
+            }
+        },
+    ]
+
+
+def _update_rules(schema: dict[str, Any]) -> None:
+    # Given together, the same rule; given alone, checked with the stored line (409 if they clash).
+    both = ["need_by_override", "override_reason"]
+    schema["anyOf"] = [
+        {"not": {"required": both}},
+        _WITH_REASON,
+        {
+            "required": both,
+            "properties": {
+                "need_by_override": {"type": "null"},
+                "override_reason": {"anyOf": [{"type": "null"}, {"pattern": BLANK}]},
+            },
+        },
+    ]
+
+
 class DemandLineCreate(SQLModel):
-    """A line to add to a project: material and quantity in base units (米, 千克, 台 …)."""
+    """A line to add to a project: material and quantity in base units (米, 千克, 台 …).
+
+    A need-by date set by hand (`need_by_override`) needs a reason, and a reason needs one.
+    """
+
+    model_config = {"json_schema_extra": _create_rules}
 
     line_no: int | None = Field(
         default=None,
@@ -94,7 +139,7 @@ class DemandLineCreate(SQLModel):
         le=MAX_QUANTITY,
         description=f"需求数量(基本单位,至多 {MAX_QUANTITY:,}) / base units, at most {MAX_QUANTITY:,}",
     )
-    need_by_override: date | None = Field(
+    need_by_override: IsoDate | None = Field(
         default=None, description="指定需到货日期(须说明原因) / need-by set by hand, with a reason"
     )
     override_reason: Text200 = Field(default="", description="指定原因 / why")
@@ -106,17 +151,18 @@ class DemandLineCreate(SQLModel):
 class DemandLineUpdate(SQLModel):
     """Changes to an open line; fields left out stay. A null need-by override clears it."""
 
-    material_code: Code64 | None = Field(default=None, description="物料编码 / material code")
-    quantity: int | None = Field(
-        default=None,
-        gt=0,
-        le=MAX_QUANTITY,
-        description=f"需求数量(基本单位,至多 {MAX_QUANTITY:,}) / base units, at most {MAX_QUANTITY:,}",
+    model_config = {"json_schema_extra": _update_rules}
+
+    material_code: Code64 | SkipJsonSchema[None] = Field(
+        default=None, description="物料编码 / material code"
     )
-    need_by_override: date | None = Field(
+    quantity: Annotated[int, Gt(0), Le(MAX_QUANTITY)] | SkipJsonSchema[None] = Field(
+        default=None, description="需求数量(基本单位) / base units"
+    )
+    need_by_override: IsoDate | None = Field(
         default=None, description="指定需到货日期(null 清除) / need-by by hand (null clears)"
     )
     override_reason: Text200 | None = Field(default=None, description="指定原因 / why")
-    feasibility_listed: bool | None = Field(
+    feasibility_listed: bool | SkipJsonSchema[None] = Field(
         default=None, description="可研阶段已列明 / listed at the feasibility stage"
     )

@@ -323,7 +323,7 @@ def update_line(
         deadline=project.deadline,
     )
     if problems:
-        raise problems[0].error()
+        raise problems[0].error(given=given)
     for name, value in merged.items():
         setattr(line, name, value)
     session.add(line)

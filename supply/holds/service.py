@@ -24,7 +24,7 @@ from catalogs.models import Consignment, ReserveStock
 from catalogs.service import check_page
 from supply.commitments import refresh_statuses
 from supply.core.db import insert_rows, write_session
-from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.errors import Conflict, ConflictingInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page
 from supply.demand.models import DemandLine
 from supply.holds.models import (
@@ -181,7 +181,7 @@ def issue_hold(
         hold = _locked_hold(session, hold_id)
         amount = hold.quantity if quantity is None else quantity
         if not 0 < amount <= hold.quantity:
-            raise InvalidInput(
+            raise ConflictingInput(
                 f"出库数量须在 1 到 {hold.quantity} 之间 / the quantity to issue must be "
                 f"between 1 and {hold.quantity}, got {amount}",
                 loc=("quantity",),

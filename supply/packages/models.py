@@ -12,8 +12,8 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_non_negative
-from supply.core.money import MAX_AMOUNT, Money
-from supply.core.text import Code32, Name, Text200
+from supply.core.money import MAX_AMOUNT, Amount, Money
+from supply.core.text import Code32, Name, Text64
 
 
 class PackageBase(SQLModel):
@@ -50,12 +50,10 @@ class PackageCreate(SQLModel):
     id: Code32 = Field(description="项目包编号 / package id")
     name: Name = Field(description="项目包名称 / name")
     year: int = Field(ge=2000, le=2100, description="年度 / budget year")
-    kind: Text200 = Field(default="", max_length=64, description="类别 / kind (e.g. 业扩配套)")
-    budget: Decimal = Field(
-        ge=0,
-        le=int(MAX_AMOUNT),
-        decimal_places=6,
-        description=f"预算(元,至多 {MAX_AMOUNT:,}) / budget, CNY, at most {MAX_AMOUNT:,}",
+    kind: Text64 = Field(default="", description="类别 / kind (e.g. 业扩配套)")
+    budget: Amount = Field(
+        description=f"预算(元,至多 {MAX_AMOUNT:,}): 整数或小数字符串 / budget, CNY, below "
+        f"{MAX_AMOUNT:,}: a whole number or a decimal string"
     )
 
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from catalogs.models import VoltageClass
+from supply.core.dates import DATE_PATTERN, IsoDate
 from supply.core.db import UTCDateTime, check_in
 from supply.core.text import Code32, Location, Name, Text200
 from supply.demand.models import DemandLinePublic
-from supply.policy import ProjectType
+from supply.policy import COMPLETION_TYPES, ProjectType
 
 
 class Priority(StrEnum):
@@ -124,8 +127,46 @@ class ProjectDetail(ProjectPublic):
     lines: list[DemandLinePublic] = Field(description="需求明细 / the project's demand lines")
 
 
+def _by_type(*, creating: bool) -> list[dict[str, Any]]:
+    """The type rules as JSON-schema branches: the voltage classes each type allows, and the
+    completion date only 35/110 kV projects have (required when creating one)."""
+    groups: dict[tuple[tuple[VoltageClass, ...], bool], list[str]] = {}
+    for kind, voltages in TYPE_VOLTAGES.items():
+        groups.setdefault((voltages, kind in COMPLETION_TYPES), []).append(kind.value)
+    date_schema = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+    branches = []
+    for (voltages, by_completion), kinds in groups.items():
+        branch: dict[str, Any] = {
+            "required": ["project_type"],
+            "properties": {
+                "project_type": {"enum": kinds},
+                "voltage_class": {"enum": [*(v.value for v in voltages), None]},
+                "completion_date": date_schema if by_completion else {"type": "null"},
+            },
+        }
+        if by_completion and creating:
+            branch["required"] = ["project_type", "completion_date"]
+        branches.append(branch)
+    return branches
+
+
+def _create_rules(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = _by_type(creating=True)
+
+
+def _update_rules(schema: dict[str, Any]) -> None:
+    # A change that keeps the type is checked against the stored project (409 if they clash).
+    schema["anyOf"] = [{"not": {"required": ["project_type"]}}, *_by_type(creating=False)]
+
+
 class ProjectCreate(SQLModel):
-    """A new project: what is built, where, approved when. Deadline and need-by are derived."""
+    """A new project: what is built, where, approved when. Deadline and need-by are derived.
+
+    The type decides the voltage classes allowed (default: the first) and whether the customer's
+    completion date is given (35/110 kV only, then required, after the approval date).
+    """
+
+    model_config = {"json_schema_extra": _create_rules}
 
     id: Code32 = Field(description="项目编号 / project id")
     name: Name = Field(description="项目名称 / name")
@@ -135,8 +176,8 @@ class ProjectCreate(SQLModel):
         default=None, description="电压等级,默认按工程类型 / voltage class (default: by type)"
     )
     location: Location = Field(description="所在地点 / location id, e.g. huancui")
-    approved_on: date = Field(description="行政审批日期 / administrative approval date")
-    completion_date: date | None = Field(
+    approved_on: IsoDate = Field(description="行政审批日期 / administrative approval date")
+    completion_date: IsoDate | None = Field(
         default=None,
         description="客户要求完工日期,仅35/110千伏 / customer completion date (35/110 kV only)",
     )
@@ -145,21 +186,37 @@ class ProjectCreate(SQLModel):
 
 
 class ProjectUpdate(SQLModel):
-    """Changes to a project; fields left out stay as they are. Dates are derived again."""
+    """Changes to a project; fields left out stay as they are. Dates are derived again.
 
-    name: Name | None = Field(default=None, description="项目名称 / name")
-    customer: Text200 | None = Field(default=None, description="客户 / customer")
-    project_type: ProjectType | None = Field(default=None, description="工程类型 / type")
-    voltage_class: VoltageClass | None = Field(default=None, description="电压等级 / voltage")
-    location: Location | None = Field(default=None, description="所在地点 / location id")
-    approved_on: date | None = Field(default=None, description="行政审批日期 / approval date")
-    completion_date: date | None = Field(
+    Only `voltage_class` (back to the type's default), `completion_date` and `package_id` may be
+    null; the other fields are left out to keep them.
+    """
+
+    model_config = {"json_schema_extra": _update_rules}
+
+    name: Name | SkipJsonSchema[None] = Field(default=None, description="项目名称 / name")
+    customer: Text200 | SkipJsonSchema[None] = Field(default=None, description="客户 / customer")
+    project_type: ProjectType | SkipJsonSchema[None] = Field(
+        default=None, description="工程类型 / type"
+    )
+    voltage_class: VoltageClass | None = Field(
+        default=None, description="电压等级(null: 按工程类型) / voltage (null: by type)"
+    )
+    location: Location | SkipJsonSchema[None] = Field(
+        default=None, description="所在地点 / location id"
+    )
+    approved_on: IsoDate | SkipJsonSchema[None] = Field(
+        default=None, description="行政审批日期 / approval date"
+    )
+    completion_date: IsoDate | None = Field(
         default=None, description="客户要求完工日期(null 清除) / completion date (null clears)"
     )
     package_id: Code32 | None = Field(
         default=None, description="项目包(null 清除) / project package (null clears)"
     )
-    priority: Priority | None = Field(default=None, description="重点工程 / priority")
+    priority: Priority | SkipJsonSchema[None] = Field(
+        default=None, description="重点工程 / priority"
+    )
 
 
 class TypeSummary(SQLModel):

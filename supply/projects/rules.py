@@ -2,7 +2,9 @@
 
 The services and the workbook import share them: each returns the problems it finds (a field and
 a message in Chinese and English), so that a service can raise the first as `InvalidInput` and an
-import can name every one with its row. No session, no clock: the calendar, the policy, and what
+import can name every one with its row. A problem that comes from what is stored rather than from
+the request itself (a location, package or material not known, a calendar year not loaded, dates
+that do not fit the project's) is marked `conflict`: the service raises it as `ConflictingInput`. No session, no clock: the calendar, the policy, and what
 the database knows (materials, catalogued materials) are passed in.
 """
 
@@ -14,7 +16,8 @@ from datetime import date
 
 from catalogs.parse import MaterialRef
 from supply.calendar import CalendarError, WorkCalendar, YearNotLoaded
-from supply.core.errors import InvalidInput
+from supply.core.dates import FIRST_YEAR, LAST_YEAR
+from supply.core.errors import ConflictingInput, InvalidInput
 from supply.policy import (
     COMPLETION_TYPES,
     PROJECT_TYPE_ZH,
@@ -25,8 +28,6 @@ from supply.policy import (
 )
 from supply.projects.models import TYPE_VOLTAGES
 
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
@@ -35,14 +36,23 @@ class FieldProblem:
     field: str
     zh: str
     en: str
+    conflict: bool = False  # the request meets what is stored, not a rule of its own
+    reads: tuple[str, ...] = ()  # the fields a rule between fields looks at (default: `field`)
 
     @property
     def message(self) -> str:
         """Render as '中文 / English'."""
         return f"{self.zh} / {self.en}"
 
-    def error(self, *, prefix: tuple[str | int, ...] = ()) -> InvalidInput:
-        """Return the InvalidInput a service raises for this problem."""
+    def error(
+        self, *, prefix: tuple[str | int, ...] = (), given: Collection[str] | None = None
+    ) -> InvalidInput:
+        """Return the error a service raises for this problem: `Conflict` if it comes from what is
+        stored, or (for a change giving only the fields in `given`) if the rule also read a
+        stored field; else `InvalidInput`."""
+        read = set(self.reads or (self.field,))
+        if self.conflict or (given is not None and not read <= set(given)):
+            return ConflictingInput(self.message, loc=(*prefix, self.field))
         return InvalidInput(self.message, loc=(*prefix, self.field))
 
 
@@ -70,6 +80,7 @@ def check_voltage(kind: ProjectType, voltage_class: str | None) -> tuple[str, Fi
         "voltage_class",
         f"{_type_label(kind)} 的电压等级应为 {' 或 '.join(allowed)}，不是 {voltage_class}",
         f"a {kind.value} project is at {' or '.join(allowed)}, not {voltage_class}",
+        reads=("project_type", "voltage_class"),
     )
 
 
@@ -96,6 +107,7 @@ def derive_dates(
             f"{_type_label(kind)} 须填写客户要求完工日期：建设期限为其前一个工作日",
             f"a {kind.value} project needs the customer's completion date: its deadline is the "
             "last working day before it",
+            reads=("project_type", "completion_date"),
         )
     if not by_completion and completion_date is not None:
         return FieldProblem(
@@ -103,6 +115,14 @@ def derive_dates(
             f"{_type_label(kind)} 的期限自审批次日起算，不填客户要求完工日期（仅 35/110 千伏工程填写）",
             f"a {kind.value} project counts its deadline from approval; leave the completion date "
             "empty (it is for hv_35kv and hv_110kv only)",
+            reads=("project_type", "completion_date"),
+        )
+    if by_completion and completion_date is not None and completion_date <= approved_on:
+        return FieldProblem(
+            "completion_date",
+            f"客户要求完工日期 {completion_date} 应晚于审批日 {approved_on}",
+            f"the completion date {completion_date} must fall after approval on {approved_on}",
+            reads=("approved_on", "completion_date"),
         )
     field = "completion_date" if by_completion else "approved_on"
     try:
@@ -121,13 +141,16 @@ def derive_dates(
             f"cannot derive the deadline and need-by: no working-day calendar is loaded for "
             f"{exc.year}; load it with `gridsupply calendar load FILE` once the State Council "
             "publishes it",
+            conflict=True,
         )
     except (DeadlineError, CalendarError, OverflowError) as exc:
+        # With the dates in order, what is left depends on the calendar's working days.
         zh, _, en = str(exc).partition(" / ")
         return FieldProblem(
             field,
             f"无法推算建设期限：{zh}",
             f"cannot derive the deadline: {en or zh}",
+            conflict=True,
         )
     return deadline.deadline, deadline.need_by
 
@@ -168,6 +191,7 @@ def check_location(location: str, known: Collection[str]) -> FieldProblem | None
         f"地点 {location} 不在运输天数表中，请先在运输天数表中补充从各仓库到此地点的天数",
         f"location {location} has no transport days from any warehouse; add them to the "
         "transport table first",
+        conflict=True,
     )
 
 
@@ -180,6 +204,7 @@ def check_package(package_id: str | None, known: Collection[str]) -> FieldProble
         f"项目包 {package_id} 不存在，请先创建或在项目包表中列出",
         f"project package {package_id} does not exist; create it (or list it on the packages "
         "sheet) first",
+        conflict=True,
     )
 
 
@@ -209,6 +234,7 @@ def check_line(
                     "material_code",
                     f"物料编码 {material_code} 不在物料主数据中，请先导入物料",
                     f"material {material_code} is not in the material master; import it first",
+                    conflict=True,
                 )
             )
         elif material_code not in catalogued and not feasibility_listed:
@@ -221,6 +247,7 @@ def check_line(
                     "agreement line with quantity left, consignment): such materials must be "
                     "listed at the feasibility stage (R1.4); once listed, set feasibility_listed "
                     "to yes",
+                    conflict=True,
                 )
             )
     if need_by_override is not None and not override_reason:
@@ -229,6 +256,7 @@ def check_line(
                 "override_reason",
                 "指定需到货日期须填写原因",
                 "a need-by date set by hand needs a reason",
+                reads=("need_by_override", "override_reason"),
             )
         )
     if need_by_override is None and override_reason:
@@ -237,6 +265,7 @@ def check_line(
                 "override_reason",
                 "未指定需到货日期时不填原因",
                 "give a reason only with a need-by date set by hand",
+                reads=("need_by_override", "override_reason"),
             )
         )
     if (
@@ -252,6 +281,7 @@ def check_line(
                 f"{deadline} 之间",
                 f"the need-by date {need_by_override} must fall between approval on "
                 f"{approved_on} and the deadline {deadline}",
+                conflict=True,
             )
         )
     return problems

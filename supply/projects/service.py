@@ -113,6 +113,7 @@ def _derive_or_raise(
     voltage_class: str | None,
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
+    given: Collection[str] | None = None,
 ) -> Derived:
     derived, problems = derive_project(
         ProjectType(project.project_type),
@@ -123,7 +124,7 @@ def _derive_or_raise(
         policy=policy,
     )
     if problems:
-        raise problems[0].error()
+        raise problems[0].error(given=given)
     assert derived is not None
     return derived
 
@@ -243,6 +244,7 @@ def update_project(
     for name in ("name", "customer", "project_type", "location", "approved_on", "priority"):
         if name in given and given[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", loc=(name,))
+    sent = set(given)  # a rule that also reads a stored field is a conflict with it
     voltage = given.pop("voltage_class", None)
     # Check the project as it would be before changing anything.
     merged = ProjectCreate.model_validate(project.model_dump() | given)
@@ -254,7 +256,9 @@ def update_project(
         package_id=merged.package_id,
         locations=known_locations(session=session),
     )
-    derived = _derive_or_raise(merged, voltage_class=voltage, calendar=calendar, policy=policy)
+    derived = _derive_or_raise(
+        merged, voltage_class=voltage, calendar=calendar, policy=policy, given=sent
+    )
     for name, value in given.items():
         setattr(project, name, value)
     project.voltage_class = derived.voltage_class

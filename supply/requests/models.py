@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,11 +18,33 @@ from supply.projects.models import ProjectCreate
 MAX_REQUEST_LINES = 200
 
 
+def _one_project(schema: dict[str, Any]) -> None:
+    # Exactly one of: an existing project's id, or a new project with its lines.
+    schema["oneOf"] = [
+        {
+            "required": ["project_id"],
+            "properties": {"project_id": {"type": "string"}, "project": {"type": "null"}},
+        },
+        {
+            "required": ["project", "lines"],
+            "properties": {
+                "project_id": {"type": "null"},
+                "project": {"type": "object"},
+                "lines": {"minItems": 1},
+            },
+        },
+    ]
+
+
 class SupplyRequestIn(BaseModel):
     """An urgent request: a project (existing, or created now) and the lines it needs.
 
-    For an existing project without `lines`, every outstanding line of the project is asked for.
+    Give exactly one of `project_id` (an existing project) and `project` (a new one, with at least
+    one line). For an existing project without `lines`, every outstanding line of the project is
+    asked for.
     """
+
+    model_config = {"json_schema_extra": _one_project}
 
     project_id: Code32 | None = Field(default=None, description="已有项目 / an existing project")
     project: ProjectCreate | None = Field(

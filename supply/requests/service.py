@@ -42,7 +42,13 @@ from supply.calendar import CalendarError, WorkCalendar
 from supply.commitments import Commitment, refresh_statuses, status_of
 from supply.core.clock import local_today
 from supply.core.db import insert_rows, write_session
-from supply.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from supply.core.errors import (
+    Conflict,
+    ConflictingInput,
+    DomainError,
+    InvalidInput,
+    NotFound,
+)
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
@@ -557,14 +563,14 @@ def _draft(
             )
     else:
         if project.status != ProjectStatus.ACTIVE:
-            raise InvalidInput(
+            raise ConflictingInput(
                 f"项目 {project.id} 状态为 {project.status} / project {project.id} is "
                 f"{project.status}: nothing can be requested for it",
                 loc=("project_id",),
             )
         items = open_demand(session, cutoff=r.now, project_id=project.id)
         if not items:
-            raise InvalidInput(
+            raise ConflictingInput(
                 f"项目 {project.id} 没有待供应的需求行 / project {project.id} has no outstanding "
                 "lines: add lines to the request",
                 loc=("lines",),

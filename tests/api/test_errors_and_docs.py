@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 import catalogs.importing
 import catalogs.service  # noqa: F401
-from api.errors import ERROR_STATUS, REQUEST_ID_HEADER
-from supply.core.errors import DomainError
+from api.errors import ERROR_STATUS, REQUEST_ID_HEADER, status_for
+from supply.calendar import YearNotLoaded
+from supply.core.errors import ConflictingInput, DomainError, InvalidInput
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3,}")
@@ -34,6 +35,12 @@ def test_every_domain_error_has_a_status() -> None:
     }
     assert unmapped == set()
     assert set(ERROR_STATUS.values()) <= {404, 409, 422}
+
+
+def test_input_that_meets_what_is_stored_is_a_409_and_still_invalid_input_to_the_cli() -> None:
+    for error in (ConflictingInput("material X is not in the master"), YearNotLoaded(2027, [2026])):
+        assert status_for(error) == 409 and error.type == "conflict"
+        assert isinstance(error, InvalidInput)  # the command line exits 2, as for its input
 
 
 @pytest.fixture

@@ -89,14 +89,22 @@ def test_a_project_is_created_with_derived_dates_and_read_back_with_its_lines(
         ({"id": "P 1"}, 422, ["body", "id"], "must not contain spaces"),
         ({"name": "a\x00b"}, 422, ["body", "name"], "control characters"),
         ({"project_type": "substation"}, 422, ["body", "project_type"], "lv_extension"),
-        ({"location": "mars"}, 422, ["location"], "no transport days"),
-        ({"package_id": "PK-9"}, 422, ["package_id"], "PK-9 does not exist"),
-        ({"approved_on": "2026-12-22"}, 422, ["approved_on"], "loaded for 2027"),
+        ({"approved_on": "1999-12-31"}, 422, ["body", "approved_on"], "2000–2100"),
         ({"project_type": "hv_35kv"}, 422, ["completion_date"], "completion date"),
+        (
+            {"project_type": "hv_35kv", "completion_date": "2026-11-16"},
+            422,
+            ["completion_date"],
+            "must fall after approval",
+        ),
         ({"voltage_class": "110kV"}, 422, ["voltage_class"], "not 110kV"),
+        # Well formed, but meeting what is stored: a conflict.
+        ({"location": "mars"}, 409, ["location"], "no transport days"),
+        ({"package_id": "PK-9"}, 409, ["package_id"], "PK-9 does not exist"),
+        ({"approved_on": "2026-12-22"}, 409, ["approved_on"], "loaded for 2027"),
     ],
 )
-def test_a_project_that_cannot_be_built_as_sent_is_a_422_naming_the_field(
+def test_a_project_that_cannot_be_built_as_sent_is_refused_naming_the_field(
     client: TestClient, changes: dict[str, Any], status: int, loc: list[str], words: str
 ) -> None:
     response = client.post("/api/v1/projects", json=PROJECT | changes)
@@ -116,7 +124,7 @@ def test_lines_follow_the_feasibility_rule_and_the_override_rules(client: TestCl
     unknown = client.post(
         "/api/v1/projects/P-1/lines", json=[{"material_code": "SVG-9", "quantity": 1}]
     )
-    assert unknown.status_code == 422
+    assert unknown.status_code == 409  # well formed; the material master lacks it
     assert unknown.json()["detail"][0]["loc"] == ["lines", 0, "material_code"]
     assert "SVG-9" in unknown.json()["detail"][0]["msg"]
     for bad in ([], [{"material_code": "JP-400", "quantity": 0}]):
@@ -129,8 +137,13 @@ def test_lines_follow_the_feasibility_rule_and_the_override_rules(client: TestCl
     )
     no_reason = client.patch(
         "/api/v1/projects/P-1/lines/1", json={"need_by_override": "2026-12-04"}
-    )
-    assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
+    )  # the line as stored has no reason: a conflict with it
+    assert no_reason.status_code == 409 and "needs a reason" in no_reason.text
+    blank = client.patch(
+        "/api/v1/projects/P-1/lines/1",
+        json={"need_by_override": "2026-12-04", "override_reason": " "},
+    )  # the change itself breaks the rule its schema states
+    assert blank.status_code == 422 and "needs a reason" in blank.text
     with_reason = client.patch(
         "/api/v1/projects/P-1/lines/1",
         json={"need_by_override": "2026-12-04", "override_reason": "柜体后装"},
@@ -224,9 +237,12 @@ def test_the_workbook_upload_lists_every_problem_or_writes_everything(client: Te
     assert exported.status_code == 200 and exported.headers["content-type"] == XLSX
     again = upload(client, exported.content, "projects-export.xlsx").json()
     assert (again["projects"]["unchanged"], again["lines"]["unchanged"]) == (2, 2)
-    csv = client.get("/api/v1/projects/export", params={"format": "csv", "sheet": "lines"})
+    csv = client.get("/api/v1/projects/export/lines.csv")
     assert csv.status_code == 200 and csv.content.decode("utf-8-sig").startswith("项目编号,行号")
+    assert csv.headers["content-type"].startswith("text/csv")
+    # CSV is one table: it has its own path, and the workbook's path offers only .xlsx
     assert client.get("/api/v1/projects/export", params={"format": "csv"}).status_code == 422
+    assert client.get("/api/v1/projects/export/nope.csv").status_code == 422
     assert upload(client, csv.content, "lines.csv").status_code == 422  # which sheet?
     assert upload(client, csv.content, "lines.csv", sheet="lines").status_code == 201
 

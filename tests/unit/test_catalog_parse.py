@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -160,6 +161,54 @@ def test_a_quantity_that_is_not_whole_in_base_units_is_refused(
         " quantity: must be a whole number "
         "of 米 (0.0005 千米 = 0.5 米)"
     ]
+
+
+def test_a_fraction_of_the_base_unit_itself_says_what_was_given(
+    make_xlsx: Callable[..., bytes],
+) -> None:
+    rows = [["仓库编码", "物料编码", "库存数量"], ["WH-WD", "CB10-300", "2.50"]]
+    assert texts(parse(CatalogKind.RESERVE, make_xlsx(rows))) == [
+        "第 2 行 库存数量: 数量必须是 米 的整数（填写的是 2.5 米） / row 2 quantity: must be a "
+        "whole number of 米 (2.5 米 given)"
+    ]
+
+
+def test_a_formula_without_a_saved_value_is_named_as_a_formula() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["仓库编码", "物料编码", "库存数量"])
+    sheet.append(["WH-WD", "DT-400", "=SUM(D2:D9)"])  # openpyxl saves no value for it
+    sheet.append(["WH-WD", "CB10-300", 4])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = parse(CatalogKind.RESERVE, buffer.getvalue())
+    assert texts(result) == [
+        "第 2 行 库存数量: 是公式（=SUM(D2:D9)），请填写数值 / row 2 quantity: is a formula "
+        "(=SUM(D2:D9)) with no saved value; enter the value, or open the file in Excel and save it"
+    ]
+
+
+def test_a_formula_with_its_saved_value_reads_as_the_value() -> None:
+    # As Excel saves it: the formula and its cached value (<f> and <v>) in one cell.
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["仓库编码", "物料编码", "库存数量"])
+    sheet.append(["WH-WD", "DT-400", "=1+1"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet_xml = "xl/worksheets/sheet1.xml"
+    parts[sheet_xml] = parts[sheet_xml].replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>")
+    assert b"<v>2</v>" in parts[sheet_xml]
+    saved = io.BytesIO()
+    with zipfile.ZipFile(saved, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    result = parse(CatalogKind.RESERVE, saved.getvalue())
+    assert result.problems == [] and result.rows[0].values["quantity"] == 2
 
 
 def test_missing_and_wrong_headers_are_all_listed(make_xlsx: Callable[..., bytes]) -> None:
@@ -346,7 +395,8 @@ def test_the_sheet_named_for_the_kind_is_preferred() -> None:
         (b"PK\x03\x04 this is not really a zip", "a.xlsx", "not a valid Excel (.xlsx) file"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old.xls", "old .xls format"),
         (b"hello", "a.xlsx", "not a valid Excel (.xlsx) file"),
-        (b'a,"b\n', "a.csv", "malformed CSV"),
+        (b'a,"b\n', "a.csv", "unbalanced quotes in record 1"),
+        (b"#" * 200_000, "hashes.csv", "record 1 has a cell longer than"),
         (b"x" * (MAX_BYTES + 1), "big.csv", "larger than 20 MB"),
     ],
 )

@@ -76,7 +76,7 @@ def test_a_missing_year_in_a_calendar_without_2026_names_2026() -> None:
     [
         (ProjectType.hv_110kv, None, "completion_date", "completion date"),
         (ProjectType.mv_10kv, date(2026, 12, 31), "completion_date", "leave the completion date"),
-        (ProjectType.hv_35kv, date(2026, 11, 2), "completion_date", "before approval"),
+        (ProjectType.hv_35kv, date(2026, 11, 2), "completion_date", "must fall after approval"),
     ],
 )
 def test_completion_dates_belong_to_35_and_110_kv_only_and_after_approval(
@@ -85,6 +85,18 @@ def test_completion_dates_belong_to_35_and_110_kv_only_and_after_approval(
     problem = derive(kind, date(2026, 11, 2), completion)
     assert isinstance(problem, FieldProblem)
     assert problem.field == field and words in problem.en
+    assert not problem.conflict  # a rule of the project itself: 422
+
+
+def test_a_completion_date_whose_working_day_falls_before_approval_conflicts_with_the_calendar() -> (
+    None
+):
+    # Approved on Saturday 2026-11-07, to be completed on Sunday: the last working day before
+    # completion is Friday, before approval. Only the calendar's working days say so: a 409.
+    problem = derive(ProjectType.hv_35kv, date(2026, 11, 7), date(2026, 11, 8))
+    assert isinstance(problem, FieldProblem)
+    assert problem.field == "completion_date" and "before approval" in problem.en
+    assert problem.conflict
 
 
 def test_implausible_years_are_refused_before_counting() -> None:
