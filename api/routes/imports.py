@@ -89,7 +89,7 @@ def list_imports(
 
 
 @router.get(
-    "/imports/{import_id}",
+    "/imports/records/{import_id}",
     response_model=ImportRecordPublic,
     dependencies=[require("catalogs.read")],
 )

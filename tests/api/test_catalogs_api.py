@@ -87,7 +87,7 @@ def test_a_bad_file_gets_422_with_every_problem_by_row_and_nothing_is_written(
     history = client.get("/api/v1/imports", params={"kind": "reserve"}).json()["items"]
     assert [(r["status"], r["problems"]) for r in history] == [("rejected", 2)]
     assert history[0]["first_problems"].splitlines() == [d["msg"] for d in detail[1:]]
-    one = client.get(f"/api/v1/imports/{history[0]['id']}")
+    one = client.get(f"/api/v1/imports/records/{history[0]['id']}")
     assert one.status_code == 200 and one.json() == history[0]
     assert client.get("/api/v1/imports", params={"status": "accepted"}).json()["total"] == 2
 
