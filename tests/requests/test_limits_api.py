@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from api.deps import get_clock, get_session, get_settings
 from api.main import create_app
 from supply.core.clock import FixedClock
-from supply.core.money import MAX_AMOUNT
+from supply.core.money import AMOUNT_PATTERN, MAX_AMOUNT
 from supply.core.settings import Settings
 from supply.core.units import MAX_QUANTITY
 from supply.demand.models import DemandLine
@@ -131,5 +131,6 @@ def test_adding_a_line_past_the_limit_is_a_422_and_the_limit_is_documented(
     assert got.json()["detail"][0]["loc"][-1] == "quantity"
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert schemas["DemandLineCreate"]["properties"]["quantity"]["maximum"] == MAX_QUANTITY
-    budget = schemas["PackageCreate"]["properties"]["budget"]["anyOf"][0]
-    assert budget["maximum"] == MAX_AMOUNT
+    number, text = schemas["PackageCreate"]["properties"]["budget"]["anyOf"]
+    assert number["exclusiveMaximum"] == MAX_AMOUNT
+    assert text["pattern"] == AMOUNT_PATTERN  # ten digits at most: below MAX_AMOUNT
