@@ -206,6 +206,55 @@ def pending_replenishment(
     return {(str(w), str(m)): int(q) for w, m, q in rows}
 
 
+def catalogued_materials(
+    *, session: Session, today: date, among: Collection[str] | None = None
+) -> frozenset[str]:
+    """Return the materials (of those `among`, or all) some catalog serves on `today`.
+
+    In the reserve quota catalog (marked so, or with a quota in this year's confirmed version),
+    on an agreement line with quantity left today, or held in consignment.
+    """
+    codes = set(
+        session.exec(
+            where_in(
+                select(Material.code).where(col(Material.reserve_catalog)), Material.code, among
+            )
+        )
+    )
+    catalog = current_quota_catalog(session=session, today=today)
+    if catalog is not None:
+        codes.update(
+            session.exec(
+                where_in(
+                    select(Quota.material_code).where(Quota.catalog_id == catalog.id),
+                    Quota.material_code,
+                    among,
+                )
+            )
+        )
+    for line in session.exec(
+        where_in(
+            select(AgreementLine).where(
+                col(AgreementLine.valid_from) <= today, col(AgreementLine.valid_to) >= today
+            ),
+            AgreementLine.material_code,
+            among,
+        )
+    ):
+        if remaining_quantity(line, today) > 0:
+            codes.add(line.material_code)
+    codes.update(
+        session.exec(
+            where_in(
+                select(Consignment.material_code).where(col(Consignment.quantity) > 0),
+                Consignment.material_code,
+                among,
+            )
+        )
+    )
+    return frozenset(codes)
+
+
 def load_supply(
     *,
     session: Session,

@@ -4,17 +4,24 @@ The founding rule (R1.4) sends a material that is outside physical reserve and a
 to emergency procurement, once it was listed at the feasibility stage. Buying a material that
 *is* in a catalog the same way, because its stock ran out or cannot serve the line, is a
 different act that the materials department must see and approve. So every emergency line
-carries its cause:
+carries its cause, the first that is true of the plan:
 
-| cause | 中文 | when |
-|---|---|---|
-| `listed` | 目录外物资(可研已列明) | the material is in no catalog: no reserve, consignment or agreement line |
-| `agreement_exhausted` | 协议库存已用完 | agreement lines hold the material, but none has quantity left for the line |
-| `agreement_late` | 协议库存到货晚 | an agreement line has quantity left, but it arrives later than emergency procurement |
-| `not_eligible` | 电压等级不可用储备/寄存 | 35/110 kV: only reserve or consignment holds it (R2), no agreement line |
-| `stock_exhausted` | 储备与寄存已用完 | 10 kV and below: reserve or consignment holds it, all taken; no agreement line |
+| cause | when |
+|---|---|
+| `listed` | the material is in no catalog, and the line was listed at the feasibility stage |
+| `not_listed` | the material is in no catalog (any more), and the line was not listed |
+| `kept_for_quota` | reserve that could serve the line is kept at its quota (R6) |
+| `stock_late` | reserve or consignment with stock left would arrive later |
+| `agreement_late` | an agreement line with quantity left would arrive later |
+| `unused` | a source with stock left would arrive no later (only in a plan that is not optimal) |
+| `agreement_exhausted` | agreement lines hold the material, and all of it is taken |
+| `not_eligible` | 35/110 kV: only reserve or consignment holds it (R2), no agreement line |
+| `stock_exhausted` | reserve or consignment holds it, all taken, and no agreement line |
 
-The setting `GRIDSUPPLY_EMERGENCY_FOR_CATALOG_MATERIALS` (default true) keeps offering emergency
+"In a catalog" is one rule everywhere (`supply.availability.catalogued_materials`): the reserve
+quota catalog, an agreement line with quantity left, or consignment — the rule a line's
+material is checked against when it is submitted. The setting
+`GRIDSUPPLY_EMERGENCY_FOR_CATALOG_MATERIALS` (default true) keeps offering emergency
 procurement for catalog materials — a line should not go unmet silently — and, when false,
 offers it only for materials outside the catalogs: the line is then unmet, with that reason.
 Pure: plain data in, causes out.
@@ -27,12 +34,20 @@ from collections.abc import Collection
 from typing import Literal
 
 from optimizer import Plan
-from optimizer.contract import HIGH_VOLTAGE
+from optimizer.contract import HIGH_VOLTAGE, LOW_VOLTAGE_ONLY_KINDS, Allocation, Source
 from supply.availability import SupplyState
-from supply.planning import MatchingProblem
+from supply.planning import MatchingProblem, arrival_at, transport_days
 
 EmergencyCause = Literal[
-    "listed", "agreement_exhausted", "agreement_late", "not_eligible", "stock_exhausted"
+    "listed",
+    "not_listed",
+    "kept_for_quota",
+    "stock_late",
+    "agreement_late",
+    "unused",
+    "agreement_exhausted",
+    "not_eligible",
+    "stock_exhausted",
 ]
 SWITCHED_OFF = (
     "目录内物资不走紧急采购(设置 GRIDSUPPLY_EMERGENCY_FOR_CATALOG_MATERIALS=false) / emergency "
@@ -40,51 +55,68 @@ SWITCHED_OFF = (
 )
 
 
-def catalog_materials(supply: SupplyState) -> frozenset[str]:
-    """The materials some catalog holds: reserve (stock, quota or marked), consignment, or an
-    agreement line valid on the order day (with quantity left or not)."""
-    held = {r.material for r in supply.reserve if r.on_hand > 0 or r.quota > 0}
-    held |= {c.material for c in supply.consignment}
-    held |= {code for code, m in supply.materials.items() if m.reserve_catalog}
-    return frozenset(held | supply.agreement_materials)
-
-
 def emergency_materials(
-    supply: SupplyState, wanted: Collection[str], *, for_catalog_materials: bool
+    wanted: Collection[str], catalogued: Collection[str], *, for_catalog_materials: bool
 ) -> frozenset[str]:
     """The materials of `wanted` emergency procurement may be offered for."""
     if for_catalog_materials:
         return frozenset(wanted)
-    return frozenset(wanted) - catalog_materials(supply)
+    return frozenset(wanted) - frozenset(catalogued)
 
 
 def emergency_causes(
-    problem: MatchingProblem, plan: Plan, supply: SupplyState
+    problem: MatchingProblem,
+    plan: Plan,
+    supply: SupplyState,
+    catalogued: Collection[str],
+    *,
+    only: Collection[str] | None = None,
 ) -> dict[tuple[str, str], EmergencyCause]:
-    """The cause of each emergency allocation of `plan`, keyed (demand, source)."""
+    """The cause of each emergency allocation of `plan` (of the demands `only`, if given),
+    keyed (demand, source)."""
     used: dict[str, float] = defaultdict(float)
     for a in plan.allocations:
         used[a.source] += a.quantity
-    in_catalog = catalog_materials(supply)
+    days = transport_days(problem.instance)
     causes: dict[tuple[str, str], EmergencyCause] = {}
     for a in plan.allocations:
-        if problem.sources[a.source].kind != "emergency":
+        if problem.sources[a.source].kind != "emergency" or (
+            only is not None and a.demand not in only
+        ):
             continue
-        demand = problem.demands[a.demand]
-        material = demand.material
-        cause: EmergencyCause
-        if material not in in_catalog:
-            cause = "listed"
-        elif material in supply.agreement_materials:
-            left = [
-                s
-                for s in problem.sources_of(material)
-                if s.kind == "agreement" and (s.quantity or 0) > used[s.id]
-            ]
-            cause = "agreement_late" if left else "agreement_exhausted"
-        elif demand.voltage_class in HIGH_VOLTAGE:
-            cause = "not_eligible"
-        else:
-            cause = "stock_exhausted"
-        causes[a.demand, a.source] = cause
+        causes[a.demand, a.source] = _cause(problem, a, supply, catalogued, used, days)
     return causes
+
+
+def _cause(
+    problem: MatchingProblem,
+    a: Allocation,
+    supply: SupplyState,
+    catalogued: Collection[str],
+    used: dict[str, float],
+    days: dict[tuple[str, str], int],
+) -> EmergencyCause:
+    item = problem.demands[a.demand]
+    material = item.material
+    if material not in catalogued:
+        return "listed" if item.listed else "not_listed"
+    demand = problem.instance_demand(a.demand)
+    left: list[tuple[Source, float]] = []
+    for s in problem.sources_of(material):
+        rest = (s.quantity or 0) - used[s.id]
+        if s.kind != "emergency" and rest > 0 and arrival_at(s, demand, days) is not None:
+            left.append((s, rest))
+    if any(s.kind == "reserve" and rest <= s.quota for s, rest in left):
+        return "kept_for_quota"
+    for s, _ in left:
+        later = arrival_at(s, demand, days) > a.arrival  # type: ignore[operator]
+        if later:
+            return "agreement_late" if s.kind == "agreement" else "stock_late"
+    if left:
+        return "unused"
+    if material in supply.agreement_materials:
+        return "agreement_exhausted"
+    held = any(s.kind in LOW_VOLTAGE_ONLY_KINDS for s in problem.sources_of(material))
+    if item.voltage_class in HIGH_VOLTAGE and held:
+        return "not_eligible"
+    return "stock_exhausted"

@@ -34,11 +34,18 @@ CAUSE_ZH: Mapping[str, str] = {
 }
 EMERGENCY_CAUSE_ZH: Mapping[str, str] = {
     "listed": "目录外物资(可研已列明)",
+    "not_listed": "目录外物资(可研未列明)",
+    "kept_for_quota": "储备保留至定额(R6)",
+    "stock_late": "储备或寄存到货晚于紧急采购",
+    "agreement_late": "协议库存到货晚于紧急采购",
+    "unused": "尚有可用来源未用",
     "agreement_exhausted": "协议库存已用完",
-    "agreement_late": "协议库存到货晚于需要",
     "not_eligible": "35/110千伏不可用储备与寄存",
     "stock_exhausted": "储备与寄存已用完且无协议库存",
 }
+
+
+_PROJECT_TYPES: Mapping[str, str] = {str(k): v for k, v in PROJECT_TYPE_ZH.items()}
 
 
 def labelled(table: Mapping[str, str], code: str | None) -> str:
@@ -58,8 +65,7 @@ def project_type_label(code: str) -> str:
     """A project type as `新建台区 (area_new)`; replenishment as `补库 (replenishment)`."""
     if code == REPLENISHMENT:
         return f"补库 ({REPLENISHMENT})"
-    names = {str(k): v for k, v in PROJECT_TYPE_ZH.items()}
-    return labelled(names, code)
+    return labelled(_PROJECT_TYPES, code)
 
 
 def cause_label(cause: str | None) -> str:

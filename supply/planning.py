@@ -62,6 +62,7 @@ class DemandItem:
     package: str | None = None
     demand_line_id: int | None = None
     replenish_warehouse_id: str | None = None
+    listed: bool = False  # listed at the feasibility stage (R1.4)
 
 
 @dataclass(frozen=True)

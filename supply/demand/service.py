@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalogs.models import AgreementLine, Consignment, Material, Quota, remaining_quantity
+from catalogs.models import Material
 from catalogs.parse import MaterialRef
-from catalogs.service import check_page, current_quota_catalog
+from catalogs.service import check_page
+from supply.availability import catalogued_materials
 from supply.commitments import held_or_issued, refresh_statuses
 from supply.core.clock import local_today, utc
-from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page
 from supply.demand.models import (
@@ -51,55 +51,6 @@ def line_public(line: DemandLine, project: Project) -> DemandLinePublic:
 def submission_moment(now: datetime) -> datetime:
     """Return the stored submission moment for `now`: UTC, to the whole second (rounded down)."""
     return utc(now).replace(microsecond=0)
-
-
-def catalogued_materials(
-    *, session: Session, today: date, among: Collection[str] | None = None
-) -> frozenset[str]:
-    """Return the materials (of those `among`, or all) some catalog serves on `today`.
-
-    In the reserve quota catalog (marked so, or with a quota in this year's confirmed version),
-    on an agreement line with quantity left today, or held in consignment.
-    """
-    codes = set(
-        session.exec(
-            where_in(
-                select(Material.code).where(col(Material.reserve_catalog)), Material.code, among
-            )
-        )
-    )
-    catalog = current_quota_catalog(session=session, today=today)
-    if catalog is not None:
-        codes.update(
-            session.exec(
-                where_in(
-                    select(Quota.material_code).where(Quota.catalog_id == catalog.id),
-                    Quota.material_code,
-                    among,
-                )
-            )
-        )
-    for line in session.exec(
-        where_in(
-            select(AgreementLine).where(
-                col(AgreementLine.valid_from) <= today, col(AgreementLine.valid_to) >= today
-            ),
-            AgreementLine.material_code,
-            among,
-        )
-    ):
-        if remaining_quantity(line, today) > 0:
-            codes.add(line.material_code)
-    codes.update(
-        session.exec(
-            where_in(
-                select(Consignment.material_code).where(col(Consignment.quantity) > 0),
-                Consignment.material_code,
-                among,
-            )
-        )
-    )
-    return frozenset(codes)
 
 
 def material_refs(

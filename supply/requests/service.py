@@ -37,7 +37,12 @@ from sqlmodel import Session, col, select
 
 from optimizer import Plan, solve
 from optimizer.contract import Allocation
-from supply.availability import SupplyState, free_under_lock, load_supply
+from supply.availability import (
+    SupplyState,
+    catalogued_materials,
+    free_under_lock,
+    load_supply,
+)
 from supply.calendar import CalendarError, WorkCalendar
 from supply.commitments import Commitment, refresh_statuses, status_of
 from supply.core.clock import local_today
@@ -55,7 +60,6 @@ from supply.demand.service import LineFacts, check_lines, line_facts, line_value
 from supply.emergency import (
     SWITCHED_OFF,
     EmergencyCause,
-    catalog_materials,
     emergency_causes,
     emergency_materials,
 )
@@ -155,6 +159,7 @@ class _Joint:
     problem: MatchingProblem
     known: LineFacts  # what line checks read about the round's materials
     supply: SupplyState  # the supply of the round's materials, as the instance was built
+    catalogued: frozenset[str]  # which of them a catalog serves (supply.availability)
     refused: list[Refusal] = field(default_factory=list)  # lines the planner cannot take
 
     @property
@@ -480,6 +485,11 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     # A line the planner cannot take is answered unmet with the reason (supply.limits); the
     # other open demand is summed, and only weighed, so it is not screened.
     items, refused = screen(items, supply, penalty=penalty)
+    # The line checks read which of the lines' materials a catalog serves; an existing project's
+    # outstanding lines may bring others.
+    catalogued = known[1] | catalogued_materials(
+        session=session, today=today, among=wanted - known[0].keys()
+    )
     problem = build_instance(
         demands=items + others,
         supply=supply,
@@ -487,7 +497,7 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
         order_day=batch.province_match,
         penalty=penalty,
         emergency_for=emergency_materials(
-            supply, wanted, for_catalog_materials=r.settings.emergency_for_catalog_materials
+            wanted, catalogued, for_catalog_materials=r.settings.emergency_for_catalog_materials
         ),
     )
     problem.demands.update(refused_by_key(refused))
@@ -498,6 +508,7 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
         problem=problem,
         known=known,
         supply=supply,
+        catalogued=catalogued,
         refused=refused,
     )
 
@@ -559,6 +570,7 @@ def _draft(
                     location=project.location,
                     weight=weight,
                     package=project.package_id,
+                    listed=line.feasibility_listed,
                 )
             )
     else:
@@ -981,9 +993,11 @@ def _emergency_causes(
     causes: dict[tuple[str, str], EmergencyCause] = {}
     for e in entries:
         if any(ref.kind == "emergency" for ref in e.refs):
-            mine = set(e.draft.keys)
-            found = emergency_causes(joint.problem, e.plan, joint.supply)
-            causes.update({k: v for k, v in found.items() if k[0] in mine})
+            causes.update(
+                emergency_causes(
+                    joint.problem, e.plan, joint.supply, joint.catalogued, only=set(e.draft.keys)
+                )
+            )
     return causes
 
 
@@ -1036,7 +1050,7 @@ def _line_answers(
     emergency_off: bool = False,
 ) -> list[LineAnswer]:
     late = {entry.demand: entry for entry in plan.late}
-    in_catalog = catalog_materials(joint.supply) if emergency_off else frozenset()
+    in_catalog = joint.catalogued if emergency_off else frozenset()
     refused = {r.item.key for r in joint.refused}
     unmet = {entry.demand: entry for entry in plan.unmet}
     keys = draft.keys

@@ -16,9 +16,10 @@ from sqlmodel import Session, col, select
 from catalogs.models import AgreementLine, Material
 from optimizer import Plan
 from supply.availability import SupplyState
+from supply.core.money import exact
 from supply.demand.models import DemandLine
 from supply.demand.service import need_by
-from supply.emergency import SWITCHED_OFF, catalog_materials, emergency_causes
+from supply.emergency import SWITCHED_OFF, emergency_causes
 from supply.holds.models import Promise, PromiseStatus
 from supply.planning import DemandItem, MatchingProblem, line_key
 from supply.projects.models import Project
@@ -55,16 +56,17 @@ def plan_lines(
     problem: MatchingProblem,
     plan: Plan,
     supply: SupplyState,
+    catalogued: Collection[str],
     *,
     emergency_for_catalog_materials: bool = True,
     refused: Collection[str] = (),
 ) -> list[LineRow]:
     """The plan as rows: one per allocation, one per unmet rest, reasons on late and unmet,
-    causes on emergency procurement; `refused` are the demands set aside before the solve
-    (supply.limits), unmet in full."""
+    causes on emergency procurement; `catalogued` are the materials some catalog serves
+    (`supply.availability.catalogued_materials`), `refused` the demands set aside before the
+    solve (supply.limits), unmet in full."""
     late = {e.demand: e for e in plan.late}
-    emergency = emergency_causes(problem, plan, supply)
-    in_catalog = catalog_materials(supply)
+    emergency = emergency_causes(problem, plan, supply, catalogued)
 
     def row(key: str, **values: Any) -> LineRow:
         demand = problem.demands[key]
@@ -91,7 +93,7 @@ def plan_lines(
                 consignment_id=source.consignment_id,
                 agreement_line_id=source.agreement_line_id,
                 quantity=int(a.quantity),
-                unit_cost=money(source.unit_cost),
+                unit_cost=exact(source.unit_cost),
                 arrival=a.arrival,
                 late_days=a.late_days,
                 reason=entry.reason[:REASON_LIMIT] if entry else "",
@@ -106,7 +108,7 @@ def plan_lines(
             cause = "over_limit"
         elif demand.replenish_warehouse_id and not problem.sources_of(demand.material):
             cause, reason = "no_agreement", no_agreement_reason(demand, supply)
-        elif not emergency_for_catalog_materials and demand.material in in_catalog:
+        elif not emergency_for_catalog_materials and demand.material in catalogued:
             reason = f"{reason}; {SWITCHED_OFF}"
         lines.append(
             row(
@@ -137,11 +139,6 @@ def no_agreement_reason(demand: DemandItem, supply: SupplyState) -> str:
         f"line for it (catalog `agreements`) or lower the quota of {warehouse} "
         f"(catalog `quotas`)"
     )
-
-
-def money(value: Decimal) -> Decimal:
-    """An amount with the six decimal places money is stored with."""
-    return value.quantize(Decimal("0.000001"))
 
 
 def promised_rows(

@@ -26,12 +26,13 @@ from sqlmodel import Field, Session, col, func, select
 
 from catalogs.models import Material, Warehouse
 from optimizer import Plan, check_plan, instance_to_json, plan_to_json, solve
-from supply.availability import SupplyState, load_supply
+from supply.availability import SupplyState, catalogued_materials, load_supply
 from supply.calendar import WorkCalendar
 from supply.commitments import commitments, refresh_statuses
 from supply.core.clock import utc
 from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.money import exact
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
 from supply.emergency import emergency_materials
@@ -54,7 +55,7 @@ from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectSt
 from supply.projects.service import refresh_derived_dates
 from supply.weekly.export import write_exports
 from supply.weekly.kpis import compute_kpis
-from supply.weekly.lines import LineRow, money, plan_lines, promised_rows
+from supply.weekly.lines import LineRow, plan_lines, promised_rows
 from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
 
 Progress = Callable[[str], None]
@@ -81,6 +82,7 @@ class _Read:
     materials: dict[str, tuple[str, str]]  # code -> (name, unit)
     warehouses: dict[str, str]
     previous: int | None  # the live draft this run supersedes
+    catalogued: frozenset[str]  # materials some catalog serves (supply.availability)
     promised: list[dict[str, Any]] = field(default_factory=list)  # urgent requests' promises
     refused: list[Refusal] = field(default_factory=list)  # lines the planner cannot take
 
@@ -166,6 +168,7 @@ def open_demand(
             Project.location,
             Project.priority,
             Project.package_id,
+            DemandLine.feasibility_listed,
         ).order_by(col(DemandLine.project_id), col(DemandLine.line_no)),
         cutoff=cutoff,
         materials=materials,
@@ -186,6 +189,7 @@ def open_demand(
         location,
         priority,
         package,
+        listed,
     ) in rows:
         if outstanding <= 0:
             continue
@@ -201,6 +205,7 @@ def open_demand(
                 weight=PRIORITY_WEIGHT[Priority(priority)],
                 package=package,
                 demand_line_id=line_id,
+                listed=listed,
             )
         )
     return items
@@ -339,6 +344,7 @@ def _read(
     demands = open_demand(session, cutoff=batch.cutoff)
     _check_known(demands, supply)
     demands, refused = screen(demands, supply, penalty=settings.reserve_below_quota_penalty)
+    catalogued = catalogued_materials(session=session, today=plan_date)
     problem = build_instance(
         demands=demands,
         supply=supply,
@@ -346,8 +352,8 @@ def _read(
         order_day=batch.province_match,
         penalty=settings.reserve_below_quota_penalty,
         emergency_for=emergency_materials(
-            supply,
             {d.material for d in demands},
+            catalogued,
             for_catalog_materials=settings.emergency_for_catalog_materials,
         ),
     )
@@ -364,6 +370,7 @@ def _read(
         materials={m.code: (m.name_zh, m.unit) for m in session.exec(select(Material))},
         warehouses=warehouses,
         previous=existing.id if existing else None,
+        catalogued=catalogued,
         promised=promised_rows(session, batch_id=batch.id, warehouses=warehouses),
         refused=refused,
     )
@@ -442,9 +449,12 @@ def run_weekly(
         read.problem,
         plan,
         read.supply,
+        read.catalogued,
         emergency_for_catalog_materials=settings.emergency_for_catalog_materials,
         refused={r.item.key for r in read.refused},
-    ) + plan_lines(replenish, replenish_plan, after_plan(read.supply, read.problem, plan))
+    ) + plan_lines(
+        replenish, replenish_plan, after_plan(read.supply, read.problem, plan), read.catalogued
+    )
     read.problem = merge(read.problem, replenish)
     exports = write_exports(
         run_dir,
@@ -581,9 +591,9 @@ def _save(
             replenishment_lines=sum(
                 1 for d in read.problem.demands.values() if d.replenish_warehouse_id
             ),
-            unmet_weighted=money(Decimal(str(plan.objective.unmet_weighted))),
-            lateness_weighted=money(Decimal(str(plan.objective.lateness_weighted))),
-            cost=money(Decimal(str(plan.objective.cost))),
+            unmet_weighted=exact(Decimal(str(plan.objective.unmet_weighted))),
+            lateness_weighted=exact(Decimal(str(plan.objective.lateness_weighted))),
+            cost=exact(Decimal(str(plan.objective.cost))),
             supersedes_id=read.previous,
             kpis=kpis,
             stats={k: v for k, v in plan.stats.items() if k != "scale"},
