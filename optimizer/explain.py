@@ -131,7 +131,7 @@ def explain(
     """Return the plan's unmet and late entries (`UnmetLine`, `LateLine` fields), with reasons
     in English and Chinese and causes; with `only`, just those demands' entries."""
     unmet, late = _Facts(m, x).lines(only)
-    year = m.instance.plan_date.year
+    words = _Words(m.instance.plan_date.year)
     # One line at a time: its facts are dropped as soon as they are rendered. (Holding them all
     # makes the garbage collector walk a province-sized heap again and again: twice the time.)
     return (
@@ -144,7 +144,7 @@ def explain(
                 "cause": f.cause,
             }
             for f in unmet
-            for en, zh in (unmet_reasons(f, year=year),)
+            for en, zh in (words.unmet(f),)
         ],
         [
             {
@@ -155,7 +155,7 @@ def explain(
                 "cause": f.cause,
             }
             for f in late
-            for en, zh in (late_reasons(f, year=year),)
+            for en, zh in (words.late(f),)
         ],
     )
 
@@ -403,136 +403,186 @@ _COUNTED = {
 
 def late_reasons(f: LateFacts, *, year: int) -> Reasons:
     """Say what would have been on time for a late line and why it was not used."""
-    day = _days(year)
-    need_by = day(f.need_by)
-    en, zh = [f"needed by {need_by}"], [f"需到货 {need_by}"]
-    for s in f.on_time[:_SHOWN]:
-        did_en, did_zh = _did(s, day)
-        arrives = day(s.source.arrival)
-        en_name, zh_name = _names(s.source)
-        if s.own and not (s.status == "used_up" and not s.takers):  # not "all given to it"
-            en.append(f"{en_name} (arrives {arrives}) {did_en} (this line got {s.own})")
-            zh.append(f"{zh_name}（{arrives} 到货）{did_zh}（本行已取 {s.own}）")
-        else:
-            en.append(f"{en_name} (arrives {arrives}) {did_en}")
-            zh.append(f"{zh_name}（{arrives} 到货）{did_zh}")
-    if len(f.on_time) > _SHOWN:
-        more_en, more_zh = _more(f.on_time[_SHOWN:])
-        en.append(more_en)
-        zh.append(more_zh)
-    if all(s.status == "no_stock" for s in f.on_time):
-        if f.on_time:
-            en.append("no eligible source with stock arrives by then")
-            zh.append("没有有库存的可用来源能按时到货")
-        else:
-            en.append("no eligible source arrives by then")
-            zh.append("没有可用来源能按时到货")
-        if f.ruled_out:
-            cannot_en, cannot_zh = _cannot_use(f.voltage_class, f.ruled_out)
-            en.append(cannot_en)
-            zh.append(cannot_zh)
-    first = f.earliest_other
-    if first is not None:
-        arrives = day(first.source.arrival)
-        en_name, zh_name = _names(first.source)
-        en.append(f"earliest other source {en_name} arrives {arrives}")
-        zh.append(f"最早的其他来源为{zh_name}，{arrives} 到货")
-        if not first.own:  # this line was served from it: nothing held it back
-            did_en, did_zh = _did(first, day)
-            if first.status == "cheaper":
-                en.append(did_en)
-                zh.append(did_zh)
-            else:
-                en.append(f"it {did_en}")
-                zh.append(f"该来源{did_zh}")
-                if f.served is not None:
-                    arrives = day(f.served.arrival)
-                    en_name, zh_name = _names(f.served)
-                    en.append(f"served from {en_name} arriving {arrives}")
-                    zh.append(f"实际由{zh_name} 供货（{arrives} 到货）")
-    return Reasons("; ".join(en), "；".join(zh))
+    return _Words(year).late(f)
 
 
 def unmet_reasons(f: UnmetFacts, *, year: int) -> Reasons:
     """Say why nothing more could be supplied to an unmet line."""
-    day = _days(year)
-    material = f.material
-    if f.cause == "no_source" and not f.of_material:
-        return Reasons(
-            f"no eligible source: no source of {material} in the instance",
-            f"无可用来源：本计划中没有 {material} 的任何来源",
-        )
-    en: list[str] = []
-    zh: list[str] = []
-    if f.cause == "no_source":
-        en.append(f"no source of {material} has stock")
-        zh.append(f"{material} 的所有来源均无库存")
-    elif f.cause == "not_eligible":
-        en.append("no eligible source" + (" has stock" if f.sources else ""))
-        zh.append("可用来源均无库存" if f.sources else "无可用来源")
-    elif all(s.status in ("used_up", "no_stock") for s in f.sources):
-        en.append("every eligible source is used up")
-        zh.append("所有可用来源均已用完")
-    for s in f.sources:
-        en_name, zh_name = _names(s.source)
-        if s.status == "used_up":
-            if s.takers:
-                en_who, zh_who = _who(s, day)
-                en.append(f"{en_name} ({s.stock}) went to {en_who}")
-                zh.append(f"{zh_name}（共 {s.stock}）已被 {zh_who}占用")
+    return _Words(year).unmet(f)
+
+
+class _Words:
+    """Renders facts in both languages. What repeats from line to line of a plan is rendered
+    once: a source's name, and who took a source (a province plan names some 90,000 takers,
+    fewer than 9,000 distinct)."""
+
+    __slots__ = ("_names", "_who", "day")
+
+    def __init__(self, year: int) -> None:
+        self.day = _days(year)
+        self._names: dict[str, tuple[str, str]] = {}
+        self._who: dict[tuple[tuple[Taker, ...], int], tuple[str, str]] = {}
+
+    def late(self, f: LateFacts) -> Reasons:
+        day, names = self.day, self.names
+        need_by = day(f.need_by)
+        en, zh = [f"needed by {need_by}"], [f"需到货 {need_by}"]
+        for s in f.on_time[:_SHOWN]:
+            did_en, did_zh = self.did(s)
+            arrives = day(s.source.arrival)
+            en_name, zh_name = names(s.source)
+            if s.own and not (s.status == "used_up" and not s.takers):  # not "all given to it"
+                en.append(f"{en_name} (arrives {arrives}) {did_en} (this line got {s.own})")
+                zh.append(f"{zh_name}（{arrives} 到货）{did_zh}（本行已取 {s.own}）")
             else:
-                en.append(f"{en_name} ({s.stock}) went to this line")
-                zh.append(f"{zh_name}（共 {s.stock}）已全部供本行")
-        else:
-            did_en, did_zh = _did(s, day)
-            en.append(f"{en_name} {did_en}")
-            zh.append(f"{zh_name} {did_zh}")
-    if f.cause == "used_up" and not any(s.source.kind == "emergency" for s in f.sources):
-        en.append(f"no emergency procurement source for {material}")
-        zh.append(f"{material} 没有紧急采购来源")
-    if f.ruled_out:
-        cannot_en, cannot_zh = _cannot_use(f.voltage_class, f.ruled_out)
-        en.append(cannot_en)
-        zh.append(cannot_zh)
-    if f.cause == "not_eligible" and not f.sources:  # "no eligible source: <why>"
-        return Reasons(": ".join(en), "，".join(zh))
-    return Reasons("; ".join(en), "；".join(zh))
+                en.append(f"{en_name} (arrives {arrives}) {did_en}")
+                zh.append(f"{zh_name}（{arrives} 到货）{did_zh}")
+        if len(f.on_time) > _SHOWN:
+            more_en, more_zh = _more(f.on_time[_SHOWN:])
+            en.append(more_en)
+            zh.append(more_zh)
+        if all(s.status == "no_stock" for s in f.on_time):
+            if f.on_time:
+                en.append("no eligible source with stock arrives by then")
+                zh.append("按时到货的可用来源均无库存")
+            else:
+                en.append("no eligible source arrives by then")
+                zh.append("没有可用来源能按时到货")
+            if f.ruled_out:
+                cannot_en, cannot_zh = _cannot_use(f.voltage_class, f.ruled_out)
+                en.append(cannot_en)
+                zh.append(cannot_zh)
+        first = f.earliest_other
+        if first is not None:
+            arrives = day(first.source.arrival)
+            en_name, zh_name = names(first.source)
+            en.append(f"earliest other source {en_name} arrives {arrives}")
+            zh.append(f"最早的其他来源为{zh_name}，{arrives} 到货")
+            if not first.own:  # this line was served from it: nothing held it back
+                did_en, did_zh = self.did(first)
+                if first.status == "cheaper":
+                    en.append(did_en)
+                    zh.append(did_zh)
+                else:
+                    en.append(f"it {did_en}")
+                    zh.append(f"该来源{did_zh}")
+                    if f.served is not None:
+                        arrives = day(f.served.arrival)
+                        en_name, zh_name = names(f.served)
+                        en.append(f"served from {en_name} arriving {arrives}")
+                        zh.append(f"实际由{zh_name} 供货（{arrives} 到货）")
+        return Reasons("; ".join(en), "；".join(zh))
 
-
-def _did(s: SourceFact, day: Callable[[date | None], str]) -> tuple[str, str]:
-    """What became of a source, as a predicate ("was used up by …", "已被…占用")."""
-    status = s.status
-    if status == "no_stock":
-        return "has no stock", "无库存"
-    if status == "used_up":
-        if not s.takers:
-            return f"had only {s.stock}, all given to this line", f"仅有 {s.stock}，已全部供本行"
-        en_who, zh_who = _who(s, day)
-        return f"was used up by {en_who}", f"已被 {zh_who}占用"
-    if status == "kept_for_quota":
-        penalty = _money(s.penalty)
-        return (
-            f"was kept for its quota ({s.left} left, quota {s.quota}, "
-            f"penalty {penalty} per unit drawn below it)",
-            f"保留至定额（剩余 {s.left}，定额 {s.quota}，每低于定额一件罚 {penalty} 元）",
-        )
-    if status == "cheaper" and s.instead is not None:
-        other, mine = _money(s.instead.unit_cost), _money(s.source.unit_cost)
-        en_name, zh_name = _names(s.instead)
-        if s.instead.unit_cost < s.source.unit_cost:
-            return (
-                f"{en_name} arrives the same day at a lower cost ({other} vs {mine} per unit) "
-                "and served this line",
-                f"{zh_name} 同日到货且单价更低（{other} 对 {mine} 元/单位），已供本行",
+    def unmet(self, f: UnmetFacts) -> Reasons:
+        material = f.material
+        if f.cause == "no_source" and not f.of_material:
+            return Reasons(
+                f"no eligible source: no source of {material} in the instance",
+                f"无可用来源：本计划中没有 {material} 的任何来源",
             )
-        return (
-            f"{en_name} arrives the same day at the same cost ({mine} per unit) "
-            "and served this line",
-            f"{zh_name} 同日到货且单价相同（{mine} 元/单位），已供本行",
-        )
-    if s.left is None:
-        return "still had stock (no limit)", "仍有库存（不限量）"
-    return f"still had {s.left} left", f"尚余 {s.left} 未用"
+        en: list[str] = []
+        zh: list[str] = []
+        if f.cause == "no_source":
+            en.append(f"no source of {material} has stock")
+            zh.append(f"{material} 的所有来源均无库存")
+        elif f.cause == "not_eligible":
+            en.append("no eligible source" + (" has stock" if f.sources else ""))
+            zh.append("可用来源均无库存" if f.sources else "无可用来源")
+        elif all(s.status in ("used_up", "no_stock") for s in f.sources):
+            en.append("every eligible source is used up")
+            zh.append("所有可用来源均已用完")
+        for s in f.sources:
+            en_name, zh_name = self.names(s.source)
+            if s.status == "used_up":
+                if s.takers:
+                    en_who, zh_who = self.who(s)
+                    en.append(f"{en_name} ({s.stock}) went to {en_who}")
+                    zh.append(f"{zh_name}（共 {s.stock}）已被 {zh_who}占用")
+                else:
+                    en.append(f"{en_name} ({s.stock}) went to this line")
+                    zh.append(f"{zh_name}（共 {s.stock}）已全部供本行")
+            else:
+                did_en, did_zh = self.did(s)
+                en.append(f"{en_name} {did_en}")
+                zh.append(f"{zh_name} {did_zh}")
+        if f.cause == "used_up" and not any(s.source.kind == "emergency" for s in f.sources):
+            en.append(f"no emergency procurement source for {material}")
+            zh.append(f"{material} 没有紧急采购来源")
+        if f.ruled_out:
+            cannot_en, cannot_zh = _cannot_use(f.voltage_class, f.ruled_out)
+            en.append(cannot_en)
+            zh.append(cannot_zh)
+        if f.cause == "not_eligible" and not f.sources:  # "no eligible source: <why>"
+            return Reasons(": ".join(en), "，".join(zh))
+        return Reasons("; ".join(en), "；".join(zh))
+
+    def did(self, s: SourceFact) -> tuple[str, str]:
+        """What became of a source, as a predicate ("was used up by …", "已被…占用")."""
+        status = s.status
+        if status == "no_stock":
+            return "has no stock", "无库存"
+        if status == "used_up":
+            if not s.takers:
+                return (
+                    f"had only {s.stock}, all given to this line",
+                    f"仅有 {s.stock}，已全部供本行",
+                )
+            en_who, zh_who = self.who(s)
+            return f"was used up by {en_who}", f"已被 {zh_who}占用"
+        if status == "kept_for_quota":
+            penalty = _money(s.penalty)
+            return (
+                f"was kept for its quota ({s.left} left, quota {s.quota}, "
+                f"penalty {penalty} per unit drawn below it)",
+                f"保留至定额（剩余 {s.left}，定额 {s.quota}，每低于定额一件罚 {penalty} 元）",
+            )
+        if status == "cheaper" and s.instead is not None:
+            other, mine = _money(s.instead.unit_cost), _money(s.source.unit_cost)
+            en_name, zh_name = self.names(s.instead)
+            if s.instead.unit_cost < s.source.unit_cost:
+                return (
+                    f"{en_name} arrives the same day at a lower cost ({other} vs {mine} per "
+                    "unit) and served this line",
+                    f"{zh_name} 同日到货且单价更低（{other} 对 {mine} 元/单位），已供本行",
+                )
+            return (
+                f"{en_name} arrives the same day at the same cost ({mine} per unit) "
+                "and served this line",
+                f"{zh_name} 同日到货且单价相同（{mine} 元/单位），已供本行",
+            )
+        if s.left is None:
+            return "still had stock (no limit)", "仍有库存（不限量）"
+        return f"still had {s.left} left", f"尚余 {s.left} 未用"
+
+    def who(self, s: SourceFact) -> tuple[str, str]:
+        """The lines that took a source: "D2 (weight 2, need-by 12-04) and 3 more"."""
+        key = (s.takers, s.more_takers)
+        said = self._who.get(key)
+        if said is None:
+            en, zh = [], []
+            for t in s.takers:
+                need_by, weight = self.day(t.need_by), f"{t.weight:g}"
+                en.append(f"{t.demand} (weight {weight}, need-by {need_by})")
+                zh.append(f"{t.demand}（权重 {weight}，需到货 {need_by}）")
+            more = s.more_takers
+            if more > 0:
+                en.append(f"{more} more")
+            said = self._who[key] = (
+                en[0] if len(en) == 1 else ", ".join(en[:-1]) + " and " + en[-1],
+                "、".join(zh) + (f"及另外 {more} 项需求" if more > 0 else ""),
+            )
+        return said
+
+    def names(self, ref: Ref) -> tuple[str, str]:
+        """A source as "kind id", in English and Chinese."""
+        said = self._names.get(ref.source)
+        if said is None:
+            kind = ref.kind
+            said = self._names[ref.source] = (
+                f"{_KIND_WORD.get(kind, kind)} {ref.source}",
+                f"{_KIND_ZH[kind]} {ref.source}",
+            )
+        return said
 
 
 def _more(rest: Sequence[SourceFact]) -> tuple[str, str]:
@@ -551,19 +601,6 @@ def _more(rest: Sequence[SourceFact]) -> tuple[str, str]:
     )
 
 
-def _who(s: SourceFact, day: Callable[[date | None], str]) -> tuple[str, str]:
-    en, zh = [], []
-    for t in s.takers:
-        need_by, weight = day(t.need_by), f"{t.weight:g}"
-        en.append(f"{t.demand} (weight {weight}, need-by {need_by})")
-        zh.append(f"{t.demand}（权重 {weight}，需到货 {need_by}）")
-    more = s.more_takers
-    if more > 0:
-        en.append(f"{more} more")
-    en_who = en[0] if len(en) == 1 else ", ".join(en[:-1]) + " and " + en[-1]
-    return en_who, "、".join(zh) + (f"及另外 {more} 项需求" if more > 0 else "")
-
-
 def _cannot_use(voltage_class: str, ruled_out: Sequence[Ref]) -> tuple[str, str]:
     voltage = voltage_class.replace("kV", " kV")
     shown = ruled_out[:_SHOWN]
@@ -574,12 +611,6 @@ def _cannot_use(voltage_class: str, ruled_out: Sequence[Ref]) -> tuple[str, str]
         f"{voltage} demand cannot use {en_names}" + (f" and {n} more" if n > 0 else ""),
         f"电压等级不可用：{voltage} 项目不能使用{zh_names}" + (f"，另有 {n} 项" if n > 0 else ""),
     )
-
-
-def _names(ref: Ref) -> tuple[str, str]:
-    """A source as "kind id", in English and Chinese."""
-    kind = ref.kind
-    return f"{_KIND_WORD.get(kind, kind)} {ref.source}", f"{_KIND_ZH[kind]} {ref.source}"
 
 
 def _money(value: float) -> str:

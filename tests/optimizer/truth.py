@@ -110,7 +110,7 @@ ZH = Words(
     },
     needed_by="需到货 {day}",
     arrives="（{day} 到货）",
-    none_in_time=("没有可用来源能按时到货", "没有有库存的可用来源能按时到货"),
+    none_in_time=("没有可用来源能按时到货", "按时到货的可用来源均无库存"),
     more_on_time="另有 {n} 项按时来源",
     more_takers="及另外 {n} 项需求",
     more_ruled_out="另有 {n} 项",
