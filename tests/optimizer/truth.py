@@ -42,7 +42,7 @@ class Words:
     says: dict[str, tuple[str, ...]]  # per status: any one of them
     needed_by: str  # the first statement, "{day}"
     arrives: str  # an on-time source's arrival, "{day}"
-    none_in_time: tuple[str, ...]  # the statement that no eligible source is on time
+    none_in_time: tuple[str, str]  # no eligible source is on time: none at all, none with stock
     more_on_time: str  # "{n}" more on-time sources
     more_takers: str  # "{n}" more lines took a source
     more_ruled_out: str  # "{n}" more sources the voltage class rules out
@@ -52,6 +52,7 @@ class Words:
     earliest: str  # "{name}" "{day}"
     served: str  # "{name}" "{day}"
     no_source: tuple[str, ...]  # cause no_source, "{material}"
+    no_emergency: str  # an unmet line's material has no emergency procurement source
 
     def name(self, kind: str, source: str) -> str:
         return f"{self.kinds[kind]} {source}"
@@ -91,6 +92,7 @@ EN = Words(
     earliest="earliest other source {name} arrives {day}",
     served="served from {name} arriving {day}",
     no_source=("no source of {material}",),
+    no_emergency="no emergency procurement source for {material}",
 )
 ZH = Words(
     language="zh",
@@ -120,6 +122,7 @@ ZH = Words(
     earliest="最早的其他来源为{name}，{day} 到货",
     served="实际由{name} 供货（{day} 到货）",
     no_source=("本计划中没有 {material} 的任何来源", "{material} 的所有来源均无库存"),
+    no_emergency="{material} 没有紧急采购来源",
 )
 LANGUAGES = (EN, ZH)
 
@@ -517,7 +520,8 @@ def words_problems(
         ):
             problems.append(f"{f.demand} ({w}): more on-time sources")
         stocked = any(s.status != "no_stock" for s in f.on_time)
-        if stocked == any(p in words.none_in_time for p in parts):
+        said = [p for p in parts if p in words.none_in_time]
+        if said != ([] if stocked else [words.none_in_time[bool(f.on_time)]]):
             problems.append(f"{f.demand} ({w}): whether an eligible source arrives in time")
         if f.cause == "kept_for_quota" and words.kept not in text:
             problems.append(f"{f.demand} ({w}): cause kept_for_quota, not in the words")
@@ -566,6 +570,10 @@ def words_problems(
             problems += _ruled_out_problems(f, text, words)
         if f.cause == "used_up" and not f.sources:
             problems.append(f"{f.demand} ({w}): cause used_up without sources")
+        emergency = any(s.source.kind == "emergency" for s in f.sources)
+        said_none = words.no_emergency.format(material=f.material) in parts
+        if said_none != (f.cause == "used_up" and not emergency):
+            problems.append(f"{f.demand} ({w}): whether an emergency procurement source exists")
     return problems
 
 
