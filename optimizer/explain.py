@@ -392,6 +392,7 @@ _KIND_ZH = {
     "agreement": "协议库存",
     "emergency": "紧急采购",
 }
+_NO_STOCK = ("has no stock", "无库存")
 _COUNTED = {
     "used_up": ("used up", "已被占用"),
     "kept_for_quota": ("kept for its quota", "保留至定额"),
@@ -413,65 +414,69 @@ def unmet_reasons(f: UnmetFacts, *, year: int) -> Reasons:
 
 class _Words:
     """Renders facts in both languages. What repeats from line to line of a plan is rendered
-    once: a source's name, and who took a source (a province plan names some 90,000 takers,
-    fewer than 9,000 distinct)."""
+    once: a source's name, and who used a source up (a province plan says so 30,000 times,
+    of 5,000 different groups of takers). Only strings are kept, by string keys, and a late
+    reason is built by appending to two strings: containers that outlive a line would wake the
+    garbage collector the more often, which then walks the whole heap (a full collection in
+    the middle of a province plan's explanation costs 100-150 ms)."""
 
-    __slots__ = ("_names", "_who", "day")
+    __slots__ = ("_en_name", "_en_used_up", "_zh_name", "_zh_used_up", "day")
 
     def __init__(self, year: int) -> None:
         self.day = _days(year)
-        self._names: dict[str, tuple[str, str]] = {}
-        self._who: dict[tuple[tuple[Taker, ...], int], tuple[str, str]] = {}
+        self._en_name: dict[str, str] = {}  # by source id
+        self._zh_name: dict[str, str] = {}
+        self._en_used_up: dict[str, str] = {}  # by how many more and the takers' ids
+        self._zh_used_up: dict[str, str] = {}
 
     def late(self, f: LateFacts) -> Reasons:
         day, names = self.day, self.names
         need_by = day(f.need_by)
-        en, zh = [f"needed by {need_by}"], [f"需到货 {need_by}"]
+        en, zh = f"needed by {need_by}", f"需到货 {need_by}"
         for s in f.on_time[:_SHOWN]:
             did_en, did_zh = self.did(s)
             arrives = day(s.source.arrival)
             en_name, zh_name = names(s.source)
+            en += f"; {en_name} (arrives {arrives}) {did_en}"
+            zh += f"；{zh_name}（{arrives} 到货）{did_zh}"
             if s.own and not (s.status == "used_up" and not s.takers):  # not "all given to it"
-                en.append(f"{en_name} (arrives {arrives}) {did_en} (this line got {s.own})")
-                zh.append(f"{zh_name}（{arrives} 到货）{did_zh}（本行已取 {s.own}）")
-            else:
-                en.append(f"{en_name} (arrives {arrives}) {did_en}")
-                zh.append(f"{zh_name}（{arrives} 到货）{did_zh}")
+                en += f" (this line got {s.own})"
+                zh += f"（本行已取 {s.own}）"
         if len(f.on_time) > _SHOWN:
             more_en, more_zh = _more(f.on_time[_SHOWN:])
-            en.append(more_en)
-            zh.append(more_zh)
+            en += "; " + more_en
+            zh += "；" + more_zh
         if all(s.status == "no_stock" for s in f.on_time):
             if f.on_time:
-                en.append("no eligible source with stock arrives by then")
-                zh.append("按时到货的可用来源均无库存")
+                en += "; no eligible source with stock arrives by then"
+                zh += "；按时到货的可用来源均无库存"
             else:
-                en.append("no eligible source arrives by then")
-                zh.append("没有可用来源能按时到货")
+                en += "; no eligible source arrives by then"
+                zh += "；没有可用来源能按时到货"
             if f.ruled_out:
                 cannot_en, cannot_zh = _cannot_use(f.voltage_class, f.ruled_out)
-                en.append(cannot_en)
-                zh.append(cannot_zh)
+                en += "; " + cannot_en
+                zh += "；" + cannot_zh
         first = f.earliest_other
         if first is not None:
             arrives = day(first.source.arrival)
             en_name, zh_name = names(first.source)
-            en.append(f"earliest other source {en_name} arrives {arrives}")
-            zh.append(f"最早的其他来源为{zh_name}，{arrives} 到货")
+            en += f"; earliest other source {en_name} arrives {arrives}"
+            zh += f"；最早的其他来源为{zh_name}，{arrives} 到货"
             if not first.own:  # this line was served from it: nothing held it back
                 did_en, did_zh = self.did(first)
                 if first.status == "cheaper":
-                    en.append(did_en)
-                    zh.append(did_zh)
+                    en += "; " + did_en
+                    zh += "；" + did_zh
                 else:
-                    en.append(f"it {did_en}")
-                    zh.append(f"该来源{did_zh}")
+                    en += "; it " + did_en
+                    zh += "；该来源" + did_zh
                     if f.served is not None:
                         arrives = day(f.served.arrival)
                         en_name, zh_name = names(f.served)
-                        en.append(f"served from {en_name} arriving {arrives}")
-                        zh.append(f"实际由{zh_name} 供货（{arrives} 到货）")
-        return Reasons("; ".join(en), "；".join(zh))
+                        en += f"; served from {en_name} arriving {arrives}"
+                        zh += f"；实际由{zh_name} 供货（{arrives} 到货）"
+        return Reasons(en, zh)
 
     def unmet(self, f: UnmetFacts) -> Reasons:
         material = f.material
@@ -520,15 +525,14 @@ class _Words:
         """What became of a source, as a predicate ("was used up by …", "已被…占用")."""
         status = s.status
         if status == "no_stock":
-            return "has no stock", "无库存"
+            return _NO_STOCK
         if status == "used_up":
             if not s.takers:
                 return (
                     f"had only {s.stock}, all given to this line",
                     f"仅有 {s.stock}，已全部供本行",
                 )
-            en_who, zh_who = self.who(s)
-            return f"was used up by {en_who}", f"已被 {zh_who}占用"
+            return self.used_up(s)
         if status == "kept_for_quota":
             penalty = _money(s.penalty)
             return (
@@ -554,35 +558,46 @@ class _Words:
             return "still had stock (no limit)", "仍有库存（不限量）"
         return f"still had {s.left} left", f"尚余 {s.left} 未用"
 
+    def used_up(self, s: SourceFact) -> tuple[str, str]:
+        """ "was used up by D2 (weight 2, need-by 12-04) and 3 more", "已被 D2（…）…占用"."""
+        takers = s.takers
+        # A taker's words follow from its id (weight and need-by are the demand's). Unless an
+        # id holds the separator itself, the key names one group of takers.
+        key = f"{s.more_takers}\x1f" + "\x1f".join([t.demand for t in takers])
+        en = self._en_used_up.get(key)
+        if en is None:
+            en_who, zh_who = self.who(s)
+            en, zh = f"was used up by {en_who}", f"已被 {zh_who}占用"
+            if key.count("\x1f") == len(takers):
+                self._en_used_up[key], self._zh_used_up[key] = en, zh
+            return en, zh
+        return en, self._zh_used_up[key]
+
     def who(self, s: SourceFact) -> tuple[str, str]:
         """The lines that took a source: "D2 (weight 2, need-by 12-04) and 3 more"."""
-        key = (s.takers, s.more_takers)
-        said = self._who.get(key)
-        if said is None:
-            en, zh = [], []
-            for t in s.takers:
-                need_by, weight = self.day(t.need_by), f"{t.weight:g}"
-                en.append(f"{t.demand} (weight {weight}, need-by {need_by})")
-                zh.append(f"{t.demand}（权重 {weight}，需到货 {need_by}）")
-            more = s.more_takers
-            if more > 0:
-                en.append(f"{more} more")
-            said = self._who[key] = (
-                en[0] if len(en) == 1 else ", ".join(en[:-1]) + " and " + en[-1],
-                "、".join(zh) + (f"及另外 {more} 项需求" if more > 0 else ""),
-            )
-        return said
+        en, zh = [], []
+        for t in s.takers:
+            need_by, weight = self.day(t.need_by), f"{t.weight:g}"
+            en.append(f"{t.demand} (weight {weight}, need-by {need_by})")
+            zh.append(f"{t.demand}（权重 {weight}，需到货 {need_by}）")
+        more = s.more_takers
+        if more > 0:
+            en.append(f"{more} more")
+            zh[-1] += f"及另外 {more} 项需求"
+        return (
+            en[0] if len(en) == 1 else ", ".join(en[:-1]) + " and " + en[-1],
+            "、".join(zh),
+        )
 
     def names(self, ref: Ref) -> tuple[str, str]:
         """A source as "kind id", in English and Chinese."""
-        said = self._names.get(ref.source)
-        if said is None:
+        source = ref.source
+        en = self._en_name.get(source)
+        if en is None:
             kind = ref.kind
-            said = self._names[ref.source] = (
-                f"{_KIND_WORD.get(kind, kind)} {ref.source}",
-                f"{_KIND_ZH[kind]} {ref.source}",
-            )
-        return said
+            en = self._en_name[source] = f"{_KIND_WORD.get(kind, kind)} {source}"
+            self._zh_name[source] = f"{_KIND_ZH[kind]} {source}"
+        return en, self._zh_name[source]
 
 
 def _more(rest: Sequence[SourceFact]) -> tuple[str, str]:
