@@ -559,7 +559,7 @@ class _Words:
         return f"still had {s.left} left", f"尚余 {s.left} 未用"
 
     def used_up(self, s: SourceFact) -> tuple[str, str]:
-        """ "was used up by D2 (weight 2, need-by 12-04) and 3 more", "已被 D2（…）…占用"."""
+        """Say who used a source up: "was used up by D2 (…) and 3 more", "已被 D2（…）…占用"."""
         takers = s.takers
         # A taker's words follow from its id (weight and need-by are the demand's). Unless an
         # id holds the separator itself, the key names one group of takers.
