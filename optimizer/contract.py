@@ -152,6 +152,7 @@ class UnmetLine(_Model):
     demand: str
     quantity: Number
     reason: str
+    reason_zh: str = ""  # the same facts in Chinese; "" in plans written before it
     cause: UnmetCause | Literal[""] = NO_CAUSE
 
 
@@ -159,6 +160,7 @@ class LateLine(_Model):
     demand: str
     late_days: int
     reason: str
+    reason_zh: str = ""  # the same facts in Chinese; "" in plans written before it
     cause: LateCause | Literal[""] = NO_CAUSE
 
 

@@ -71,3 +71,8 @@ def test_the_issues_line_is_told_of_the_cheaper_consignment(week_run: Path) -> N
         "earliest other source reserve R:WH-CENTRAL:CBLV-4x50 arrives 12-01; consignment C:36 "
         "arrives the same day at a lower cost (138.45 vs 140 per unit) and served this line"
     ) in late.reason
+    assert "占用" not in late.reason_zh
+    assert (
+        "最早的其他来源为实物储备 R:WH-CENTRAL:CBLV-4x50，12-01 到货；"
+        "供应商寄存 C:36 同日到货且单价更低（138.45 对 140 元/单位），已供本行"
+    ) in late.reason_zh

@@ -9,7 +9,9 @@ what each fact says (`words_problems`). Together: nothing a reason says is false
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -20,25 +22,109 @@ from optimizer.explain import (
     LateFacts,
     SourceFact,
     UnmetFacts,
-    late_reason,
+    late_reasons,
     line_facts,
-    unmet_reason,
+    unmet_reasons,
 )
 from optimizer.network import Matching, build_matching
 
 SHOWN = 3  # on-time sources a late reason names one by one
-# What the words say for each status (any one of them).
-SAYS = {
-    "used_up": ("was used up by", "all given to this line", ") went to "),
-    "kept_for_quota": ("was kept for its quota (",),
-    "cheaper": (
-        "arrives the same day at a lower cost (",
-        "arrives the same day at the same cost (",
-    ),
-    "still_had": ("still had ",),
-    "no_stock": ("has no stock",),
-}
 IDLE = {"still_had", "kept_for_quota", "cheaper"}
+
+
+@dataclass(frozen=True)
+class Words:
+    """How one language says what the facts say: the phrases the truth check looks for."""
+
+    language: str
+    sep: str  # between the statements of a reason
+    kinds: dict[str, str]
+    says: dict[str, tuple[str, ...]]  # per status: any one of them
+    needed_by: str  # the first statement, "{day}"
+    arrives: str  # an on-time source's arrival, "{day}"
+    none_in_time: tuple[str, str]  # no eligible source is on time: none at all, none with stock
+    more_on_time: str  # "{n}" more on-time sources
+    more_takers: str  # "{n}" more lines took a source
+    more_ruled_out: str  # "{n}" more sources the voltage class rules out
+    kept: str  # cause kept_for_quota
+    used_up: tuple[str, ...]  # cause used_up
+    ruled_out: str  # cause not_eligible
+    earliest: str  # "{name}" "{day}"
+    served: str  # "{name}" "{day}"
+    no_source: tuple[str, ...]  # cause no_source, "{material}"
+    no_emergency: str  # an unmet line's material has no emergency procurement source
+
+    def name(self, kind: str, source: str) -> str:
+        return f"{self.kinds[kind]} {source}"
+
+
+EN = Words(
+    language="en",
+    sep="; ",
+    kinds={
+        "reserve": "reserve",
+        "consignment": "consignment",
+        "agreement": "agreement",
+        "emergency": "emergency procurement",
+    },
+    says={
+        "used_up": ("was used up by", "all given to this line", ") went to "),
+        "kept_for_quota": ("was kept for its quota (",),
+        "cheaper": (
+            "arrives the same day at a lower cost (",
+            "arrives the same day at the same cost (",
+        ),
+        "still_had": ("still had ",),
+        "no_stock": ("has no stock",),
+    },
+    needed_by="needed by {day}",
+    arrives="(arrives {day})",
+    none_in_time=(
+        "no eligible source arrives by then",
+        "no eligible source with stock arrives by then",
+    ),
+    more_on_time="{n} more on-time",
+    more_takers="{n} more",
+    more_ruled_out="and {n} more",
+    kept="kept for its quota",
+    used_up=("used up", "all given"),
+    ruled_out="demand cannot use",
+    earliest="earliest other source {name} arrives {day}",
+    served="served from {name} arriving {day}",
+    no_source=("no source of {material}",),
+    no_emergency="no emergency procurement source for {material}",
+)
+ZH = Words(
+    language="zh",
+    sep="；",
+    kinds={
+        "reserve": "实物储备",
+        "consignment": "供应商寄存",
+        "agreement": "协议库存",
+        "emergency": "紧急采购",
+    },
+    says={
+        "used_up": ("已被", "已全部供本行"),
+        "kept_for_quota": ("保留至定额（",),
+        "cheaper": ("同日到货且单价更低（", "同日到货且单价相同（"),
+        "still_had": ("尚余 ", "仍有库存（不限量）"),
+        "no_stock": ("无库存",),
+    },
+    needed_by="需到货 {day}",
+    arrives="（{day} 到货）",
+    none_in_time=("没有可用来源能按时到货", "按时到货的可用来源均无库存"),
+    more_on_time="另有 {n} 项按时来源",
+    more_takers="及另外 {n} 项需求",
+    more_ruled_out="另有 {n} 项",
+    kept="保留至定额",
+    used_up=("已被", "已全部供本行"),
+    ruled_out="电压等级不可用",
+    earliest="最早的其他来源为{name}，{day} 到货",
+    served="实际由{name} 供货（{day} 到货）",
+    no_source=("本计划中没有 {material} 的任何来源", "{material} 的所有来源均无库存"),
+    no_emergency="{material} 没有紧急采购来源",
+)
+LANGUAGES = (EN, ZH)
 
 
 def facts_of(instance: Instance, plan: Plan) -> tuple[list[UnmetFacts], list[LateFacts]]:
@@ -126,22 +212,24 @@ def said_problems(
     not say what the facts say."""
     year = instance.plan_date.year
     problems: list[str] = []
-    said_late = {e.demand: (e.late_days, e.cause, e.reason) for e in plan.late}
-    said_unmet = {e.demand: (e.quantity, e.cause, e.reason) for e in plan.unmet}
+    said_late = {e.demand: (e.late_days, e.cause, e.reason, e.reason_zh) for e in plan.late}
+    said_unmet = {e.demand: (e.quantity, e.cause, e.reason, e.reason_zh) for e in plan.unmet}
     if set(said_late) != {f.demand for f in late}:
         problems.append(f"late lines {sorted(said_late)} are not those of the facts")
     if set(said_unmet) != {f.demand for f in unmet}:
         problems.append(f"unmet lines {sorted(said_unmet)} are not those of the facts")
     for f in late:
-        text = late_reason(f, year=year)
-        if said_late.get(f.demand) != (f.late_days, f.cause, text):
-            problems.append(f"{f.demand}: plan says {said_late.get(f.demand)}, facts say {text}")
-        problems += words_problems(f, text, year=year)
+        en, zh = late_reasons(f, year=year)
+        if said_late.get(f.demand) != (f.late_days, f.cause, en, zh):
+            problems.append(f"{f.demand}: plan says {said_late.get(f.demand)}, facts say {en} {zh}")
+        problems += words_problems(f, en, year=year) + words_problems(f, zh, year=year, words=ZH)
     for g in unmet:
-        text = unmet_reason(g, year=year)
-        if said_unmet.get(g.demand) != (g.quantity, g.cause, text):
-            problems.append(f"{g.demand}: plan says {said_unmet.get(g.demand)}, facts say {text}")
-        problems += words_problems(g, text, year=year)
+        en, zh = unmet_reasons(g, year=year)
+        if said_unmet.get(g.demand) != (g.quantity, g.cause, en, zh):
+            problems.append(
+                f"{g.demand}: plan says {said_unmet.get(g.demand)}, facts say {en} {zh}"
+            )
+        problems += words_problems(g, en, year=year) + words_problems(g, zh, year=year, words=ZH)
     return problems
 
 
@@ -349,9 +437,15 @@ def unmet_problems(world: _World, g: UnmetFacts) -> list[str]:
 
 # -- words against the facts -------------------------------------------------------------------
 
+# A value stated on its own: not part of a longer id, number or date ("D1" is not in "D12").
+_BEFORE = r"(?:^|(?<=[\s(（、：]))"
+_AFTER = r"(?=$|[\s,，、;；)）(（])"
 
-def _name(kind: str, source: str) -> str:
-    return f"{'emergency procurement' if kind == 'emergency' else kind} {source}"
+
+def _states(part: str, value: str, *, whole: bool = True) -> bool:
+    """Whether `part` states `value` (an id, a number, a date) as a whole word; with
+    `whole=False` only its end is bounded (a source named after its kind word)."""
+    return re.search((_BEFORE if whole else "") + re.escape(value) + _AFTER, part) is not None
 
 
 def _day(value: date | None, year: int) -> str:
@@ -359,60 +453,138 @@ def _day(value: date | None, year: int) -> str:
     return value.isoformat()[5:] if value.year == year else value.isoformat()
 
 
-def words_problems(f: LateFacts | UnmetFacts, text: str, *, year: int) -> list[str]:
-    """Where the words do not say what the facts say: each source named with its status, the
-    cause in its words."""
-    parts = text.split("; ")
+def _number(value: float | None) -> str:
+    assert value is not None
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _states_values(part: str, fact: SourceFact, year: int, words: Words) -> bool:
+    """Whether `part` states the ids, quantities, money and dates of a source fact, in order."""
+    values: list[str] = []
+    phrases: list[str] = []  # labelled counts
+    if fact.status == "used_up" and not fact.takers:
+        values.append(_number(fact.stock))
+    elif fact.status == "used_up":
+        values += [
+            v for t in fact.takers for v in (t.demand, f"{t.weight:g}", _day(t.need_by, year))
+        ]
+        if fact.more_takers > 0:
+            phrases.append(words.more_takers.format(n=fact.more_takers))
+    elif fact.status == "kept_for_quota":
+        values += [_number(fact.left), _number(fact.quota), _number(fact.penalty)]
+    elif fact.status == "cheaper" and fact.instead is not None:
+        other, mine = _number(fact.instead.unit_cost), _number(fact.source.unit_cost)
+        values += [fact.instead.source, other, *([mine] if mine != other else [])]  # "vs"
+    elif fact.status == "still_had" and fact.left is not None:
+        values.append(_number(fact.left))
+    at = 0  # in the order the facts give them: each taker's weight and need-by after its id
+    for value in values:
+        found = re.compile(_BEFORE + re.escape(value) + _AFTER).search(part, at)
+        if found is None:
+            return False
+        at = found.end()
+    return all(p in part for p in phrases)
+
+
+def words_problems(
+    f: LateFacts | UnmetFacts, text: str, *, year: int, words: Words = EN
+) -> list[str]:
+    """Where the words do not say what the facts say: each source named with its status and
+    its ids, quantities and dates, the cause in its words."""
+    parts = text.split(words.sep)
     problems = []
+    w = words.language
 
     def says(part: str, fact: SourceFact) -> bool:
-        return _name(fact.source.kind, fact.source.source) in part and any(
-            w in part for w in SAYS[fact.status]
+        """The part names the source, says its status and states its values."""
+        return (
+            _states(part, words.name(fact.source.kind, fact.source.source), whole=False)
+            and any(phrase in part for phrase in words.says[fact.status])
+            and _states_values(part, fact, year, words)
         )
 
     if isinstance(f, LateFacts):
-        if parts[0] != f"needed by {_day(f.need_by, year)}":
-            problems.append(f"{f.demand}: need-by")
+        if parts[0] != words.needed_by.format(day=_day(f.need_by, year)):
+            problems.append(f"{f.demand} ({w}): need-by")
         for i, fact in enumerate(f.on_time[:SHOWN]):
+            part = parts[1 + i] if 1 + i < len(parts) else ""
+            mine = fact.own and not (fact.status == "used_up" and not fact.takers)
             if (
-                not says(parts[1 + i], fact)
-                or f"(arrives {_day(fact.source.arrival, year)})" not in (parts[1 + i])
+                not says(part, fact)
+                or words.arrives.format(day=_day(fact.source.arrival, year)) not in part
+                or (mine and not _states(part, _number(fact.own)))
             ):
-                problems.append(f"{f.demand}: words for {fact.source.source} ({fact.status})")
-        if len(f.on_time) > SHOWN and f"{len(f.on_time) - SHOWN} more on-time" not in text:
-            problems.append(f"{f.demand}: more on-time sources")
+                problems.append(f"{f.demand} ({w}): words for {fact.source.source} ({fact.status})")
+        if len(f.on_time) > SHOWN and words.more_on_time.format(n=len(f.on_time) - SHOWN) not in (
+            text
+        ):
+            problems.append(f"{f.demand} ({w}): more on-time sources")
         stocked = any(s.status != "no_stock" for s in f.on_time)
-        if stocked == any(p.startswith("no eligible source") for p in parts):
-            problems.append(f"{f.demand}: whether an eligible source arrives in time")
-        if f.cause == "kept_for_quota" and "kept for its quota" not in text:
-            problems.append(f"{f.demand}: cause kept_for_quota, not in the words")
+        said = [p for p in parts if p in words.none_in_time]
+        if said != ([] if stocked else [words.none_in_time[bool(f.on_time)]]):
+            problems.append(f"{f.demand} ({w}): whether an eligible source arrives in time")
+        if f.cause == "kept_for_quota" and words.kept not in text:
+            problems.append(f"{f.demand} ({w}): cause kept_for_quota, not in the words")
         # `used_up` is also the label of last resort for a plan that left on-time stock idle
         # (neither optimal nor greedy plans do); its words then say "still had N left".
         idle = any(s.status == "still_had" for s in f.on_time)
-        if f.cause == "used_up" and not ("used up" in text or "all given" in text or idle):
-            problems.append(f"{f.demand}: cause used_up, not in the words")
-        if f.cause == "not_eligible" and not all(r.source in text for r in f.ruled_out[:SHOWN]):
-            problems.append(f"{f.demand}: cause not_eligible, ruled-out sources not named")
+        if f.cause == "used_up" and not (any(u in text for u in words.used_up) or idle):
+            problems.append(f"{f.demand} ({w}): cause used_up, not in the words")
+        if f.cause == "not_eligible":
+            problems += _ruled_out_problems(f, text, words)
         other = f.earliest_other
         if other is not None:
-            name = _name(other.source.kind, other.source.source)
-            head = f"earliest other source {name} arrives {_day(other.source.arrival, year)}"
+            name = words.name(other.source.kind, other.source.source)
+            head = words.earliest.format(name=name, day=_day(other.source.arrival, year))
             at = parts.index(head) if head in parts else None
             after = parts[at + 1] if at is not None and at + 1 < len(parts) else ""
             if at is None:
-                problems.append(f"{f.demand}: earliest other source")
-            elif not other.own and not any(w in after for w in SAYS[other.status]):
-                problems.append(f"{f.demand}: words for the earliest other ({other.status})")
-            elif other.status == "cheaper" and other.instead and other.instead.source not in after:
-                problems.append(f"{f.demand}: the cheaper source is not named")
+                problems.append(f"{f.demand} ({w}): earliest other source")
+            elif not other.own and not (
+                any(phrase in after for phrase in words.says[other.status])
+                and _states_values(after, other, year, words)
+            ):
+                problems.append(f"{f.demand} ({w}): words for the earliest other ({other.status})")
+            elif (
+                not other.own
+                and other.status != "cheaper"
+                and f.served is not None
+                and words.served.format(
+                    name=words.name(f.served.kind, f.served.source),
+                    day=_day(f.served.arrival, year),
+                )
+                not in parts
+            ):
+                problems.append(f"{f.demand} ({w}): what served the line instead")
     else:
         for fact in f.sources:
-            if not any(says(p, fact) for p in parts):
-                problems.append(f"{f.demand}: words for {fact.source.source} ({fact.status})")
-        if f.cause == "no_source" and f"no source of {f.material}" not in text:
-            problems.append(f"{f.demand}: cause no_source, not in the words")
-        if f.cause == "not_eligible" and not all(r.source in text for r in f.ruled_out[:SHOWN]):
-            problems.append(f"{f.demand}: cause not_eligible, ruled-out sources not named")
+            # A used-up source of an unmet line is said with its stock: where all of it went.
+            stock = [_number(fact.stock)] if fact.status == "used_up" else []
+            if not any(says(p, fact) and all(_states(p, v) for v in stock) for p in parts):
+                problems.append(f"{f.demand} ({w}): words for {fact.source.source} ({fact.status})")
+        if f.cause == "no_source" and not any(
+            phrase.format(material=f.material) in text for phrase in words.no_source
+        ):
+            problems.append(f"{f.demand} ({w}): cause no_source, not in the words")
+        if f.cause == "not_eligible":
+            problems += _ruled_out_problems(f, text, words)
         if f.cause == "used_up" and not f.sources:
-            problems.append(f"{f.demand}: cause used_up without sources")
+            problems.append(f"{f.demand} ({w}): cause used_up without sources")
+        emergency = any(s.source.kind == "emergency" for s in f.sources)
+        said_none = words.no_emergency.format(material=f.material) in parts
+        if said_none != (f.cause == "used_up" and not emergency):
+            problems.append(f"{f.demand} ({w}): whether an emergency procurement source exists")
     return problems
+
+
+def _ruled_out_problems(f: LateFacts | UnmetFacts, text: str, words: Words) -> list[str]:
+    """Cause not_eligible: the words say the voltage class rules sources out, and name them."""
+    shown = f.ruled_out[:SHOWN]
+    more = len(f.ruled_out) - SHOWN
+    if (
+        words.ruled_out not in text
+        or not all(words.name(r.kind, r.source) in text for r in shown)
+        or (more > 0 and words.more_ruled_out.format(n=more) not in text)
+    ):
+        return [f"{f.demand} ({words.language}): cause not_eligible, ruled-out sources not named"]
+    return []
