@@ -49,10 +49,8 @@ EmergencyCause = Literal[
     "not_eligible",
     "stock_exhausted",
 ]
-SWITCHED_OFF = (
-    "目录内物资不走紧急采购(设置 GRIDSUPPLY_EMERGENCY_FOR_CATALOG_MATERIALS=false) / emergency "
-    "procurement of catalog materials is switched off"
-)
+SWITCHED_OFF_ZH = "目录内物资不走紧急采购(设置 GRIDSUPPLY_EMERGENCY_FOR_CATALOG_MATERIALS=false)"
+SWITCHED_OFF_EN = "emergency procurement of catalog materials is switched off"
 
 
 def emergency_materials(

@@ -97,12 +97,15 @@ def print_answer(answer: RequestAnswer) -> None:
                 if (line.earliest_possible)
                 else ""
             )
+            cause = f"[{escape(line.cause_zh)}] " if line.cause_zh else ""
             out.print(
-                f"[yellow]第 {line.line_no} 行 line {line.line_no}[/]: "
-                f"{escape(line.reason)}{earliest}",
+                f"[yellow]第 {line.line_no} 行 line {line.line_no}[/]: {cause}"
+                f"{escape(line.reason_zh or line.reason)}{earliest}",
                 highlight=False,
                 soft_wrap=True,
             )
+            if line.reason_zh:
+                out.print(f"  {escape(line.reason)}", highlight=False, soft_wrap=True)
         if line.earliest_completion and not line.meets_deadline:
             out.print(
                 f"  工期 deadline {line.deadline}: 最早完工 earliest completion "

@@ -73,7 +73,18 @@ class PlanLinePublic(BaseModel):
     arrival: date | None
     need_by: date
     late_days: int
-    reason: str
+    demand_key: str = Field(description="需求在匹配实例中的编号 / the demand's id in the instance")
+    reason: str = Field(description="原因(英文) / why late or unmet, in English")
+    reason_zh: str = Field(description="原因 / why late or unmet, in Chinese")
+    cause: str = Field(
+        description="原因类别 / why late or unmet: used_up, kept_for_quota, none_in_time, "
+        "not_eligible, no_source, no_agreement, over_limit"
+    )
+    emergency_cause: str = Field(
+        description="紧急采购原因 / why emergency procurement: listed, not_listed, "
+        "kept_for_quota, stock_late, agreement_late, unused, agreement_exhausted, not_eligible, "
+        "stock_exhausted"
+    )
 
 
 @router.post(

@@ -1,5 +1,5 @@
 """plan lines keep their demand's instance id and why they are late, unmet or bought in an
-emergency; promises keep why emergency procurement
+emergency (a cause code, the reason in Chinese too); promises keep why emergency procurement
 
 Revision ID: 0006
 Revises: 0005
@@ -28,7 +28,12 @@ UPDATE plan_line SET demand_key = COALESCE(
 
 def upgrade() -> None:
     """Apply this revision (plain ADD COLUMNs, as 0005)."""
-    for name, length in (("demand_key", 100), ("cause", 32), ("emergency_cause", 32)):
+    for name, length in (
+        ("demand_key", 100),
+        ("cause", 32),
+        ("emergency_cause", 32),
+        ("reason_zh", 2000),
+    ):
         op.add_column(
             "plan_line",
             sa.Column(name, sa.String(length), nullable=False, server_default=sa.text("''")),
@@ -43,5 +48,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision."""
     op.execute("ALTER TABLE promise DROP COLUMN emergency_cause")
-    for name in ("emergency_cause", "cause", "demand_key"):
+    for name in ("reason_zh", "emergency_cause", "cause", "demand_key"):
         op.execute(f"ALTER TABLE plan_line DROP COLUMN {name}")

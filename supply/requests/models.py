@@ -127,6 +127,7 @@ class LineAnswer(BaseModel):
     reason: str | None = Field(
         default=None, description="未按时或未满足的原因 / why it is late or unmet"
     )
+    reason_zh: str | None = Field(default=None, description="原因(中文) / the reason in Chinese")
     cause: str | None = Field(
         default=None,
         description="原因类别 / why late or unmet, as a code: used_up, kept_for_quota, "

@@ -58,7 +58,8 @@ from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
 from supply.emergency import (
-    SWITCHED_OFF,
+    SWITCHED_OFF_EN,
+    SWITCHED_OFF_ZH,
     EmergencyCause,
     emergency_causes,
     emergency_materials,
@@ -1068,15 +1069,16 @@ def _line_answers(
                 outcome = outcome_if_arriving(draft.deadline, arrival, calendar=calendar)
             except CalendarError as exc:  # arriving in a year whose calendar is not loaded yet
                 note = exc.message
-        reason, cause = None, None
+        reason, reason_zh, cause = None, None, None
         if key in unmet:
-            reason, cause = unmet[key].reason, unmet[key].cause
-            if key in refused:
-                cause = "over_limit"
-            if demand.material in in_catalog:
-                reason = f"{reason}; {SWITCHED_OFF}"
+            reason, reason_zh, cause = unmet[key].reason, unmet[key].reason_zh, unmet[key].cause
+            if key in refused:  # the limits' reason is in both languages
+                cause, reason_zh = "over_limit", reason
+            elif demand.material in in_catalog:
+                reason = f"{reason}; {SWITCHED_OFF_EN}"
+                reason_zh = f"{reason_zh}；{SWITCHED_OFF_ZH}"
         elif key in late:
-            reason, cause = late[key].reason, late[key].cause
+            reason, reason_zh, cause = late[key].reason, late[key].reason_zh, late[key].cause
         answers.append(
             LineAnswer(
                 line_no=draft.line_numbers[key],
@@ -1099,6 +1101,7 @@ def _line_answers(
                 meets_deadline=not short and outcome is not None and outcome.on_time,
                 unmet_quantity=short,
                 reason=reason,
+                reason_zh=reason_zh or None,
                 cause=cause or None,
                 cause_zh=cause_label(cause) or None,
                 earliest_possible=earliest.get(key),

@@ -40,7 +40,7 @@ from supply.labels import (
 PLAN_COLUMNS = [
     "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
     "unit", "quantity", "source_id", "warehouse_id", "warehouse_name", "supplier", "unit_cost",
-    "arrival", "need_by", "late_days", "reason", "cause", "emergency_cause",
+    "arrival", "need_by", "late_days", "reason", "reason_zh", "cause", "emergency_cause",
     "replenish_warehouse_id",
 ]  # fmt: skip
 Row = Mapping[str, Any]
@@ -176,7 +176,8 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str) -> bytes:
             (Column("参考金额(元)", "money", total=True), _amount),
             ARRIVAL,
             LATE_DAYS,
-            (Column("说明"), "reason"),
+            (Column("说明"), "reason_zh"),
+            (Column("说明(英文) / reason"), "reason"),
         ],
         _sorted(agreement, "material", "warehouse_id", "need_by", "demand"),
     )
@@ -235,7 +236,8 @@ def emergency_list(lines: Sequence[Row]) -> bytes:
             ARRIVAL,
             LATE_DAYS,
             (Column("紧急采购原因"), lambda r: emergency_cause_label(r["emergency_cause"])),
-            (Column("说明"), "reason"),
+            (Column("说明"), "reason_zh"),
+            (Column("说明(英文) / reason"), "reason"),
         ],
         rows,
     )
@@ -288,7 +290,8 @@ def late_and_unmet(lines: Sequence[Row]) -> bytes:
                     ARRIVAL,
                     LATE_DAYS,
                     (Column("原因类别"), lambda r: cause_label(r["cause"])),
-                    (Column("原因 / reason"), "reason"),
+                    (Column("原因"), "reason_zh"),
+                    (Column("原因(英文) / reason"), "reason"),
                 ],
                 rows,
             )
@@ -327,7 +330,8 @@ def replenishment_list(lines: Sequence[Row]) -> bytes:
                     NEED_BY,
                     ARRIVAL,
                     (Column("原因类别"), lambda r: cause_label(r["cause"])),
-                    (Column("说明"), "reason"),
+                    (Column("说明"), "reason_zh"),
+                    (Column("说明(英文) / reason"), "reason"),
                 ],
                 rows,
             )

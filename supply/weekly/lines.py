@@ -19,7 +19,7 @@ from supply.availability import SupplyState
 from supply.core.money import exact
 from supply.demand.models import DemandLine
 from supply.demand.service import need_by
-from supply.emergency import SWITCHED_OFF, emergency_causes
+from supply.emergency import SWITCHED_OFF_EN, SWITCHED_OFF_ZH, emergency_causes
 from supply.holds.models import Promise, PromiseStatus
 from supply.planning import DemandItem, MatchingProblem, line_key
 from supply.projects.models import Project
@@ -48,6 +48,7 @@ class LineRow:
     arrival: date | None = None
     late_days: int = 0
     reason: str = ""
+    reason_zh: str = ""  # the reason in Chinese
     cause: str = ""  # why late or unmet (optimizer.contract causes, `no_agreement`, `over_limit`)
     emergency_cause: str = ""  # why emergency procurement (supply.emergency causes)
 
@@ -97,47 +98,52 @@ def plan_lines(
                 arrival=a.arrival,
                 late_days=a.late_days,
                 reason=entry.reason[:REASON_LIMIT] if entry else "",
+                reason_zh=entry.reason_zh[:REASON_LIMIT] if entry else "",
                 cause=entry.cause if entry else "",
                 emergency_cause=emergency.get((a.demand, a.source), ""),
             )
         )
     for u in plan.unmet:
         demand = problem.demands[u.demand]
-        cause, reason = u.cause, u.reason
-        if u.demand in refused:
-            cause = "over_limit"
+        cause, reason, reason_zh = u.cause, u.reason, u.reason_zh
+        if u.demand in refused:  # the limits' reason is in both languages
+            cause, reason_zh = "over_limit", reason
         elif demand.replenish_warehouse_id and not problem.sources_of(demand.material):
-            cause, reason = "no_agreement", no_agreement_reason(demand, supply)
+            cause = "no_agreement"
+            reason_zh, reason = no_agreement_reason(demand, supply)
         elif not emergency_for_catalog_materials and demand.material in catalogued:
-            reason = f"{reason}; {SWITCHED_OFF}"
+            reason = f"{reason}; {SWITCHED_OFF_EN}"
+            reason_zh = f"{reason_zh}；{SWITCHED_OFF_ZH}"
         lines.append(
             row(
                 u.demand,
                 kind=LineKind.UNMET,
                 quantity=int(u.quantity),
                 reason=reason[:REASON_LIMIT],
+                reason_zh=reason_zh[:REASON_LIMIT],
                 cause=cause,
             )
         )
     return lines
 
 
-def no_agreement_reason(demand: DemandItem, supply: SupplyState) -> str:
-    """Why reserve below quota cannot be replenished, and which catalog to fix."""
+def no_agreement_reason(demand: DemandItem, supply: SupplyState) -> tuple[str, str]:
+    """Why reserve below quota cannot be replenished, and which catalog to fix (中文, English)."""
     material, warehouse = demand.material, demand.replenish_warehouse_id
     if material in supply.agreement_materials:
         return (
             f"{material} 的协议库存行均已执行到上限，无可补库数量：请省公司增补协议，或在储备定额目录"
-            f"(quotas)中核减 {warehouse} 的定额 / every agreement line of {material} is used up "
-            f"to its upper band: replenishment of {warehouse} needs a new agreement line "
-            f"(catalog `agreements`) or a lower quota (catalog `quotas`)"
+            f"(quotas)中核减 {warehouse} 的定额",
+            f"every agreement line of {material} is used up to its upper band: replenishment of "
+            f"{warehouse} needs a new agreement line (catalog `agreements`) or a lower quota "
+            f"(catalog `quotas`)",
         )
     return (
         f"没有协议库存行覆盖 {material}：补库只走协议库存。请在协议库存目录(agreements)中增加该物资的"
-        f"协议行，或在储备定额目录(quotas)中核减 {warehouse} 的定额 / no agreement line covers "
-        f"{material}, and reserve is refilled through agreement stock only: add an agreement "
-        f"line for it (catalog `agreements`) or lower the quota of {warehouse} "
-        f"(catalog `quotas`)"
+        f"协议行，或在储备定额目录(quotas)中核减 {warehouse} 的定额",
+        f"no agreement line covers {material}, and reserve is refilled through agreement stock "
+        f"only: add an agreement line for it (catalog `agreements`) or lower the quota of "
+        f"{warehouse} (catalog `quotas`)",
     )
 
 
@@ -184,8 +190,8 @@ def promised_rows(
                 "arrival": promise.arrival,
                 "need_by": needed,
                 "late_days": max(0, (promise.arrival - needed).days),
-                "reason": f"紧急需求 #{promise.request_id} 已承诺 / promised to urgent request "
-                f"#{promise.request_id}",
+                "reason": f"promised to urgent request #{promise.request_id}",
+                "reason_zh": f"紧急需求 #{promise.request_id} 已承诺",
                 "cause": "",
                 "emergency_cause": promise.emergency_cause or "",
                 "replenish_warehouse_id": None,

@@ -132,6 +132,12 @@ class PlanLine(SQLModel, table=True):
         description="紧急采购原因 / why emergency procurement (a cause code)",
         sa_column_kwargs={"server_default": text("''")},
     )
+    reason_zh: str = Field(
+        default="",
+        max_length=2000,
+        description="原因(中文) / the reason in Chinese",
+        sa_column_kwargs={"server_default": text("''")},
+    )
 
 
 class ProvinceMatch(SQLModel, table=True):

@@ -547,6 +547,7 @@ def export_rows(lines: list[LineRow], read: _Read) -> list[dict[str, Any]]:
                 "need_by": line.need_by,
                 "late_days": line.late_days,
                 "reason": line.reason,
+                "reason_zh": line.reason_zh,
                 "cause": line.cause,
                 "emergency_cause": line.emergency_cause,
                 "replenish_warehouse_id": line.replenish_warehouse_id,

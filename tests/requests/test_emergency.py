@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind
 from supply.core.settings import Settings
-from supply.emergency import SWITCHED_OFF
+from supply.emergency import SWITCHED_OFF_EN, SWITCHED_OFF_ZH
 from supply.holds.models import Promise
 from supply.weekly.models import PlanLine
 from supply.weekly.service import run_weekly
@@ -89,7 +89,8 @@ def test_switched_off_catalog_materials_go_unmet_with_the_reason(
     transformer, special = answer.lines
     assert transformer.outcome == "unmet" and transformer.unmet_quantity == 20 - 2 - 12
     assert all(p.kind != "emergency" for p in transformer.allocations)
-    assert transformer.reason is not None and transformer.reason.endswith(SWITCHED_OFF)
+    assert transformer.reason is not None and transformer.reason.endswith(SWITCHED_OFF_EN)
+    assert transformer.reason_zh is not None and transformer.reason_zh.endswith(SWITCHED_OFF_ZH)
     # The listed material outside the catalogs still goes to emergency procurement (R1.4).
     assert [(p.kind, p.emergency_cause) for p in special.allocations] == [("emergency", "listed")]
 
@@ -120,4 +121,5 @@ def test_the_weekly_plan_marks_and_switches_emergency_lines(
         assert not [line for line in after if line.kind == "emergency"]
         [unmet] = [line for line in after if line.kind == "unmet" and line.demand_key == "P-E/1"]
         assert unmet.quantity == sum(line.quantity for line in bought)
-        assert SWITCHED_OFF in unmet.reason and unmet.cause == "used_up"
+        assert unmet.reason.endswith(SWITCHED_OFF_EN) and unmet.reason_zh.endswith(SWITCHED_OFF_ZH)
+        assert unmet.cause == "used_up"
