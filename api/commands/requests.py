@@ -97,7 +97,7 @@ def print_answer(answer: RequestAnswer) -> None:
                 if (line.earliest_possible)
                 else ""
             )
-            cause = f"[{escape(line.cause_zh)}] " if line.cause_zh else ""
+            cause = f"【{escape(line.cause_zh)}】" if line.cause_zh else ""
             out.print(
                 f"[yellow]第 {line.line_no} 行 line {line.line_no}[/]: {cause}"
                 f"{escape(line.reason_zh or line.reason)}{earliest}",
