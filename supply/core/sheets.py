@@ -34,6 +34,7 @@ from supply.core.money import fen
 from supply.core.text import csv_text
 
 ColumnKind = Literal["text", "int", "number", "money", "price", "date"]
+_NOT_IN_SHEET_NAMES = frozenset("[]:*?/\\")
 TOTAL_LABEL = "合计 / total"
 # Excel keeps 15 significant digits of a binary float: longer amounts are written as text.
 EXCEL_DIGITS = 15
@@ -117,13 +118,29 @@ def write_xlsx(sheets: Iterable[Sheet]) -> bytes:
     )
     formats = {kind: book.add_format(spec) for kind, spec in _FORMATS.items()}
     bold = {kind: book.add_format({**spec, "bold": True}) for kind, spec in _FORMATS.items()}
+    taken: set[str] = set()
     for sheet in sheets:
         header = book.add_format(
             {"bold": True, **({"bg_color": sheet.header_fill} if sheet.header_fill else {})}
         )
-        _write_sheet(book.add_worksheet(sheet.name[:31]), sheet, header, formats, bold)
+        name = sheet_name(sheet.name, taken)
+        taken.add(name.casefold())
+        _write_sheet(book.add_worksheet(name), sheet, header, formats, bold)
     book.close()
     return buffer.getvalue()
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A name Excel accepts for a sheet: at most 31 characters, none of []:*?/\\, not blank,
+    not starting or ending with an apostrophe, and unlike the `taken` ones (casefolded)."""
+    cleaned = "".join("_" if c in _NOT_IN_SHEET_NAMES else c for c in name).strip().strip("'")
+    cleaned = cleaned or "Sheet"
+    candidate, n = cleaned[:31], 1
+    while candidate.casefold() in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = cleaned[: 31 - len(suffix)] + suffix
+    return candidate
 
 
 def _write_sheet(

@@ -90,3 +90,17 @@ def test_the_csv_rule_is_undone_exactly_when_read_back(text: str) -> None:
 @given(st.sampled_from(FORMULA_START), st.text(max_size=8))
 def test_every_formula_start_is_escaped(start: str, rest: str) -> None:
     assert csv_text(start + rest) == "'" + start + rest
+
+
+def test_sheet_names_are_made_acceptable_to_excel_and_unique() -> None:
+    rows = [["a", 1, 1, None]]
+    names = ["WH-RC 荣成[周转]库", "x" * 40, "x" * 40, "'引号'", "X" * 31, "a/b\\c:d*e?f"]
+    content = write_xlsx([Sheet(n, table().columns, rows) for n in names])
+    assert load_workbook(io.BytesIO(content)).sheetnames == [
+        "WH-RC 荣成_周转_库",
+        "x" * 31,
+        "x" * 27 + " (2)",
+        "引号",
+        "X" * 27 + " (3)",  # Excel compares sheet names without case
+        "a_b_c_d_e_f",
+    ]

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from catalogs.importing import export_catalog, import_catalog
-from catalogs.models import CatalogKind
+from catalogs.models import CatalogKind, Warehouse
 from supply.calendar import YearArrangement, format_calendar_csv, parse_calendar_csv
 from supply.packages.export import funding_application
 from supply.packages.models import Package
@@ -97,6 +97,13 @@ def world(session: Session) -> Session:
 
 
 def test_every_weekly_export_writes_user_text_as_text(world: Session, tmp_path: Path) -> None:
+    # A warehouse whose name Excel refuses as a sheet name (the issue list has a sheet per
+    # warehouse) must not stop the run.
+    warehouse = world.get(Warehouse, "WH-WD")
+    assert warehouse is not None
+    warehouse.name = "文登[周转]库:*?/"
+    world.add(warehouse)
+    world.commit()
     outcome = run_weekly(
         engine=world.get_bind(),  # type: ignore[arg-type]
         at=BEFORE_CUTOFF,
@@ -110,6 +117,7 @@ def test_every_weekly_export_writes_user_text_as_text(world: Session, tmp_path: 
     # 20 transformers are more than reserve and the agreement line hold) and the late list.
     for name in ("agreement_requirements", "issue_list", "emergency", "late_unmet"):
         assert_text_only(outcome.exports[name].read_bytes(), HOSTILE)
+    assert "WH-WD 文登_周转_库____" in load_workbook(outcome.exports["issue_list"]).sheetnames
     for name in ("replenishment", "packages"):
         assert_text_only(outcome.exports[name].read_bytes())
     assert "PK-X" in string_cells(outcome.exports["packages"].read_bytes())
