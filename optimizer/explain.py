@@ -21,11 +21,13 @@ unused is said to have "still had N left", never to be used up.
 
 Cause codes (`contract.LateCause`, `contract.UnmetCause`), the first that applies:
 
-- late: `kept_for_quota` if an on-time reserve source was held at its quota; `used_up` if any
-  on-time eligible source had stock (in optimal and greedy plans each is then used up);
+- late: `kept_for_quota` if an on-time reserve source was held at its quota; `stock_left` if an
+  on-time eligible source still had stock the plan left idle (never in optimal or greedy plans);
+  `used_up` if any on-time eligible source had stock (then each is used up);
   `not_eligible` if only sources the voltage class rules out would arrive on time with stock;
   else `none_in_time`;
-- unmet: `used_up` if any eligible source had stock; `not_eligible` if only sources the voltage
+- unmet: `stock_left` if an eligible source still had stock the plan left idle (never in an
+  optimal plan); `used_up` if any eligible source had stock; `not_eligible` if only sources the voltage
   class rules out hold stock; else `no_source`.
 """
 
@@ -254,6 +256,8 @@ class _Facts:
         cause: LateCause
         if any(f.status == "kept_for_quota" for f in on_time):
             cause = "kept_for_quota"
+        elif any(f.status == "still_had" for f in on_time):
+            cause = "stock_left"  # on-time stock left idle: only in a plan that is not optimal
         elif any(f.status != "no_stock" for f in on_time):
             cause = "used_up"
         elif ruled_out:
@@ -277,7 +281,9 @@ class _Facts:
         sources = tuple(self.fact(a, d) for a in sorted(self.m.arcs_of(d), key=self.arrival_key))
         ruled_out = self.ruled_out(d, on_time_only=False)
         cause: UnmetCause
-        if any(f.status != "no_stock" for f in sources):
+        if any(f.status in ("still_had", "kept_for_quota") for f in sources):
+            cause = "stock_left"  # stock left idle: only in a plan that is not optimal
+        elif any(f.status != "no_stock" for f in sources):
             cause = "used_up"
         elif ruled_out:
             cause = "not_eligible"
@@ -510,7 +516,9 @@ class _Words:
                 did_en, did_zh = self.did(s)
                 en.append(f"{en_name} {did_en}")
                 zh.append(f"{zh_name} {did_zh}")
-        if f.cause == "used_up" and not any(s.source.kind == "emergency" for s in f.sources):
+        if f.cause in ("used_up", "stock_left") and not any(
+            s.source.kind == "emergency" for s in f.sources
+        ):
             en.append(f"no emergency procurement source for {material}")
             zh.append(f"{material} 没有紧急采购来源")
         if f.ruled_out:

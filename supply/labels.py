@@ -26,6 +26,7 @@ REPLENISHMENT = "replenishment"
 CAUSE_ZH: Mapping[str, str] = {
     "used_up": "按时来源已被其他需求占用",
     "kept_for_quota": "储备保留至定额(R6)",
+    "stock_left": "尚有按时来源未用(非最优计划)",
     "none_in_time": "没有来源能按时到货",
     "not_eligible": "电压等级不可用现有来源(R2)",
     "no_source": "没有任何来源",

@@ -235,9 +235,8 @@ def test_a_plan_leaving_on_time_stock_unused_says_it_still_had_it() -> None:
     assert entries["D1"]["reason_zh"] == (
         "需到货 11-30；协议库存 A1（11-30 到货）尚余 10 未用；最早的其他来源为协议库存 A2，12-02 到货"
     )
-    # No code says "left unused": `used_up` is the label of last resort; no engine here makes
-    # such a plan (test_properties: test_every_reason_is_true_of_its_plan).
-    assert entries["D1"]["cause"] == "used_up"
+    # No engine here makes such a plan (test_properties: test_every_reason_is_true_of_its_plan).
+    assert entries["D1"]["cause"] == "stock_left"
 
 
 def test_no_eligible_source_in_time() -> None:
@@ -317,8 +316,14 @@ def test_unmet_lines_name_who_used_the_source_up_and_never_this_line_wrongly() -
 
 
 def test_cause_vocabulary_and_the_plan_schema_agree() -> None:
-    assert LATE_CAUSES == ("used_up", "kept_for_quota", "none_in_time", "not_eligible")
-    assert UNMET_CAUSES == ("used_up", "not_eligible", "no_source")
+    assert LATE_CAUSES == (
+        "used_up",
+        "kept_for_quota",
+        "stock_left",
+        "none_in_time",
+        "not_eligible",
+    )
+    assert UNMET_CAUSES == ("used_up", "stock_left", "not_eligible", "no_source")
     assert set(CAUSES) == set(LATE_CAUSES) | set(UNMET_CAUSES)
     schema = json.loads((CONTRACTS / "matching-plan.schema.json").read_text(encoding="utf-8"))
     listed = {

@@ -55,7 +55,7 @@ def test_more_on_time_sources_of_different_facts_are_counted_by_fact() -> None:
     )
     flow = {("D0", "A1"): 1, ("D0", "A2"): 1, ("D0", "A3"): 1, ("D1", "A6"): 1}
     cause, reason, zh = _said_by_hand(explained(doc, flow)["D1"])
-    assert cause == "used_up"
+    assert cause == "stock_left"  # one of them still had stock the plan left idle
     assert "; 2 more on-time sources: 1 still had stock, 1 had no stock; " in reason
     assert "；另有 2 项按时来源：1 项尚有库存，1 项无库存；" in zh
 
@@ -130,7 +130,7 @@ def test_unlimited_emergency_procurement_left_unused_still_had_stock() -> None:
         ],
     )
     assert _said_by_hand(explained(doc, {("D1", "A1"): 2})["D1"]) == (
-        "used_up",
+        "stock_left",
         "needed by 11-30; emergency procurement E1 (arrives 11-30) still had stock (no limit); "
         "earliest other source agreement A1 arrives 12-02",
         "需到货 11-30；紧急采购 E1（11-30 到货）仍有库存（不限量）；"
@@ -215,7 +215,7 @@ def test_unmet_line_beside_reserve_kept_for_its_quota() -> None:
         penalty=50,
     )
     assert _said_by_hand(explained(doc, {})["D1"]) == (
-        "used_up",
+        "stock_left",
         "reserve R1 was kept for its quota (5 left, quota 5, penalty 50 per unit drawn below it); "
         "no emergency procurement source for CBLV-4x50",
         "实物储备 R1 保留至定额（剩余 5，定额 5，每低于定额一件罚 50 元）；"

@@ -191,6 +191,12 @@ class _World:
         return found
 
 
+def _idle(world: _World, s: Source, *, held_too: bool = False) -> bool:
+    """Stock the plan left: unlimited, or some left (at or below its quota too, if asked)."""
+    left = world.left(s)
+    return left is None or (left > 0 and (held_too or not world.held(s)))
+
+
 def _ruled_out(d: Demand, s: Source) -> bool:
     return d.voltage_class in ("35kV", "110kV") and s.kind in ("reserve", "consignment")
 
@@ -398,6 +404,8 @@ def late_problems(world: _World, f: LateFacts) -> list[str]:
     cause = (
         "kept_for_quota"
         if any(world.held(s) for s in stocked)
+        else "stock_left"
+        if any(_idle(world, s) for s in stocked)
         else "used_up"
         if stocked
         else "not_eligible"
@@ -424,7 +432,9 @@ def unmet_problems(world: _World, g: UnmetFacts) -> list[str]:
     if g.of_material != len(world.same_material(d)) or g.material != d.material:
         problems.append(f"{d.id}: sources of the material")
     cause = (
-        "used_up"
+        "stock_left"
+        if any(s.quantity != 0 and _idle(world, s, held_too=True) for s in eligible)
+        else "used_up"
         if any(s.quantity != 0 for s in eligible)
         else "not_eligible"
         if g.ruled_out
@@ -525,10 +535,7 @@ def words_problems(
             problems.append(f"{f.demand} ({w}): whether an eligible source arrives in time")
         if f.cause == "kept_for_quota" and words.kept not in text:
             problems.append(f"{f.demand} ({w}): cause kept_for_quota, not in the words")
-        # `used_up` is also the label of last resort for a plan that left on-time stock idle
-        # (neither optimal nor greedy plans do); its words then say "still had N left".
-        idle = any(s.status == "still_had" for s in f.on_time)
-        if f.cause == "used_up" and not (any(u in text for u in words.used_up) or idle):
+        if f.cause == "used_up" and not any(u in text for u in words.used_up):
             problems.append(f"{f.demand} ({w}): cause used_up, not in the words")
         if f.cause == "not_eligible":
             problems += _ruled_out_problems(f, text, words)
@@ -572,7 +579,7 @@ def words_problems(
             problems.append(f"{f.demand} ({w}): cause used_up without sources")
         emergency = any(s.source.kind == "emergency" for s in f.sources)
         said_none = words.no_emergency.format(material=f.material) in parts
-        if said_none != (f.cause == "used_up" and not emergency):
+        if said_none != (f.cause in ("used_up", "stock_left") and not emergency):
             problems.append(f"{f.demand} ({w}): whether an emergency procurement source exists")
     return problems
 
