@@ -83,8 +83,8 @@ class Sheet:
     widths: dict[int, int] = field(default_factory=dict)
 
 
-def exact(value: Any) -> Decimal:
-    """An amount as an exact Decimal (a float by its shortest decimal form)."""
+def as_decimal(value: Any) -> Decimal:
+    """A number as a Decimal (a float by its shortest decimal form, so 0.1 is 0.1)."""
     if isinstance(value, Decimal):
         return value
     if isinstance(value, float):
@@ -99,8 +99,8 @@ def total_of(sheet: Sheet, position: int) -> Decimal | int:
     if kind == "int":
         return sum(int(v) for v in values)
     if kind == "money":  # the sum of the amounts as shown, each to the fen
-        return sum((fen(exact(v)) for v in values), Decimal(0))
-    return sum((exact(v) for v in values), Decimal(0))
+        return sum((fen(as_decimal(v)) for v in values), Decimal(0))
+    return sum((as_decimal(v) for v in values), Decimal(0))
 
 
 def write_xlsx(sheets: Iterable[Sheet]) -> bytes:
@@ -177,7 +177,7 @@ def _write_cell(
     elif kind == "int":
         ws.write_number(row, position, int(value), formats["int"])
     else:
-        amount = exact(value)
+        amount = as_decimal(value)
         if kind == "money":
             amount = fen(amount)
         if len(amount.normalize().as_tuple().digits) > EXCEL_DIGITS:
@@ -216,7 +216,7 @@ def _shown(value: Any, kind: str) -> str:
     if value is None:
         return ""
     if kind in ("money", "int") and not isinstance(value, str):
-        return f"{exact(value):,.2f}"
+        return f"{as_decimal(value):,.2f}"
     if kind == "date" and isinstance(value, date):
         return "2026-01-01"
     return str(value)
@@ -252,5 +252,5 @@ def _csv_cell(kind: str, value: Any) -> str:
         return (value.date() if isinstance(value, datetime) else value).isoformat()
     if kind == "int":
         return str(int(value))
-    amount = exact(value)
+    amount = as_decimal(value)
     return format(fen(amount) if kind == "money" else amount.normalize(), "f")

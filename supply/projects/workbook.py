@@ -223,15 +223,15 @@ class _Checks:
         # A stored line keeping its material is not checked against today's catalogs again: it
         # was checked when submitted, and agreement lines used up since must not refuse it.
         stored_line = self.context.lines.get((project_id or "", values.get("line_no", 0)))
-        kept = stored_line is not None and stored_line.values.get("material_code") == values.get(
-            "material_code"
-        )
+        code = values.get("material_code")
+        catalogued = self.context.catalogued
+        kept = stored_line is not None and stored_line.values.get("material_code") == code
+        if kept and code is not None and code not in catalogued:  # its catalog entry is gone
+            catalogued = catalogued | {code}
         for problem in check_line(
-            material_code=values.get("material_code") if found is not None else None,
+            material_code=code if found is not None else None,
             materials=self.context.materials,
-            catalogued=self.context.catalogued | {values["material_code"]}
-            if kept
-            else self.context.catalogued,
+            catalogued=catalogued,
             feasibility_listed=values["feasibility_listed"],
             need_by_override=values["need_by_override"],
             override_reason=values["override_reason"],
