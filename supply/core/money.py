@@ -35,7 +35,10 @@ PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)
 SCALE = 10**PLACES
 MAX_PRICE = Decimal(10) ** 8  # yuan per base unit
-MAX_AMOUNT = Decimal(10) ** 10  # yuan: a budget, one line's cost at its dearest source
+MAX_AMOUNT = Decimal(10) ** 10  # yuan: amounts are below it (a budget, a line at its dearest)
+MAX_PERCENT = 1000  # any percentage an import reads: the largest emergency premium
+# The dearest unit price an import can make: the largest price at the largest premium.
+MAX_EMERGENCY_PRICE = MAX_PRICE * (100 + MAX_PERCENT) / 100
 COLUMN_LIMIT = Decimal(10) ** 12  # NUMERIC(18, 6) holds amounts below this
 # Sums of many amounts may pass the default context's 28 digits before they are rounded.
 _WIDE = Context(prec=60)

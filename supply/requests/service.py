@@ -52,13 +52,7 @@ from supply.core.errors import (
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
-from supply.emergency import (
-    SWITCHED_OFF,
-    EmergencyCause,
-    catalog_materials,
-    emergency_causes,
-    emergency_materials,
-)
+from supply.emergency import EmergencyCause, emergency_causes, emergency_materials
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -69,7 +63,15 @@ from supply.holds.models import (
 )
 from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
 from supply.labels import cause_label, emergency_cause_label
-from supply.limits import Refusal, refused_by_key, screen, with_refusals
+from supply.limits import (
+    Refusal,
+    dearest_prices,
+    drop_oversized,
+    largest_quantities,
+    refused_by_key,
+    screen,
+    with_refusals,
+)
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
@@ -99,6 +101,7 @@ from supply.projects.service import (
     project_facts,
 )
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
+from supply.weekly.lines import emergency_switched_off, unmet_cause
 from supply.weekly.service import competing_demand, open_demand
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
@@ -465,21 +468,23 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     # The other open demand that competes with the requests: lines of the same materials needed
     # no later than the requests' own, summed where the engine cannot tell them apart. Lines
     # needed later have more time for agreement stock and emergency procurement, and the weekly
-    # run plans them; leaving them out keeps the instance small.
+    # run plans them; leaving them out keeps the instance small. A line the planner refuses
+    # (supply.limits: the same rule as the weekly run) competes with no one.
+    dearest = dearest_prices(session, wanted)
     others = competing_demand(
         session,
         cutoff=r.now,
         materials=wanted,
         need_by_until=max(item.need_by for item in items),
         today=today,
+        largest=largest_quantities(dearest, wanted),
         except_projects={d.project.id for d in drafts if d.existing_lines},
     )
     mine = {item.key for item in items}  # a line added meanwhile may bear a new line's key
     others = [replace(d, key=f"{d.key}(open)") if d.key in mine else d for d in others]
     penalty = r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty)
-    # A line the planner cannot take is answered unmet with the reason (supply.limits); the
-    # other open demand is summed, and only weighed, so it is not screened.
-    items, refused = screen(items, supply, penalty=penalty)
+    # A line the planner cannot take is answered unmet with the reason (supply.limits).
+    items, refused = screen(items, dearest)
     problem = build_instance(
         demands=items + others,
         supply=supply,
@@ -490,6 +495,10 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
             supply, wanted, for_catalog_materials=r.settings.emergency_for_catalog_materials
         ),
     )
+    # A material the engine cannot plan exactly: the requests' lines of it are refused, the
+    # other demand of it is left out.
+    problem, too_big = drop_oversized(problem, lines={item.key for item in items})
+    refused += too_big
     problem.demands.update(refused_by_key(refused))
     return _Joint(
         today=today,
@@ -1036,7 +1045,9 @@ def _line_answers(
     emergency_off: bool = False,
 ) -> list[LineAnswer]:
     late = {entry.demand: entry for entry in plan.late}
-    in_catalog = catalog_materials(joint.supply) if emergency_off else frozenset()
+    switched_off = emergency_switched_off(
+        joint.supply, emergency_for_catalog_materials=not emergency_off
+    )
     refused = {r.item.key for r in joint.refused}
     unmet = {entry.demand: entry for entry in plan.unmet}
     keys = draft.keys
@@ -1056,11 +1067,9 @@ def _line_answers(
                 note = exc.message
         reason, cause = None, None
         if key in unmet:
-            reason, cause = unmet[key].reason, unmet[key].cause
-            if key in refused:
-                cause = "over_limit"
-            if demand.material in in_catalog:
-                reason = f"{reason}; {SWITCHED_OFF}"
+            cause, reason = unmet_cause(
+                unmet[key], joint.problem, joint.supply, refused=refused, switched_off=switched_off
+            )
         elif key in late:
             reason, cause = late[key].reason, late[key].cause
         answers.append(

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from catalogs.models import AgreementLine, Material
 from optimizer import Plan
+from optimizer.contract import UnmetLine
 from supply.availability import SupplyState
 from supply.demand.models import DemandLine
 from supply.demand.service import need_by
@@ -64,7 +65,9 @@ def plan_lines(
     (supply.limits), unmet in full."""
     late = {e.demand: e for e in plan.late}
     emergency = emergency_causes(problem, plan, supply)
-    in_catalog = catalog_materials(supply)
+    switched_off = emergency_switched_off(
+        supply, emergency_for_catalog_materials=emergency_for_catalog_materials
+    )
 
     def row(key: str, **values: Any) -> LineRow:
         demand = problem.demands[key]
@@ -100,14 +103,7 @@ def plan_lines(
             )
         )
     for u in plan.unmet:
-        demand = problem.demands[u.demand]
-        cause, reason = u.cause, u.reason
-        if u.demand in refused:
-            cause = "over_limit"
-        elif demand.replenish_warehouse_id and not problem.sources_of(demand.material):
-            cause, reason = "no_agreement", no_agreement_reason(demand, supply)
-        elif not emergency_for_catalog_materials and demand.material in in_catalog:
-            reason = f"{reason}; {SWITCHED_OFF}"
+        cause, reason = unmet_cause(u, problem, supply, refused=refused, switched_off=switched_off)
         lines.append(
             row(
                 u.demand,
@@ -118,6 +114,42 @@ def plan_lines(
             )
         )
     return lines
+
+
+def emergency_switched_off(
+    supply: SupplyState, *, emergency_for_catalog_materials: bool
+) -> frozenset[str]:
+    """The materials whose emergency procurement the policy switched off: those in a catalog,
+    when emergency is not offered for catalog materials (else none)."""
+    return frozenset() if emergency_for_catalog_materials else catalog_materials(supply)
+
+
+def unmet_cause(
+    entry: UnmetLine,
+    problem: MatchingProblem,
+    supply: SupplyState,
+    *,
+    refused: Collection[str],
+    switched_off: Collection[str],
+) -> tuple[str, str]:
+    """The cause code and the reason of an unmet line, in the planner's words — the weekly
+    plan's lines and an urgent request's answer both say it so:
+
+    - refused before matching (`refused`, supply.limits): `over_limit`, with its reason only —
+      it never reached the engine, so nothing else about it is true;
+    - replenishment no agreement line covers: `no_agreement`, and which catalog to fix;
+    - a material whose emergency procurement is switched off (`switched_off`): the engine's
+      cause and reason, and that emergency was switched off;
+    - else the engine's cause and reason.
+    """
+    demand = problem.demands[entry.demand]
+    if entry.demand in refused:
+        return "over_limit", entry.reason
+    if demand.replenish_warehouse_id and not problem.sources_of(demand.material):
+        return "no_agreement", no_agreement_reason(demand, supply)
+    if demand.material in switched_off:
+        return entry.cause, f"{entry.reason}; {SWITCHED_OFF}"
+    return entry.cause, entry.reason
 
 
 def no_agreement_reason(demand: DemandItem, supply: SupplyState) -> str:
