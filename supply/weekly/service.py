@@ -32,6 +32,7 @@ from supply.commitments import commitments, refresh_statuses
 from supply.core.clock import utc
 from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.money import exact
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
 from supply.emergency import emergency_materials
@@ -61,7 +62,7 @@ from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectSt
 from supply.projects.service import refresh_derived_dates
 from supply.weekly.export import write_exports
 from supply.weekly.kpis import compute_kpis
-from supply.weekly.lines import LineRow, money, plan_lines, promised_rows
+from supply.weekly.lines import LineRow, plan_lines, promised_rows
 from supply.weekly.models import LineKind, PlanLine, PlanRun, PlanRunPublic, RunStatus
 
 Progress = Callable[[str], None]
@@ -647,9 +648,10 @@ def _save(
             replenishment_lines=sum(
                 1 for d in read.problem.demands.values() if d.replenish_warehouse_id
             ),
-            unmet_weighted=money(Decimal(str(plan.objective.unmet_weighted))),
-            lateness_weighted=money(Decimal(str(plan.objective.lateness_weighted))),
-            cost=money(Decimal(str(plan.objective.cost))),
+            # Sums of a whole week, of any size (Total columns): exact at every magnitude.
+            unmet_weighted=exact(Decimal(str(plan.objective.unmet_weighted))),
+            lateness_weighted=exact(Decimal(str(plan.objective.lateness_weighted))),
+            cost=exact(Decimal(str(plan.objective.cost))),
             supersedes_id=read.previous,
             kpis=kpis,
             stats={k: v for k, v in plan.stats.items() if k != "scale"},
