@@ -19,7 +19,7 @@ Limits, checked where money comes in (schemas, every import; docs/catalogs.md "L
   every import alike), and what one demand line may cost at its material's dearest price
   (quantity × price; checked before planning, `supply.limits`). One amount fits `Money` (below
   10¹², `COLUMN_LIMIT`); sums of them go in `Total` columns.
-""""""
+"""
 
 from __future__ import annotations
 
