@@ -33,7 +33,7 @@ from supply.core.clock import utc
 from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.money import exact
-from supply.core.settings import Settings
+from supply.core.settings import Settings, check_runs_dir, runs_dir_unusable
 from supply.demand.models import DemandLine, DemandStatus
 from supply.emergency import emergency_materials
 from supply.holds.models import StockKind
@@ -415,7 +415,12 @@ def run_weekly(
     rerun: bool = False,
     progress: Progress | None = None,
 ) -> RunOutcome:
-    """Plan the batch that moment `at` falls in; save the run and write its files."""
+    """Plan the batch that moment `at` falls in; save the run and write its files.
+
+    Raises `SettingsInvalid` before anything is read when run folders cannot be written under
+    `GRIDSUPPLY_RUNS_DIR`; a run that fails after its folder is made (writing its files or
+    exports, saving) leaves no folder behind."""
+    check_runs_dir(settings)
     step = progress or (lambda _: None)
     step("读取需求与库存 / reading demand and supply")
     with Session(engine) as session:
@@ -448,7 +453,7 @@ def run_weekly(
     )
 
     step("写出计划与报表 / writing the plan and exports")
-    run_dir = _new_run_dir(Path(settings.runs_dir), read.batch.id, now)
+    run_dir = _new_run_dir(settings, read.batch.id, now)
     try:  # a run that is not saved leaves no folder behind, half-written or whole
         exports = _write_run(
             run_dir,
@@ -566,16 +571,19 @@ def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:
     )
 
 
-def _new_run_dir(root: Path, batch_id: str, now: datetime) -> Path:
+def _new_run_dir(settings: Settings, batch_id: str, now: datetime) -> Path:
+    root = Path(settings.runs_dir).expanduser() / batch_id
     stamp = utc(now).strftime("%Y%m%dT%H%M%SZ")
     for n in range(1000):
-        path = root / batch_id / (f"run-{stamp}" + (f"-{n}" if n else ""))
+        path = root / (f"run-{stamp}" + (f"-{n}" if n else ""))
         try:
             path.mkdir(parents=True)
             return path.resolve()
         except FileExistsError:
             continue
-    raise RuntimeError(f"cannot create a run folder under {root / batch_id}")
+        except OSError as exc:  # e.g. the batch's folder is a file, or the disk is full
+            raise runs_dir_unusable(settings, f"{path}: {exc.strerror or exc}") from None
+    raise runs_dir_unusable(settings, f"{root} holds 1,000 runs made at {stamp} already")
 
 
 def export_rows(lines: list[LineRow], read: _Read) -> list[dict[str, Any]]:
