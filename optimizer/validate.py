@@ -480,7 +480,8 @@ def _network_problems(m: Matching) -> list[Problem]:
             most = (EXACT_LIMIT - 1) // int(factor[k]) / money
             what = f"the below-quota penalty {_show(m.penalty / money)}"
             say(k, "instance", "policy.reserve_below_quota_penalty", what, most)
-    seen: set[tuple[str, str]] = set()  # one error per number, however many tiers it is in
-    return [
-        p for p in found if not ((p[1].id, p[1].field) in seen or seen.add((p[1].id, p[1].field)))
-    ]
+    # One error per number, however many tiers it is in (a weight: unmet and lateness).
+    first: dict[tuple[str, str], Problem] = {}
+    for problem in found:
+        first.setdefault((problem[1].id, problem[1].field), problem)
+    return list(first.values())
