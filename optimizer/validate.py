@@ -307,7 +307,10 @@ def magnitude_errors(instance: Instance) -> list[InstanceError]:
 
 def oversized(instance: Instance) -> dict[str, list[InstanceError]]:
     """`magnitude_errors` by material: the planning layer leaves such a material's lines out
-    and says why; errors of no one material (the policy, a transport row) are under ""."""
+    and says why; errors of no one material (the policy, a transport row) are under "". An
+    instance that breaks another rule (`cross_check`) has none: its errors are those."""
+    if cross_check(instance):
+        return {}
     problems, _ = _magnitudes(instance)
     grouped: dict[str, list[InstanceError]] = defaultdict(list)
     for material, error in problems:

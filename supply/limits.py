@@ -16,9 +16,9 @@ and urgent requests refuse such a line (`screen`), the other open demand an urge
 weighed against leaves it out (in the query: `supply.weekly.service.competing_demand`), and a
 package's pending cost counts nothing for it (`supply.packages.budget`).
 
-Also refused, by the optimizer's own check (`drop_oversized` → `optimizer.oversized`): every
-line of a material whose flow network the engine could not keep exact — its costs times the
-network's size past the engine's int64 headroom. With prices within `MAX_PRICE` that takes
+Also refused, by the optimizer's own check (`solve_within_limits` → `optimizer.oversized`):
+every line of a material whose flow network the engine could not keep exact — its costs times
+the network's size past the engine's int64 headroom. With prices within `MAX_PRICE` that takes
 thousands of lines of one material in one week; a price typed a thousand times too high makes
 it sooner. That depends on the whole instance, so only planning knows it.
 
@@ -28,7 +28,7 @@ request's answer), so that every other line is planned as usual (R8: no line wai
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -36,7 +36,7 @@ from fractions import Fraction
 from sqlmodel import Session, col, select
 
 from catalogs.models import AgreementLine, Consignment, Material
-from optimizer import Plan, oversized
+from optimizer import Instance, Plan, oversized
 from optimizer.contract import UnmetLine
 from supply.core.db import where_in
 from supply.core.errors import InvalidInput
@@ -219,6 +219,26 @@ def drop_oversized(
     if instance is problem.instance:
         return problem, []
     return MatchingProblem(instance, problem.demands, problem.sources), refused
+
+
+def solve_within_limits(
+    problem: MatchingProblem,
+    solve: Callable[[Instance], Plan],
+    *,
+    lines: Collection[str] | None = None,
+) -> tuple[MatchingProblem, Plan, list[Refusal]]:
+    """Solve the problem's instance with `solve`; when the engine finds numbers in it too large
+    to plan exactly (the plan is `invalid`), leave those materials out (`drop_oversized`,
+    refusing their demands among `lines`) and solve again. Returns the problem solved, its plan
+    and the refusals. The check costs nothing when the instance fits: the engine makes it as it
+    builds its network, and only an invalid plan asks which materials it was."""
+    plan = solve(problem.instance)
+    if plan.status != "invalid":
+        return problem, plan, []
+    smaller, refused = drop_oversized(problem, lines=lines)
+    if smaller is problem:  # invalid for another reason: the caller says so
+        return problem, plan, []
+    return smaller, solve(smaller.instance), refused
 
 
 def with_refusals(plan: Plan, refused: Iterable[Refusal]) -> Plan:

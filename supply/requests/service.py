@@ -66,10 +66,10 @@ from supply.labels import cause_label, emergency_cause_label
 from supply.limits import (
     Refusal,
     dearest_prices,
-    drop_oversized,
     largest_quantities,
     refused_by_key,
     screen,
+    solve_within_limits,
     with_refusals,
 )
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
@@ -495,10 +495,6 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
             supply, wanted, for_catalog_materials=r.settings.emergency_for_catalog_materials
         ),
     )
-    # A material the engine cannot plan exactly: the requests' lines of it are refused, the
-    # other demand of it is left out.
-    problem, too_big = drop_oversized(problem, lines={item.key for item in items})
-    refused += too_big
     problem.demands.update(refused_by_key(refused))
     return _Joint(
         today=today,
@@ -623,8 +619,16 @@ def _solve(joint: _Joint) -> Plan:
     The plan is not put through the independent checker here, unlike the weekly run's: the
     engine is checked against it in the test suite, and what matters for a promise — that every
     held or promised quantity is really free — is checked again under lock before it is written.
+
+    A material the engine cannot plan exactly (supply.limits.solve_within_limits) leaves the
+    instance: the requests' lines of it are refused with the reason (`joint.refused`), the other
+    demand of it is left out.
     """
-    plan = solve(joint.problem.instance, explain_only=joint.keys)
+    keys = joint.keys
+    joint.problem, plan, too_big = solve_within_limits(
+        joint.problem, lambda instance: solve(instance, explain_only=keys), lines=set(keys)
+    )
+    joint.refused += too_big
     if plan.status == "invalid":
         raise InvalidInput(
             "无法建立匹配实例 / the request cannot be matched: "

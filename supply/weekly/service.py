@@ -41,9 +41,9 @@ from supply.holds.service import NewHold, hold_stock
 from supply.limits import (
     Refusal,
     dearest_prices,
-    drop_oversized,
     refused_by_key,
     screen,
+    solve_within_limits,
     with_refusals,
 )
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
@@ -371,8 +371,6 @@ def _read(
             for_catalog_materials=settings.emergency_for_catalog_materials,
         ),
     )
-    problem, too_big = drop_oversized(problem)  # materials the engine cannot plan exactly
-    refused += too_big
     problem.demands.update(refused_by_key(refused))  # planned as unmet, with the reason
     projects = {p.id: p for p in session.exec(select(Project))}
     warehouses = {w.id: w.name for w in session.exec(select(Warehouse))}
@@ -429,25 +427,24 @@ def run_weekly(
         )
     count = len(read.problem.instance.demands)
     step(f"求解 {count} 行项目需求 / solving {count} project demand lines")
-    solved, baseline = _solve_checked(read.problem)
+    read.problem, solved, baseline, too_big = _solve_checked(read.problem)
+    read.refused += too_big  # materials the engine cannot plan exactly, with the reason
     # Lines the planner cannot take are unmet, with the reason (supply.limits), in the plan and
     # in the baseline it is compared with; plan.json keeps the engine's plan of instance.json,
     # so that replaying and checking it agree.
     plan, baseline = (with_refusals(p, read.refused) for p in (solved, baseline))
     left = after_plan(read.supply, read.problem, plan)  # what the projects leave for reserve
-    replenish, replenish_refused = drop_oversized(
-        build_instance(
-            demands=replenishment_demands(supply=left, need_by=read.replenish_by),
-            supply=left,
-            plan_date=read.problem.instance.plan_date,
-            order_day=read.batch.province_match,
-            penalty=Decimal(0),
-            kinds=frozenset({"agreement"}),
-        )
+    replenish = build_instance(
+        demands=replenishment_demands(supply=left, need_by=read.replenish_by),
+        supply=left,
+        plan_date=read.problem.instance.plan_date,
+        order_day=read.batch.province_match,
+        penalty=Decimal(0),
+        kinds=frozenset({"agreement"}),
     )
     count = len(replenish.instance.demands)
     step(f"求解 {count} 行补库需求 / solving {count} replenishment lines")
-    replenish_solved, replenish_baseline = _solve_checked(replenish)
+    replenish, replenish_solved, replenish_baseline, replenish_refused = _solve_checked(replenish)
     replenish_plan, replenish_baseline = (
         with_refusals(p, replenish_refused) for p in (replenish_solved, replenish_baseline)
     )
@@ -545,9 +542,15 @@ def _write_run(
     return _Written(files=files, lines=lines, kpis=kpis)
 
 
-def _solve_checked(problem: MatchingProblem) -> tuple[Plan, Plan]:
-    """Solve (and the baseline); refuse an invalid instance or a plan the checker rejects."""
-    plan = solve(problem.instance)
+def _solve_checked(
+    problem: MatchingProblem,
+) -> tuple[MatchingProblem, Plan, Plan, list[Refusal]]:
+    """Solve (and the baseline); refuse an invalid instance or a plan the checker rejects.
+
+    A material the engine cannot plan exactly leaves the instance, its lines refused with the
+    reason (`supply.limits.solve_within_limits`): returns the problem solved, its plan, the
+    baseline and those refusals."""
+    problem, plan, refused = solve_within_limits(problem, solve)
     if plan.status == "invalid":
         raise InvalidInput(
             "匹配实例无效 / the matching instance is invalid: "
@@ -559,7 +562,7 @@ def _solve_checked(problem: MatchingProblem) -> tuple[Plan, Plan]:
         raise RuntimeError(
             "the plan failed the independent check: " + "; ".join(report.problems[:5])
         )
-    return plan, solve(problem.instance, method="greedy")
+    return problem, plan, solve(problem.instance, method="greedy"), refused
 
 
 def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from catalogs.models import AgreementLine
+from supply.core.money import MAX_EMERGENCY_PRICE
 from supply.core.settings import Settings
 from supply.core.units import MAX_QUANTITY
 from supply.demand.models import DemandLine
@@ -24,6 +26,7 @@ from supply.packages.budget import package_figures
 from supply.projects.models import Project
 from supply.requests.models import SupplyRequestIn
 from supply.requests.service import submit_request
+from supply.weekly.models import PlanLine
 from supply.weekly.service import open_demand, run_weekly
 from tests.packages.world import add_package
 from tests.requests.conftest import FRIDAY, Ask, new_project
@@ -101,3 +104,47 @@ def test_the_budget_leaves_out_exactly_the_lines_planning_refuses(
         assert [r.item.project_id for r in refused] == ["P-OUT"]
         stored = session.exec(select(DemandLine).where(DemandLine.project_id == "P-OUT")).one()
         assert stored.quantity == largest + 1
+
+
+def _too_dear_to_plan_exactly(engine: Engine, lines: int) -> None:
+    """An agreement line of DT-400 priced, before the limits, just below the dearest price an
+    import can make, with six decimals (scaled by 10**6 in the engine), and a project with
+    `lines` open lines of one transformer each: every line is within the limits on its own
+    (1.1 billion each), but their network is past the engine's exact range."""
+    with Session(engine) as session:
+        agreement = session.exec(
+            select(AgreementLine).where(AgreementLine.material_code == "DT-400")
+        ).one()
+        agreement.unit_price = MAX_EMERGENCY_PRICE - Decimal("0.000001")
+        session.add(agreement)
+        session.commit()
+        add_project(session, "P-MANY", kind="mv_10kv", approved=date(2026, 11, 20),
+                    location="wendeng", lines=[("DT-400", 1)] * lines)  # fmt: skip
+        add_project(session, "P-METER", kind="lv_extension", approved=date(2026, 11, 20),
+                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 3)])  # fmt: skip
+
+
+def test_a_material_the_engine_cannot_plan_exactly_is_refused_and_the_rest_planned(
+    engine: Engine, world: Settings
+) -> None:
+    # 3,800 lines: the old check (copied constants, 2**62) let this network through and the flow
+    # engine refused it (BAD_COST_RANGE): the week failed with a 500.
+    _too_dear_to_plan_exactly(engine, 3800)
+    outcome = run_weekly(engine=engine, at=BEFORE_CUTOFF, now=BEFORE_CUTOFF, user="物资部",
+                         calendar=CALENDAR, policy=POLICY, settings=world)  # fmt: skip
+    kpis = outcome.run.kpis["totals"]
+    assert (kpis["refused_lines"], kpis["lines"], kpis["unmet_lines"]) == (3800, 1, 0)
+    with Session(engine) as session:
+        unmet = session.exec(
+            select(PlanLine).where(PlanLine.run_id == outcome.run.id, PlanLine.kind == "unmet")
+        ).all()
+    assert len(unmet) == 3800 and {line.cause for line in unmet} == {"over_limit"}
+    assert "material DT-400 cannot be planned exactly: A:SD-2026-01/1 unit_cost" in unmet[0].reason
+    # An urgent request for the project's open lines is answered the same way, never a 500.
+    answer = submit_request(
+        engine=engine, body=SupplyRequestIn.model_validate({"project_id": "P-MANY"}),
+        idempotency_key=None, now=FRIDAY, user="张经理", calendar=CALENDAR, policy=POLICY,
+        settings=world,
+    )  # fmt: skip
+    assert {(line.outcome, line.cause) for line in answer.lines} == {("unmet", "over_limit")}
+    assert "cannot be planned exactly" in (answer.lines[0].reason or "")
