@@ -3,8 +3,10 @@
 `ERROR_STATUS` maps every domain error class to its status; the body is always FastAPI's own
 `{"detail": [{"type", "loc", "msg"}]}`, also for what the framework answers itself (no such path
 404, method not allowed 405, body too large 413, malformed body or parameters 422). A validation
-error echoes at most a short excerpt of what was sent. Anything unexpected is logged with a request
-id and answered with a 500 that carries the id and nothing from the database.
+error echoes at most a short excerpt of what was sent. A setting the service cannot use (read per
+request, or a run folder it cannot write) is a 503 naming the variable — its value, which may be
+a URL with a password or a server path, only in the log. Anything unexpected is logged with a
+request id and answered with a 500 that carries the id and nothing from the database.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from supply.core.errors import Conflict, DomainError, ImportRejected, InvalidInput, NotFound
+from supply.core.settings import SettingsInvalid
 
 logger = logging.getLogger("gridsupply.api")
 
@@ -109,6 +112,26 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("database error %s (request id %s): %s", kind, request_id, exc)
     return JSONResponse(
         status_code=status, content={"detail": [{"type": kind, "loc": [], "msg": message}]}
+    )
+
+
+async def _settings_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SettingsInvalid)
+    return misconfigured(exc, getattr(request.state, "request_id", "-"))
+
+
+def misconfigured(exc: SettingsInvalid, request_id: str) -> JSONResponse:
+    """A 503 naming the unusable variable (never its value); the whole line goes to the log."""
+    logger.error("misconfigured (request id %s): %s", request_id, exc)
+    variable = exc.variable or "GRIDSUPPLY_*"
+    return error_response(
+        503,
+        "misconfigured",
+        f"服务配置有误({variable})，请管理员更正后重试 / the service is misconfigured: "
+        f"{variable} cannot be used (the server log and any gridsupply command say why, request "
+        f"id {request_id}); ask the administrator to correct it",
+        loc=("settings", variable),
+        headers={REQUEST_ID_HEADER: request_id},
     )
 
 
@@ -204,6 +227,10 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_tagged)
+        except SettingsInvalid as exc:  # read before any route (the body limits need them)
+            if started:
+                raise
+            await misconfigured(exc, request_id)(scope, receive, send)
         except Exception:
             logger.exception(
                 "unhandled error on %s %s (request id %s)",
@@ -231,6 +258,7 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(cls, _domain_error)
     for db_cls in DATABASE_ERRORS:
         app.add_exception_handler(db_cls, _database_error)
+    app.add_exception_handler(SettingsInvalid, _settings_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(RequestIdMiddleware)

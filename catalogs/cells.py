@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from catalogs.models import VoltageClass, WarehouseLevel
-from supply.core.money import MAX_AMOUNT, MAX_PRICE
+from supply.core.money import MAX_AMOUNT, MAX_PERCENT, MAX_PRICE
 from supply.core.units import MAX_QUANTITY, Unit, lookup_unit
 
 
@@ -207,11 +207,11 @@ def check_price(price: Decimal, unit: str = "") -> None:
 
 
 def check_amount(amount: Decimal) -> None:
-    """Refuse an amount (a budget) above `MAX_AMOUNT`."""
-    if amount > MAX_AMOUNT:
+    """Refuse an amount (a budget) that is not below `MAX_AMOUNT` (the API's bound too)."""
+    if amount >= MAX_AMOUNT:
         raise CellError(
-            f"{amount.normalize():,f} 元超过上限 {MAX_AMOUNT:,} 元",
-            f"{amount.normalize():,f} CNY is above the limit of {MAX_AMOUNT:,} CNY",
+            f"{amount.normalize():,f} 元未低于上限 {MAX_AMOUNT:,} 元",
+            f"{amount.normalize():,f} CNY is not below the limit of {MAX_AMOUNT:,} CNY",
         )
 
 
@@ -224,7 +224,7 @@ def read_quantity(value: object) -> int:
     return int(number)
 
 
-def read_percent(value: object, *, high: int = 1000) -> int:
+def read_percent(value: object, *, high: int = MAX_PERCENT) -> int:
     """Read a whole percentage written 80, 80% or as a fraction 0.8."""
     text = fold(str(value)) if isinstance(value, str) else None
     if text is not None and text.endswith(("%", "％")):

@@ -14,7 +14,13 @@ from optimizer.contract import (
     read_plan,
 )
 from optimizer.solve import solve, solve_document, solve_instance_text
-from optimizer.validate import load_json, parse_instance, validate_instance
+from optimizer.validate import (
+    load_json,
+    magnitude_errors,
+    oversized,
+    parse_instance,
+    validate_instance,
+)
 
 __all__ = [
     "CheckReport",
@@ -26,6 +32,8 @@ __all__ = [
     "instance_to_json",
     "lex_compare",
     "load_json",
+    "magnitude_errors",
+    "oversized",
     "parse_instance",
     "plan_to_json",
     "read_plan",

@@ -9,7 +9,7 @@ engine is both the fastest and exact: integer data gives integer flows.
 Exactness across tiers. Tiers are combined into one integer cost, t = M1·t1 + M2·t2 + t3, only
 when the big-M weights provably separate them (M_k exceeds the largest possible change of
 everything below it) *and* the combined costs stay inside int64 with the engine's internal
-scaling (it multiplies costs by the number of nodes). When they do not fit — large quantities or
+scaling (an arc cost times nodes + 1 below 2⁶¹, `network.EXACT_LIMIT`, which says why). When they do not fit — large quantities or
 money — tiers are solved in successive stages: after a stage, node potentials from the optimal
 flow (shortest paths in its residual network, which has no negative cycle at an optimum) give
 reduced costs; by complementary slackness an arc with positive reduced cost carries no flow in
@@ -25,8 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-# Headroom under int64: the engine scales costs by (nodes + 1) and sums cost × flow.
-_LIMIT = 2**62
+from optimizer.network import EXACT_LIMIT
+
+# Headroom under int64: the engine scales costs by the size of the network (network.EXACT_LIMIT).
+_LIMIT = EXACT_LIMIT
 
 
 @dataclass
@@ -100,7 +102,7 @@ def _stage(
     present = [k for k, r in enumerate(ranges) if r > 1]
     if not present:
         return [], []
-    if largest[present[0]] * (n_nodes + 1) >= _LIMIT:
+    if largest[present[0]] * (n_nodes + 1) >= _LIMIT:  # validate refuses these first
         raise FlowError("numbers too large for an exact integer flow; scale the instance down")
     best: tuple[list[int], list[int]] = ([present[0]], [1])
     for end in range(2, len(present) + 1):

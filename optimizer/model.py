@@ -80,7 +80,7 @@ def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:
     n = len(m.materials)
     layout = Layout.of(m)
     built = _Arcs()
-    capacity = _source_capacity(m)
+    capacity = source_capacity(m)
     add_demand_cover(built, m, layout, capacity)
     add_unmet(built, m, layout)
     add_source_capacity(built, m, layout, capacity)
@@ -125,7 +125,7 @@ def _rank_within(keys: np.ndarray, n: int) -> np.ndarray:
     return rank
 
 
-def _source_capacity(m: Matching) -> np.ndarray:
+def source_capacity(m: Matching) -> np.ndarray:
     """Stock per source; an unlimited source is capped by what its demands could take."""
     capacity = m.s_qty.copy()
     reachable = np.bincount(m.a_source, weights=m.d_qty[m.a_demand], minlength=m.n_sources)

@@ -16,6 +16,15 @@ from optimizer.contract import HIGH_VOLTAGE, LOW_VOLTAGE_ONLY_KINDS, Instance
 
 MAX_DECIMALS = 6
 UNLIMITED = -1
+# The flow engine keeps costs in int64 and scales them by the nodes of the network + 1: an arc
+# cost times (nodes + 1) must stay below this headroom (`optimizer.validate` refuses instances
+# that would not; `lexmin` combines tiers only within it). OR-Tools' SimpleMinCostFlow refuses
+# (BAD_COST_RANGE) a cost past int64-max / (2·(nodes + 1)), and later when a node potential
+# would pass int64: on networks of this shape (2 to 5,000 nodes, random arcs and costs, OR-Tools
+# 9.15) that happened past about int64-max / (2.45·(nodes + 1)). 2⁶¹ keeps a factor 4.
+EXACT_LIMIT = 2**61
+# Quantities are summed in float64 (per demand, per source, per material): exact below 2**53.
+EXACT_SUM = 2**53
 KINDS = ("reserve", "consignment", "agreement", "emergency")
 
 
@@ -92,9 +101,10 @@ class Matching:
         return len(self.s_qty)
 
 
-def build_matching(instance: Instance) -> Matching:
-    """Turn a validated instance into arrays and its eligible (demand, source) arcs."""
-    scale = Scale.of(instance)
+def build_matching(instance: Instance, scale: Scale | None = None) -> Matching:
+    """Turn a validated instance into arrays and its eligible (demand, source) arcs (its numbers
+    checked by `optimizer.validate.magnitude_errors`: they fit int64 once scaled)."""
+    scale = scale or Scale.of(instance)
     demands, sources = instance.demands, instance.sources
     materials = sorted({d.material for d in demands} | {s.material for s in sources})
     material_index = {m: i for i, m in enumerate(materials)}

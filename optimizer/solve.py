@@ -21,8 +21,8 @@ from optimizer.explain import explain
 from optimizer.greedy import greedy_flow
 from optimizer.lexmin import lexmin_flow
 from optimizer.model import material_models
-from optimizer.network import KINDS, UNLIMITED, Matching, build_matching
-from optimizer.validate import cross_check, parse_instance
+from optimizer.network import KINDS, UNLIMITED, Matching
+from optimizer.validate import checked_matching, cross_check, parse_rules
 
 Method = Literal["optimal", "greedy"]
 SOLVER = "ortools SimpleMinCostFlow per material, lexicographic"
@@ -41,7 +41,7 @@ def solve_instance_text(
     text: str | bytes, *, method: Method = "optimal", time_limit: float | None = None
 ) -> Plan:
     """Parse, validate and solve instance JSON; raise `UnreadableInput` if it is not JSON."""
-    instance = parse_instance(text)
+    instance = parse_rules(text)  # `solve` checks the magnitudes
     if isinstance(instance, list):
         return invalid_plan(instance)
     return solve(instance, method=method, time_limit=time_limit)
@@ -61,12 +61,16 @@ def solve(
     baseline and the plan's status is `feasible` instead of `optimal`. With `explain_only`
     (demand ids), `late[]` and `unmet[]` list only those demands — an urgent request needs the
     reasons for its own lines, not for all the other demand it was weighed against.
+    An instance that breaks a rule of the contract, or holds a number too large to plan exactly
+    (`optimizer.validate`), gets status `invalid` with one error per problem.
     """
     errors = cross_check(instance)
     if errors:
         return invalid_plan(errors)
     start = timer()
-    m = build_matching(instance)
+    m = checked_matching(instance)  # numbers too large to plan exactly are errors too
+    if isinstance(m, list):
+        return invalid_plan(m)
     built = timer()
     if method == "greedy":
         x = greedy_flow(m)

@@ -1,16 +1,26 @@
-"""Validate a matching instance: the JSON shape, then the rules that span objects.
+"""Validate a matching instance: the JSON shape, the rules that span objects, then magnitudes.
 
 Every problem becomes one `InstanceError` naming the offending id and field; nothing raises for
 bad content. A demand that no source can serve is *not* an error (it is unmet, with its reason).
+
+Magnitudes (`magnitude_errors`, `oversized`): the engine is exact in integers, so a number it
+cannot keep exact is an error of the instance, not a crash of the solve. Quantities once scaled
+must stay below 2⁵³ (they are summed in float64), each alone and a material's demand in all;
+costs once scaled, times the nodes of their material's network + 1, below 2⁶¹ (the flow
+engine's headroom, `network.EXACT_LIMIT`) — the weight on unmet units, weight × late days, unit
+costs and the below-quota penalty, on the arcs that can carry flow; arrivals no later than
+9999-12-31.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from optimizer.contract import (
@@ -26,10 +36,27 @@ from optimizer.contract import (
     UnreadableInput,
     _compact,
 )
+from optimizer.model import RESERVE, source_capacity
+from optimizer.network import (
+    EXACT_LIMIT,
+    EXACT_SUM,
+    Matching,
+    Scale,
+    build_matching,
+)
 
 
 def parse_instance(text: str | bytes) -> Instance | list[InstanceError]:
     """Parse JSON text and validate it; raise `UnreadableInput` only if it is not JSON."""
+    parsed = parse_rules(text)
+    if isinstance(parsed, list):
+        return parsed
+    return magnitude_errors(parsed) or parsed
+
+
+def parse_rules(text: str | bytes) -> Instance | list[InstanceError]:
+    """Parse JSON text and check its shape and the rules that span objects, not magnitudes
+    (`solve` checks those as it builds the network: once, not twice)."""
     shaped, errors = _shape(text)
     # Without a usable transport table, every pair would be "missing": say it once.
     table_broken = any(e.id == "instance" and e.field in ("", "transport") for e in errors)
@@ -262,3 +289,202 @@ def _missing_transport(instance: Instance) -> list[InstanceError]:
         InstanceError(id=f"transport {a}->{b}", field="days", message=message)
         for (a, b), message in missing.items()
     ]
+
+
+# --- magnitudes -------------------------------------------------------------------------------
+
+Problem = tuple[str, InstanceError]  # the material a number belongs to ("" for none), the error
+_T = TypeVar("_T")
+LAST_DAY = date.max.toordinal()
+
+
+def magnitude_errors(instance: Instance) -> list[InstanceError]:
+    """The numbers of a valid instance too large for the engine to plan exactly, one error each
+    naming the id and field (the module docstring says which)."""
+    found = checked_matching(instance)
+    return found if isinstance(found, list) else []
+
+
+def oversized(instance: Instance) -> dict[str, list[InstanceError]]:
+    """`magnitude_errors` by material: the planning layer leaves such a material's lines out
+    and says why; errors of no one material (the policy, a transport row) are under "". An
+    instance that breaks another rule (`cross_check`) has none: its errors are those."""
+    if cross_check(instance):
+        return {}
+    problems, _ = _magnitudes(instance)
+    grouped: dict[str, list[InstanceError]] = defaultdict(list)
+    for material, error in problems:
+        grouped[material].append(error)
+    return dict(grouped)
+
+
+def checked_matching(instance: Instance) -> Matching | list[InstanceError]:
+    """The valid instance as arrays (`network.build_matching`), or its magnitude errors."""
+    problems, matching = _magnitudes(instance)
+    if problems or matching is None:
+        return [error for _, error in problems]
+    return matching
+
+
+def _magnitudes(instance: Instance) -> tuple[list[Problem], Matching | None]:
+    scale = Scale.of(instance)
+    problems = _value_problems(instance, scale)
+    if problems:  # the arrays could not even be made
+        return problems, None
+    matching = build_matching(instance, scale)
+    return _network_problems(matching), matching
+
+
+def _show(value: float) -> str:
+    if abs(value) >= 1e15:  # past what a float holds to the unit: say it in powers of ten
+        return f"{value:.6g}"
+    shown = _compact(value)
+    return f"{shown:,}" if isinstance(shown, int) else f"{shown:,.6g}"
+
+
+def _past(items: Sequence[_T], value: Callable[[_T], float], factor: int, limit: int) -> list[_T]:
+    """The items whose value times `factor` reaches `limit` (the maximum is looked at first:
+    a week holds tens of thousands of numbers and almost never one too large)."""
+    if not items or max(map(value, items)) * factor < limit:
+        return []
+    return [item for item in items if value(item) * factor >= limit]
+
+
+def _value_problems(instance: Instance, scale: Scale) -> list[Problem]:
+    """Numbers too large on their own, once scaled to integers."""
+    q, money = scale.quantity, scale.money
+
+    def error(material: str, ident: str, field: str, value: float, most: float) -> Problem:
+        return material, InstanceError(
+            id=ident,
+            field=field,
+            message=f"{_show(value)} is too large to plan exactly (at most {_show(most)} here)",
+        )
+
+    found: list[Problem] = []
+    most_quantity = (EXACT_SUM - 1) / q
+    most_cost = (EXACT_LIMIT - 1) / money
+    demands, sources = instance.demands, instance.sources
+    for d in _past(demands, lambda d: d.quantity, q, EXACT_SUM):
+        found.append(error(d.material, d.id, "quantity", d.quantity, most_quantity))
+    for d in _past(demands, lambda d: d.weight, scale.weight, EXACT_LIMIT):
+        found.append(error(d.material, d.id, "weight", d.weight, (EXACT_LIMIT - 1) / scale.weight))
+    for s in _past(sources, lambda s: s.quantity or 0, q, EXACT_SUM):
+        found.append(error(s.material, s.id, "quantity", s.quantity or 0, most_quantity))
+    for s in _past(sources, lambda s: s.quota, q, EXACT_SUM):
+        found.append(error(s.material, s.id, "quota", s.quota, most_quantity))
+    for s in _past(sources, lambda s: s.unit_cost, money, EXACT_LIMIT):
+        found.append(error(s.material, s.id, "unit_cost", s.unit_cost, most_cost))
+    penalty = instance.policy.reserve_below_quota_penalty
+    if penalty * money >= EXACT_LIMIT:
+        found.append(
+            error("", "instance", "policy.reserve_below_quota_penalty", penalty, most_cost)
+        )
+    latest = max((s.ready.toordinal() for s in sources), default=0)
+    for t in _past(instance.transport, lambda t: t.days, 1, LAST_DAY - latest + 1):
+        found.append(
+            (
+                "",
+                InstanceError(
+                    id=f"transport {t.from_}->{t.to}",
+                    field="days",
+                    message=f"{t.days:,} days would put arrivals past {date.max}",
+                ),
+            )
+        )
+    return found
+
+
+def _network_problems(m: Matching) -> list[Problem]:
+    """Per material network: its demand in all, and each tier's largest cost on an arc that can
+    carry flow, times the network's nodes + 1 (as `lexmin` checks them)."""
+    n = len(m.materials)
+    n_demands = np.bincount(m.d_material, minlength=n)
+    nodes = n_demands + np.bincount(m.s_material, minlength=n) + 1  # demands, sources, sink
+    factor = nodes + 1
+    has_demand = n_demands > 0
+    found: list[Problem] = []
+    demand_ids = [d.id for d in m.instance.demands]
+    source_ids = [s.id for s in m.instance.sources]
+    q, w, money = m.scale.quantity, m.scale.weight, m.scale.money
+
+    total = np.bincount(m.d_material, weights=m.d_qty, minlength=n)
+    for k in np.flatnonzero(has_demand & (total >= EXACT_SUM)).tolist():
+        mine = np.flatnonzero(m.d_material == k)
+        d = int(mine[np.argmax(m.d_qty[mine])])
+        found.append(
+            (
+                m.materials[k],
+                InstanceError(
+                    id=demand_ids[d],
+                    field="quantity",
+                    message=f"the demands of {m.materials[k]} add up to "
+                    f"{_show(float(total[k]) / q)}, too large to plan exactly (below "
+                    f"{_show((EXACT_SUM - 1) / q)} here)",
+                ),
+            )
+        )
+    if found:  # the capacities below are made from these sums
+        return found
+
+    def largest(values: np.ndarray, material: np.ndarray) -> np.ndarray:
+        """Per material, the largest value (-1 where none)."""
+        top = np.full(n, -1.0)
+        np.maximum.at(top, material, values.astype(np.float64))
+        return top
+
+    def flagged(top: np.ndarray) -> list[int]:
+        return np.flatnonzero(has_demand & (top * factor >= EXACT_LIMIT)).tolist()
+
+    def say(k: int, ident: str, field: str, what: str, most: float) -> None:
+        found.append(
+            (
+                m.materials[k],
+                InstanceError(
+                    id=ident,
+                    field=field,
+                    message=f"{what} is too large to plan exactly in the network of "
+                    f"{m.materials[k]} ({int(nodes[k]):,} nodes: at most {_show(most)} here)",
+                ),
+            )
+        )
+
+    weights = m.d_weight.astype(np.float64)
+    for k in flagged(largest(weights, m.d_material)):
+        mine = np.flatnonzero(m.d_material == k)
+        d = int(mine[np.argmax(weights[mine])])
+        most = (EXACT_LIMIT - 1) // int(factor[k]) / w
+        say(k, demand_ids[d], "weight", f"weight {_show(int(m.d_weight[d]) / w)}", most)
+
+    capacity = source_capacity(m)
+    live = np.flatnonzero(np.minimum(m.d_qty[m.a_demand], capacity[m.a_source]) > 0)
+    arc_material = m.d_material[m.a_demand[live]]
+    lateness = weights[m.a_demand[live]] * m.a_late[live]
+    for k in flagged(largest(lateness, arc_material)):
+        mine = np.flatnonzero(arc_material == k)
+        arc = int(live[mine[np.argmax(lateness[mine])]])
+        d, s = int(m.a_demand[arc]), int(m.a_source[arc])
+        late = int(m.a_late[arc])
+        most = (EXACT_LIMIT - 1) // int(factor[k]) / w
+        what = f"weight {_show(int(m.d_weight[d]) / w)} × {late:,} days late from {source_ids[s]}"
+        say(k, demand_ids[d], "weight", what, most)
+    costs = m.s_cost[m.a_source[live]].astype(np.float64)
+    for k in flagged(largest(costs, arc_material)):
+        mine = np.flatnonzero(arc_material == k)
+        s = int(m.a_source[live[mine[np.argmax(costs[mine])]]])
+        most = (EXACT_LIMIT - 1) // int(factor[k]) / money
+        say(k, source_ids[s], "unit_cost", f"unit cost {_show(int(m.s_cost[s]) / money)}", most)
+    if m.penalty:
+        below = (m.s_kind == RESERVE) & (np.minimum(m.s_qty, m.s_quota) > 0)
+        charged = np.zeros(n, dtype=bool)
+        charged[m.s_material[below]] = True
+        top = np.where(charged, float(m.penalty), -1.0)
+        for k in flagged(top):
+            most = (EXACT_LIMIT - 1) // int(factor[k]) / money
+            what = f"the below-quota penalty {_show(m.penalty / money)}"
+            say(k, "instance", "policy.reserve_below_quota_penalty", what, most)
+    # One error per number, however many tiers it is in (a weight: unmet and lateness).
+    first: dict[tuple[str, str], Problem] = {}
+    for problem in found:
+        first.setdefault((problem[1].id, problem[1].field), problem)
+    return list(first.values())

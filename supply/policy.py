@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,19 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from supply.calendar import WorkCalendar
 from supply.core.errors import InvalidInput
-
-
-class ProjectType(StrEnum):
-    """The project types of the founding document, section 15(2)."""
-
-    lv_extension = "lv_extension"  # 表前线 / 低压分支线延伸
-    area_capacity_increase = "area_capacity_increase"  # 增容台区
-    area_new = "area_new"  # 新建台区
-    mv_10kv = "mv_10kv"  # 10 kV 工程
-    mv_10kv_civil = "mv_10kv_civil"  # 10 kV 有土建工程
-    hv_35kv = "hv_35kv"  # 35 kV
-    hv_110kv = "hv_110kv"  # 110 kV
-
+from supply.core.project_types import ProjectType as ProjectType  # named by the settings too
 
 PROJECT_TYPE_ZH: Mapping[ProjectType, str] = {
     ProjectType.lv_extension: "表前线/低压分支线延伸",

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -15,7 +16,7 @@ from api.commands.render import fail, out
 from supply.core import migrate
 from supply.core.db import describe_url, get_engine
 from supply.core.errors import DomainError, InvalidInput
-from supply.core.settings import get_settings
+from supply.core.settings import SettingsInvalid, get_settings
 
 db_app = typer.Typer(
     help="数据库 / the database: migrate it, show its revision.", no_args_is_help=True
@@ -103,6 +104,8 @@ def cli_session() -> Iterator[Session]:
             fail(exc.message, 2)
         except DomainError as exc:
             fail(exc.message)
+        except SettingsInvalid as exc:  # found unusable while running (a run folder, say)
+            fail(escape(str(exc)), 2)
 
 
 def cli_user(by: str | None) -> str:

@@ -1,9 +1,10 @@
 """What every command stands on: the settings, the database it may use, and its clock.
 
 Checked once, before any command runs (the app's callback, `api.cli`): a setting that cannot be
-used, a database URL of a kind we do not run on, a missing PostgreSQL driver or a read-only
-database ends the command with one line — what is wrong and how to fix it — and exit 2, before
-anything is read or written. Commands that read the time take it from `cli_clock()`:
+used, a run folder (`GRIDSUPPLY_RUNS_DIR`) that cannot be written for a command that writes runs,
+a database URL of a kind we do not run on, a missing PostgreSQL driver or a read-only database
+ends the command with one line — what is wrong and how to fix it — and exit 2, before anything
+is read or written. Commands that read the time take it from `cli_clock()`:
 `GRIDSUPPLY_FROZEN_NOW` when set, else the system clock; the HTTP API uses the same rule.
 """
 
@@ -29,6 +30,8 @@ DATABASE_COMMANDS = frozenset(
 )  # fmt: skip
 # Commands that read no setting at all: they need not pay for reading them.
 STANDALONE_COMMANDS = frozenset({"solve", "check"})
+# Commands that write weekly runs (or serve the API that does): GRIDSUPPLY_RUNS_DIR must be usable.
+RUNS_COMMANDS = frozenset({"demo", "serve", "plan"})
 
 
 def cli_settings() -> Settings:
@@ -47,6 +50,13 @@ def check_environment(command: str | None) -> None:
     if command is None or command in STANDALONE_COMMANDS:
         return
     settings = cli_settings()
+    if command in RUNS_COMMANDS:
+        from supply.core.settings import SettingsInvalid, check_runs_dir
+
+        try:
+            check_runs_dir(settings)
+        except SettingsInvalid as exc:
+            fail(escape(str(exc)), EXIT_MISCONFIGURED)
     if command not in DATABASE_COMMANDS:
         return
     from supply.core.db import DatabaseUnusable, check_database

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import threading
 from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,13 +23,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from supply.core.money import MAX_PRICE
+from supply.core.project_types import ProjectType
 
 SQLITE_EXAMPLE = "sqlite:///gridsupply.db"
 POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/gridsupply"
+MAX_INSTALL_WORKING_DAYS = 250  # a year of working days: past any site work after delivery
+InstallWorkingDays = Annotated[int, Field(strict=True, ge=0, le=MAX_INSTALL_WORKING_DAYS)]
 
 
 class SettingsInvalid(ValueError):
-    """A `GRIDSUPPLY_` variable cannot be used; the message names it and says how to fix it."""
+    """A `GRIDSUPPLY_` variable cannot be used; the message names it and says how to fix it.
+
+    `variable` is its name alone: what the HTTP API may say (the value, a database URL with its
+    password or a server path, stays in the server's log and on the operator's command line)."""
+
+    def __init__(self, message: str, *, variable: str = "") -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 def check_database_url(url: str) -> str:
@@ -86,9 +99,10 @@ class Settings(BaseSettings):
     runs_dir: str = Field(
         default="runs", description="weekly runs write instance, plan and exports under here"
     )
-    install_working_days: dict[str, int] = Field(
+    install_working_days: dict[ProjectType, InstallWorkingDays] = Field(
         default_factory=dict,
-        description='installation working days per project type, e.g. {"area_new": 6} (JSON)',
+        description='installation working days per project type, e.g. {"area_new": 6} (JSON): '
+        f"keys are project types, values whole working days 0–{MAX_INSTALL_WORKING_DAYS}",
     )
     province_match_working_days: int = Field(
         default=2, ge=0, description="working days from the cutoff to the province's matching"
@@ -158,12 +172,19 @@ _PROBLEMS = {
 }
 _HINTS = {
     "frozen_now": "write ISO 8601 with an offset, such as 2026-11-30T11:00:00+08:00, or unset it",
-    "install_working_days": 'write JSON such as {"area_new": 6}',
+    "runs_dir": "point it at a folder the service may write in (it is made when missing)",
+    "install_working_days": 'write JSON such as {"area_new": 6}: keys are project types ('
+    + ", ".join(ProjectType)
+    + f"), values whole working days 0–{MAX_INSTALL_WORKING_DAYS}",
 }
 
 
+def _variable(field: str) -> str:
+    return f"{_PREFIX}{field.upper()}"
+
+
 def _line(field: str, message: str, value: object = None) -> str:
-    name = f"{_PREFIX}{field.upper()}"
+    name = _variable(field)
     shown = os.environ.get(name, os.environ.get(name.lower(), value))
     hint = _HINTS.get(field)
     return f"配置错误 / invalid setting {name}={shown!r}: {_PROBLEMS.get(field, message)}" + (
@@ -180,11 +201,17 @@ def read_settings() -> Settings:
         first = exc.errors(include_url=False)[0]
         field = str(first["loc"][0]) if first["loc"] else ""
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsInvalid(_line(field, message, first.get("input"))) from None
+        if len(first["loc"]) > 1:  # an entry of a table: name its key
+            message = f"{first['loc'][1]}: {message}"
+        raise SettingsInvalid(
+            _line(field, message, first.get("input")), variable=_variable(field)
+        ) from None
     except EnvironmentUnreadable as exc:  # a complex value that is not JSON
         found = re.search(r'field "(\w+)"', str(exc))
         field = found.group(1) if found else ""
-        raise SettingsInvalid(_line(field, "不是有效的 JSON / not valid JSON")) from None
+        raise SettingsInvalid(
+            _line(field, "不是有效的 JSON / not valid JSON"), variable=_variable(field)
+        ) from None
 
 
 def get_settings() -> Settings:
@@ -207,3 +234,45 @@ def get_settings() -> Settings:
 _PREFIX = Settings.model_config["env_prefix"]
 _parsed: dict[tuple[tuple[str, str], ...], Settings] = {}
 _lock = threading.Lock()
+
+
+def check_runs_dir(settings: Settings) -> None:
+    """Refuse (`SettingsInvalid`, one line) a `GRIDSUPPLY_RUNS_DIR` where run folders cannot
+    be written: checked where the settings are, before a weekly run reads or solves anything.
+
+    The folder need not exist yet (a run makes it): its nearest existing ancestor must be a
+    folder this process can create files in — tried by creating a temporary file, which also
+    answers truly for root (whom permissions do not stop, an immutable flag or a read-only
+    file system do) and leaves nothing behind."""
+    problem = _unwritable(Path(settings.runs_dir).expanduser())
+    if problem is not None:
+        raise runs_dir_unusable(settings, problem)
+
+
+def runs_dir_unusable(settings: Settings, problem: str) -> SettingsInvalid:
+    """The error for a `GRIDSUPPLY_RUNS_DIR` where run folders cannot be written, and why."""
+    return SettingsInvalid(
+        _line(
+            "runs_dir",
+            f"运行目录无法写入 / run folders cannot be written there: {problem}",
+            settings.runs_dir,
+        ),
+        variable=_variable("runs_dir"),
+    )
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why files cannot be made under `path`, or None."""
+    probe = path.absolute()
+    try:
+        while not probe.exists():
+            if probe.parent == probe:
+                return f"{path} has no existing folder above it"
+            probe = probe.parent
+        if not probe.is_dir():
+            return f"{probe} is a file, not a folder"
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        return f"{probe}: {exc.strerror or exc}"
+    return None

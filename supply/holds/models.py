@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Text, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
-from supply.core.money import Money
+from supply.core.money import Money, Total
 
 
 class HoldStatus(StrEnum):
@@ -156,6 +156,6 @@ class ConsignmentSettlement(SQLModel, table=True):
     project_id: str = Field(foreign_key="project.id", max_length=32)
     quantity: int = Field(sa_type=BigInteger)
     unit_price: Decimal = Field(sa_type=Money)
-    amount: Decimal = Field(sa_type=Money)
+    amount: Decimal = Field(sa_type=Total)  # quantity × price: past 10¹² after a repricing
     issued_at: datetime = Field(sa_type=UTCDateTime)
     issued_by: str = Field(max_length=100)

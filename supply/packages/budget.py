@@ -19,9 +19,12 @@ what is left at the material's standard price.
 
 remaining = budget − committed; forecast = committed + pending; overrun = max(0, forecast − budget).
 
-A line whose outstanding quantity passes `MAX_QUANTITY`, or whose pending cost alone passes
-`MAX_AMOUNT`, adds nothing to pending: planning refuses it with its reason until it is corrected
-(`supply.limits`), and no budget figure is made of a number that large.
+A line the planner refuses adds nothing to pending until it is corrected: the one rule of
+`supply.limits` (`largest_quantity`: its outstanding quantity past `MAX_QUANTITY`, or its cost at
+its material's dearest price not below `MAX_AMOUNT`), asked here exactly as the weekly run and
+urgent requests ask it, so no budget figure is made of a line planning will not take. (A
+material refused for a week because its flow network would be too large to plan exactly is
+not known here: that depends on the whole week.)
 
 **The check** (`budget_check`) takes cost about to be committed per project (a request's answer,
 a plan being approved) that is not in the database yet. That cost is added to the project's
@@ -47,10 +50,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.models import Consignment, Material
-from supply.core.money import MAX_AMOUNT, fen
-from supply.core.units import MAX_QUANTITY
+from supply.core.money import fen
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus, StockKind
+from supply.limits import dearest_prices, largest_quantities
 from supply.packages.models import Package
 from supply.projects.models import Project, ProjectStatus
 from supply.weekly.models import LineKind, PlanLine, PlanRun, RunStatus
@@ -290,6 +293,8 @@ def project_costs(*, session: Session, project_ids: Collection[str]) -> dict[str
         quantity[line_id] += units
         committed[line_id] += cost
     expected = _expected_sources(session, ids)
+    codes = {line.material_code for line, _, _ in lines}
+    largest = largest_quantities(dearest_prices(session, codes), codes) if codes else {}
     costs: dict[str, list[Decimal]] = {pid: [ZERO, ZERO] for pid in ids}
     for line, standard_price, project_status in lines:
         line_id = line.id or 0
@@ -300,10 +305,9 @@ def project_costs(*, session: Session, project_ids: Collection[str]) -> dict[str
         ):
             continue
         left = line.quantity - quantity[line_id]  # the same parts as supply.commitments
-        if 0 < left <= MAX_QUANTITY:
+        if 0 < left <= largest[line.material_code]:  # else planning refuses it (supply.limits)
             pending = price_along(left, expected.get(line_id, []), standard_price)
-            if pending <= MAX_AMOUNT:  # else refused by planning, until it is corrected
-                costs[line.project_id][1] += pending
+            costs[line.project_id][1] += pending
     return {pid: ProjectCost(committed=c, pending=p) for pid, (c, p) in costs.items()}
 
 

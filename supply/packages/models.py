@@ -12,7 +12,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_non_negative
-from supply.core.money import MAX_AMOUNT, Amount, Money
+from supply.core.money import MAX_AMOUNT, Amount, Money, Total
 from supply.core.text import Code32, Name, Text64
 
 
@@ -95,7 +95,7 @@ class Filing(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     package_id: str = Field(foreign_key="package.id", max_length=32, index=True)
     project_id: str = Field(foreign_key="project.id", max_length=32, index=True)
-    overrun: Decimal = Field(sa_type=Money, description="超支金额(元) / overrun, CNY")
+    overrun: Decimal = Field(sa_type=Total, description="超支金额(元) / overrun, CNY")
     review_on: date = Field(description="评审日期 / the review (可研/初设评审) date")
     due_on: date = Field(index=True, description="备案截止日 / due: review + 2 working days")
     created_at: datetime = Field(sa_type=UTCDateTime)

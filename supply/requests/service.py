@@ -57,13 +57,7 @@ from supply.core.errors import (
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
-from supply.emergency import (
-    SWITCHED_OFF_EN,
-    SWITCHED_OFF_ZH,
-    EmergencyCause,
-    emergency_causes,
-    emergency_materials,
-)
+from supply.emergency import EmergencyCause, emergency_causes, emergency_materials
 from supply.holds.models import (
     Hold,
     HoldStatus,
@@ -74,7 +68,15 @@ from supply.holds.models import (
 )
 from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
 from supply.labels import cause_label, emergency_cause_label
-from supply.limits import Refusal, refused_by_key, screen, with_refusals
+from supply.limits import (
+    Refusal,
+    dearest_prices,
+    largest_quantities,
+    refused_by_key,
+    screen,
+    solve_within_limits,
+    with_refusals,
+)
 from supply.packages.budget import BudgetWarning, check_additions, package_figures
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import Filing
@@ -104,6 +106,7 @@ from supply.projects.service import (
     project_facts,
 )
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
+from supply.weekly.lines import unmet_cause
 from supply.weekly.service import competing_demand, open_demand
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
@@ -471,21 +474,23 @@ def _prepare(session: Session, r: _Round, live: list[int], *, lock: bool) -> _Jo
     # The other open demand that competes with the requests: lines of the same materials needed
     # no later than the requests' own, summed where the engine cannot tell them apart. Lines
     # needed later have more time for agreement stock and emergency procurement, and the weekly
-    # run plans them; leaving them out keeps the instance small.
+    # run plans them; leaving them out keeps the instance small. A line the planner refuses
+    # (supply.limits: the same rule as the weekly run) competes with no one.
+    dearest = dearest_prices(session, wanted)
     others = competing_demand(
         session,
         cutoff=r.now,
         materials=wanted,
         need_by_until=max(item.need_by for item in items),
         today=today,
+        largest=largest_quantities(dearest, wanted),
         except_projects={d.project.id for d in drafts if d.existing_lines},
     )
     mine = {item.key for item in items}  # a line added meanwhile may bear a new line's key
     others = [replace(d, key=f"{d.key}(open)") if d.key in mine else d for d in others]
     penalty = r6_penalty(supply, wanted, r.settings.reserve_below_quota_penalty)
-    # A line the planner cannot take is answered unmet with the reason (supply.limits); the
-    # other open demand is summed, and only weighed, so it is not screened.
-    items, refused = screen(items, supply, penalty=penalty)
+    # A line the planner cannot take is answered unmet with the reason (supply.limits).
+    items, refused = screen(items, dearest)
     # The line checks read which of the lines' materials a catalog serves; an existing project's
     # outstanding lines may bring others.
     catalogued = known[1] | catalogued_materials(
@@ -627,8 +632,16 @@ def _solve(joint: _Joint) -> Plan:
     The plan is not put through the independent checker here, unlike the weekly run's: the
     engine is checked against it in the test suite, and what matters for a promise — that every
     held or promised quantity is really free — is checked again under lock before it is written.
+
+    A material the engine cannot plan exactly (supply.limits.solve_within_limits) leaves the
+    instance: the requests' lines of it are refused with the reason (`joint.refused`), the other
+    demand of it is left out.
     """
-    plan = solve(joint.problem.instance, explain_only=joint.keys)
+    keys = joint.keys
+    joint.problem, plan, too_big = solve_within_limits(
+        joint.problem, lambda instance: solve(instance, explain_only=keys), lines=set(keys)
+    )
+    joint.refused += too_big
     if plan.status == "invalid":
         raise InvalidInput(
             "无法建立匹配实例 / the request cannot be matched: "
@@ -1051,7 +1064,7 @@ def _line_answers(
     emergency_off: bool = False,
 ) -> list[LineAnswer]:
     late = {entry.demand: entry for entry in plan.late}
-    in_catalog = joint.catalogued if emergency_off else frozenset()
+    switched_off = joint.catalogued if emergency_off else frozenset()
     refused = {r.item.key for r in joint.refused}
     unmet = {entry.demand: entry for entry in plan.unmet}
     keys = draft.keys
@@ -1071,12 +1084,9 @@ def _line_answers(
                 note = exc.message
         reason, reason_zh, cause = None, None, None
         if key in unmet:
-            reason, reason_zh, cause = unmet[key].reason, unmet[key].reason_zh, unmet[key].cause
-            if key in refused:  # the limits' reason is in both languages
-                cause, reason_zh = "over_limit", reason
-            elif demand.material in in_catalog:
-                reason = f"{reason}; {SWITCHED_OFF_EN}"
-                reason_zh = f"{reason_zh}；{SWITCHED_OFF_ZH}"
+            cause, reason, reason_zh = unmet_cause(
+                unmet[key], joint.problem, joint.supply, refused=refused, switched_off=switched_off
+            )
         elif key in late:
             reason, reason_zh, cause = late[key].reason, late[key].reason_zh, late[key].cause
         answers.append(

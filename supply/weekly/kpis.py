@@ -2,7 +2,11 @@
 
 - Lines on time, late and unmet, and the **value** of the demand on time, late and unmet (CNY at
   each material's standard price): quantities are never added across materials (metres of
-  cable and transformer units do not sum).
+  cable and transformer units do not sum). Lines the planner refused before matching
+  (`supply.limits`: past the limits, often by far) are counted apart, `refused_lines` and
+  `refused_value`: `lines` and `value` are those of the lines it planned, so that one refused
+  line of 20 billion metres does not swamp the value on time. Per package a refused line is
+  unmet, as in 项目包汇总 (it is not supplied).
 - **Spend** by source — what the plan would pay — apart from the R6 **below-quota penalty**,
   which is only the engine's price for drawing reserve below its quota (the objective's cost is
   their sum; no one pays the penalty).
@@ -17,7 +21,7 @@ with at most two decimals.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +53,8 @@ def _outcome_counts() -> dict[str, Any]:
         **{f"{o}_lines": 0 for o in OUTCOMES},
         "value": Decimal(0),
         **{f"{o}_value": Decimal(0) for o in OUTCOMES},
+        "refused_lines": 0,
+        "refused_value": Decimal(0),
     }
 
 
@@ -58,9 +64,11 @@ def outcome_kpis(
     *,
     prices: Mapping[str, Decimal],
     group: Mapping[str, str] | None = None,
+    refused: Collection[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """Lines and value (at standard price) on time, late and unmet: `total`, and per group of
-    demands when `group` maps demand → group name."""
+    demands when `group` maps demand → group name; the `refused` demands (refused before
+    matching) apart, as `refused_lines` and `refused_value`."""
     outcome = line_outcomes(plan)
     late_qty: dict[str, float] = defaultdict(float)
     for a in plan.allocations:
@@ -80,6 +88,10 @@ def outcome_kpis(
         names = ["total"] + ([group.get(key, "?")] if group is not None else [])
         for name in names:
             bucket = buckets[name]
+            if key in refused:
+                bucket["refused_lines"] += 1
+                bucket["refused_value"] += line_amount(price, demand.quantity)
+                continue
             bucket["lines"] += 1
             bucket[f"{outcome.get(key, 'unmet')}_lines"] += 1
             bucket["value"] += line_amount(price, demand.quantity)
@@ -136,23 +148,25 @@ def compute_kpis(
     project_types: Mapping[str, str],
     *,
     prices: Mapping[str, Decimal],
+    refused: Collection[str] = (),
 ) -> dict[str, Any]:
     """Summarise a plan (and the baseline's on the same instance) as JSON-ready numbers;
-    `prices` are the materials' standard prices (the measure of value)."""
+    `prices` are the materials' standard prices (the measure of value), `refused` the demands
+    refused before matching (unmet in both plans, counted apart)."""
     kind_of = {
         key: "replenishment"
         if demand.replenish_warehouse_id
         else project_types.get(demand.project_id, "?")
         for key, demand in problem.demands.items()
     }
-    outcomes = outcome_kpis(problem, plan, prices=prices, group=kind_of)
+    outcomes = outcome_kpis(problem, plan, prices=prices, group=kind_of, refused=refused)
     return {
         "totals": outcomes.pop("total"),
         "by_project_type": dict(sorted(outcomes.items())),
         **spend_kpis(problem, plan),
         "by_package": package_kpis(problem, plan),
         "objective": plan.objective.model_dump(),
-        "baseline": _baseline(problem, baseline, prices),
+        "baseline": _baseline(problem, baseline, prices, refused),
     }
 
 
@@ -188,13 +202,16 @@ def package_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, dict[str, An
 
 
 def _baseline(
-    problem: MatchingProblem, plan: Plan, prices: Mapping[str, Decimal]
+    problem: MatchingProblem,
+    plan: Plan,
+    prices: Mapping[str, Decimal],
+    refused: Collection[str],
 ) -> dict[str, Any]:
     spend = spend_kpis(problem, plan)
     return {
         "method": "hand planner's rule (greedy)",
         "objective": plan.objective.model_dump(),
-        **outcome_kpis(problem, plan, prices=prices)["total"],
+        **outcome_kpis(problem, plan, prices=prices, refused=refused)["total"],
         "spend": spend["spend"],
         "penalty": spend["reserve_below_quota"]["penalty"],
     }

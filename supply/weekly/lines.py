@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from catalogs.models import AgreementLine, Material
 from optimizer import Plan
+from optimizer.contract import UnmetLine
 from supply.availability import SupplyState
 from supply.core.money import exact
 from supply.demand.models import DemandLine
@@ -68,6 +69,7 @@ def plan_lines(
     solve (supply.limits), unmet in full."""
     late = {e.demand: e for e in plan.late}
     emergency = emergency_causes(problem, plan, supply, catalogued)
+    switched_off = frozenset() if emergency_for_catalog_materials else frozenset(catalogued)
 
     def row(key: str, **values: Any) -> LineRow:
         demand = problem.demands[key]
@@ -104,16 +106,9 @@ def plan_lines(
             )
         )
     for u in plan.unmet:
-        demand = problem.demands[u.demand]
-        cause, reason, reason_zh = u.cause, u.reason, u.reason_zh
-        if u.demand in refused:  # the limits' reason is in both languages
-            cause, reason_zh = "over_limit", reason
-        elif demand.replenish_warehouse_id and not problem.sources_of(demand.material):
-            cause = "no_agreement"
-            reason_zh, reason = no_agreement_reason(demand, supply)
-        elif not emergency_for_catalog_materials and demand.material in catalogued:
-            reason = f"{reason}; {SWITCHED_OFF_EN}"
-            reason_zh = f"{reason_zh}；{SWITCHED_OFF_ZH}"
+        cause, reason, reason_zh = unmet_cause(
+            u, problem, supply, refused=refused, switched_off=switched_off
+        )
         lines.append(
             row(
                 u.demand,
@@ -125,6 +120,40 @@ def plan_lines(
             )
         )
     return lines
+
+
+def unmet_cause(
+    entry: UnmetLine,
+    problem: MatchingProblem,
+    supply: SupplyState,
+    *,
+    refused: Collection[str],
+    switched_off: Collection[str],
+) -> tuple[str, str, str]:
+    """The cause code and the reason (English, Chinese) of an unmet line, in the planner's
+    words — the weekly plan's lines and an urgent request's answer both say it so:
+
+    - refused before matching (`refused`, supply.limits): `over_limit`, with its reason only
+      (in both languages) — it never reached the engine, so nothing else about it is true;
+    - replenishment no agreement line covers: `no_agreement`, and which catalog to fix;
+    - a material whose emergency procurement is switched off (`switched_off`: the catalog
+      materials, when emergency is offered only outside the catalogs): the engine's cause and
+      reason, and that emergency was switched off;
+    - else the engine's cause and reason.
+    """
+    demand = problem.demands[entry.demand]
+    if entry.demand in refused:
+        return "over_limit", entry.reason, entry.reason
+    if demand.replenish_warehouse_id and not problem.sources_of(demand.material):
+        zh, en = no_agreement_reason(demand, supply)
+        return "no_agreement", en, zh
+    if demand.material in switched_off:
+        return (
+            entry.cause,
+            f"{entry.reason}; {SWITCHED_OFF_EN}",
+            f"{entry.reason_zh}；{SWITCHED_OFF_ZH}",
+        )
+    return entry.cause, entry.reason, entry.reason_zh
 
 
 def no_agreement_reason(demand: DemandItem, supply: SupplyState) -> tuple[str, str]:

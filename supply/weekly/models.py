@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
-from supply.core.money import Money
+from supply.core.money import Money, Total
 
 
 class RunStatus(StrEnum):
@@ -48,12 +48,12 @@ class PlanRunBase(SQLModel):
     )
     demand_lines: int = Field(description="参与匹配的需求行 / demand lines in the run")
     replenishment_lines: int = Field(description="补库需求行 / replenishment requirements")
-    unmet_weighted: Decimal = Field(sa_type=Money, description="加权缺口 / weighted unmet units")
+    unmet_weighted: Decimal = Field(sa_type=Total, description="加权缺口 / weighted unmet units")
     lateness_weighted: Decimal = Field(
-        sa_type=Money, description="加权延迟(数量×天) / weighted late unit-days"
+        sa_type=Total, description="加权延迟(数量×天) / weighted late unit-days"
     )
     cost: Decimal = Field(
-        sa_type=Money,
+        sa_type=Total,
         description="目标成本 = 支出 + 低于定额罚金(罚金不实际支付; 支出见 kpis.spend) / the "
         "objective's cost: spend plus the below-quota penalty no one pays (spend: kpis.spend)",
     )

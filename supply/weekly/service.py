@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,12 +33,19 @@ from supply.core.clock import utc
 from supply.core.db import where_in
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.money import exact
-from supply.core.settings import Settings
+from supply.core.settings import Settings, check_runs_dir, runs_dir_unusable
 from supply.demand.models import DemandLine, DemandStatus
 from supply.emergency import emergency_materials
 from supply.holds.models import StockKind
 from supply.holds.service import NewHold, hold_stock
-from supply.limits import Refusal, refused_by_key, screen, with_refusals
+from supply.limits import (
+    Refusal,
+    dearest_prices,
+    refused_by_key,
+    screen,
+    solve_within_limits,
+    with_refusals,
+)
 from supply.packages.budget import BudgetWarning, budget_check, plan_additions
 from supply.packages.filings import filing_public, record_filings
 from supply.packages.models import FilingPublic
@@ -221,10 +228,15 @@ def competing_demand(
     materials: Collection[str],
     need_by_until: date,
     today: date,
+    largest: Mapping[str, int],
     except_projects: Collection[str] = (),
 ) -> list[DemandItem]:
     """The open demand of some materials needed by a date at the latest, summed in the database
     over what the engine cannot tell apart: material, place, need-by, weight and voltage.
+
+    Only lines the planner takes count: a line whose outstanding quantity passes its material's
+    `largest` (`supply.limits.largest_quantities`, the rule the weekly run screens by) is
+    refused there, so it takes no stock from anyone here either.
 
     Lines already past their need-by are summed as if due yesterday: nothing arrives before
     today, so each is late whatever it gets and every day earlier saves it the same weighted
@@ -233,6 +245,8 @@ def competing_demand(
     of one line is named after it (`P-1/2`), of several after the first project and how many
     more lines (`P-1+4`), so that a late request's reason says who took the stock.
     """
+    if not materials:
+        return []
     overdue = today - timedelta(days=1)
     outstanding = DemandLine.quantity - DemandLine.covered  # kept with the status
     due = _need_by()
@@ -254,7 +268,12 @@ def competing_demand(
     )
     if except_projects:
         lines = lines.where(col(Project.id).not_in(sorted(set(except_projects))))
-    lines = lines.subquery("open_lines")
+    plannable = case(
+        {code: largest.get(code, 0) for code in sorted(materials)},
+        value=DemandLine.material_code,
+        else_=0,
+    )
+    lines = lines.where(outstanding <= plannable).subquery("open_lines")
     keys = (lines.c.material, lines.c.location, lines.c.due, lines.c.priority, lines.c.voltage)
     sums: dict[tuple[str, str, date, int, str], list[Any]] = {}
     for (
@@ -343,7 +362,7 @@ def _read(
     )
     demands = open_demand(session, cutoff=batch.cutoff)
     _check_known(demands, supply)
-    demands, refused = screen(demands, supply, penalty=settings.reserve_below_quota_penalty)
+    demands, refused = screen(demands, dearest_prices(session, {d.material for d in demands}))
     catalogued = catalogued_materials(session=session, today=plan_date)
     problem = build_instance(
         demands=demands,
@@ -400,7 +419,12 @@ def run_weekly(
     rerun: bool = False,
     progress: Progress | None = None,
 ) -> RunOutcome:
-    """Plan the batch that moment `at` falls in; save the run and write its files."""
+    """Plan the batch that moment `at` falls in; save the run and write its files.
+
+    Raises `SettingsInvalid` before anything is read when run folders cannot be written under
+    `GRIDSUPPLY_RUNS_DIR`; a run that fails after its folder is made (writing its files or
+    exports, saving) leaves no folder behind."""
+    check_runs_dir(settings)
     step = progress or (lambda _: None)
     step("读取需求与库存 / reading demand and supply")
     with Session(engine) as session:
@@ -409,15 +433,16 @@ def run_weekly(
         )
     count = len(read.problem.instance.demands)
     step(f"求解 {count} 行项目需求 / solving {count} project demand lines")
-    solved, baseline = _solve_checked(read.problem)
-    # Lines the planner cannot take are unmet, with the reason (supply.limits); plan.json keeps
-    # the engine's plan of instance.json, so that replaying and checking it agree.
-    plan = with_refusals(solved, read.refused)
+    read.problem, solved, baseline, too_big = _solve_checked(read.problem)
+    read.refused += too_big  # materials the engine cannot plan exactly, with the reason
+    # Lines the planner cannot take are unmet, with the reason (supply.limits), in the plan and
+    # in the baseline it is compared with; plan.json keeps the engine's plan of instance.json,
+    # so that replaying and checking it agree.
+    plan, baseline = (with_refusals(p, read.refused) for p in (solved, baseline))
+    left = after_plan(read.supply, read.problem, plan)  # what the projects leave for reserve
     replenish = build_instance(
-        demands=replenishment_demands(
-            supply=after_plan(read.supply, read.problem, plan), need_by=read.replenish_by
-        ),
-        supply=after_plan(read.supply, read.problem, plan),
+        demands=replenishment_demands(supply=left, need_by=read.replenish_by),
+        supply=left,
         plan_date=read.problem.instance.plan_date,
         order_day=read.batch.province_match,
         penalty=Decimal(0),
@@ -425,22 +450,81 @@ def run_weekly(
     )
     count = len(replenish.instance.demands)
     step(f"求解 {count} 行补库需求 / solving {count} replenishment lines")
-    replenish_plan, replenish_baseline = _solve_checked(replenish)
+    replenish, replenish_solved, replenish_baseline, replenish_refused = _solve_checked(replenish)
+    replenish_plan, replenish_baseline = (
+        with_refusals(p, replenish_refused) for p in (replenish_solved, replenish_baseline)
+    )
 
     step("写出计划与报表 / writing the plan and exports")
-    run_dir = _new_run_dir(Path(settings.runs_dir), read.batch.id, now)
+    run_dir = _new_run_dir(settings, read.batch.id, now)
+    try:  # a run that is not saved leaves no folder behind, half-written or whole
+        exports = _write_run(
+            run_dir,
+            read,
+            (solved, plan, baseline),
+            (replenish, replenish_solved, replenish_plan, replenish_baseline),
+            left=left,
+            refused=(
+                {r.item.key for r in read.refused},
+                {r.item.key for r in replenish_refused},
+            ),
+            settings=settings,
+        )
+        step("保存 / saving the run")
+        saved = _save(
+            engine,
+            read=read,
+            plan=plan,
+            lines=exports.lines,
+            kpis=exports.kpis,
+            run_dir=run_dir,
+            now=now,
+            user=user,
+        )
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return RunOutcome(run=saved, run_dir=run_dir, exports=exports.files, plan=plan)
+
+
+@dataclass
+class _Written:
+    """What a run wrote to its folder: the export files, and the lines and KPIs to save."""
+
+    files: dict[str, Path]
+    lines: list[LineRow]
+    kpis: dict[str, Any]
+
+
+def _write_run(
+    run_dir: Path,
+    read: _Read,
+    projects: tuple[Plan, Plan, Plan],
+    replenishment: tuple[MatchingProblem, Plan, Plan, Plan],
+    *,
+    left: SupplyState,
+    refused: tuple[set[str], set[str]],
+    settings: Settings,
+) -> _Written:
+    """Write the run's instances, plans, KPIs and exports into `run_dir`: the projects' (the
+    engine's plan, the plan with refusals, the baseline) and the replenishment's (its problem
+    too); `left` is the supply the projects leave, `refused` the refused keys of each."""
+    solved, plan, baseline = projects
+    replenish, replenish_solved, replenish_plan, replenish_baseline = replenishment
     for name, problem, written in (
         ("", read.problem, solved),
-        ("replenishment-", replenish, replenish_plan),
+        ("replenishment-", replenish, replenish_solved),
     ):
         (run_dir / f"{name}instance.json").write_text(
             instance_to_json(problem.instance), encoding="utf-8"
         )
         (run_dir / f"{name}plan.json").write_text(plan_to_json(written), encoding="utf-8")
     prices = {code: m.standard_price for code, m in read.supply.materials.items()}
-    kpis = compute_kpis(read.problem, plan, baseline, read.project_types, prices=prices)
+    kpis = compute_kpis(
+        read.problem, plan, baseline, read.project_types, prices=prices, refused=refused[0]
+    )
     kpis["replenishment"] = compute_kpis(
-        replenish, replenish_plan, replenish_baseline, {}, prices=prices
+        replenish, replenish_plan, replenish_baseline, {}, prices=prices, refused=refused[1]
     )
     (run_dir / "kpis.json").write_text(
         json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -451,12 +535,10 @@ def run_weekly(
         read.supply,
         read.catalogued,
         emergency_for_catalog_materials=settings.emergency_for_catalog_materials,
-        refused={r.item.key for r in read.refused},
-    ) + plan_lines(
-        replenish, replenish_plan, after_plan(read.supply, read.problem, plan), read.catalogued
-    )
+        refused=refused[0],
+    ) + plan_lines(replenish, replenish_plan, left, read.catalogued, refused=refused[1])
     read.problem = merge(read.problem, replenish)
-    exports = write_exports(
+    files = write_exports(
         run_dir,
         export_rows(lines, read),
         batch_id=read.batch.id,
@@ -464,28 +546,18 @@ def run_weekly(
         packages={d.project_id: d.package for d in read.problem.demands.values()},
         promised=read.promised,
     )
-
-    step("保存 / saving the run")
-    try:
-        saved = _save(
-            engine,
-            read=read,
-            plan=plan,
-            lines=lines,
-            kpis=kpis,
-            run_dir=run_dir,
-            now=now,
-            user=user,
-        )
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    return RunOutcome(run=saved, run_dir=run_dir, exports=exports, plan=plan)
+    return _Written(files=files, lines=lines, kpis=kpis)
 
 
-def _solve_checked(problem: MatchingProblem) -> tuple[Plan, Plan]:
-    """Solve (and the baseline); refuse an invalid instance or a plan the checker rejects."""
-    plan = solve(problem.instance)
+def _solve_checked(
+    problem: MatchingProblem,
+) -> tuple[MatchingProblem, Plan, Plan, list[Refusal]]:
+    """Solve (and the baseline); refuse an invalid instance or a plan the checker rejects.
+
+    A material the engine cannot plan exactly leaves the instance, its lines refused with the
+    reason (`supply.limits.solve_within_limits`): returns the problem solved, its plan, the
+    baseline and those refusals."""
+    problem, plan, refused = solve_within_limits(problem, solve)
     if plan.status == "invalid":
         raise InvalidInput(
             "匹配实例无效 / the matching instance is invalid: "
@@ -497,7 +569,7 @@ def _solve_checked(problem: MatchingProblem) -> tuple[Plan, Plan]:
         raise RuntimeError(
             "the plan failed the independent check: " + "; ".join(report.problems[:5])
         )
-    return plan, solve(problem.instance, method="greedy")
+    return problem, plan, solve(problem.instance, method="greedy"), refused
 
 
 def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:
@@ -509,16 +581,19 @@ def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:
     )
 
 
-def _new_run_dir(root: Path, batch_id: str, now: datetime) -> Path:
+def _new_run_dir(settings: Settings, batch_id: str, now: datetime) -> Path:
+    root = Path(settings.runs_dir).expanduser() / batch_id
     stamp = utc(now).strftime("%Y%m%dT%H%M%SZ")
     for n in range(1000):
-        path = root / batch_id / (f"run-{stamp}" + (f"-{n}" if n else ""))
+        path = root / (f"run-{stamp}" + (f"-{n}" if n else ""))
         try:
             path.mkdir(parents=True)
             return path.resolve()
         except FileExistsError:
             continue
-    raise RuntimeError(f"cannot create a run folder under {root / batch_id}")
+        except OSError as exc:  # e.g. the batch's folder is a file, or the disk is full
+            raise runs_dir_unusable(settings, f"{path}: {exc.strerror or exc}") from None
+    raise runs_dir_unusable(settings, f"{root} holds 1,000 runs made at {stamp} already")
 
 
 def export_rows(lines: list[LineRow], read: _Read) -> list[dict[str, Any]]:
@@ -592,6 +667,7 @@ def _save(
             replenishment_lines=sum(
                 1 for d in read.problem.demands.values() if d.replenish_warehouse_id
             ),
+            # Sums of a whole week, of any size (Total columns): exact at every magnitude.
             unmet_weighted=exact(Decimal(str(plan.objective.unmet_weighted))),
             lateness_weighted=exact(Decimal(str(plan.objective.lateness_weighted))),
             cost=exact(Decimal(str(plan.objective.cost))),

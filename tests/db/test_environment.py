@@ -9,10 +9,12 @@ for real, in a subprocess where a traceback would show.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,15 +23,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.deps import get_session
+from api.deps import get_session, get_settings
 from api.main import create_app
+from supply.calendar import default_calendar
 from supply.core.db import check_database, make_engine
-from supply.core.settings import SettingsInvalid, check_database_url, read_settings
+from supply.core.settings import Settings, SettingsInvalid, check_database_url, read_settings
+from supply.policy import DeadlinePolicy
+from supply.weekly.models import PlanRun
+from supply.weekly.service import run_weekly
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.weekly.world import BEFORE_CUTOFF
 
 GRIDSUPPLY = str(Path(sys.executable).parent / "gridsupply")
 # Commands that open the database, and ones that only read settings.
@@ -294,3 +301,124 @@ def test_postgresql_without_its_driver_says_what_to_install(args: list[str]) -> 
 
 def test_the_driver_check_passes_where_psycopg_is_installed() -> None:
     check_database("postgresql+psycopg://postgres@127.0.0.1:1/unreachable")  # reported later
+
+
+# ---------------------------------------------------------------- settings read per use
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('{"area_new": -5}', "area_new: Input should be greater than or equal to 0"),
+        ('{"nope": 3}', "nope: Input should be 'lv_extension'"),
+        ('{"area_new": 6.5}', "area_new: Input should be a valid integer"),
+        ('{"area_new": 9999}', "area_new: Input should be less than or equal to 250"),
+    ],
+)
+def test_install_working_days_that_cannot_be_used_stop_commands_and_routes(
+    value: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        "GRIDSUPPLY_INSTALL_WORKING_DAYS": value,
+        "GRIDSUPPLY_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+    }
+    for args in [*SETTINGS_COMMANDS, ["projects", "list"]]:
+        result = _cli(args, env)
+        _one_clear_line(result, f"GRIDSUPPLY_INSTALL_WORKING_DAYS={value!r}", says,
+                        "keys are project types (lv_extension, ")  # fmt: skip
+    # Over HTTP every route that reads the settings answers 503 naming the variable (it was a
+    # 500 on every route using the deadline policy), never its value.
+    for name, setting in env.items():
+        monkeypatch.setenv(name, setting)
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    body = {"id": "P-1", "name": "甲", "project_type": "area_new", "location": "huancui",
+            "approved_on": "2026-11-16"}  # fmt: skip
+    for method, path, json in (("post", "/api/v1/projects", body), ("get", "/api/v1/health", None)):
+        answer = client.request(method, path, json=json)
+        assert answer.status_code == 503, answer.text
+        [detail] = answer.json()["detail"]
+        assert detail["type"] == "misconfigured"
+        assert detail["loc"] == ["settings", "GRIDSUPPLY_INSTALL_WORKING_DAYS"]
+        assert "GRIDSUPPLY_INSTALL_WORKING_DAYS" in detail["msg"] and value not in detail["msg"]
+    assert not (tmp_path / "g.db").exists()  # nothing was read or written
+
+
+def test_a_database_url_with_a_password_is_never_echoed_over_http(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "mysql://root:hunter2@db.internal/gridsupply"
+    monkeypatch.setenv("GRIDSUPPLY_DATABASE_URL", url)
+    answer = TestClient(create_app(), raise_server_exceptions=False).get("/api/v1/health")
+    assert answer.status_code == 503 and "hunter2" not in answer.text
+    assert "GRIDSUPPLY_DATABASE_URL" in answer.json()["detail"][0]["msg"]
+
+
+# ---------------------------------------------------------------- the folder runs are written to
+
+
+@pytest.fixture
+def under_a_file(tmp_path: Path) -> Path:
+    """A runs folder that cannot be made, for root too: its parent is a regular file."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file, where the runs folder's parent should be\n")
+    return blocker / "runs"
+
+
+def test_an_unwritable_runs_folder_stops_the_commands_that_write_runs(
+    under_a_file: Path, migrated_file: Path
+) -> None:
+    env = {
+        "GRIDSUPPLY_RUNS_DIR": str(under_a_file),
+        "GRIDSUPPLY_DATABASE_URL": f"sqlite:///{migrated_file}",
+    }
+    for args in (["plan", "run", "--at", "2026-11-30T11:00:00+08:00"], ["demo"], ["serve"]):
+        _one_clear_line(_cli(args, env), f"GRIDSUPPLY_RUNS_DIR={str(under_a_file)!r}",
+                        "run folders cannot be written there", "is a file, not a folder")  # fmt: skip
+    assert _cli(["projects", "list"], env).returncode == 0  # commands that write no run run
+
+
+def test_an_unwritable_runs_folder_is_a_503_not_a_500(
+    under_a_file: Path, week_engine: Engine, tmp_path: Path
+) -> None:
+    application = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(week_engine) as s:
+            yield s
+
+    url = week_engine.url.render_as_string(hide_password=False)
+    application.dependency_overrides[get_session] = session
+    application.dependency_overrides[get_settings] = lambda: Settings(
+        database_url=url, runs_dir=str(under_a_file)
+    )
+    client = TestClient(application, raise_server_exceptions=False)
+    answer = client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    assert answer.status_code == 503, answer.text
+    [detail] = answer.json()["detail"]
+    assert detail["type"] == "misconfigured"
+    assert detail["loc"] == ["settings", "GRIDSUPPLY_RUNS_DIR"]
+    assert str(under_a_file) not in detail["msg"]
+    with Session(week_engine) as s:
+        assert s.exec(select(PlanRun)).all() == []  # nothing read, solved or saved
+
+
+def test_a_run_whose_exports_fail_leaves_no_folder_behind(
+    week_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk fills while the exports are written (every .xlsx is a zip archive): the run
+    # is not saved, and its half-written folder — plan, instance, KPIs — goes with it.
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    runs = tmp_path / "runs"
+    url = week_engine.url.render_as_string(hide_password=False)
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", disk_full)
+    with pytest.raises(Exception, match="No space left on device"):
+        run_weekly(engine=week_engine, at=BEFORE_CUTOFF, now=BEFORE_CUTOFF, user="物资部",
+                   calendar=default_calendar(), policy=DeadlinePolicy(),
+                   settings=Settings(database_url=url, runs_dir=str(runs)))  # fmt: skip
+    monkeypatch.undo()
+    assert runs.is_dir() and [p for p in runs.rglob("*") if p.is_file()] == []
+    assert list((runs / "2026-W49").iterdir()) == []
+    with Session(week_engine) as s:
+        assert s.exec(select(PlanRun)).all() == []

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -62,16 +63,34 @@ def test_invalid_instance_exits_2_and_the_plan_lists_errors(tmp_path: Path) -> N
     assert "D1 quantity" in result.stderr
 
 
-def test_numbers_too_large_to_plan_exactly_exit_2_with_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("section", "index", "field", "value", "named"),
+    [
+        ("demands", 0, "quantity", 1e25, ("D1", "quantity")),  # past int64 once scaled
+        ("sources", 0, "unit_cost", 4e17, ("R-HC-TR400", "unit_cost")),  # past the flow engine
+        ("transport", 0, "days", 10**9, ("transport HC->RC", "days")),  # past 9999-12-31
+    ],
+)
+def test_numbers_too_large_to_plan_exactly_are_an_invalid_instance(
+    tmp_path: Path, section: str, index: int, field: str, value: float, named: tuple[str, str]
+) -> None:
     doc = json.loads(TINY.read_text())
-    doc["demands"][0]["quantity"] = 1e25  # past int64 once scaled
+    doc[section][index][field] = value
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps(doc))
     exe = Path(sys.executable).with_name("gridsupply")
-    result = subprocess.run([exe, "solve", huge], capture_output=True, text=True)
+    result = subprocess.run(
+        [exe, "solve", huge, "-o", tmp_path / "plan.json"], capture_output=True, text=True
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith(f"error: instance {huge} has quantities or costs too large")
-    assert len(result.stderr.strip().splitlines()) == 1
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["status"] == "invalid"
+    assert [(e["id"], e["field"]) for e in plan["errors"]] == [named]
+    assert "too large to plan exactly" in plan["errors"][0]["message"] or (
+        "past 9999-12-31" in plan["errors"][0]["message"]
+    )
+    assert result.stderr.startswith("invalid instance: 1 problem(s)")
+    assert f"{named[0]} {named[1]}:" in result.stderr
 
 
 def test_unreadable_input_exits_1_with_one_line(tmp_path: Path) -> None:

@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
-from optimizer import UnreadableInput, parse_instance, solve_document, validate_instance
+from optimizer import (
+    UnreadableInput,
+    oversized,
+    parse_instance,
+    solve_document,
+    validate_instance,
+)
 from optimizer.contract import Demand, trusted
+from optimizer.validate import parse_rules
 
 
 def errors_of(doc: Any) -> set[tuple[str, str]]:
@@ -161,3 +168,81 @@ def test_a_trusted_demand_is_the_validated_one(tiny: dict) -> None:
     assert fast.model_fields_set == set(Demand.model_fields)
     with pytest.raises(TypeError, match="needs exactly"):
         trusted(Demand, {"id": "D1"})
+
+
+# --- numbers too large to plan exactly ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "index", "field", "value", "named"),
+    [
+        ("demands", 0, "quantity", 1e25, ("D1", "quantity")),  # past 2**53 (float64 sums)
+        ("demands", 0, "weight", 1e19, ("D1", "weight")),  # past int64 once scaled
+        ("sources", 1, "quantity", 2**60, ("A-2026-017", "quantity")),
+        ("sources", 0, "quota", 1e20, ("R-HC-TR400", "quota")),
+        ("sources", 2, "unit_cost", 1e19, ("E-TR400", "unit_cost")),
+        ("transport", 0, "days", 3_000_000, ("transport HC->RC", "days")),  # past 9999-12-31
+    ],
+)
+def test_a_number_too_large_to_plan_exactly_is_named_by_id_and_field(
+    tiny: dict, section: str, index: int, field: str, value: Any, named: tuple[str, str]
+) -> None:
+    tiny[section][index][field] = value
+    assert errors_of(tiny) == {named}
+    plan = solve_document(tiny)  # the solve checks them too, rather than fail on them
+    assert plan.status == "invalid" and {(e.id, e.field) for e in plan.errors} == {named}
+
+
+def test_a_cost_the_flow_engine_cannot_scale_is_invalid_not_a_crash(tiny: dict) -> None:
+    # TR-400's network has 7 nodes: OR-Tools refused 4e17 (BAD_COST_RANGE) though 4e17 × 8
+    # is below 2**62, so the engine raised FlowError; now it is an error of the instance.
+    tiny["sources"][0]["unit_cost"] = 4e17
+    plan = solve_document(tiny)
+    assert plan.status == "invalid"
+    [error] = plan.errors
+    assert (error.id, error.field) == ("R-HC-TR400", "unit_cost")
+    assert "too large to plan exactly in the network of TR-400 (7 nodes" in error.message
+    assert oversized(parse_rules_of(tiny)) == {"TR-400": [error]}
+
+
+def test_the_penalty_is_named_where_reserve_is_below_its_quota(tiny: dict) -> None:
+    tiny["policy"] = {"reserve_below_quota_penalty": 4e17}
+    plan = solve_document(tiny)
+    assert plan.status == "invalid"
+    assert [(e.id, e.field) for e in plan.errors] == [
+        ("instance", "policy.reserve_below_quota_penalty")
+    ]
+    assert "network of TR-400" in plan.errors[0].message
+
+
+def test_only_arcs_that_can_carry_flow_count(tiny: dict) -> None:
+    # An agreement line used up (quantity 0) at an absurd price carries nothing: no error.
+    tiny["sources"][1]["quantity"] = 0
+    tiny["sources"][1]["unit_cost"] = 1e17
+    assert not isinstance(validate_instance(tiny), list)
+    assert solve_document(tiny).status == "optimal"
+
+
+def test_every_cost_either_solves_or_is_named_never_a_crash(tiny: dict) -> None:
+    # Across the whole range up to and past the flow engine's headroom, each of the numbers
+    # that enter the flow costs gives an optimal plan or an invalid one naming it.
+    fields = [("sources", 0, "unit_cost"), ("demands", 1, "weight"), ("sources", 2, "unit_cost")]
+    for section, index, field in fields:
+        for exponent in range(12, 20):
+            for mantissa in (1, 2.5, 4, 7):
+                doc = json.loads(json.dumps(tiny))
+                doc[section][index][field] = mantissa * 10.0**exponent
+                plan = solve_document(doc)
+                assert plan.status in ("optimal", "invalid"), (field, mantissa, exponent)
+                if plan.status == "invalid":
+                    assert doc[section][index]["id"] in {e.id for e in plan.errors}
+    doc = json.loads(json.dumps(tiny))
+    doc["policy"] = {"reserve_below_quota_penalty": 1e17}
+    assert solve_document(doc).status == "optimal"  # within the headroom: solved
+
+
+def parse_rules_of(doc: dict) -> Any:
+    """The instance, checked for everything but its magnitudes."""
+    parsed = parse_rules(json.dumps(doc))
+    assert not isinstance(parsed, list)
+    return parsed

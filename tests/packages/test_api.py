@@ -182,3 +182,22 @@ def test_approval_answers_carry_warnings_and_filings_in_the_openapi_document(
         "/api/v1/funding-application",
     ):
         assert path in spec["paths"]
+
+
+@pytest.mark.parametrize(
+    ("budget", "status"),
+    [
+        (10_000_000_000, 422),  # MAX_AMOUNT itself: the bound is exclusive
+        ("10000000000", 422),
+        ("9999999999.999999", 201),  # the largest budget there is
+        (9_999_999_999, 201),
+    ],
+)
+def test_a_budget_must_be_below_the_amount_limit_as_in_a_workbook(
+    client: TestClient, budget: int | str, status: int
+) -> None:
+    body = {"id": "PK-EDGE", "name": "边界包", "year": 2026, "budget": budget}
+    answer = client.post("/api/v1/packages", json=body)
+    assert answer.status_code == status, answer.text
+    if status == 201:
+        assert Decimal(answer.json()["budget"]) == Decimal(str(budget))

@@ -18,6 +18,7 @@ from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.holds.models import StockKind
 from supply.holds.service import NewHold, hold_stock
+from supply.limits import dearest_prices, largest_quantities, screen
 from supply.planning import DemandItem
 from supply.weekly.service import competing_demand, open_demand
 from tests.requests.conftest import FRIDAY
@@ -47,6 +48,8 @@ def test_competing_demand_equals_the_line_by_line_sums(engine: Engine, world: Se
             ("C6", date(2026, 11, 20), "huancui", "city_key", [("MTR-1P", 2)]),
             ("C7", date(2026, 11, 26), "huancui", "normal", [("DT-400", 1)]),
             ("C8", date(2026, 11, 27), "huancui", "normal", [("MTR-1P", 8)]),
+            # 20 million metres at CB10-300's emergency price (728) pass MAX_AMOUNT: refused.
+            ("C9", date(2026, 11, 20), "huancui", "normal", [("CB10-300", 20_000_000)]),
         ]:
             add_project(session, pid, kind="lv_extension", approved=approved, location=location,
                         lines=lines, voltage="0.4kV", priority=priority)  # fmt: skip
@@ -64,15 +67,17 @@ def test_competing_demand_equals_the_line_by_line_sums(engine: Engine, world: Se
         session.commit()
         materials = {"MTR-1P", "CB10-300"}
         until = date(2026, 12, 31)
+        dearest = dearest_prices(session, materials)
         summed = competing_demand(
             session, cutoff=FRIDAY, materials=materials, need_by_until=until, today=today,
-            except_projects={"C5"},
+            largest=largest_quantities(dearest, materials), except_projects={"C5"},
         )  # fmt: skip
-        lines = [
+        every = [
             d
             for d in open_demand(session, cutoff=FRIDAY, materials=materials, need_by_until=until)
             if d.project_id != "C5"
         ]
+        lines, refused = screen(every, dearest)  # what the weekly run would plan
     got = sorted(
         (d.material, d.location, d.need_by, d.weight, d.voltage_class, d.quantity) for d in summed
     )
@@ -87,6 +92,9 @@ def test_competing_demand_equals_the_line_by_line_sums(engine: Engine, world: Se
     assert {d.weight for d in summed if d.material == "MTR-1P"} == {2, 3}
     assert all(d.location != "wendeng" for d in summed)
     assert len({d.key for d in summed}) == len(summed)
+    # The line the planner refuses competes with no one (before, its 20 million metres did).
+    assert [r.item.project_id for r in refused] == ["C9"]
+    assert [d.quantity for d in summed if d.material == "CB10-300"] == [30]
 
 
 def _instance(other_need_by: list[date]) -> Instance:

@@ -87,7 +87,7 @@ def test_a_line_too_dear_to_plan_is_answered_unmet_with_the_reason_and_the_rest_
     )
     assert big["reason"].endswith(
         f"line U-1/1 would cost up to 5,850,000,000,000.00 CNY at its dearest source (the "
-        f"emergency price of DT-400), above the limit of {MAX_AMOUNT:,} CNY for one line; "
+        f"emergency price of DT-400), at or above the limit of {MAX_AMOUNT:,} CNY for one line; "
         "correct or split the line, then plan again"
     )
     assert small["outcome"] == "held"

@@ -211,8 +211,9 @@ def test_quantities_and_budgets_past_the_limits_are_named_by_sheet_row_and_colum
         {
             "项目包": [
                 ["项目包编号", "项目包名称", "年度", "预算(元)"],
-                ["PK-1", "甲包", 2026, MAX_AMOUNT],
-                ["PK-2", "乙包", 2026, MAX_AMOUNT + 1],
+                ["PK-1", "甲包", 2026, str(MAX_AMOUNT - Decimal("0.000001"))],  # the largest
+                ["PK-2", "乙包", 2026, MAX_AMOUNT],  # the limit itself: budgets are below it
+                ["PK-3", "丙包", 2026, MAX_AMOUNT + 1],
             ],
             "项目": [PROJECT_HEADER, ["P-1", "甲", "新建台区", "huancui", "2026-11-16", "PK-1"]],
             "需求明细": [
@@ -225,8 +226,10 @@ def test_quantities_and_budgets_past_the_limits_are_named_by_sheet_row_and_colum
     )
     texts = [p.text for p in parse(content).problems]
     assert texts == [
-        "项目包表 第 3 行 预算(元): 10,000,000,001 元超过上限 10,000,000,000 元 / sheet packages "
-        "row 3 budget: 10,000,000,001 CNY is above the limit of 10,000,000,000 CNY",
+        "项目包表 第 3 行 预算(元): 10,000,000,000 元未低于上限 10,000,000,000 元 / sheet packages "
+        "row 3 budget: 10,000,000,000 CNY is not below the limit of 10,000,000,000 CNY",
+        "项目包表 第 4 行 预算(元): 10,000,000,001 元未低于上限 10,000,000,000 元 / sheet packages "
+        "row 4 budget: 10,000,000,001 CNY is not below the limit of 10,000,000,000 CNY",
         "需求明细表 第 3 行 需求数量: 100,000,001 米 超过上限 100,000,000 米 / sheet lines row 3 "
         "quantity: 100,000,001 米 is above the limit of 100,000,000 米",
         "需求明细表 第 4 行 需求数量: 20,000,000,000 台 超过上限 100,000,000 台 / sheet lines row 4 "
@@ -321,7 +324,12 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
             "year": draw(st.integers(2000, 2100)),
             "kind": draw(st.one_of(st.just(""), NAME)),
             "budget": draw(
-                st.decimals(min_value=0, max_value=MAX_AMOUNT, places=6, allow_nan=False)
+                st.decimals(
+                    min_value=0,
+                    max_value=MAX_AMOUNT - Decimal("0.000001"),  # budgets are below the limit
+                    places=6,
+                    allow_nan=False,
+                )
             ),
         }
         for package_id in package_ids
@@ -338,7 +346,9 @@ def workbooks(draw: st.DrawFn) -> dict[SheetKind, list[dict[str, Any]]]:
         completion = (
             draw(
                 st.dates(
-                    min_value=approved + (date(2026, 1, 1) - date(2025, 12, 25)),
+                    # Three weeks on: a week would end inside the National Day holiday when
+                    # approved on 1 October, with no working day before completion.
+                    min_value=approved + (date(2026, 1, 22) - date(2026, 1, 1)),
                     max_value=date(2026, 12, 31),
                 )
             )

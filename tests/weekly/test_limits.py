@@ -23,11 +23,11 @@ from catalogs.models import AgreementLine
 from supply.availability import AgreementItem, MaterialItem, SupplyState
 from supply.core.db import dispose_engines
 from supply.core.errors import ImportRejected
-from supply.core.money import MAX_AMOUNT, MAX_PRICE
+from supply.core.money import MAX_AMOUNT, MAX_EMERGENCY_PRICE, MAX_PRICE
 from supply.core.units import MAX_QUANTITY
-from supply.limits import MAX_UNIT_COST, screen
+from supply.limits import Dearest, drop_oversized, largest_quantity, screen
 from supply.packages.budget import package_figures
-from supply.planning import DemandItem
+from supply.planning import DemandItem, MatchingProblem, build_instance
 from supply.projects.models import Project
 from supply.weekly.models import LineKind, PlanLine
 from supply.weekly.province import import_province_match
@@ -74,7 +74,14 @@ def test_a_line_past_the_quantity_limit_is_refused_and_every_other_line_planned(
     }
     assert ("P-BIG", "MTR-1P", "consignment") in planned  # its other line is planned
     assert ("P-CAP", "DT-400", "reserve") in planned  # and so is everyone else's
-    assert outcome.run.kpis["totals"]["unmet_lines"] == 1
+    # Counted apart, in the plan and in the baseline alike: the refused line is neither unmet
+    # among the planned lines nor on time by value (it was, in the baseline), and its
+    # 11.2 trillion yuan do not swamp the value KPIs.
+    for figures in (outcome.run.kpis["totals"], outcome.run.kpis["baseline"]):
+        assert figures["refused_lines"] == 1 and figures["unmet_lines"] == 0
+        assert figures["refused_value"] == HUGE * 560  # at CB10-300's standard price
+        assert figures["lines"] == 4 and figures["value"] < 10**6
+        assert figures["on_time_value"] + figures["late_value"] == pytest.approx(figures["value"])
     assert outcome.run.demand_lines == 5
 
     exported = load_workbook(outcome.exports["late_unmet"], read_only=True)
@@ -166,16 +173,14 @@ def test_a_province_matching_row_past_the_quantity_limit_is_named(
 # ---------------------------------------------------------------- the screen, pure
 
 
-def _supply(
-    *, price: Decimal = Decimal(100), agreement_price: Decimal = Decimal(90)
-) -> SupplyState:
+def _supply(price: Decimal = Decimal(100)) -> SupplyState:
     return SupplyState(
         materials={"M": MaterialItem("M", "物料", "台", "10kV", price, 10, 1000, heavy=False)},
         warehouse_location={"WH": "here"},
         transport={},
         reserve=[],
         consignment=[],
-        agreements=[AgreementItem(1, "A", 1, "S", "M", 10, agreement_price, 5, "WH")],
+        agreements=[AgreementItem(1, "A", 1, "S", "M", 10, Decimal(90), 5, "WH")],
         central_warehouse="WH",
     )
 
@@ -184,13 +189,17 @@ def _line(key: str, quantity: int) -> DemandItem:
     return DemandItem(key, key.split("/")[0], "M", quantity, date(2026, 12, 1), "10kV", "here", 2)
 
 
+def _dearest(cost: Decimal, en: str = "the emergency price of M") -> dict[str, Dearest]:
+    return {"M": Dearest(cost, "最贵", en)}
+
+
 def test_the_screen_takes_lines_at_the_limits_and_refuses_one_past_them() -> None:
-    supply = _supply()
-    at_limit = MAX_AMOUNT / (Decimal(100) * 11)  # emergency: 100 × (1 + 1000 %)
+    dearest = _dearest(Decimal(1100))  # emergency: 100 × (1 + 1000 %)
+    below = int(MAX_AMOUNT / 1100)  # 9,090,909 × 1,100 is below MAX_AMOUNT
     kept, refused = screen(
-        [_line("P/1", MAX_QUANTITY // 10_000), _line("P/2", int(at_limit)),
-         _line("P/3", int(at_limit) + 1), _line("P/4", MAX_QUANTITY + 1)],
-        supply,
+        [_line("P/1", MAX_QUANTITY // 10_000), _line("P/2", below),
+         _line("P/3", below + 1), _line("P/4", MAX_QUANTITY + 1)],
+        dearest,
     )  # fmt: skip
     assert [i.key for i in kept] == ["P/1", "P/2"]
     assert [(r.item.key, "above the limit" in r.reason) for r in refused] == [
@@ -200,18 +209,44 @@ def test_the_screen_takes_lines_at_the_limits_and_refuses_one_past_them() -> Non
     assert "10,000,000,000 CNY for one line" in refused[0].reason
     assert "100,000,000 base units" in refused[1].reason
 
-    priced = _supply(price=MAX_PRICE, agreement_price=MAX_UNIT_COST + 1)
-    kept, refused = screen([_line("P/1", 1)], priced)
+    kept, refused = screen([_line("P/1", 1)], _dearest(MAX_EMERGENCY_PRICE + 1, "agreement A/1"))
     assert kept == [] and "agreement A/1" in refused[0].reason
-    kept, _ = screen([_line("P/1", 1)], _supply(price=MAX_PRICE, agreement_price=MAX_PRICE))
+    kept, _ = screen([_line("P/1", 1)], _dearest(MAX_EMERGENCY_PRICE))
     assert [i.key for i in kept] == ["P/1"]  # the largest price is still plannable
 
 
-def test_the_screen_refuses_a_material_too_dear_to_plan_exactly_with_so_many_lines() -> None:
-    supply = _supply(price=MAX_PRICE)  # emergency at 1.1 billion a unit, scaled by up to 10**6
-    few = [_line(f"P{n}/1", 1) for n in range(100)]
-    assert len(screen(few, supply)[0]) == 100
-    many = [_line(f"P{n}/1", 1) for n in range(5000)]
-    kept, refused = screen(many, supply)
-    assert kept == [] and len(refused) == 5000
-    assert "5,000 lines at unit costs up to 1,100,000,000.00 CNY" in refused[0].reason
+def test_a_line_costing_exactly_the_amount_limit_is_refused_as_a_budget_is() -> None:
+    # One boundary for amounts: below MAX_AMOUNT (the API's budget is `lt` too).
+    assert largest_quantity(_dearest(Decimal(1000))["M"]) == 9_999_999
+    kept, refused = screen([_line("P/1", 10_000_000), _line("P/2", 9_999_999)],
+                           _dearest(Decimal(1000)))  # fmt: skip
+    assert [i.key for i in kept] == ["P/2"]
+    assert "at or above the limit of 10,000,000,000 CNY" in refused[0].reason
+    assert largest_quantity(_dearest(Decimal(300))["M"]) == 33_333_333  # × 300 = 9,999,999,900
+    assert largest_quantity(_dearest(Decimal(3))["M"]) == MAX_QUANTITY  # 3,333,333,333 is past it
+    assert largest_quantity(_dearest(Decimal("0.000001"))["M"]) == MAX_QUANTITY
+
+
+def test_a_material_too_dear_to_plan_exactly_with_so_many_lines_is_refused() -> None:
+    # At the price limit with six decimal places, scaled by 10**6 into the engine's integers:
+    # a hundred lines fit its headroom, five thousand do not — the optimizer says so
+    # (optimizer.oversized) and every line of the material is refused, the others kept.
+    supply = _supply(price=MAX_PRICE - Decimal("0.000001"))
+
+    def problem(count: int) -> MatchingProblem:
+        return build_instance(
+            demands=[_line(f"P{n}/1", 1) for n in range(count)],
+            supply=supply,
+            plan_date=date(2026, 11, 30),
+            order_day=date(2026, 12, 2),
+            penalty=Decimal(0),
+        )
+
+    few, refused = drop_oversized(problem(100))
+    assert refused == [] and len(few.instance.demands) == 100
+    many, refused = drop_oversized(problem(5000))
+    assert many.instance.demands == [] and many.instance.sources == []
+    assert len(refused) == 5000 and len(many.demands) == 5000  # still known, to answer them
+    assert "material M cannot be planned exactly: E:M unit_cost" in refused[0].reason
+    mine, refused = drop_oversized(problem(5000), lines={"P1/1"})  # an urgent request's own
+    assert [r.item.key for r in refused] == ["P1/1"] and mine.instance.demands == []
