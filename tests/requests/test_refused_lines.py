@@ -20,7 +20,7 @@ from supply.core.money import MAX_EMERGENCY_PRICE
 from supply.core.settings import Settings
 from supply.core.units import MAX_QUANTITY
 from supply.demand.models import DemandLine
-from supply.emergency import SWITCHED_OFF
+from supply.emergency import SWITCHED_OFF_EN, SWITCHED_OFF_ZH
 from supply.limits import dearest_prices, largest_quantity, screen
 from supply.packages.budget import package_figures
 from supply.projects.models import Project
@@ -68,7 +68,7 @@ def test_an_over_limit_line_says_so_and_nothing_else_with_emergency_switched_off
                             policy=POLICY, settings=off)  # fmt: skip
     big, small = answer.lines
     assert (big.outcome, big.cause) == ("unmet", "over_limit") and big.reason is not None
-    assert SWITCHED_OFF not in big.reason
+    assert SWITCHED_OFF_EN not in big.reason and SWITCHED_OFF_ZH not in (big.reason_zh or "")
     assert big.reason.startswith("需求行 U-2/1 按最贵来源") and big.reason.endswith(
         "correct or split the line, then plan again"
     )
