@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
-from api.commands.environment import cli_clock, cli_today
+from api.commands.environment import cli_clock, cli_today, read_input
 from api.commands.render import err, fail, header, out
 from catalogs import importing, records, service
 from catalogs.export import LEVEL_NAMES
@@ -226,10 +226,8 @@ def import_command(
     ] = None,
 ) -> None:
     """Import a catalog file: every row checked; all rows written in one transaction, or none."""
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+    limit = get_settings().max_upload_bytes
+    content = read_input(file, limit)
     with cli_session() as session:
         try:
             report = importing.import_catalog(
@@ -240,6 +238,7 @@ def import_command(
                 imported_by=cli_user(by),
                 now=cli_clock().now(),
                 default_delivery_warehouse=get_settings().default_delivery_warehouse,
+                max_bytes=limit,
             )
         except ImportRejected as rejected:
             print_rejection(rejected)

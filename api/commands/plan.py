@@ -309,14 +309,12 @@ def import_match_command(
 ) -> None:
     """Import the province's matching result: ordered quantities and expected arrivals update."""
     from api.commands.catalogs import print_rejection
-    from api.commands.environment import cli_clock
+    from api.commands.environment import cli_clock, cli_settings, read_input
     from supply.core.errors import ImportRejected
     from supply.weekly.province import import_province_match
 
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+    limit = cli_settings().max_upload_bytes
+    content = read_input(file, limit)
     with cli_session() as session:
         try:
             result = import_province_match(
@@ -326,6 +324,7 @@ def import_match_command(
                 file_name=file.name,
                 user=cli_user(by),
                 now=cli_clock().now(),
+                max_bytes=limit,
             )
         except ImportRejected as rejected:
             print_rejection(rejected)

@@ -14,12 +14,12 @@ from api.deps import (
     PageDep,
     PolicyDep,
     SessionDep,
+    SettingsDep,
     TodayDep,
     UserDep,
     require,
 )
 from catalogs.export import MEDIA_TYPES
-from catalogs.sheets import MAX_BYTES
 from supply.core.dates import IsoMoment
 from supply.core.paging import Page
 from supply.demand import service as demand
@@ -95,6 +95,7 @@ def import_projects(
     clock: ClockDep,
     calendar: CalendarDep,
     policy: PolicyDep,
+    settings: SettingsDep,
     user: UserDep,
     file: Annotated[
         UploadFile,
@@ -105,13 +106,14 @@ def import_projects(
     """导入项目与需求明细，全部行通过才写入 / Import projects and lines: all valid, or none."""
     return importing.import_projects(
         session=session,
-        content=file.file.read(MAX_BYTES + 1),
+        content=file.file.read(settings.max_upload_bytes + 1),
         file_name=file.filename or "upload",
         sheet=sheet,
         calendar=calendar,
         policy=policy,
         now=clock.now(),
         user=user,
+        max_bytes=settings.max_upload_bytes,
     )
 
 
