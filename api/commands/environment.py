@@ -13,8 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from api.commands.render import fail
 
 if TYPE_CHECKING:
@@ -39,7 +37,7 @@ def cli_settings() -> Settings:
     try:
         return get_settings()
     except SettingsInvalid as exc:
-        fail(escape(str(exc)), EXIT_MISCONFIGURED)
+        fail(str(exc), EXIT_MISCONFIGURED)
         raise  # unreachable: fail exits
 
 
@@ -55,7 +53,7 @@ def check_environment(command: str | None) -> None:
     try:
         check_database(settings.database_url)
     except DatabaseUnusable as exc:
-        fail(escape(str(exc)), EXIT_MISCONFIGURED)
+        fail(str(exc), EXIT_MISCONFIGURED)
 
 
 def read_input(file: Path, limit: int) -> bytes:
