@@ -8,16 +8,19 @@
 - A method the document does not list for a path is answered 405 with the `Allow` header the
   document gives (all methods of that path). As the OpenAPI specification says, a concrete path
   is matched before a templated one: `/holds/expire` is its own path, not the hold `expire`.
+- HEAD is allowed wherever GET is, and listed in `Allow` (HTTP requires it, RFC 9110 §9.1; load
+  balancers probe with it): GET's answer, headers and all, without the body. The document does
+  not list HEAD operations, as it is customary (OpenAPI tools take it as implied).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 
@@ -99,8 +102,25 @@ def _template(path: str) -> re.Pattern[str]:
     )
 
 
+def _with_head(methods: Iterable[str]) -> frozenset[str]:
+    found = frozenset(methods)
+    return found | {"HEAD"} if "GET" in found else found
+
+
+def _headers_only(send: Send) -> Send:
+    """Send a response's status and headers (Content-Length too, as GET's) but not its body."""
+
+    async def without_body(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return without_body
+
+
 class MethodGuard:
-    """Answer 405, with the document's `Allow`, a method the OpenAPI document does not list.
+    """Answer 405, with the document's `Allow`, a method the OpenAPI document does not list;
+    answer HEAD as GET without the body.
 
     A request path is owned by the most concrete of the document's paths it matches (fewest
     `{parameters}`); paths outside the document (the docs pages) pass through to the router.
@@ -115,7 +135,7 @@ class MethodGuard:
     def _load(self) -> dict[str, frozenset[str]]:
         if self._concrete is None:
             paths = self.spec().get("paths", {})
-            methods = {p: frozenset(m.upper() for m in paths[p] if m in METHODS) for p in paths}
+            methods = {p: _with_head(m.upper() for m in paths[p] if m in METHODS) for p in paths}
             self._templated = [
                 (path.count("{"), _template(path), methods[path])
                 for path in sorted(paths, key=lambda p: p.count("{"))
@@ -139,10 +159,15 @@ class MethodGuard:
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse a method the owning path does not have; pass everything else on."""
+        """Refuse a method the owning path does not have; serve HEAD as GET without the body;
+        pass everything else on."""
         if scope["type"] == "http":
             path, root = scope["path"], scope.get("root_path", "")
             allowed = self.allowed(path[len(root) :] if root and path.startswith(root) else path)
+            if scope["method"] == "HEAD" and (allowed is None or "HEAD" in allowed):
+                # the routes (the docs pages too) answer GET; a path without one answers as such
+                await self.app({**scope, "method": "GET"}, receive, _headers_only(send))
+                return
             if allowed is not None and scope["method"] not in allowed:
                 listed = ", ".join(sorted(allowed))
                 response = error_response(

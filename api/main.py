@@ -21,9 +21,9 @@ warehouses, transport days, physical reserve and the reserve quota catalog, fram
 vendor consignment; Excel/CSV import and export.
 
 错误统一为 `{"detail": [{"type", "loc", "msg"}]}`;导入被拒时逐行列出所有问题。
-请求体上限: JSON 1 MB, 上传文件 20 MB(超出为 413)。
+请求体上限(默认): JSON 1 MB, 上传文件 20 MB(超出为 413)。
 Errors are always `{"detail": [{"type", "loc", "msg"}]}`; a rejected import lists every problem.
-Request bodies: JSON at most 1 MB, file uploads at most 20 MB (413 beyond).
+Request bodies, by default: JSON at most 1 MB, file uploads at most 20 MB (413 beyond).
 """
 
 

@@ -35,7 +35,7 @@ from catalogs.models import (
 from catalogs.parse import MaterialRef, ParseContext, ParsedRow, parse_sheet
 from catalogs.records import new_record, record_rejected
 from catalogs.service import find_quota_catalog
-from catalogs.sheets import read_sheet
+from catalogs.sheets import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.errors import ImportRejected, InvalidInput, NotFound, RowProblem
 
 
@@ -167,14 +167,20 @@ def import_catalog(
     imported_by: str,
     now: datetime,
     default_delivery_warehouse: str = "WH-CENTRAL",
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ImportReport:
     """Validate a catalog file and upsert it in one transaction, or reject it with every problem
-    (recorded as a rejected import; nothing else written)."""
+    (recorded as a rejected import; nothing else written). A file over `max_bytes` is refused."""
     record = new_record(kind=kind, file_name=file_name, imported_by=imported_by, now=now)
     file_name, imported_by = record.file_name, record.imported_by
     count = 0
     try:
-        sheet = read_sheet(content, file_name, preferred_sheets=(SPECS[kind].sheet, kind.value))
+        sheet = read_sheet(
+            content,
+            file_name,
+            preferred_sheets=(SPECS[kind].sheet, kind.value),
+            max_bytes=max_bytes,
+        )
         result = parse_sheet(kind, sheet, _context(session, default_delivery_warehouse))
         record.rows = len(sheet.rows) - 1
         if not record.rows and not result.problems:

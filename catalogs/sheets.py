@@ -2,6 +2,13 @@
 
 Pure: bytes in, rows out. Anything that is not a readable table ends in `ImportRejected` with one
 file-level problem that says what to do, never in a library's exception.
+
+An .xlsx file is a zip archive, and a small one can unpack to gigabytes (a zip bomb). What its
+members declare is checked before anything is unpacked: at most `MAX_UNPACKED_BYTES` in all, at
+most `MAX_PART_BYTES` for any member but a worksheet (openpyxl streams worksheets, and holds the
+other parts whole), only the stored and deflate methods .xlsx uses. Every byte openpyxl then reads
+passes through a counter that stops a member at the size it declared. A worksheet is read once; a
+second pass, for the formula texts, is made only for a sheet whose XML was seen to hold a formula.
 """
 
 from __future__ import annotations
@@ -11,20 +18,36 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO, Any, Literal, cast
 
-from openpyxl import load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.exceptions import InvalidFileException
 
 from catalogs.cells import Formula
 from supply.core.errors import ImportRejected, RowProblem
 from supply.core.text import uncsv_text
 
-MAX_BYTES = 20 * 1024 * 1024
+# The file size the callers pass by default: GRIDSUPPLY_MAX_UPLOAD_BYTES's default. The HTTP API
+# and the command line pass the setting (`max_bytes`); this module reads no settings.
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+# Excel's last row: a row numbered past it is no spreadsheet's (and would be reached through
+# millions of empty rows).
+EXCEL_ROWS = 1_048_576
+# Room for MAX_ROWS rows of about 100 columns; a workbook of real data unpacks to about 8 times
+# its size, so a 20 MB file to some 160 MB.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+# Styles, shared strings, relations …: parsed whole into memory (a real one is a few MB at most).
+MAX_PART_BYTES = 32 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a <f> element in a worksheet's XML
+_TAG_SPAN = 64  # longer than any <prefix:f of a real file
+_WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +64,32 @@ def reject(zh: str, en: str) -> ImportRejected:
     return ImportRejected(f"文件无法导入 / file rejected: {en}", [problem])
 
 
-def read_sheet(content: bytes, file_name: str, *, preferred_sheets: tuple[str, ...] = ()) -> Sheet:
-    """Read the table in an .xlsx or .csv file; pick the first sheet named in `preferred_sheets`."""
-    if _is_xlsx(content, file_name):
-        sheet = _read_xlsx(content, preferred_sheets)
+def read_sheet(
+    content: bytes,
+    file_name: str,
+    *,
+    preferred_sheets: tuple[str, ...] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Sheet:
+    """Read the table in an .xlsx or .csv file of at most `max_bytes`; pick the first sheet named
+    in `preferred_sheets`."""
+    if _is_xlsx(content, file_name, max_bytes):
+        sheet = _read_xlsx_sheets(content, preferred_sheets)[0]
     else:
         sheet = _read_csv(content)
     _check_rows(sheet)
     return sheet
 
 
-def read_workbook(content: bytes, file_name: str) -> list[Sheet]:
+def read_workbook(
+    content: bytes, file_name: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[Sheet]:
     """Read every sheet of an .xlsx workbook, or the one table of a CSV file, each by its name.
 
-    Empty sheets are left out; a file with no rows at all is rejected. A CSV table has no name.
+    Empty sheets are left out; a file with no rows at all, or over `max_bytes`, is rejected. A
+    CSV table has no name.
     """
-    if not _is_xlsx(content, file_name):
+    if not _is_xlsx(content, file_name, max_bytes):
         sheet = _read_csv(content)
         _check_rows(sheet)
         return [sheet]
@@ -71,12 +104,16 @@ def read_workbook(content: bytes, file_name: str) -> list[Sheet]:
     return [sheet for sheet in sheets if sheet.rows]
 
 
-def _is_xlsx(content: bytes, file_name: str) -> bool:
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:g} MB" if count >= 1024 * 1024 else f"{count:,} bytes"
+
+
+def _is_xlsx(content: bytes, file_name: str, max_bytes: int) -> bool:
     """Refuse what is not a table at all; say whether `content` is an .xlsx workbook."""
-    if len(content) > MAX_BYTES:
+    if len(content) > max_bytes:
+        shown = _size(max_bytes)
         raise reject(
-            f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请拆分后导入",
-            f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; split it",
+            f"文件超过 {shown}，请拆分后导入", f"the file is larger than {shown}; split it"
         )
     if not content.strip():
         raise reject("文件为空", "the file is empty")
@@ -89,8 +126,21 @@ def _is_xlsx(content: bytes, file_name: str) -> bool:
     if content.startswith(_ZIP_MAGIC):
         return True
     if name.endswith((".xlsx", ".xlsm")):
-        raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file")
+        raise _not_xlsx()
     return False
+
+
+def _not_xlsx() -> ImportRejected:
+    return reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file")
+
+
+def _too_large() -> ImportRejected:
+    total, part = _size(MAX_UNPACKED_BYTES), _size(MAX_PART_BYTES)
+    return reject(
+        f"文件解压后过大（工作簿解压后最多 {total}，工作表以外的单个部分最多 {part}），请拆分后导入",
+        f"the workbook is too large once unpacked (at most {total} in all, {part} for a part "
+        "other than a worksheet); split it",
+    )
 
 
 def _check_rows(sheet: Sheet) -> None:
@@ -103,26 +153,18 @@ def _check_rows(sheet: Sheet) -> None:
         )
 
 
-def _read_xlsx(content: bytes, preferred_sheets: tuple[str, ...]) -> Sheet:
-    return _read_xlsx_sheets(content, preferred_sheets)[0]
-
-
 def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) -> list[Sheet]:
     """Read the first sheet named in `preferred_sheets` (else the first), or every sheet (None).
 
     A formula cell reads as its saved value; one with no saved value (the file was written by a
     program and never recalculated in Excel) reads as a `Formula`, so that it is named as one.
     """
+    formulas: Workbook | None = None
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they do not affect values.
             warnings.simplefilter("ignore")
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            formulas = (
-                load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-                if _has_formulas(content)
-                else None
-            )
+            book, archive = _open_book(content, data_only=True)
             try:
                 names = book.sheetnames
                 if preferred_sheets is None:
@@ -131,34 +173,151 @@ def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) 
                     chosen = [next((n for n in preferred_sheets if n in names), names[0])]
                 sheets = []
                 for name in chosen:
-                    texts = formulas[name].iter_rows(values_only=True) if formulas else None
-                    rows: list[tuple[int, list[object]]] = []
-                    for number, values in enumerate(book[name].iter_rows(values_only=True), 1):
-                        cells = list(values)
-                        if texts is not None:
-                            cells = _unsaved_formulas(cells, next(texts, ()))
-                        if any(v is not None and str(v).strip() for v in cells):
-                            rows.append((number, cells))
-                        if len(rows) > MAX_ROWS + 1:
-                            break
+                    archive.formula_seen = False
+                    rows = _filled_rows(book[name].iter_rows(values_only=True))
+                    if archive.formula_seen and len(rows) <= MAX_ROWS + 1:
+                        if formulas is None:
+                            formulas, _ = _open_book(content, data_only=False)
+                        texts = formulas[name].iter_rows(values_only=True)
+                        rows = _with_unsaved_formulas(rows, texts)
                     sheets.append(Sheet(rows=rows, name=name))
             finally:
                 book.close()
                 if formulas is not None:
                     formulas.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError):
-        raise reject("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file") from None
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        IndexError,
+        SyntaxError,  # XML that does not parse (ElementTree's ParseError, lxml's XMLSyntaxError)
+    ):
+        raise _not_xlsx() from None
     return sheets
 
 
-def _has_formulas(content: bytes) -> bool:
-    """Tell whether any worksheet of the .xlsx file holds a formula (most files hold none)."""
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return any(
-            _FORMULA_TAG.search(archive.read(name))
-            for name in archive.namelist()
-            if name.startswith("xl/worksheets/") and name.endswith(".xml")
-        )
+def _open_book(content: bytes, *, data_only: bool) -> tuple[Workbook, _CappedZip]:
+    """Load a workbook read-only, with every part openpyxl reads passing through `_CappedZip`."""
+    archive = _CappedZip(io.BytesIO(content))
+    _check_unpacked(archive)
+    # `load_workbook` is these two calls with an archive of openpyxl's own making.
+    reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=data_only, keep_links=False)
+    reader.archive.close()
+    reader.archive = archive
+    reader.read()
+    return reader.wb, archive
+
+
+def _check_unpacked(archive: zipfile.ZipFile) -> None:
+    """Refuse an archive whose members declare more than a workbook unpacks to, or that uses
+    what .xlsx does not (bzip2 or lzma could unpack without bound in one read; encryption)."""
+    total = 0
+    for info in archive.infolist():
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _not_xlsx()
+        if info.flag_bits & 0x1:  # an encrypted member; Excel encrypts a whole file differently
+            raise _not_xlsx()
+        total += info.file_size
+        part = MAX_UNPACKED_BYTES if _WORKSHEET.match(info.filename) else MAX_PART_BYTES
+        if info.file_size > part or total > MAX_UNPACKED_BYTES:
+            raise _too_large()
+
+
+class _CappedZip(zipfile.ZipFile):
+    """The archive as openpyxl reads it: a member read stops at the size it declared, and the XML
+    of worksheets is watched for formulas on the way (`formula_seen`)."""
+
+    formula_seen = False
+
+    def open(  # type: ignore[override]
+        self,
+        name: str | zipfile.ZipInfo,
+        mode: Literal["r", "w"] = "r",
+        pwd: bytes | None = None,
+        *,
+        force_zip64: bool = False,
+    ) -> IO[bytes]:
+        """Open a member; for reading, through a `_Counted` stream."""
+        stream = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode != "r":
+            return stream
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        watched = self if _WORKSHEET.match(info.filename) else None
+        return cast(IO[bytes], _Counted(stream, declared=info.file_size, watched=watched))
+
+
+class _Counted(io.RawIOBase):
+    """A member's bytes as they are unpacked: counted against the size the member declared (one
+    that yields more lied about it), and searched for a formula if `watched`."""
+
+    def __init__(self, stream: IO[bytes], *, declared: int, watched: _CappedZip | None) -> None:
+        super().__init__()
+        self._stream = stream
+        self._left = declared
+        self._watched = watched
+        self._tail = b""
+
+    def readable(self) -> bool:
+        """Say that this stream reads."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read the next bytes into `buffer`; refuse the workbook past the declared size."""
+        data = self._stream.read(len(buffer))
+        self._left -= len(data)
+        if self._left < 0:
+            raise _too_large()
+        watched = self._watched
+        if watched is not None and not watched.formula_seen and data:
+            # The tail of the previous chunk: a tag may straddle two of them.
+            watched.formula_seen = bool(_FORMULA_TAG.search(self._tail + data))
+            self._tail = data[-_TAG_SPAN:]
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        """Close the member's stream."""
+        self._stream.close()
+        super().close()
+
+
+def _filled(cells: list[object]) -> bool:
+    return any(v is not None and str(v).strip() for v in cells)
+
+
+def _filled_rows(values: Iterable[tuple[object, ...]]) -> list[tuple[int, list[object]]]:
+    """The non-empty rows with their numbers, at most MAX_ROWS + 2 (enough to refuse a file)."""
+    rows: list[tuple[int, list[object]]] = []
+    for number, cells in enumerate(values, 1):
+        if number > EXCEL_ROWS:
+            raise reject(
+                f"不是有效的 Excel (.xlsx) 文件：行号超过 {EXCEL_ROWS:,}",
+                f"not a valid Excel (.xlsx) file: a row is numbered past {EXCEL_ROWS:,}",
+            )
+        if _filled(list(cells)):
+            rows.append((number, list(cells)))
+            if len(rows) > MAX_ROWS + 1:
+                break
+    return rows
+
+
+def _with_unsaved_formulas(
+    rows: list[tuple[int, list[object]]], texts: Iterable[tuple[object, ...]]
+) -> list[tuple[int, list[object]]]:
+    """Mark, in `rows` read for their values, the cells that are empty only because their formula
+    (in `texts`, the sheet read for formulas) has no saved value; a row of nothing else returns."""
+    by_number = dict(rows)
+    for number, row_texts in enumerate(texts, 1):
+        if number > EXCEL_ROWS:
+            break
+        if any(isinstance(text, str) and text.startswith("=") for text in row_texts):
+            values = list(by_number.get(number, ()))
+            values += [None] * (len(row_texts) - len(values))
+            by_number[number] = _unsaved_formulas(values, row_texts)
+    return [(n, cells) for n, cells in sorted(by_number.items()) if _filled(cells)]
 
 
 def _unsaved_formulas(values: list[object], texts: tuple[object, ...]) -> list[object]:

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from api.commands.environment import cli_clock
-from api.commands.render import err, fail, out
+from api.commands.render import err, fail, joined, out, styled
 from supply.calendar import (
     WEEKDAY_ZH,
     CalendarError,
@@ -68,9 +67,9 @@ def current_calendar() -> WorkCalendar:
     try:
         return load_calendar()
     except CalendarError as exc:
-        fail(escape(f"{exc} (stored calendar: {calendar_dir()})"))
+        fail(f"{exc} (stored calendar: {calendar_dir()})")
     except OSError as exc:
-        fail(escape(f"cannot read the stored calendar in {calendar_dir()}: {exc}"))
+        fail(f"cannot read the stored calendar in {calendar_dir()}: {exc}")
     raise AssertionError  # unreachable: fail() exits
 
 
@@ -87,7 +86,7 @@ def parse_day(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        fail(escape(f"{what} {text!r} 不是日期 / is not a date: use YYYY-MM-DD"), EXIT_INVALID)
+        fail(f"{what} {text!r} 不是日期 / is not a date: use YYYY-MM-DD", EXIT_INVALID)
     raise AssertionError  # unreachable: fail() exits
 
 
@@ -97,10 +96,8 @@ def parse_moment(text: str) -> datetime:
         return datetime.fromisoformat(text.strip())
     except ValueError:
         fail(
-            escape(
-                f"--at {text!r} 不是时刻 / is not a moment: use ISO 8601 with an offset, "
-                "e.g. 2026-11-30T11:59:00+08:00"
-            ),
+            f"--at {text!r} 不是时刻 / is not a moment: use ISO 8601 with an offset, "
+            "e.g. 2026-11-30T11:59:00+08:00",
             EXIT_INVALID,
         )
     raise AssertionError  # unreachable: fail() exits
@@ -130,7 +127,7 @@ def workdays_command(
         days = calendar.working_days_after(min(first, last), max(first, last))
         lines = [describe_day(calendar, day) for day in days]
     except CalendarError as exc:
-        fail(escape(str(exc)), EXIT_INVALID)
+        fail(str(exc), EXIT_INVALID)
     typer.echo(f"working_days: {count}")
     for line in lines:
         typer.echo(line)
@@ -156,7 +153,7 @@ def add_command(
         result = calendar.add_working_days(first, n)
         described = describe_day(calendar, result)
     except CalendarError as exc:
-        fail(escape(str(exc)), EXIT_INVALID)
+        fail(str(exc), EXIT_INVALID)
     typer.echo(f"date: {result.isoformat()}")
     err.print(
         f"{first} {n:+d} 个工作日 working days = {described}", highlight=False, soft_wrap=True
@@ -177,18 +174,20 @@ def load_command(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        fail(escape(f"cannot read calendar file {file}: {exc.strerror or exc}"))
+        fail(f"cannot read calendar file {file}: {exc.strerror or exc}")
     try:
         arrangements = parse_calendar_csv(decode_calendar_bytes(data), source=str(file))
     except CalendarFileRejected as exc:
         err.print(
-            f"[bold red]日历文件未加载 / calendar file rejected[/]: {escape(str(file))}, "
-            f"{len(exc.problems)} problem(s)",
+            joined(
+                styled("日历文件未加载 / calendar file rejected", "bold red"),
+                f": {file}, {len(exc.problems)} problem(s)",
+            ),
             highlight=False,
             soft_wrap=True,
         )
         for problem in exc.problems[:SHOWN_PROBLEMS]:
-            err.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
         if len(exc.problems) > SHOWN_PROBLEMS:
             err.print(f"  … and {len(exc.problems) - SHOWN_PROBLEMS} more")
         raise typer.Exit(EXIT_INVALID) from None
@@ -197,14 +196,16 @@ def load_command(
     for arrangement in arrangements:
         typer.echo(_load_summary(arrangement, previous.get(arrangement.year)))
         for warning in plausibility_warnings(arrangement):
-            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+            err.print(
+                joined(styled("warning:", "yellow"), " ", warning), highlight=False, soft_wrap=True
+            )
     if check:
         typer.echo("checked, not stored / 仅校验，未保存")
         return
     try:
         stored = store_arrangements(directory, arrangements, origin=str(file))
     except OSError as exc:
-        fail(escape(f"cannot store the calendar in {directory}: {exc.strerror or exc}"))
+        fail(f"cannot store the calendar in {directory}: {exc.strerror or exc}")
     for path in stored:
         typer.echo(f"stored: {path}")
 
@@ -215,7 +216,9 @@ def _previous_years(directory: Path) -> dict[int, YearArrangement]:
         years.update({a.year: a for a in read_stored_arrangements(directory)})
     except (CalendarError, OSError) as exc:
         # A broken stored year must not stop the operator loading its correction.
-        err.print(f"[yellow]warning:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            joined(styled("warning:", "yellow"), " ", str(exc)), highlight=False, soft_wrap=True
+        )
     return years
 
 
@@ -263,7 +266,7 @@ def show_command(
     try:
         arrangement = calendar.arrangement(year)
     except CalendarError as exc:
-        fail(escape(str(exc)), EXIT_INVALID)
+        fail(str(exc), EXIT_INVALID)
     typer.echo(f"# {year}: {arrangement.source}")
     typer.echo(format_calendar_csv([arrangement]), nl=False)
 
@@ -305,7 +308,7 @@ def deadline_command(
         )
         outcome = outcome_if_arriving(result, arrival_on, calendar=calendar) if arrival_on else None
     except (CalendarError, DeadlineError) as exc:
-        fail(escape(str(exc)), EXIT_INVALID)
+        fail(str(exc), EXIT_INVALID)
     fields: dict[str, object] = {
         "deadline": result.deadline.isoformat(),
         "need_by": result.need_by.isoformat(),
@@ -348,7 +351,7 @@ def cutoff_command(
     try:
         batch = batch_for(moment, calendar=calendar, policy=current_policy())
     except (CalendarError, NaiveDatetimeError) as exc:
-        fail(escape(str(exc)), EXIT_INVALID)
+        fail(str(exc), EXIT_INVALID)
     fields = {
         "batch": batch.id,
         "cutoff": batch.cutoff.isoformat(),

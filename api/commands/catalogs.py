@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from api.commands.db import cli_session, cli_user
-from api.commands.environment import cli_clock, cli_today
-from api.commands.render import err, fail, header, out
+from api.commands.environment import cli_clock, cli_today, read_input
+from api.commands.render import err, fail, header, joined, out, styled
 from catalogs import importing, records, service
 from catalogs.export import LEVEL_NAMES
 from catalogs.models import (
@@ -82,9 +82,9 @@ def report_table(reports: list[ImportReport]) -> Table:
 
 def print_rejection(rejected: ImportRejected) -> None:
     """Print every problem of a rejected file (up to SHOWN_PROBLEMS) to stderr."""
-    err.print(f"[bold red]rejected:[/] {escape(rejected.message)}", soft_wrap=True)
+    err.print(joined(styled("rejected:", "bold red"), " ", rejected.message), soft_wrap=True)
     for problem in rejected.problems[:SHOWN_PROBLEMS]:
-        err.print(f"  {escape(problem.text)}", highlight=False, soft_wrap=True)
+        err.print(f"  {problem.text}", highlight=False, soft_wrap=True)
     if len(rejected.problems) > SHOWN_PROBLEMS:
         err.print(f"  … {len(rejected.problems) - SHOWN_PROBLEMS} more / 另有更多问题")
 
@@ -226,10 +226,8 @@ def import_command(
     ] = None,
 ) -> None:
     """Import a catalog file: every row checked; all rows written in one transaction, or none."""
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+    limit = get_settings().max_upload_bytes
+    content = read_input(file, limit)
     with cli_session() as session:
         try:
             report = importing.import_catalog(
@@ -240,6 +238,7 @@ def import_command(
                 imported_by=cli_user(by),
                 now=cli_clock().now(),
                 default_delivery_warehouse=get_settings().default_delivery_warehouse,
+                max_bytes=limit,
             )
         except ImportRejected as rejected:
             print_rejection(rejected)
@@ -342,16 +341,17 @@ def imports_command(
     ):
         table.add_column(header(name))
     for r in page.items:
+        state: str | Text
         if r.status == ImportStatus.ACCEPTED:
             state, result = "accepted 已导入", f"+{r.inserted} ~{r.updated} ={r.unchanged}"
         else:
             first = r.first_problems.splitlines()[0] if r.first_problems else ""
-            state, result = "[red]rejected 已拒绝[/]", f"{r.problems} problem(s): {escape(first)}"
+            state, result = styled("rejected 已拒绝", "red"), f"{r.problems} problem(s): {first}"
         table.add_row(
             r.imported_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-            escape(r.imported_by),
+            r.imported_by,
             r.kind,
-            escape(r.file_name),
+            r.file_name,
             state,
             result,
         )

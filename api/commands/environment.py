@@ -11,9 +11,8 @@ is read or written. Commands that read the time take it from `cli_clock()`:
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
-
-from rich.markup import escape
 
 from api.commands.render import fail
 
@@ -41,7 +40,7 @@ def cli_settings() -> Settings:
     try:
         return get_settings()
     except SettingsInvalid as exc:
-        fail(escape(str(exc)), EXIT_MISCONFIGURED)
+        fail(str(exc), EXIT_MISCONFIGURED)
         raise  # unreachable: fail exits
 
 
@@ -56,7 +55,7 @@ def check_environment(command: str | None) -> None:
         try:
             check_runs_dir(settings)
         except SettingsInvalid as exc:
-            fail(escape(str(exc)), EXIT_MISCONFIGURED)
+            fail(str(exc), EXIT_MISCONFIGURED)
     if command not in DATABASE_COMMANDS:
         return
     from supply.core.db import DatabaseUnusable, check_database
@@ -64,7 +63,18 @@ def check_environment(command: str | None) -> None:
     try:
         check_database(settings.database_url)
     except DatabaseUnusable as exc:
-        fail(escape(str(exc)), EXIT_MISCONFIGURED)
+        fail(str(exc), EXIT_MISCONFIGURED)
+
+
+def read_input(file: Path, limit: int) -> bytes:
+    """Read a file to import: at most `limit` bytes and one more, so that the import can say it
+    is too large (`GRIDSUPPLY_MAX_UPLOAD_BYTES`, the limit of an upload over HTTP too)."""
+    try:
+        with file.open("rb") as stream:
+            return stream.read(limit + 1)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+        raise  # unreachable: fail exits
 
 
 def cli_clock() -> Clock:

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from api.commands.render import fail, header, out, titled_table
+from api.commands.render import fail, header, joined, out, styled, titled_table
 
 if TYPE_CHECKING:
     from supply.packages.budget import BudgetWarning
@@ -89,7 +88,7 @@ def list_command(year: YearOption = None) -> None:
             money(f.pending),
             money(f.remaining),
             money(f.forecast),
-            f"[bold red]{money(f.overrun)}[/]" if f.overrun > 0 else "—",
+            styled(money(f.overrun), "bold red") if f.overrun > 0 else "—",
         )
     out.print(table)
 
@@ -177,7 +176,7 @@ def funding_command(
         out.print(
             "没有预计超支的项目包 / no package's forecast exceeds its budget", highlight=False
         )
-    out.print(f"wrote {escape(str(file))} ({len(content):,} bytes)", highlight=False)
+    out.print(f"wrote {file} ({len(content):,} bytes)", highlight=False)
 
 
 def filings_table(filings: Sequence[FilingPublic], *, title: str) -> Table:
@@ -207,7 +206,7 @@ def filings_table(filings: Sequence[FilingPublic], *, title: str) -> Table:
             money(f.overrun),
             str(f.review_on),
             str(f.due_on),
-            f"[{style[f.status]}]{status}[/]" if style[f.status] else status,
+            styled(status, style[f.status]),
             f"{f.reference} ({f.filed_by})" if f.reference else "",
         )
     return table
@@ -217,14 +216,18 @@ def print_budget_warnings(warnings: Sequence[BudgetWarning]) -> None:
     """Print each budget warning: the package, its overrun, and the projects causing it."""
     for w in warnings:
         out.print(
-            f"[bold red]预算预警 budget warning[/] 项目包 {escape(w.package_id)} {escape(w.package_name)}: "
-            f"预算 budget {money(w.budget)} · 预计 forecast {money(w.forecast_before)} → "
-            f"{money(w.forecast_after)} · 超支 over by [bold]{money(w.overrun)}[/]",
+            joined(
+                styled("预算预警 budget warning", "bold red"),
+                f" 项目包 {w.package_id} {w.package_name}: 预算 budget {money(w.budget)} · "
+                f"预计 forecast {money(w.forecast_before)} → {money(w.forecast_after)} · "
+                "超支 over by ",
+                styled(money(w.overrun), "bold"),
+            ),
             highlight=False,
         )
         for p in w.projects:
             out.print(
-                f"  {escape(p.project_id)} {escape(p.project_name)}: 新增 adds {money(p.addition)}, "
+                f"  {p.project_id} {p.project_name}: 新增 adds {money(p.addition)}, "
                 f"超支 causes {money(p.overrun)}",
                 highlight=False,
             )
@@ -288,9 +291,8 @@ def file_command(
         )
         shown = filing_public(session, filing, today=local_today(now))
     out.print(
-        f"备案记录 {shown.id} 已备案 / filing {shown.id} filed: {escape(shown.project_id)} "
-        f"({escape(shown.package_id)}), 文号 reference {escape(shown.reference or '')}, "
-        f"by {escape(shown.filed_by or '')}",
+        f"备案记录 {shown.id} 已备案 / filing {shown.id} filed: {shown.project_id} "
+        f"({shown.package_id}), 文号 reference {shown.reference or ''}, by {shown.filed_by or ''}",
         highlight=False,
     )
 

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
-from api.commands.render import fail, out
+from api.commands.render import fail, joined, out, styled
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -179,7 +178,7 @@ def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool)
     settings = cli_settings()
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=out,
         transient=False,
@@ -211,14 +210,19 @@ def print_outcome(outcome: RunOutcome, *, tz: tzinfo | None) -> None:
     """Print a run's headline, its KPI tables, its exports and its folder."""
     run = outcome.run
     out.print(
-        f"批次 batch [bold]{run.batch_id}[/] · 截止 cutoff {run.cutoff.astimezone(tz):%Y-%m-%d %H:%M} · "
-        f"省公司匹配 province match {run.province_match_on} · 求解 {run.solve_status} · 第 {run.id} 次运行 run #{run.id}",
+        joined(
+            "批次 batch ",
+            styled(run.batch_id, "bold"),
+            f" · 截止 cutoff {run.cutoff.astimezone(tz):%Y-%m-%d %H:%M} · 省公司匹配 province "
+            f"match {run.province_match_on} · 求解 {run.solve_status} · 第 {run.id} 次运行 run "
+            f"#{run.id}",
+        ),
         highlight=False,
     )
     for table in kpi_tables(run.kpis):
         out.print(table)
     for name, path in outcome.exports.items():
-        out.print(f"export {name}: {escape(path.name)}", highlight=False)
+        out.print(f"export {name}: {path.name}", highlight=False)
     out.print(f"run_dir: {outcome.run_dir}", highlight=False, soft_wrap=True)
 
 
@@ -309,14 +313,12 @@ def import_match_command(
 ) -> None:
     """Import the province's matching result: ordered quantities and expected arrivals update."""
     from api.commands.catalogs import print_rejection
-    from api.commands.environment import cli_clock
+    from api.commands.environment import cli_clock, cli_settings, read_input
     from supply.core.errors import ImportRejected
     from supply.weekly.province import import_province_match
 
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+    limit = cli_settings().max_upload_bytes
+    content = read_input(file, limit)
     with cli_session() as session:
         try:
             result = import_province_match(
@@ -326,6 +328,7 @@ def import_match_command(
                 file_name=file.name,
                 user=cli_user(by),
                 now=cli_clock().now(),
+                max_bytes=limit,
             )
         except ImportRejected as rejected:
             print_rejection(rejected)

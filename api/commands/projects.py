@@ -95,14 +95,12 @@ def import_command(
     """Import projects and their demand lines: every row checked; all written, or none."""
     from api.commands.catalogs import print_rejection
     from api.commands.db import cli_session, cli_user
-    from api.commands.environment import cli_clock
+    from api.commands.environment import cli_clock, cli_settings, read_input
     from supply.core.errors import ImportRejected
     from supply.projects.importing import import_projects
 
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+    limit = cli_settings().max_upload_bytes
+    content = read_input(file, limit)
     kind = _sheet(sheet)
     calendar, policy = _calendar_and_policy()
     with cli_session() as session:
@@ -116,6 +114,7 @@ def import_command(
                 policy=policy,
                 now=cli_clock().now(),
                 user=cli_user(by),
+                max_bytes=limit,
             )
         except ImportRejected as rejected:
             print_rejection(rejected)

@@ -1,4 +1,11 @@
-"""Rich rendering shared by the commands: consoles and the plan summary table."""
+"""Rich rendering shared by the commands: consoles and the plan summary table.
+
+What the commands print is full of user data — project, package and file names, reasons, notes —
+so the two consoles read no markup and no emoji codes: every string, in a table cell, a title or
+a line, is printed as it is (a project named `bad [/] name` would otherwise crash Rich, and
+`[link=http://x]` would become a link). Colour comes only from `styled()` pieces joined by
+`joined()`, Rich `Text` objects that are never parsed.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,29 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from optimizer import Plan
 
-out = Console()
-err = Console(stderr=True)
+out = Console(markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
+
+
+def styled(text: str, style: str) -> Text:
+    """Return `text` shown in `style` (e.g. "bold red"), as it is."""
+    return Text(text, style=style)
+
+
+def joined(*parts: str | Text) -> Text:
+    """Join plain strings and `styled()` pieces into one printable line, each as it is."""
+    return Text.assemble(*parts)
 
 
 def fail(message: str, code: int = 1) -> None:
     """Print a one-line error to stderr and exit with `code`."""
     import typer
 
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(joined(styled("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

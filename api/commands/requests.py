@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
 from api.commands.plan import By
-from api.commands.render import fail, out
+from api.commands.render import fail, joined, out, styled
 from supply.labels import KIND_ZH
 
 if TYPE_CHECKING:
@@ -56,7 +55,11 @@ def answer_table(answer: RequestAnswer) -> Table:
     ):
         table.add_column(column, justify="right" if column.startswith(("数量", "行")) else "left")
     for line in answer.lines:
-        ok = "[green]是 yes[/]" if line.on_time else f"[red]否 late {line.late_days} d[/]"
+        ok = (
+            styled("是 yes", "green")
+            if line.on_time
+            else styled(f"否 late {line.late_days} d", "red")
+        )
         for index, part in enumerate(line.allocations):
             where = part.warehouse_id or ""
             if part.agreement_no:
@@ -64,7 +67,7 @@ def answer_table(answer: RequestAnswer) -> Table:
             table.add_row(
                 str(line.line_no) if index == 0 else "",
                 line.material_code if index == 0 else "",
-                f"{KIND_ZH[part.kind]} {escape(where)}",
+                f"{KIND_ZH[part.kind]} {where}",
                 f"{part.quantity:,}",
                 str(part.arrival),
                 ("保留 held" + (f" #{part.hold_id}" if part.hold_id else ""))
@@ -77,12 +80,12 @@ def answer_table(answer: RequestAnswer) -> Table:
             table.add_row(
                 str(line.line_no),
                 line.material_code,
-                "[red]无来源 unmet[/]",
+                styled("无来源 unmet", "red"),
                 f"{line.unmet_quantity:,}",
                 "",
                 "",
                 str(line.need_by),
-                "[red]否 no[/]",
+                styled("否 no", "red"),
             )
     return table
 
@@ -97,15 +100,17 @@ def print_answer(answer: RequestAnswer) -> None:
                 if (line.earliest_possible)
                 else ""
             )
-            cause = f"【{escape(line.cause_zh)}】" if line.cause_zh else ""
+            cause = f"【{line.cause_zh}】" if line.cause_zh else ""
             out.print(
-                f"[yellow]第 {line.line_no} 行 line {line.line_no}[/]: {cause}"
-                f"{escape(line.reason_zh or line.reason)}{earliest}",
+                joined(
+                    styled(f"第 {line.line_no} 行 line {line.line_no}", "yellow"),
+                    f": {cause}{line.reason_zh or line.reason}{earliest}",
+                ),
                 highlight=False,
                 soft_wrap=True,
             )
             if line.reason_zh:
-                out.print(f"  {escape(line.reason)}", highlight=False, soft_wrap=True)
+                out.print(f"  {line.reason}", highlight=False, soft_wrap=True)
         if line.earliest_completion and not line.meets_deadline:
             out.print(
                 f"  工期 deadline {line.deadline}: 最早完工 earliest completion "
@@ -169,10 +174,10 @@ def _detail(hold: HoldDetail) -> None:
         highlight=False,
     )
     for event in hold.events:
-        note = f" — {escape(event.note)}" if event.note else ""
+        note = f" — {event.note}" if event.note else ""
         out.print(
             f"  {event.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} {event.event} {event.quantity:,} by "
-            f"{escape(event.by)}{note}",
+            f"{event.by}{note}",
             highlight=False,
         )
     if hold.settlement_amount is not None:

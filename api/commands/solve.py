@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from api.commands.render import err, fail, out, plan_summary
+from api.commands.render import err, fail, joined, out, plan_summary, styled
 from optimizer import (
     UnreadableInput,
     check_plan,
@@ -71,7 +71,9 @@ def solve_command(
         except OSError as exc:
             fail(f"cannot write plan {output}: {exc.strerror or exc}")
     if plan.status == "invalid":
-        err.print(f"[bold red]invalid instance[/]: {len(plan.errors)} problem(s)")
+        err.print(
+            joined(styled("invalid instance", "bold red"), f": {len(plan.errors)} problem(s)")
+        )
         for e in plan.errors[:20]:
             err.print(f"  {e.id} {e.field}: {e.message}", highlight=False, soft_wrap=True)
         if len(plan.errors) > 20:

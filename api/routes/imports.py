@@ -26,7 +26,6 @@ from catalogs.models import (
     ImportReport,
     ImportStatus,
 )
-from catalogs.sheets import MAX_BYTES
 from supply.core.paging import Page
 
 router = APIRouter(tags=["imports"])
@@ -56,11 +55,12 @@ def import_catalog(
     return importing.import_catalog(
         session=session,
         kind=kind,
-        content=file.file.read(MAX_BYTES + 1),
+        content=file.file.read(settings.max_upload_bytes + 1),
         file_name=file.filename or "upload",
         imported_by=user,
         now=clock.now(),
         default_delivery_warehouse=settings.default_delivery_warehouse,
+        max_bytes=settings.max_upload_bytes,
     )
 
 

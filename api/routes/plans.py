@@ -23,7 +23,6 @@ from api.deps import (
     UserDep,
     require,
 )
-from catalogs.sheets import MAX_BYTES
 from supply.core.dates import IsoMoment
 from supply.core.errors import NotFound
 from supply.core.paging import Page
@@ -238,6 +237,7 @@ class MatchImportPublic(BaseModel):
 def import_match(
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     user: UserDep,
     batch_id: BatchId,
     file: Annotated[
@@ -248,8 +248,9 @@ def import_match(
     return import_province_match(
         session=session,
         batch_id=batch_id,
-        content=file.file.read(MAX_BYTES + 1),
+        content=file.file.read(settings.max_upload_bytes + 1),
         file_name=file.filename or "upload",
         user=user,
         now=clock.now(),
+        max_bytes=settings.max_upload_bytes,
     )

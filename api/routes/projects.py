@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Path, Query, UploadFile, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile, status
+from fastapi.responses import RedirectResponse, Response
 
 from api.deps import (
     MAX_ID,
@@ -14,13 +14,14 @@ from api.deps import (
     PageDep,
     PolicyDep,
     SessionDep,
+    SettingsDep,
     TodayDep,
     UserDep,
     require,
 )
 from catalogs.export import MEDIA_TYPES
-from catalogs.sheets import MAX_BYTES
 from supply.core.dates import IsoMoment
+from supply.core.errors import InvalidInput
 from supply.core.paging import Page
 from supply.demand import service as demand
 from supply.demand.models import DemandLineCreate, DemandLinePublic, DemandLineUpdate, DemandStatus
@@ -95,6 +96,7 @@ def import_projects(
     clock: ClockDep,
     calendar: CalendarDep,
     policy: PolicyDep,
+    settings: SettingsDep,
     user: UserDep,
     file: Annotated[
         UploadFile,
@@ -105,13 +107,14 @@ def import_projects(
     """导入项目与需求明细，全部行通过才写入 / Import projects and lines: all valid, or none."""
     return importing.import_projects(
         session=session,
-        content=file.file.read(MAX_BYTES + 1),
+        content=file.file.read(settings.max_upload_bytes + 1),
         file_name=file.filename or "upload",
         sheet=sheet,
         calendar=calendar,
         policy=policy,
         now=clock.now(),
         user=user,
+        max_bytes=settings.max_upload_bytes,
     )
 
 
@@ -132,27 +135,48 @@ def _download(content: bytes, name: str, fmt: Literal["xlsx", "csv"]) -> Respons
     "/projects/export",
     response_class=Response,
     dependencies=READ,
-    responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}}}},
+    responses={
+        200: {"content": {MEDIA_TYPES["xlsx"]: {}}},
+        308: {
+            "description": "旧客户端的 format=csv&sheet=…: 转到 /projects/export/{sheet}.csv / an "
+            "old client's format=csv&sheet=…: redirected to /projects/export/{sheet}.csv"
+        },
+    },
 )
 def export_projects(
+    request: Request,
     session: SessionDep,
     today: TodayDep,
-    format: Annotated[
-        Literal["xlsx"],
-        Query(
-            description="Excel 工作簿; CSV 见 /projects/export/{sheet}.csv / the workbook "
-            "(.xlsx); one sheet as CSV: /projects/export/{sheet}.csv"
-        ),
-    ] = "xlsx",
     sheet: Annotated[
         SheetKind | None, Query(description="只导出这一张表 / just this sheet")
     ] = None,
     status: ExportStatus = None,
 ) -> Response:
-    """导出项目工作簿，格式与导入相同 / Export the project workbook in the format import reads."""
-    content = importing.export_projects(session=session, fmt=format, sheet=sheet, status=status)
+    """导出项目工作簿(.xlsx)，格式与导入相同；CSV 见 /projects/export/{sheet}.csv / Export the
+    project workbook (.xlsx) in the format import reads; one sheet as CSV:
+    /projects/export/{sheet}.csv."""
+    if request.query_params.get("format", "").lower() == "csv":
+        return _csv_moved(request, sheet=sheet, status=status)
+    content = importing.export_projects(session=session, fmt="xlsx", sheet=sheet, status=status)
     name = f"projects{'-' + sheet.value if sheet else ''}-{today.isoformat()}.xlsx"
-    return _download(content, name, format)
+    return _download(content, name, "xlsx")
+
+
+def _csv_moved(
+    request: Request, *, sheet: SheetKind | None, status: ProjectStatus | None
+) -> Response:
+    """Send `format=csv` (how CSV was asked for before it had its own path) to that path."""
+    if sheet is None:
+        raise InvalidInput(
+            "CSV 只含一张表，请用 /projects/export/{sheet}.csv（projects、lines 或 packages） / "
+            "a CSV file holds one sheet: GET /projects/export/{sheet}.csv with projects, lines "
+            "or packages",
+            loc=("query", "format"),
+        )
+    target = request.url_for("export_projects_sheet", sheet=sheet.value)
+    if status is not None:
+        target = target.include_query_params(status=status.value)
+    return RedirectResponse(str(target), status_code=308)
 
 
 @router.get(

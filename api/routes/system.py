@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from api.deps import SessionDep
+from api.errors import error_response
 from supply.core.db import read_only_reason
 
 router = APIRouter(tags=["system"])
@@ -40,10 +40,5 @@ def health(session: SessionDep) -> Any:
     assert isinstance(engine, Engine)
     reason = read_only_reason(engine)
     if reason:
-        return JSONResponse(
-            status_code=503,
-            content={
-                "detail": [{"type": "database_read_only", "loc": ["database"], "msg": reason}]
-            },
-        )
+        return error_response(503, "database_read_only", reason, loc=("database",))
     return Health(status="ok", database=engine.dialect.name)

@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from catalogs.export import FileFormat, write_table, write_workbook
 from catalogs.models import ImportKind, ImportStatus, Material
 from catalogs.records import new_record, record_rejected
-from catalogs.sheets import Sheet, read_workbook, reject
+from catalogs.sheets import DEFAULT_MAX_BYTES, Sheet, read_workbook, reject
 from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
 from supply.core.errors import ImportRejected, InvalidInput, RowProblem
@@ -96,10 +96,10 @@ def _context(session: Session, *, now: datetime) -> WorkbookContext:
 
 
 def _pick_sheets(
-    content: bytes, file_name: str, sheet: SheetKind | None
+    content: bytes, file_name: str, sheet: SheetKind | None, max_bytes: int
 ) -> tuple[dict[SheetKind, Sheet], list[str]]:
     """Choose the sheets to import and name the ones left out."""
-    found = read_workbook(content, file_name)
+    found = read_workbook(content, file_name, max_bytes=max_bytes)
     if len(found) == 1 and not found[0].name:  # a CSV file: one table, no name
         if sheet is None:
             raise InvalidInput(
@@ -139,8 +139,10 @@ def import_projects(
     policy: DeadlinePolicy,
     now: datetime,
     user: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ProjectImportReport:
-    """Validate a project workbook and upsert it in one transaction, or reject every problem.
+    """Validate a project workbook (at most `max_bytes`) and upsert it in one transaction, or
+    reject every problem.
 
     Either way the attempt is recorded (`import_record`, kind `projects`): accepted with what
     each sheet changed, or rejected with its problems and nothing else written.
@@ -149,7 +151,7 @@ def import_projects(
     user, file_name = record.imported_by, record.file_name
     count = 0
     try:
-        sheets, ignored_sheets = _pick_sheets(content, file_name, sheet)
+        sheets, ignored_sheets = _pick_sheets(content, file_name, sheet, max_bytes)
         result = parse_workbook(
             sheets, _context(session, now=now), calendar=calendar, policy=policy
         )

@@ -35,7 +35,7 @@ from catalogs.columns import Cell as CellKind
 from catalogs.columns import Column, header_index, match_header
 from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
 from catalogs.records import new_record, record_rejected
-from catalogs.sheets import read_sheet
+from catalogs.sheets import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.errors import Conflict, ImportRejected, RowProblem
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
 from supply.weekly.service import get_run_or_raise
@@ -92,9 +92,17 @@ class MatchImport:
 
 
 def import_province_match(
-    *, session: Session, batch_id: str, content: bytes, file_name: str, user: str, now: datetime
+    *,
+    session: Session,
+    batch_id: str,
+    content: bytes,
+    file_name: str,
+    user: str,
+    now: datetime,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> MatchImport:
-    """Import the province's matching result for an approved batch (all rows or none).
+    """Import the province's matching result for an approved batch (all rows or none; a file
+    over `max_bytes` is refused).
 
     A file with problems is rejected whole and recorded as a rejected import (`import_record`,
     kind `province_match`), as an accepted one is recorded with what it changed.
@@ -106,7 +114,7 @@ def import_province_match(
     try:
         result = _import(
             session, batch_id=batch_id, content=content, file_name=record.file_name, now=now,
-            user=record.imported_by, record=record,
+            user=record.imported_by, record=record, max_bytes=max_bytes,
         )  # fmt: skip
     except ImportRejected as rejected:
         record_rejected(session, record, rejected.problems, count=len(rejected.problems))
@@ -123,6 +131,7 @@ def _import(
     now: datetime,
     user: str,
     record: ImportRecord,
+    max_bytes: int,
 ) -> MatchImport:
     run = get_run_or_raise(session=session, batch_id=batch_id)
     if run.status != RunStatus.APPROVED:
@@ -138,7 +147,7 @@ def _import(
             loc=("batch_id",),
         )
     problems: list[RowProblem] = []
-    sheet = read_sheet(content, file_name, preferred_sheets=(SPEC.sheet,))
+    sheet = read_sheet(content, file_name, preferred_sheets=(SPEC.sheet,), max_bytes=max_bytes)
     record.rows = len(sheet.rows) - 1
     rows = _read_rows(sheet, problems)
     plan = list(

@@ -68,23 +68,47 @@ def test_an_unknown_path_is_a_404_in_the_error_shape(client: TestClient) -> None
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("options", "/api/v1/projects", "GET, POST"),
-        ("delete", "/api/v1/projects/{project_id}", "GET, PATCH"),
-        ("put", "/api/v1/plans/runs", "GET, POST"),
+        ("options", "/api/v1/projects", "GET, HEAD, POST"),
+        ("delete", "/api/v1/projects/{project_id}", "GET, HEAD, PATCH"),
+        ("put", "/api/v1/plans/runs", "GET, HEAD, POST"),
         # A concrete path is its own, not a value of the templated one beside it.
         ("get", "/api/v1/holds/expire", "POST"),
+        ("head", "/api/v1/holds/expire", "POST"),
         ("get", "/api/v1/projects/import", "POST"),
-        ("patch", "/api/v1/projects/export", "GET"),
+        ("patch", "/api/v1/projects/export", "GET, HEAD"),
     ],
 )
 def test_a_method_the_path_does_not_have_is_a_405_with_the_documented_allow(
     app: FastAPI, client: TestClient, method: str, path: str, allow: str
 ) -> None:
     response = client.request(method.upper(), path.replace("{project_id}", "P-1"))
-    assert_error(response, 405, "method_not_allowed")
+    assert response.status_code == 405
+    if method != "head":  # a HEAD answer has no body
+        assert_error(response, 405, "method_not_allowed")
     assert response.headers["Allow"] == allow
     documented = {m.upper() for m in app.openapi()["paths"][path]}
-    assert set(allow.split(", ")) == documented
+    assert set(allow.split(", ")) == documented | ({"HEAD"} if "GET" in documented else set())
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/projects", "/api/v1/health", "/api/v1/projects/export", "/docs", "/openapi.json"],
+)
+def test_head_is_answered_wherever_get_is_with_get_s_headers_and_no_body(
+    client: TestClient, path: str
+) -> None:
+    got, head = client.get(path), client.head(path)
+    assert got.status_code == head.status_code == 200, head.headers
+    assert head.content == b"" and len(got.content) > 0
+    for name in ("content-type", "content-length", "content-disposition"):
+        assert head.headers.get(name) == got.headers.get(name), name
+
+
+def test_head_of_something_that_is_not_there_is_a_404_without_a_body(client: TestClient) -> None:
+    for path in ("/api/v1/projects/NO-SUCH", "/api/v1/no-such-thing"):
+        head = client.head(path)
+        assert head.status_code == 404 and head.content == b""
+        assert head.headers["content-length"] == client.get(path).headers["content-length"]
 
 
 def test_a_number_is_not_taken_for_a_moment(client: TestClient) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 
+import api.errors
 import catalogs.importing
 import catalogs.service  # noqa: F401
 from api.errors import ERROR_STATUS, REQUEST_ID_HEADER, status_for
@@ -91,6 +93,15 @@ def test_a_request_id_from_the_caller_is_kept_and_a_bad_one_replaced(client: Tes
         REQUEST_ID_HEADER
     ]
     assert replaced != "<script>" and re.fullmatch(r"[0-9a-f]{16}", replaced)
+
+
+def test_error_bodies_are_built_in_one_place() -> None:
+    # api/errors.py::error_response gives every error its shape; a route that builds a JSON error
+    # body by hand drifts from it unnoticed.
+    root = Path(api.errors.__file__).parent
+    for module in sorted(root.rglob("*.py")):
+        if module.name != "errors.py":
+            assert "JSONResponse(" not in module.read_text(encoding="utf-8"), module
 
 
 def test_every_route_is_under_api_v1_and_documented_in_chinese_and_english(app: FastAPI) -> None:

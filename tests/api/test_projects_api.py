@@ -17,6 +17,7 @@ from api.deps import get_calendar, get_clock, get_session
 from api.main import create_app
 from supply.calendar import default_calendar
 from supply.core.clock import SHANGHAI, FixedClock
+from tests.api.schemathesis_hooks import dates_in_order
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -241,7 +242,22 @@ def test_the_workbook_upload_lists_every_problem_or_writes_everything(client: Te
     assert csv.status_code == 200 and csv.content.decode("utf-8-sig").startswith("项目编号,行号")
     assert csv.headers["content-type"].startswith("text/csv")
     # CSV is one table: it has its own path, and the workbook's path offers only .xlsx
-    assert client.get("/api/v1/projects/export", params={"format": "csv"}).status_code == 422
+    parameters = client.app.openapi()["paths"]["/api/v1/projects/export"]["get"]["parameters"]  # type: ignore[attr-defined]
+    assert "format" not in [p["name"] for p in parameters]
+    # how CSV was asked for before: sent on to its path, or told where it is
+    moved = client.get(
+        "/api/v1/projects/export",
+        params={"format": "csv", "sheet": "lines", "status": "active"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 308
+    assert moved.headers["location"].endswith("/api/v1/projects/export/lines.csv?status=active")
+    followed = client.get("/api/v1/projects/export", params={"format": "csv", "sheet": "lines"})
+    assert followed.status_code == 200 and followed.content == csv.content
+    no_sheet = client.get("/api/v1/projects/export", params={"format": "csv"})
+    assert no_sheet.status_code == 422
+    assert no_sheet.json()["detail"][0]["loc"] == ["query", "format"]
+    assert "/projects/export/{sheet}.csv" in no_sheet.json()["detail"][0]["msg"]
     assert client.get("/api/v1/projects/export/nope.csv").status_code == 422
     assert upload(client, csv.content, "lines.csv").status_code == 422  # which sheet?
     assert upload(client, csv.content, "lines.csv", sheet="lines").status_code == 201
@@ -315,3 +331,30 @@ def test_nothing_a_user_can_send_is_a_500(client: TestClient) -> None:
     for method, url, kwargs in requests:
         response = getattr(client, method)(url, **kwargs)
         assert 400 <= response.status_code < 500, (method, url, response.status_code, response.text)
+
+
+@pytest.mark.parametrize("completion", ["2026-11-10", "2026-11-16", "2026-11-17"])
+def test_the_rule_the_schemathesis_hook_states_is_the_rule_the_api_keeps(
+    client: TestClient, completion: str
+) -> None:
+    # JSON Schema cannot compare two fields, so tests/api/schemathesis_hooks.py keeps requests
+    # whose completion date is not after approval out of the valid ones: the API must refuse
+    # exactly those, with 422 in the documented error body.
+    body = PROJECT | {"project_type": "hv_35kv", "completion_date": completion}
+    in_order = dates_in_order(body)
+    response = client.post("/api/v1/projects", json=body)
+    if in_order:
+        assert response.status_code == 201, response.text
+        return
+    assert response.status_code == 422
+    assert "422" in client.app.openapi()["paths"]["/api/v1/projects"]["post"]["responses"]  # type: ignore[attr-defined]
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "invalid_input",
+                "loc": ["completion_date"],
+                "msg": f"客户要求完工日期 {completion} 应晚于审批日 2026-11-16 / the completion date "
+                f"{completion} must fall after approval on 2026-11-16",
+            }
+        ]
+    }

@@ -3,6 +3,7 @@ database (`gridsupply demo`: the sample catalogs, 73 projects, the run of batch 
 free port of 127.0.0.1, at the demo's moment.
 
 - /docs and /redoc load nothing from the internet, and what they load is served;
+- HEAD is answered wherever GET is (load balancers probe with it);
 - bodies over their limit are refused with 413 before they are read (Content-Length, chunked);
 - schemathesis, every check, finds nothing (the command to run it by hand: docs/api.md).
 """
@@ -113,6 +114,22 @@ def test_the_docs_pages_load_nothing_from_the_internet(served: Served, page: str
         assert len(got.content) > 100
     openapi = httpx.get(served.base + "/openapi.json", timeout=10)
     assert openapi.status_code == 200 and "/openapi.json" in html
+
+
+# ------------------------------------------------------------------ HEAD, as probes send it
+
+
+def test_head_is_served_wherever_get_is(served: Served) -> None:
+    for path in ("/api/v1/health", "/api/v1/projects", "/api/v1/projects/YK26-WD-008", "/docs"):
+        got = httpx.get(served.base + path, timeout=10)
+        head = httpx.head(served.base + path, timeout=10)
+        assert (head.status_code, got.status_code) == (200, 200), path
+        assert head.content == b"" and head.headers["content-length"] == str(len(got.content))
+        assert head.headers["content-type"] == got.headers["content-type"]
+    refused = httpx.head(served.base + "/api/v1/holds/expire", timeout=10)
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+    listed = httpx.request("OPTIONS", served.base + "/api/v1/projects", timeout=10)
+    assert listed.status_code == 405 and listed.headers["allow"] == "GET, HEAD, POST"
 
 
 # ------------------------------------------------------------------ body limits, over the wire

@@ -2,7 +2,10 @@
 
 The blocks run in a folder of their own that holds the repository's virtual environment,
 Makefile, samples and test data (linked, not copied), as a user's checkout would after
-`make demo`. `make test` is left out (this test is part of it).
+`make demo`, with no `GRIDSUPPLY_` variable set, and as in one terminal: what a block exports
+holds for the blocks after it (the README freezes the clock at the demo's moment that way, so the
+blocks give the same answers whatever the date). `make test` is left out (this test is part of
+it).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from api.commands.demo import SAMPLE_RUN_AT
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -42,6 +47,23 @@ def test_the_readme_has_no_placeholders() -> None:
         assert "…" not in block and "..." not in block, block
 
 
+# Commands whose answer depends on today's date (the quota year of the sample, holds and their
+# expiry, the batch of a request, an approval's filings and their due dates).
+CLOCK_READERS = ("catalogs sample", "plan approve", "gridsupply request", "holds", "filings")
+
+
+def test_the_readme_freezes_the_clock_at_the_demo_s_moment_before_reading_it() -> None:
+    # Else its blocks fail once the wall clock leaves the demo's week: from 2026-12-14 the
+    # request's lines are late, from 2027 its batch is in a year whose calendar is not loaded.
+    blocks = readme_blocks()
+    frozen = f"export GRIDSUPPLY_FROZEN_NOW={SAMPLE_RUN_AT.isoformat()}"
+    first = next(n for n, block in enumerate(blocks) if frozen in block)
+    for number, block in enumerate(blocks):
+        if any(command in block for command in CLOCK_READERS):
+            assert number >= first, block
+    assert "unset GRIDSUPPLY_FROZEN_NOW" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     for name in LINKED:
@@ -49,9 +71,13 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDSUPPLY_")}
     env["COLUMNS"] = "120"
     seen: set[str] = set()
+    exported = tmp_path / ".exported"  # the variables exported so far, as `export -p` lists them
+    exported.write_text("", encoding="utf-8")
     for number, block in enumerate(readme_blocks(), start=1):
         script = "\n".join(
-            line for line in block.splitlines() if not line.strip().startswith("make test")
+            [f"source {exported}"]
+            + [line for line in block.splitlines() if not line.strip().startswith("make test")]
+            + [f"export -p > {exported}"]
         )
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],

@@ -14,6 +14,7 @@ from api.deps import get_clock, get_session, get_settings
 from api.main import create_app
 from supply.core.clock import FixedClock
 from supply.core.settings import Settings
+from tests.api.schemathesis_hooks import dates_in_order
 from tests.requests.conftest import FRIDAY, new_project
 
 
@@ -120,3 +121,22 @@ def test_hold_routes_validate(client: TestClient) -> None:
     assert client.post("/api/v1/holds/1/issue", json={"quantity": -1}).status_code == 422
     assert client.post("/api/v1/holds/expire").json() == {"released": []}
     assert client.get("/api/v1/requests/12345").status_code == 404
+
+
+@pytest.mark.parametrize("completion", ["2026-11-20", "2026-11-27"])
+def test_a_new_project_completing_by_its_approval_is_refused_as_documented(
+    client: TestClient, completion: str
+) -> None:
+    # The rule tests/api/schemathesis_hooks.py states for schemathesis, kept by the API.
+    body = new_project("U-9", [("DT-400", 1)], kind="hv_35kv", completion_date=completion)
+    assert not dates_in_order(body)
+    response = _post(client, body)
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["detail"]
+    assert detail.keys() == {"type", "loc", "msg"} and detail["type"] == "invalid_input"
+    assert detail["loc"][-1] == "completion_date"
+    assert detail["msg"] == (
+        f"客户要求完工日期 {completion} 应晚于审批日 2026-11-27 / the completion date "
+        f"{completion} must fall after approval on 2026-11-27"
+    )
+    assert client.get("/api/v1/projects/U-9").status_code == 404

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from catalogs.models import CatalogKind
 from catalogs.parse import MaterialRef, ParseContext, ParseResult, parse_sheet
-from catalogs.sheets import MAX_BYTES, read_sheet
+from catalogs.sheets import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.errors import ImportRejected
 
 CONTEXT = ParseContext(
@@ -397,7 +397,7 @@ def test_the_sheet_named_for_the_kind_is_preferred() -> None:
         (b"hello", "a.xlsx", "not a valid Excel (.xlsx) file"),
         (b'a,"b\n', "a.csv", "unbalanced quotes in record 1"),
         (b"#" * 200_000, "hashes.csv", "record 1 has a cell longer than"),
-        (b"x" * (MAX_BYTES + 1), "big.csv", "larger than 20 MB"),
+        (b"x" * (DEFAULT_MAX_BYTES + 1), "big.csv", "larger than 20 MB"),
     ],
 )
 def test_files_that_are_not_tables_are_rejected_with_one_clear_problem(

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from api.deps import get_clock, get_session, get_settings
 from api.main import create_app
 from supply.core.clock import FixedClock
+from supply.core.settings import Settings
 from tests.conftest import xlsx_bytes
 from tests.weekly.world import BEFORE_CUTOFF, add_project, load_world, settings_for
 
@@ -148,6 +149,28 @@ def test_province_matching_upload_and_its_errors(client: TestClient) -> None:
         "items"
     ]
     assert lines[0]["arrival"] == "2026-12-16"  # 12-15 at central, a day to huancui
+
+
+def test_a_matching_file_over_20_mb_is_read_when_the_limit_is_raised(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    client.post("/api/v1/plans/batches/2026-W49/approve")
+    row = "CB10-300,WH-CENTRAL,SD-2026-01,2,100,2026-12-15\n"
+    content = ("物料编码,交货仓库,协议编号,行号,数量,预计到货日期\n" + row * 460_000).encode()
+    assert len(content) > 21 * 1024 * 1024
+    raised = get_settings_override(client).model_copy(update={"max_upload_bytes": 32 << 20})
+    client.app.dependency_overrides[get_settings] = lambda: raised  # type: ignore[attr-defined]
+    monkeypatch.setenv("GRIDSUPPLY_MAX_UPLOAD_BYTES", str(32 << 20))  # the body limit reads it
+    answer = client.post(
+        "/api/v1/plans/batches/2026-W49/province-match", files={"file": ("m.csv", content)}
+    )
+    assert answer.status_code == 422, answer.text[:500]
+    assert "more than 100000 data rows" in answer.json()["detail"][1]["msg"]
+
+
+def get_settings_override(client: TestClient) -> Settings:
+    return client.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.mark.parametrize(
