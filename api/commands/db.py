@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -105,7 +104,7 @@ def cli_session() -> Iterator[Session]:
         except DomainError as exc:
             fail(exc.message)
         except SettingsInvalid as exc:  # found unusable while running (a run folder, say)
-            fail(escape(str(exc)), 2)
+            fail(str(exc), 2)
 
 
 def cli_user(by: str | None) -> str:
