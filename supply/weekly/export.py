@@ -68,7 +68,10 @@ MATERIAL_NAME = (Column("物料名称"), "material_name")
 UNIT = (Column("单位"), "unit")
 QUANTITY = (Column("数量", "int"), "quantity")
 SOURCE = (Column("来源"), lambda r: kind_label(r["kind"]))
-UNIT_COST = (Column("单价(元)", "price"), "unit_cost")
+UNIT_COST = (
+    Column("单价(元)", "price"),
+    lambda r: None if r["kind"] == "unmet" else r["unit_cost"],
+)
 AMOUNT = (Column("金额(元)", "money", total=True), lambda r: _amount(r))
 NEED_BY = (Column("需到货日期", "date"), "need_by")
 ARRIVAL = (Column("预计到货日期", "date"), "arrival")
