@@ -276,6 +276,9 @@ def test_packages_are_created_read_and_listed(client: TestClient) -> None:
         assert response.status_code == 422, bad
 
 
+AFTER_THE_CALENDAR = {"completion_date": "2027-05-01", "project_type": "hv_110kv"}
+
+
 def test_nothing_a_user_can_send_is_a_500(client: TestClient) -> None:
     create(client)
     long_id = "P" * 40
@@ -300,7 +303,7 @@ def test_nothing_a_user_can_send_is_a_500(client: TestClient) -> None:
         (
             "patch",
             "/api/v1/projects/P-1",
-            {"json": {"completion_date": "2027-05-01", "project_type": "hv_110kv"}},
+            {"json": AFTER_THE_CALENDAR},
         ),
         ("get", f"/api/v1/projects/{long_id}", {}),
         (
@@ -330,7 +333,10 @@ def test_nothing_a_user_can_send_is_a_500(client: TestClient) -> None:
     ]
     for method, url, kwargs in requests:
         response = getattr(client, method)(url, **kwargs)
-        assert 400 <= response.status_code < 500, (method, url, response.status_code, response.text)
+        # Each breaks a rule the schema states (422), but for the 35/110 kV completion date in a
+        # year the calendar does not hold yet: well formed, and meets what is stored (409).
+        expected = 409 if kwargs.get("json", {}) == AFTER_THE_CALENDAR else 422
+        assert response.status_code == expected, (method, url, response.status_code, response.text)
 
 
 @pytest.mark.parametrize("completion", ["2026-11-10", "2026-11-16", "2026-11-17"])
