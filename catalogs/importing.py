@@ -46,18 +46,6 @@ class _Counts:
     unchanged: int = 0
 
 
-def parse_kind(kind: str) -> CatalogKind:
-    """Return the catalog kind named `kind`, or raise InvalidInput listing the kinds."""
-    try:
-        return CatalogKind(kind)
-    except ValueError:
-        kinds = ", ".join(k.value for k in CatalogKind)
-        raise InvalidInput(
-            f"没有 {kind} 这类目录，可选：{kinds} / unknown catalog kind {kind!r}; one of: {kinds}",
-            loc=("kind",),
-        ) from None
-
-
 def _context(session: Session, default_delivery_warehouse: str) -> ParseContext:
     referenced: set[str] = set()
     for model in (ReserveStock, Quota, AgreementLine, Consignment):

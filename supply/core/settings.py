@@ -88,7 +88,6 @@ class Settings(BaseSettings):
         description="serve as if it were always this moment (ISO 8601 with offset): training, "
         "replays and end-to-end tests; unset in production",
     )
-    timezone: str = Field(default="Asia/Shanghai", description="the company's local time zone")
     default_delivery_warehouse: str = Field(
         default="WH-CENTRAL",
         description="where agreement deliveries arrive unless the agreement names a site",

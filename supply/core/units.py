@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 
 MAX_QUANTITY = 10**8  # base units, in any one quantity that comes in
 
@@ -76,13 +75,3 @@ def normalise_unit_name(text: str) -> str:
 def lookup_unit(text: str) -> Unit | None:
     """Return the unit written as `text`, or None if it is not one we know."""
     return UNITS.get(normalise_unit_name(text))
-
-
-def to_base(quantity: Decimal, unit: Unit) -> Decimal:
-    """Convert a quantity in `unit` to its base unit (may still have a fraction)."""
-    return quantity * unit.factor
-
-
-def price_to_base(price: Decimal, unit: Unit) -> Decimal:
-    """Convert a price per `unit` to a price per base unit (8,000 元/千米 → 8 元/米)."""
-    return price / unit.factor

@@ -79,10 +79,6 @@ class HoldEvent(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
 
 
-class RequestStatus(StrEnum):
-    ANSWERED = "answered"
-
-
 class SupplyRequest(SQLModel, table=True):
     """An urgent supply request and the answer it got (kept for idempotent replays)."""
 

@@ -240,7 +240,6 @@ SPECIAL_MATERIALS: tuple[dict[str, Any], ...] = (
         "emergency_premium_pct": 35,
     },
 )
-LISTED = "可研已列明的目录外物资 / listed at the feasibility stage"
 
 
 @dataclass(frozen=True, slots=True)
