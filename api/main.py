@@ -13,12 +13,15 @@ from api.limits import BodyLimitMiddleware
 from api.routes import PREFIX, ROUTERS, TAGS
 
 DESCRIPTION = """
-业扩配套电网工程物资供应匹配 —— 供应目录:物料、仓库、运输天数、实物储备与储备定额目录、
-协议库存、供应商寄存;Excel/CSV 导入导出。
+业扩配套电网工程物资供应匹配 —— 供应目录(物料、仓库、运输天数、实物储备与储备定额目录、
+协议库存、供应商寄存)及其 Excel/CSV 导入导出;业扩项目与需求明细;每周一 12:00 的周计划
+(优化匹配、审批、省公司匹配结果导入、报表);紧急需求与库存保留;项目包预算与备案。
 
-Materials supply for customer-connection grid projects — the supply catalogs: materials,
+Materials supply for customer-connection grid projects — the supply catalogs (materials,
 warehouses, transport days, physical reserve and the reserve quota catalog, framework agreements,
-vendor consignment; Excel/CSV import and export.
+vendor consignment) with their Excel/CSV import and export; projects and their demand lines; the
+Monday-noon weekly plan (optimal matching, approval, the province's matching result, exports);
+urgent requests and holds; package budgets and filings.
 
 错误统一为 `{"detail": [{"type", "loc", "msg"}]}`;导入被拒时逐行列出所有问题。
 请求体上限(默认): JSON 1 MB, 上传文件 20 MB(超出为 413)。
