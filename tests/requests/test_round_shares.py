@@ -156,3 +156,25 @@ def test_requests_written_together_each_get_their_own_rows(engine: Engine, world
                         assert (promise.demand_line_id, promise.request_id,
                                 promise.quantity) == (row.id, answer.request_id,
                                                       part.quantity)  # fmt: skip
+
+
+def test_stock_held_by_someone_else_meanwhile_is_never_held_twice(
+    engine: Engine, world: Settings, ask: AskOne, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The world's wendeng reserve holds 2 transformers. A request is solved and planned onto
+    # them; while it waits for the write lock another manager's request holds both. The locked
+    # re-check must see that hold (free = on hand − held): the first request is solved again
+    # and served from elsewhere, and never more is held than is on hand.
+    interfered = _before_the_write_lock(
+        monkeypatch, lambda _: ask(new_project("OTHER", [("DT-400", 2)]))
+    )
+    answer = ask(new_project("MINE", [("DT-400", 2)]))
+    assert interfered
+    assert all(p.kind != "reserve" for line in answer.lines for p in line.allocations)
+    with Session(engine) as session:
+        held = session.exec(
+            select(func.sum(Hold.quantity)).where(
+                Hold.status == "held", Hold.material_code == "DT-400", Hold.warehouse_id == "WH-WD"
+            )
+        ).one()
+    assert held == 2  # the other request's two, and not one more
