@@ -15,6 +15,7 @@ from optimizer import (
     validate_instance,
 )
 from tests.optimizer.conftest import INSTANCE_NAMES, load
+from tests.optimizer.reference import reference_tiers
 
 
 @pytest.mark.parametrize("name", INSTANCE_NAMES)
@@ -95,3 +96,15 @@ def test_fractional_quantities_are_scaled_exactly(tiny: dict) -> None:
     assert got[("D3", "E-C35")] == 299.75
     assert check_plan(instance, plan).problems == []
     assert plan.stats["scale"]["quantity"] == 100
+
+
+@pytest.mark.parametrize("name", INSTANCE_NAMES)
+def test_the_recorded_optima_are_the_reference_models(name: str, expected: dict) -> None:
+    # tests/data/expected.json records each bundled instance's optimum as the independent
+    # reference model (tests/optimizer/reference.py: the contract's three tiers as sequential
+    # CP-SAT models, not the flow model) computes it; this keeps the record honest.
+    tiers = reference_tiers(load(name))
+    recorded = expected[name]
+    assert tiers == pytest.approx(
+        (recorded["unmet_weighted"], recorded["lateness_weighted"], recorded["cost"]), abs=1e-6
+    )
