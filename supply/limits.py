@@ -13,7 +13,7 @@ is what the catalogs state for the material — its standard price, its emergenc
 plus premium), any consignment row's issue price and any agreement line's price, whatever its
 date or stock — so the rule needs no date and says the same wherever it is asked: the weekly run
 and urgent requests refuse such a line (`screen`), the other open demand an urgent request is
-weighed against leaves it out (in the query: `supply.weekly.service.competing_demand`), and a
+weighed against leaves it out (in the query: `supply.demand.queries.competing_demand`), and a
 package's pending cost counts nothing for it (`supply.packages.budget`).
 
 Also refused, by the optimizer's own check (`solve_within_limits` → `optimizer.oversized`):

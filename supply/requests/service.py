@@ -56,6 +56,7 @@ from supply.core.errors import (
 )
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
+from supply.demand.queries import competing_demand, open_demand
 from supply.demand.service import LineFacts, check_lines, line_facts, line_values
 from supply.emergency import EmergencyCause, emergency_causes, emergency_materials
 from supply.holds.models import (
@@ -107,7 +108,6 @@ from supply.projects.service import (
 )
 from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
 from supply.weekly.lines import unmet_cause
-from supply.weekly.service import competing_demand, open_demand
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
 MAX_DEADLOCKS = 5  # a round the database chose as a deadlock's victim is tried again this often

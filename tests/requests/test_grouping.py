@@ -16,11 +16,11 @@ from supply.commitments import refresh_statuses
 from supply.core.clock import local_today
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
+from supply.demand.queries import competing_demand, open_demand
 from supply.holds.models import StockKind
 from supply.holds.service import NewHold, hold_stock
 from supply.limits import dearest_prices, largest_quantities, screen
 from supply.planning import DemandItem
-from supply.weekly.service import competing_demand, open_demand
 from tests.requests.conftest import FRIDAY
 from tests.weekly.world import add_project
 

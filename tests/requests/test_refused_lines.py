@@ -20,6 +20,7 @@ from supply.core.money import MAX_EMERGENCY_PRICE
 from supply.core.settings import Settings
 from supply.core.units import MAX_QUANTITY
 from supply.demand.models import DemandLine
+from supply.demand.queries import open_demand
 from supply.emergency import SWITCHED_OFF_EN, SWITCHED_OFF_ZH
 from supply.limits import dearest_prices, largest_quantity, screen
 from supply.packages.budget import package_figures
@@ -27,7 +28,7 @@ from supply.projects.models import Project
 from supply.requests.models import SupplyRequestIn
 from supply.requests.service import submit_request
 from supply.weekly.models import PlanLine
-from supply.weekly.service import open_demand, run_weekly
+from supply.weekly.service import run_weekly
 from tests.packages.world import add_package
 from tests.requests.conftest import FRIDAY, Ask, new_project
 from tests.weekly.world import BEFORE_CUTOFF, CALENDAR, POLICY, add_project
