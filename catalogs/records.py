@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalogs.models import (
@@ -23,9 +22,8 @@ from catalogs.models import (
     ImportRecordPublic,
     ImportStatus,
 )
-from catalogs.service import check_page
 from supply.core.errors import NotFound, RowProblem
-from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 
 
 def new_record(
@@ -70,18 +68,19 @@ def list_imports(
     limit: int = DEFAULT_LIMIT,
 ) -> Page[ImportRecordPublic]:
     """List recorded imports, newest first (of a kind, with a status)."""
-    check_page(offset=offset, limit=limit)
     statement = select(ImportRecord)
     if kind is not None:
         statement = statement.where(ImportRecord.kind == str(kind))
     if status is not None:
         statement = statement.where(ImportRecord.status == str(status))
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(
-        statement.order_by(col(ImportRecord.id).desc()).offset(offset).limit(limit)
-    ).all()
-    items = [ImportRecordPublic.model_validate(r) for r in rows]
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    return paginate(
+        session,
+        statement,
+        order_by=[col(ImportRecord.id).desc()],
+        offset=offset,
+        limit=limit,
+        convert=ImportRecordPublic.model_validate,
+    )
 
 
 def get_import(*, session: Session, import_id: int) -> ImportRecordPublic:

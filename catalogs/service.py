@@ -7,14 +7,12 @@ never write; `confirm_quota_catalog` is one use case and commits once. Imports a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, SQLModel, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from catalogs.models import (
     AgreementAlert,
@@ -43,39 +41,13 @@ from catalogs.models import (
 )
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.money import fen
-from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, check_page, paginate
 
 T = TypeVar("T", bound=SQLModel)
 P = TypeVar("P")
 
 NEAR_END_DAYS = 30
 NEAR_END_SHARE = Decimal("0.10")
-
-
-def check_page(*, offset: int, limit: int) -> None:
-    """Refuse a page that starts before 0 or asks for too many rows."""
-    if offset < 0:
-        raise InvalidInput("offset 不能为负 / offset must not be negative", loc=("offset",))
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(
-            f"limit 应在 1–{MAX_LIMIT} 之间 / limit must be between 1 and {MAX_LIMIT}",
-            loc=("limit",),
-        )
-
-
-def _page(
-    session: Session,
-    statement: SelectOfScalar[T],
-    *,
-    order_by: Sequence[Any],
-    offset: int,
-    limit: int,
-    convert: Callable[[T], P],
-) -> Page[P]:
-    check_page(offset=offset, limit=limit)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(statement.order_by(*order_by).offset(offset).limit(limit)).all()
-    return Page[Any](items=[convert(r) for r in rows], total=total, offset=offset, limit=limit)
 
 
 def _contains(column: Any, text: str) -> ColumnElement[bool]:
@@ -127,7 +99,7 @@ def list_materials(
         statement = statement.where(Material.voltage_class == voltage_class)
     if reserve_catalog is not None:
         statement = statement.where(Material.reserve_catalog == reserve_catalog)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[Material.code],
@@ -164,7 +136,7 @@ def list_warehouses(
         statement = statement.where(Warehouse.level == level)
     if location:
         statement = statement.where(Warehouse.location == location)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[Warehouse.id],
@@ -188,7 +160,7 @@ def list_transport(
         statement = statement.where(Transport.from_location == from_location)
     if to_location:
         statement = statement.where(Transport.to_location == to_location)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[Transport.from_location, Transport.to_location],
@@ -230,7 +202,7 @@ def list_reserve_stock(
         statement = statement.where(ReserveStock.warehouse_id == warehouse_id)
     if material_code:
         statement = statement.where(ReserveStock.material_code == material_code)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[ReserveStock.warehouse_id, ReserveStock.material_code],
@@ -309,7 +281,7 @@ def list_quotas(
         statement = statement.where(Quota.warehouse_id == warehouse_id)
     if material_code:
         statement = statement.where(Quota.material_code == material_code)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[Quota.warehouse_id, Quota.material_code],
@@ -466,7 +438,7 @@ def list_agreements(
             )
         )
         statement = statement.where(usable if serving else ~usable)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[
@@ -526,7 +498,7 @@ def list_consignment(
         statement = statement.where(Consignment.warehouse_id == warehouse_id)
     if material_code:
         statement = statement.where(Consignment.material_code == material_code)
-    return _page(
+    return paginate(
         session,
         statement,
         order_by=[Consignment.material_code, Consignment.warehouse_id, Consignment.supplier],

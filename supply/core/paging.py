@@ -1,10 +1,15 @@
-"""One page of a list: the items, the total that matched, and where the page starts."""
+"""One page of a list: the items, the total that matched, and where the page starts; and
+`paginate`, the one way a service reads a page of a query."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlmodel import Session, func, select
+
+from supply.core.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -19,3 +24,31 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="行数合计 / rows matching the filters")
     offset: int = Field(description="本页起始位置 / index of the first item")
     limit: int = Field(description="每页行数上限 / page size asked for")
+
+
+def check_page(*, offset: int, limit: int) -> None:
+    """Refuse a page that starts before 0 or asks for too many rows."""
+    if offset < 0:
+        raise InvalidInput("offset 不能为负 / offset must not be negative", loc=("offset",))
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(
+            f"limit 应在 1–{MAX_LIMIT} 之间 / limit must be between 1 and {MAX_LIMIT}",
+            loc=("limit",),
+        )
+
+
+def paginate(
+    session: Session,
+    statement: Any,
+    *,
+    order_by: Sequence[Any],
+    offset: int,
+    limit: int,
+    convert: Callable[[Any], T],
+) -> Page[T]:
+    """A page of `statement`'s rows in `order_by` order, each made an item by `convert`, with
+    the total that matched (a row of several entities comes as a tuple)."""
+    check_page(offset=offset, limit=limit)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(statement.order_by(*order_by).offset(offset).limit(limit)).all()
+    return Page[Any](items=[convert(r) for r in rows], total=total, offset=offset, limit=limit)

@@ -12,17 +12,15 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalogs.models import Material
 from catalogs.parse import MaterialRef
-from catalogs.service import check_page
 from supply.availability import catalogued_materials
 from supply.commitments import held_or_issued, refresh_statuses
 from supply.core.clock import local_today, utc
 from supply.core.errors import Conflict, InvalidInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.demand.models import (
     DemandLine,
     DemandLineCreate,
@@ -350,7 +348,6 @@ def list_lines(
     limit: int = DEFAULT_LIMIT,
 ) -> Page[DemandLinePublic]:
     """List demand lines by project and line number, filtered by project, status, material."""
-    check_page(offset=offset, limit=limit)
     statement = select(DemandLine, Project).join(
         Project, col(Project.id) == col(DemandLine.project_id)
     )
@@ -362,17 +359,13 @@ def list_lines(
         statement = statement.where(DemandLine.material_code == material_code)
     if submitted_before is not None:
         statement = statement.where(col(DemandLine.submitted_at) < utc(submitted_before))
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(
-        statement.order_by(col(DemandLine.project_id), col(DemandLine.line_no))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return Page(
-        items=[line_public(line, project) for line, project in rows],
-        total=total,
+    return paginate(
+        session,
+        statement,
+        order_by=[col(DemandLine.project_id), col(DemandLine.line_no)],
         offset=offset,
         limit=limit,
+        convert=lambda row: line_public(*row),
     )
 
 

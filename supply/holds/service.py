@@ -16,16 +16,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from catalogs.models import Consignment, ReserveStock
-from catalogs.service import check_page
 from supply.commitments import refresh_statuses
 from supply.core.db import insert_rows, write_session
 from supply.core.errors import Conflict, ConflictingInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.demand.models import DemandLine
 from supply.holds.models import (
     ConsignmentSettlement,
@@ -315,7 +314,6 @@ def list_holds(
     limit: int = DEFAULT_LIMIT,
 ) -> Page[HoldPublic]:
     """Holds, newest first, filtered."""
-    check_page(offset=offset, limit=limit)
     statement = select(Hold, DemandLine).join(DemandLine, col(DemandLine.id) == Hold.demand_line_id)
     if status is not None:
         statement = statement.where(Hold.status == status)
@@ -327,10 +325,13 @@ def list_holds(
         statement = statement.where(Hold.material_code == material_code)
     if request_id is not None:
         statement = statement.where(Hold.request_id == request_id)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(statement.order_by(col(Hold.id).desc()).offset(offset).limit(limit))
-    return Page(
-        items=[_public(hold, line) for hold, line in rows], total=total, offset=offset, limit=limit
+    return paginate(
+        session,
+        statement,
+        order_by=[col(Hold.id).desc()],
+        offset=offset,
+        limit=limit,
+        convert=lambda row: _public(*row),
     )
 
 

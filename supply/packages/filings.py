@@ -19,13 +19,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from catalogs.service import check_page
 from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
 from supply.core.errors import Conflict, InvalidInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.packages.budget import BudgetWarning
 from supply.packages.models import Filing, FilingPublic, FilingStatus, Package
 from supply.policy import DeadlinePolicy, filing_due
@@ -189,7 +188,6 @@ def list_filings(
     `due_this_week`: unfiled and due from today to Sunday; `overdue`: unfiled and past due; both
     together: either. `status` keeps one status; `package_id`/`project_id` narrow further.
     """
-    check_page(offset=offset, limit=limit)
     unfiled = col(Filing.filed_at).is_(None)
     statement = select(Filing, Package.name, Project.name).join(
         Package, col(Package.id) == Filing.package_id
@@ -214,9 +212,11 @@ def list_filings(
         statement = statement.where(Filing.package_id == package_id)
     if project_id:
         statement = statement.where(Filing.project_id == project_id)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(
-        statement.order_by(col(Filing.due_on), col(Filing.id)).offset(offset).limit(limit)
-    ).all()
-    items = [_public(filing, package, project, today=today) for filing, package, project in rows]
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    return paginate(
+        session,
+        statement,
+        order_by=[col(Filing.due_on), col(Filing.id)],
+        offset=offset,
+        limit=limit,
+        convert=lambda row: _public(*row, today=today),
+    )

@@ -11,12 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from catalogs.service import check_page
 from supply.core.errors import Conflict, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.packages.budget import package_figures
 from supply.packages.models import Package, PackageCreate, PackagePublic, PackageSummary
 
@@ -41,16 +39,17 @@ def list_packages(
     *, session: Session, year: int | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
 ) -> Page[PackagePublic]:
     """List project packages, newest year first, optionally of one year."""
-    check_page(offset=offset, limit=limit)
     statement = select(Package)
     if year is not None:
         statement = statement.where(Package.year == year)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(
-        statement.order_by(Package.year.desc(), Package.id).offset(offset).limit(limit)  # type: ignore[attr-defined]
-    ).all()
-    items = [PackagePublic.model_validate(p) for p in rows]
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    return paginate(
+        session,
+        statement,
+        order_by=[col(Package.year).desc(), col(Package.id)],
+        offset=offset,
+        limit=limit,
+        convert=PackagePublic.model_validate,
+    )
 
 
 def list_packages_with_figures(

@@ -15,11 +15,10 @@ from sqlalchemy import func, or_, union
 from sqlmodel import Session, col, select
 
 from catalogs.models import Transport, Warehouse
-from catalogs.service import check_page
 from supply.calendar import WorkCalendar
 from supply.commitments import held_or_issued
 from supply.core.errors import Conflict, InvalidInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.demand.models import DemandLine, DemandStatus
 from supply.packages.models import Package
 from supply.policy import DeadlinePolicy, ProjectType
@@ -67,7 +66,6 @@ def list_projects(
     limit: int = DEFAULT_LIMIT,
 ) -> Page[ProjectPublic]:
     """List projects, earliest need-by first, filtered by text in id/name/customer and fields."""
-    check_page(offset=offset, limit=limit)
     statement = select(Project)
     if q:
         text = q.lower()
@@ -88,15 +86,13 @@ def list_projects(
     ):
         if value:
             statement = statement.where(column == value)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(
-        statement.order_by(col(Project.need_by), col(Project.id)).offset(offset).limit(limit)
-    ).all()
-    return Page(
-        items=[ProjectPublic.model_validate(p) for p in rows],
-        total=total,
+    return paginate(
+        session,
+        statement,
+        order_by=[col(Project.need_by), col(Project.id)],
         offset=offset,
         limit=limit,
+        convert=ProjectPublic.model_validate,
     )
 
 
