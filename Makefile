@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy api supply catalogs optimizer
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_solve.py

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from optimizer.contract import Instance, Objective, Plan
+from optimizer.contract import Instance, LateLine, Objective, Plan, UnmetLine
 
 # The contract's tolerances (relative) on tiers 1-2 and on tier 3.
 TOLERANCE = (1e-6, 1e-6, 1e-5)
@@ -133,7 +133,8 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
             )
         if not worst_late[d.id] and d.id in late_listed:
             problem(f"demand {d.id}: on time but listed as late")
-    for entry in [*plan.unmet, *plan.late]:
+    entries: list[UnmetLine | LateLine] = [*plan.unmet, *plan.late]
+    for entry in entries:
         if not entry.reason.strip():
             problem(f"demand {entry.demand}: no reason given (every late or unmet line needs one)")
 

@@ -70,9 +70,10 @@ class _Arcs:
         """Append arcs: tail, head, capacity, unmet cost, lateness cost, money cost."""
         self.material.append(material)
         for column, value in zip(self.columns, values, strict=True):
-            column.append(
-                np.broadcast_to(np.int64(value), material.shape) if np.isscalar(value) else value
-            )
+            if isinstance(value, np.ndarray):
+                column.append(value)
+            else:
+                column.append(np.broadcast_to(np.int64(value), material.shape))
 
 
 def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:

@@ -146,7 +146,12 @@ def _shape(text: str | bytes) -> tuple[Instance, list[InstanceError]]:
                     for err in exc.errors(include_url=False)
                 ]
     instance = Instance.model_construct(
-        version=1, plan_date=header.plan_date, policy=header.policy, **parts
+        version=1,
+        plan_date=header.plan_date,
+        policy=header.policy,
+        demands=parts["demands"],
+        sources=parts["sources"],
+        transport=parts["transport"],
     )
     return instance, errors
 
@@ -263,8 +268,8 @@ def _transport_rules(instance: Instance) -> list[InstanceError]:
 def _missing_transport(instance: Instance) -> list[InstanceError]:
     """One error per location pair that an eligible match needs but the instance lacks."""
     known = {(t.from_, t.to) for t in instance.transport}
-    places = {d.location for d in instance.demands} | {s.location for s in instance.sources}
-    if all((a, b) in known for a in places for b in places if a != b):
+    locations = {d.location for d in instance.demands} | {s.location for s in instance.sources}
+    if all((a, b) in known for a in locations for b in locations if a != b):
         return []  # a complete table: nothing can be missing
     # material -> demand location -> (first demand there, first low-voltage demand there)
     places: dict[str, dict[str, list[str | None]]] = defaultdict(dict)

@@ -120,7 +120,7 @@ def held_quantities(
     reserve: dict[tuple[str, str], int] = defaultdict(int)
     consignment: dict[int, int] = defaultdict(int)
     query = where_in(
-        select(
+        select(  # type: ignore[call-overload]  # five columns: past sqlmodel's typed overloads
             Hold.stock_kind,
             Hold.warehouse_id,
             Hold.material_code,
@@ -155,7 +155,7 @@ def pending_agreement_quantities(
                 Promise.kind == PromiseKind.AGREEMENT,
                 col(Promise.batch_id).not_in(matched_batches),
             )
-            .group_by(Promise.agreement_line_id),
+            .group_by(col(Promise.agreement_line_id)),
             Promise.material_code,
             materials,
         )
@@ -172,7 +172,7 @@ def pending_agreement_quantities(
                 PlanLine.kind == LineKind.AGREEMENT,
                 col(PlanLine.agreement_line_id).is_not(None),
             )
-            .group_by(PlanLine.agreement_line_id),
+            .group_by(col(PlanLine.agreement_line_id)),
             PlanLine.material_code,
             materials,
         )

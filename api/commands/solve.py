@@ -100,6 +100,7 @@ def check_command(
         for e in validated[:20]:
             err.print(f"  {e.id} {e.field}: {e.message}", highlight=False)
         fail(f"instance {instance} is invalid ({len(validated)} problem(s))", EXIT_INVALID)
+    assert not isinstance(validated, list)  # refused just above
     report = check_plan(validated, parsed)
     table = Table(title=f"check {plan.name}: {'feasible' if report.feasible else 'NOT feasible'}")
     table.add_column("tier")

@@ -62,7 +62,7 @@ def open_demand(
     """Outstanding quantity of every open line submitted strictly before the cutoff (of some
     materials, or of one project; needed by a date at the latest)."""
     statement = _open_lines(
-        select(
+        select(  # type: ignore[call-overload]  # a dozen columns: past sqlmodel's overloads
             DemandLine.id,
             DemandLine.line_no,
             DemandLine.material_code,
@@ -147,7 +147,7 @@ def competing_demand(
     if not materials:
         return []
     overdue = today - timedelta(days=1)
-    outstanding = DemandLine.quantity - DemandLine.covered  # kept with the status
+    outstanding = col(DemandLine.quantity) - col(DemandLine.covered)  # kept with the status
     due = _need_by()
     lines = _open_lines(
         core_select(

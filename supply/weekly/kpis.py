@@ -36,10 +36,10 @@ NO_PACKAGE = "(none)"  # projects that belong to no package
 def line_outcomes(plan: Plan) -> dict[str, str]:
     """Each demand's outcome: unmet if any of it is unmet, else late if any of it is late."""
     outcome: dict[str, str] = {a.demand: "on_time" for a in plan.allocations}
-    for entry in plan.late:
-        outcome[entry.demand] = "late"
-    for entry in plan.unmet:
-        outcome[entry.demand] = "unmet"
+    for late in plan.late:
+        outcome[late.demand] = "late"
+    for unmet in plan.unmet:
+        outcome[unmet.demand] = "unmet"
     return outcome
 
 

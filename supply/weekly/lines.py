@@ -183,7 +183,9 @@ def promised_rows(
     the province must receive them with the batch's requirement plan (协议库存需求计划)."""
     rows = []
     statement = (
-        select(Promise, DemandLine, Project, Material, AgreementLine)
+        select(  # type: ignore[call-overload]  # five entities: past sqlmodel's overloads
+            Promise, DemandLine, Project, Material, AgreementLine
+        )
         .join(DemandLine, col(DemandLine.id) == Promise.demand_line_id)
         .join(Project, col(Project.id) == DemandLine.project_id)
         .join(Material, col(Material.code) == Promise.material_code)

@@ -327,8 +327,8 @@ def _read_rows(sheet: Any, problems: list[RowProblem]) -> list[tuple[int, dict[s
     for number, cells in sheet.rows[1:]:
         values: dict[str, Any] = {}
         for column in SPEC.columns:
-            position = positions.get(column.key)
-            raw = cells[position] if position is not None and position < len(cells) else None
+            at = positions.get(column.key)
+            raw = cells[at] if at is not None and at < len(cells) else None
             formula = formula_error(raw)
             if formula is not None:
                 problems.append(RowProblem(number, column.zh, column.en, formula.zh, formula.en))

@@ -608,16 +608,16 @@ def _check_still_valid(
         for d in session.exec(select(DemandLine).where(col(DemandLine.id).in_(list(planned))))
     }
     for line_id, quantity in sorted(planned.items()):
-        line = demand[line_id]
+        stored = demand[line_id]
         done = covered.get(line_id)
         left = (
             0
-            if line.status == DemandStatus.CANCELLED
-            else line.quantity - (done.covered if done else 0)
+            if stored.status == DemandStatus.CANCELLED
+            else stored.quantity - (done.covered if done else 0)
         )
         if left < quantity:
             problems.append(
-                f"需求行 {line.project_id}/{line.line_no}: 计划 {quantity}, 尚缺 {left}"
+                f"需求行 {stored.project_id}/{stored.line_no}: 计划 {quantity}, 尚缺 {left}"
             )
     if problems:
         raise Conflict(
