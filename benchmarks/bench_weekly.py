@@ -25,7 +25,6 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from catalogs.models import Material, Transport
-from catalogs.sample import load_sample
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import migrate
 from supply.core.clock import SHANGHAI
@@ -34,6 +33,7 @@ from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.policy import ProjectType, build_deadline
 from supply.projects.models import Project
+from supply.sample.catalogs import load_sample
 from supply.weekly.service import run_weekly
 
 AT = datetime(2026, 11, 30, 11, 0, tzinfo=SHANGHAI)

@@ -30,7 +30,6 @@ from sqlmodel import Session, SQLModel, select
 import catalogs.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind, ImportReport
-from catalogs.sample import load_sample
 from supply.calendar import default_calendar
 from supply.commitments import commitments
 from supply.core import migrate
@@ -38,7 +37,8 @@ from supply.core.clock import SHANGHAI
 from supply.core.db import make_engine
 from supply.demand.models import DemandLine
 from supply.policy import DeadlinePolicy
-from supply.projects.sample import (
+from supply.sample.catalogs import load_sample
+from supply.sample.week import (
     SAMPLE_CATALOGS_AT,
     SAMPLE_DAY,
     SAMPLE_LOADED_AT,
@@ -287,9 +287,9 @@ def now() -> datetime:
 
 # ------------------------------------------------------------ the Weihai sample catalogs and week
 #
-# `catalog_session`: the seeded sample catalogs (catalogs.sample) as of the sample week's Monday;
+# `catalog_session`: the seeded sample catalogs (supply.sample.catalogs) as of the sample week's Monday;
 # `week_session`: those catalogs and the sample week of projects for batch 2026-W49
-# (supply.projects.sample; its moments are SAMPLE_CUTOFF, SAMPLE_LOADED_AT …). Each is built once
+# (supply.sample.week; its moments are SAMPLE_CUTOFF, SAMPLE_LOADED_AT …). Each is built once
 # per session as a template — a SQLite file, or a PostgreSQL database — and every test gets its
 # own copy, on both databases like `session`. `catalog_url`/`week_url` and `catalog_engine`/
 # `week_engine` are the same databases for code that opens its own sessions.

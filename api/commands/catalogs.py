@@ -27,10 +27,10 @@ from catalogs.models import (
     ImportStatus,
     QuotaCatalogStatus,
 )
-from catalogs.sample import sample_files
 from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected
 from supply.core.settings import get_settings
+from supply.sample.catalogs import sample_files
 
 EXIT_REJECTED = 2
 COUNT_LABELS = {

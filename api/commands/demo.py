@@ -26,20 +26,20 @@ from api.commands.plan import print_outcome, run_with_progress
 from api.commands.projects import week_table
 from api.commands.render import fail, out
 from catalogs.models import ImportRecord, ImportStatus
-from catalogs.sample import DEMO_USER, load_sample
 from catalogs.service import catalog_summary
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import migrate
 from supply.core.db import describe_url, dispose_engines, get_engine, make_engine
 from supply.core.settings import get_settings
-from supply.projects.sample import (
+from supply.projects.service import summary_by_type
+from supply.sample.catalogs import DEMO_USER, load_sample
+from supply.sample.week import (
     SAMPLE_CATALOGS_AT,
     SAMPLE_CUTOFF,
     SAMPLE_DAY,
     SAMPLE_LOADED_AT,
     load_sample_week,
 )
-from supply.projects.service import summary_by_type
 
 # The demo plans just before the cutoff (Monday 2026-11-30 12:00), as the department would.
 SAMPLE_RUN_AT = datetime.fromisoformat("2026-11-30T11:00:00+08:00")

@@ -338,7 +338,7 @@ def sample_command(
     ] = False,
 ) -> None:
     """Write the seeded sample week (batch 2026-W49) as import files; optionally load it."""
-    from supply.projects.sample import SAMPLE_CUTOFF, SAMPLE_LOADED_AT, sample_workbook
+    from supply.sample.week import SAMPLE_CUTOFF, SAMPLE_LOADED_AT, sample_workbook
 
     calendar, policy = _calendar_and_policy()
     try:
@@ -350,8 +350,8 @@ def sample_command(
         fail(f"cannot write to {directory}: {exc.strerror or exc}")
     if load:
         from api.commands.db import cli_session
-        from supply.projects.sample import load_sample_week
         from supply.projects.service import summary_by_type
+        from supply.sample.week import load_sample_week
 
         with cli_session() as session:
             load_sample_week(

@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 from catalogs.importing import export_catalog, import_catalog
 from catalogs.models import AgreementLine, CatalogKind, ImportRecord, Material, ReserveStock
 from catalogs.records import list_imports
-from catalogs.sample import load_sample
 from supply.core.errors import ImportRejected
 from supply.core.money import MAX_PRICE
 from supply.core.units import MAX_QUANTITY
+from supply.sample.catalogs import load_sample
 
 ImportFn = Callable[..., object]
 

@@ -31,7 +31,7 @@ from supply.packages.models import Package
 from supply.policy import DeadlinePolicy
 from supply.projects.importing import import_projects
 from supply.projects.models import Project
-from supply.projects.sample import SAMPLE_LOADED_AT
+from supply.sample.week import SAMPLE_LOADED_AT
 from tests.conftest import xlsx_bytes
 from tests.db.test_projects_import import LINES, PACKAGES, PROJECTS, workbook
 

@@ -16,7 +16,8 @@ from supply.policy import DeadlinePolicy, ProjectType, batch_for
 from supply.projects.importing import import_projects
 from supply.projects.models import Priority, Project
 from supply.projects.rules import derive_project
-from supply.projects.sample import (
+from supply.projects.service import summary_by_type
+from supply.sample.week import (
     PREVIOUS_CUTOFF,
     SAMPLE_CUTOFF,
     SAMPLE_DAY,
@@ -25,7 +26,6 @@ from supply.projects.sample import (
     sample_week,
     sample_workbook,
 )
-from supply.projects.service import summary_by_type
 
 CALENDAR = default_calendar()
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from catalogs import service
 from catalogs.models import CatalogKind, Consignment, Warehouse
-from catalogs.sample import DEMO_USER, load_sample, sample_files, sample_rows
+from supply.sample.catalogs import DEMO_USER, load_sample, sample_files, sample_rows
 
 TODAY = date(2026, 6, 15)
 

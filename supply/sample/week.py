@@ -2,7 +2,7 @@
 
 The batch cuts off at 12:00 on Monday 2026-11-30 (Asia/Shanghai). Its demand was submitted from
 the previous cutoff (Monday 2026-11-23 12:00) on: 72 projects of every type in the proportions of
-`catalogs/sample/weihai.md` — mostly 5-working-day meter-front and LV branch work, fewer
+`supply/sample/weihai.md` — mostly 5-working-day meter-front and LV branch work, fewer
 transformer areas, some 10 kV projects, three at 35/110 kV with customer completion dates — at the
 Weihai locations, with the typical material lists of their type. Some are urgent (approved
 2026-11-24..27), some are city or provincial key projects, a few lines are special materials
@@ -28,7 +28,6 @@ from sqlmodel import Session
 from catalogs.export import write_catalog, write_workbook
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind, Material
-from catalogs.sample import DEMO_USER
 from supply.calendar import WorkCalendar
 from supply.core.clock import SHANGHAI
 from supply.demand.models import DemandLineCreate
@@ -39,6 +38,7 @@ from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.files import LINES, PACKAGES, PROJECTS
 from supply.projects.models import Priority, ProjectCreate
 from supply.projects.service import create_project
+from supply.sample.catalogs import DEMO_USER
 
 SEED = 20261130
 SAMPLE_DAY = date(2026, 11, 30)

@@ -162,7 +162,7 @@ class SampleRows:
 
 
 def _materials() -> list[_Material]:
-    text = files("catalogs.sample").joinpath("materials.csv").read_text(encoding="utf-8")
+    text = files("supply.sample").joinpath("materials.csv").read_text(encoding="utf-8")
     return [
         _Material(
             code=row["code"],
