@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from catalogs.models import VoltageClass, WarehouseLevel
 from supply.core.money import MAX_AMOUNT, MAX_PERCENT, MAX_PRICE
+from supply.core.sheets.read import Formula
 from supply.core.units import MAX_QUANTITY, Unit, lookup_unit
 
 
@@ -61,17 +61,6 @@ _LEVELS = {
     WarehouseLevel.COUNTY: ("county", "县级周转库", "周转库", "县级", "县公司周转库"),
     WarehouseLevel.STORAGE_POINT: ("storage_point", "storage point", "仓储点", "储备点"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Formula:
-    """A cell holding a formula whose value was never saved (the file was written by a program,
-    not recalculated and saved in Excel): there is no value to read."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def formula_error(value: object) -> CellError | None:

@@ -35,8 +35,8 @@ from catalogs.models import (
 from catalogs.parse import MaterialRef, ParseContext, ParsedRow, parse_sheet
 from catalogs.records import new_record, record_rejected
 from catalogs.service import find_quota_catalog
-from catalogs.sheets import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.errors import ImportRejected, InvalidInput, NotFound, RowProblem
+from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
 
 
 @dataclass(slots=True)

@@ -39,9 +39,9 @@ from catalogs.cells import (
 )
 from catalogs.columns import SPECS, Cell, Column, TableSpec, header_index, match_header
 from catalogs.models import CatalogKind, text_limit
-from catalogs.sheets import Sheet
 from supply.core.errors import RowProblem
 from supply.core.money import has_exact_places
+from supply.core.sheets.read import Sheet
 from supply.core.units import Unit, lookup_unit
 
 MAX_PROBLEMS = 1000

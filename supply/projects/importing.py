@@ -18,10 +18,10 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from catalogs.export import FileFormat, write_table, write_workbook
 from catalogs.models import ImportKind, ImportStatus, Material
 from catalogs.records import new_record, record_rejected
-from catalogs.sheets import DEFAULT_MAX_BYTES, Sheet, read_workbook, reject
 from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
 from supply.core.errors import ImportRejected, InvalidInput, RowProblem
+from supply.core.sheets.read import DEFAULT_MAX_BYTES, Sheet, read_workbook, reject
 from supply.demand.models import DemandLine, DemandStatus
 from supply.demand.service import (
     catalogued_materials,

@@ -25,10 +25,10 @@ from catalogs.parse import (
     parse_table,
     to_base_quantity,
 )
-from catalogs.sheets import Sheet
 from supply.calendar import WorkCalendar
 from supply.core.errors import RowProblem
 from supply.core.money import has_exact_places
+from supply.core.sheets.read import Sheet
 from supply.demand.models import DemandStatus
 from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.files import LINES, ORDER, PACKAGES, PROJECTS, SPECS, SheetKind, SheetSpec

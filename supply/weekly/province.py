@@ -35,8 +35,8 @@ from catalogs.columns import Cell as CellKind
 from catalogs.columns import Column, header_index, match_header
 from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
 from catalogs.records import new_record, record_rejected
-from catalogs.sheets import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.errors import Conflict, ImportRejected, RowProblem
+from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
 from supply.weekly.service import get_run_or_raise
 

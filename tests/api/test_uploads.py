@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from catalogs.sheets import DEFAULT_MAX_BYTES, MAX_PART_BYTES, MAX_UNPACKED_BYTES
 from supply.core.settings import Settings
+from supply.core.sheets.read import DEFAULT_MAX_BYTES, MAX_PART_BYTES, MAX_UNPACKED_BYTES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET = "xl/worksheets/sheet1.xml"

@@ -13,8 +13,8 @@ from openpyxl import Workbook
 
 from catalogs.models import CatalogKind
 from catalogs.parse import MaterialRef, ParseContext, ParseResult, parse_sheet
-from catalogs.sheets import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.errors import ImportRejected
+from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
 
 CONTEXT = ParseContext(
     materials={

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from catalogs.export import write_catalog
 from catalogs.models import CatalogKind
 from catalogs.parse import MaterialRef, ParseContext, parse_sheet
-from catalogs.sheets import read_sheet
 from supply.core.money import MAX_PRICE
+from supply.core.sheets.read import read_sheet
 from supply.core.units import BASE_UNITS, MAX_QUANTITY
 
 CODE = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-_./×", min_size=1, max_size=24)

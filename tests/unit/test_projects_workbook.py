@@ -15,10 +15,10 @@ from openpyxl import Workbook
 from catalogs.cells import CellError
 from catalogs.export import write_table, write_workbook
 from catalogs.parse import MaterialRef
-from catalogs.sheets import read_workbook
 from supply.calendar import default_calendar
 from supply.core.errors import RowProblem
 from supply.core.money import MAX_AMOUNT
+from supply.core.sheets.read import read_workbook
 from supply.core.units import MAX_QUANTITY
 from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.files import (

@@ -9,9 +9,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from catalogs.cells import Formula
-from catalogs.sheets import _Counted, read_sheet, read_workbook
 from supply.core.errors import ImportRejected
+from supply.core.sheets.read import Formula, _Counted, read_sheet, read_workbook
 
 SHEET = "xl/worksheets/sheet1.xml"
 

@@ -27,9 +27,20 @@ from openpyxl import Workbook
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.exceptions import InvalidFileException
 
-from catalogs.cells import Formula
 from supply.core.errors import ImportRejected, RowProblem
 from supply.core.text import uncsv_text
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A cell holding a formula whose value was never saved (the file was written by a program,
+    not recalculated and saved in Excel): there is no value to read."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
 
 # The file size the callers pass by default: GRIDSUPPLY_MAX_UPLOAD_BYTES's default. The HTTP API
 # and the command line pass the setting (`max_bytes`); this module reads no settings.
