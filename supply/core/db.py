@@ -7,11 +7,9 @@ Alembic migrations are the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 import tempfile
-import time
 from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from importlib import import_module
 from threading import Lock
 from typing import Any
 
+from filelock import FileLock, Timeout
 from sqlalchemy import CheckConstraint, DateTime, event, insert, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import OperationalError
@@ -108,26 +107,22 @@ def write_session(engine: Engine) -> Iterator[Session]:
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     with ExitStack() as stack:
         if path and path != ":memory:" and not path.startswith("file:"):
-            queue = stack.enter_context(open(f"{path}-writer", "a+b"))
-            _queue_for(queue)  # released when the file closes
+            _queue_for(stack, f"{path}-writer")
         session = stack.enter_context(Session(engine))
         if engine.dialect.name == "sqlite":
             session.connection(execution_options={WRITE_LOCK: True})
         yield session
 
 
-def _queue_for(queue: Any) -> None:
-    """Take the writer queue's lock, polling every millisecond; after the busy timeout go on
-    without it (SQLite's own lock then waits, or says the database is busy)."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
-    while True:
-        try:
-            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.001)
+def _queue_for(stack: ExitStack, path: str) -> None:
+    """Take the writer queue's file lock (held until `stack` closes), polling every millisecond;
+    after the busy timeout go on without it (SQLite's own lock then waits, or says the database
+    is busy). filelock: an OS lock on Unix and on Windows alike."""
+    lock = FileLock(path, timeout=SQLITE_BUSY_TIMEOUT_S, poll_interval=0.001, thread_local=False)
+    try:
+        stack.enter_context(lock)
+    except Timeout:
+        return
 
 
 def get_engine(url: str | None = None) -> Engine:
