@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,16 +27,32 @@ from optimizer.network import KINDS, UNLIMITED, Matching
 RESERVE = KINDS.index("reserve")
 
 
+class ArcColumns(NamedTuple):
+    """One array per property of the arcs, an element per arc."""
+
+    tail: np.ndarray
+    head: np.ndarray
+    capacity: np.ndarray
+    unmet: np.ndarray  # tier 1
+    late: np.ndarray  # tier 2
+    cost: np.ndarray  # tier 3
+
+    def tiers(self) -> np.ndarray:
+        """The tier costs as one (3, n_arcs) array, in the order the tiers rank."""
+        return np.vstack((self.unmet, self.late, self.cost))
+
+
 @dataclass
 class MaterialModel:
-    """A material's flow problem and how its first arcs map back to the instance's arcs."""
+    """A material's flow problem and how its cover arcs map back to the instance's arcs."""
 
     problem: FlowProblem
     cover_arcs: np.ndarray  # global arc index of each cover arc, in network order
+    cover: slice  # where those cover arcs stand among the problem's arcs
 
-    @property
-    def n_cover(self) -> int:
-        return len(self.cover_arcs)
+    def cover_flow(self, flow: np.ndarray) -> np.ndarray:
+        """The flow on the cover arcs, in the order of `cover_arcs`."""
+        return flow[self.cover]
 
 
 @dataclass
@@ -63,17 +80,46 @@ class Layout:
 
 @dataclass
 class _Arcs:
-    material: list[np.ndarray] = field(default_factory=list)
-    columns: list[list[np.ndarray]] = field(default_factory=lambda: [[] for _ in range(6)])
+    """The arcs as their families add them: a material per arc, and the family's columns."""
 
-    def add(self, material: np.ndarray, *values: np.ndarray | int) -> None:
-        """Append arcs: tail, head, capacity, unmet cost, lateness cost, money cost."""
-        self.material.append(material)
-        for column, value in zip(self.columns, values, strict=True):
+    material: list[np.ndarray] = field(default_factory=list)
+    families: list[ArcColumns] = field(default_factory=list)
+
+    def add(
+        self,
+        material: np.ndarray,
+        *,
+        tail: np.ndarray,
+        head: np.ndarray,
+        capacity: np.ndarray,
+        unmet: np.ndarray | int,
+        late: np.ndarray | int,
+        cost: np.ndarray | int,
+    ) -> None:
+        """Append a family of arcs; a number is the value of every arc of the family."""
+
+        def column(value: np.ndarray | int) -> np.ndarray:
             if isinstance(value, np.ndarray):
-                column.append(value)
-            else:
-                column.append(np.broadcast_to(np.int64(value), material.shape))
+                return value
+            return np.broadcast_to(np.int64(value), material.shape)
+
+        self.material.append(material)
+        self.families.append(
+            ArcColumns(
+                tail=tail,
+                head=head,
+                capacity=capacity,
+                unmet=column(unmet),
+                late=column(late),
+                cost=column(cost),
+            )
+        )
+
+    def columns(self, order: np.ndarray) -> ArcColumns:
+        """Every family's arcs in one set of columns, taken in `order`."""
+        return ArcColumns(
+            *(np.concatenate(same)[order] for same in zip(*self.families, strict=True))
+        )
 
 
 def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:
@@ -82,22 +128,22 @@ def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:
     layout = Layout.of(m)
     built = _Arcs()
     capacity = source_capacity(m)
-    add_demand_cover(built, m, layout, capacity)
+    add_demand_cover(built, m, layout, capacity)  # first: a material's cover arcs lead its arcs
     add_unmet(built, m, layout)
     add_source_capacity(built, m, layout, capacity)
     add_quota_penalty(built, m, layout)
 
     material = np.concatenate(built.material)
-    order = np.argsort(material, kind="stable")  # cover arcs stay first within a material
-    tail, head, cap, unmet, late, cost = (np.concatenate(c)[order] for c in built.columns)
-    tiers = np.vstack((unmet, late, cost))
-    bounds = np.searchsorted(material[order], np.arange(n + 1))
+    arcs = built.columns(np.argsort(material, kind="stable"))  # families keep their order
+    tiers = arcs.tiers()
+    arcs_of = _blocks(np.bincount(material, minlength=n))
 
     a_material = m.d_material[m.a_demand]
     a_order = np.argsort(a_material, kind="stable")
-    a_bounds = np.searchsorted(a_material[a_order], np.arange(n + 1))
+    cover_arcs_of = _blocks(np.bincount(a_material, minlength=n))
 
     node_start = np.concatenate(([0], np.cumsum(layout.sink + 1)))
+    nodes_of = _blocks(layout.sink + 1)
     supply = np.zeros(int(node_start[-1]), dtype=np.int64)
     supply[node_start[m.d_material] + layout.demand_node] = m.d_qty
     supply[node_start[:-1] + layout.sink] = -np.bincount(
@@ -105,16 +151,23 @@ def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:
     ).astype(np.int64)
 
     for k in np.flatnonzero(layout.n_demands).tolist():
-        lo, hi = bounds[k], bounds[k + 1]
+        own = arcs_of[k]
+        cover_arcs = a_order[cover_arcs_of[k]]
         problem = FlowProblem(
             n_nodes=int(layout.sink[k]) + 1,
-            tail=tail[lo:hi],
-            head=head[lo:hi],
-            capacity=cap[lo:hi],
-            tiers=tiers[:, lo:hi],
-            supply=supply[node_start[k] : node_start[k + 1]],
+            tail=arcs.tail[own],
+            head=arcs.head[own],
+            capacity=arcs.capacity[own],
+            tiers=tiers[:, own],
+            supply=supply[nodes_of[k]],
         )
-        yield k, MaterialModel(problem=problem, cover_arcs=a_order[a_bounds[k] : a_bounds[k + 1]])
+        yield k, MaterialModel(problem, cover_arcs, cover=slice(0, len(cover_arcs)))
+
+
+def _blocks(sizes: np.ndarray) -> list[slice]:
+    """Consecutive blocks of the given sizes from position 0, one slice each."""
+    ends = np.cumsum(sizes).tolist()
+    return [slice(end - size, end) for size, end in zip(sizes.tolist(), ends, strict=True)]
 
 
 def _rank_within(keys: np.ndarray, n: int) -> np.ndarray:
@@ -140,19 +193,25 @@ def add_demand_cover(built: _Arcs, m: Matching, layout: Layout, capacity: np.nda
     d, s = m.a_demand, m.a_source
     built.add(
         m.d_material[d],
-        layout.demand_node[d],
-        layout.source_node[s],
-        np.minimum(m.d_qty[d], capacity[s]),
-        0,
-        m.d_weight[d] * m.a_late,
-        m.s_cost[s],
+        tail=layout.demand_node[d],
+        head=layout.source_node[s],
+        capacity=np.minimum(m.d_qty[d], capacity[s]),
+        unmet=0,
+        late=m.d_weight[d] * m.a_late,
+        cost=m.s_cost[s],
     )
 
 
 def add_unmet(built: _Arcs, m: Matching, layout: Layout) -> None:
     """Demand → sink arcs: every unit not supplied costs the demand's weight in tier 1."""
     built.add(
-        m.d_material, layout.demand_node, layout.sink[m.d_material], m.d_qty, m.d_weight, 0, 0
+        m.d_material,
+        tail=layout.demand_node,
+        head=layout.sink[m.d_material],
+        capacity=m.d_qty,
+        unmet=m.d_weight,
+        late=0,
+        cost=0,
     )
 
 
@@ -160,7 +219,15 @@ def add_source_capacity(built: _Arcs, m: Matching, layout: Layout, capacity: np.
     """Source → sink arcs: the stock a source can give without going below its quota."""
     quota = np.where(m.s_kind == RESERVE, m.s_quota, 0) if m.penalty else 0
     free = np.maximum(0, capacity - quota)
-    built.add(m.s_material, layout.source_node, layout.sink[m.s_material], free, 0, 0, 0)
+    built.add(
+        m.s_material,
+        tail=layout.source_node,
+        head=layout.sink[m.s_material],
+        capacity=free,
+        unmet=0,
+        late=0,
+        cost=0,
+    )
 
 
 def add_quota_penalty(built: _Arcs, m: Matching, layout: Layout) -> None:
@@ -171,5 +238,11 @@ def add_quota_penalty(built: _Arcs, m: Matching, layout: Layout) -> None:
     keep = np.flatnonzero(below > 0)
     material = m.s_material[keep]
     built.add(
-        material, layout.source_node[keep], layout.sink[material], below[keep], 0, 0, m.penalty
+        material,
+        tail=layout.source_node[keep],
+        head=layout.sink[material],
+        capacity=below[keep],
+        unmet=0,
+        late=0,
+        cost=m.penalty,
     )

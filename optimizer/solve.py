@@ -126,7 +126,7 @@ def _optimal_flow(
             continue
         result = lexmin_flow(model.problem)
         stages[min(result.stages, 3)] += 1
-        x[model.cover_arcs] = result.flow[: model.n_cover]
+        x[model.cover_arcs] = model.cover_flow(result.flow)
     if late_materials:
         greedy = greedy_flow(m, np.asarray(late_materials))
         chosen = np.isin(m.d_material[m.a_demand], late_materials)
