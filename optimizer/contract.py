@@ -137,7 +137,8 @@ class Allocation(_Model):
 # eligible source with stock arrives by need-by), `not_eligible` (only sources the voltage class
 # rules out would be on time, R2). Unmet: `used_up` (every eligible source is used up),
 # `not_eligible` (only sources the voltage class rules out hold the material), `no_source` (no
-# source of the material holds any stock). `optimizer.explain` states the rule that picks one.
+# source of the material holds any stock). `optimizer.explain_facts` states the rule that picks
+# one.
 LateCause = Literal["used_up", "kept_for_quota", "stock_left", "none_in_time", "not_eligible"]
 UnmetCause = Literal["used_up", "stock_left", "not_eligible", "no_source"]
 Cause = Literal[

@@ -1,10 +1,11 @@
 """Is every reason of a plan true? Its facts checked against the plan, its words against the facts.
 
-The explainer states facts and renders its words from them alone (optimizer/explain.py). Here a
-plan's facts are recomputed from its allocations (`line_facts`) and each is checked with plain
-Python on the contract objects — ids, dates, sums of allocations; no arrays, no solver. Then the
-plan's causes and words must be exactly those rendered from these facts, and the words must say
-what each fact says (`words_problems`). Together: nothing a reason says is false of its plan.
+The explainer states facts and renders its words from them alone (optimizer/explain_facts.py,
+optimizer/explain_words.py). Here a plan's facts are recomputed from its allocations
+(`line_facts`) and each is checked with plain Python on the contract objects — ids, dates, sums of
+allocations; no arrays, no solver. Then the plan's causes and words must be exactly those rendered
+from these facts, and the words must say what each fact says (`words_problems`). Together: nothing
+a reason says is false of its plan.
 """
 
 from __future__ import annotations
@@ -18,14 +19,8 @@ from fractions import Fraction
 import numpy as np
 
 from optimizer.contract import Demand, Instance, Plan, Source
-from optimizer.explain import (
-    LateFacts,
-    SourceFact,
-    UnmetFacts,
-    late_reasons,
-    line_facts,
-    unmet_reasons,
-)
+from optimizer.explain_facts import LateFacts, SourceFact, UnmetFacts, line_facts
+from optimizer.explain_words import late_reasons, unmet_reasons
 from optimizer.network import Matching, build_matching
 
 SHOWN = 3  # on-time sources a late reason names one by one
