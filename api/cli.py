@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "filings": "packages",
     "request": "requests",
     "holds": "requests",
+    "users": "users",
+    "audit": "users",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

@@ -2,7 +2,7 @@
 
 - Every operation documents every status it can answer, with the error body's schema: 404 where
   the path names an object (or the route says so), 409 for every write (a state it contradicts,
-  or a concurrent change), 413 where a body is sent, 422 where anything is sent, 500 and 503
+  or a concurrent change), 401 and 403 where a sign-in is needed, 413 where a body is sent, 422 where anything is sent, 500 and 503
   everywhere. A route adds its own words (`responses={404: {"description": ...}}`) or a status
   the rule does not give it; the schema is filled in here, never copied into routes.
 - A method the document does not list for a path is answered 405 with the `Allow` header the
@@ -26,6 +26,8 @@ from api.errors import error_response
 
 ERROR_SCHEMA = "ErrorBody"
 DESCRIPTIONS: dict[int, str] = {
+    401: "未登录或登录已失效 / not signed in, or the sign-in expired or is not valid",
+    403: "无此权限(消息中指明所需权限) / signed in without the permission (the message names it)",
     404: "不存在: 路径所指的对象或地址本身 / not found: an object the path names, or the path",
     409: "与当前状态冲突, 或被同时进行的修改抢先 / conflicts with the current state, or with a "
     "change made at the same time",
@@ -56,6 +58,8 @@ class ErrorBody(BaseModel):
 def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """Return the error statuses an operation can answer by the rules in the module docstring."""
     statuses = {500, 503}
+    if operation.get("security"):  # the route needs a signed-in user with a permission
+        statuses |= {401, 403}
     if "{" in path:
         statuses.add(404)
     if method in WRITE_METHODS:

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the session, the clock, the acting user, and the permission hook.
+"""FastAPI dependencies: the session, the clock, the signed-in actor, and the permission check.
 
 Also the working-day calendar and the deadline policy, read per request so that a calendar year
 an operator loads takes effect at once. Tests override `get_session`, `get_clock` (and
@@ -11,21 +11,29 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import unquote
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from supply.auth.actor import Actor
+from supply.auth.roles import Permission
+from supply.auth.tokens import is_api_token, login_of
+from supply.auth.users import active_actor, token_actor
 from supply.calendar import WorkCalendar
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import db
 from supply.core.clock import Clock, clock_for, local_today
+from supply.core.errors import Forbidden, Unauthenticated
 from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT
-from supply.core.settings import Settings
+from supply.core.settings import Settings, secret_of
 from supply.core.settings import get_settings as read_settings
 from supply.policy import DeadlinePolicy
+from supply.projects.scope import check_visible
 
 MAX_OFFSET = 10**9
+SESSION_COOKIE = "gridsupply_session"
 
 
 async def get_session() -> AsyncIterator[Session]:
@@ -48,15 +56,52 @@ async def get_clock(settings: Annotated[Settings, Depends(get_settings)]) -> Clo
     return clock_for(settings.frozen_now)
 
 
-async def get_user(
-    x_gridsupply_user: Annotated[
-        str | None,
-        Header(description="操作人(可 URL 编码) / who is acting, percent-encoded if not ASCII"),
-    ] = None,
-) -> str:
-    """Return who is acting; until sign-in exists, the X-Gridsupply-User header or 'anonymous'."""
-    name = unquote(x_gridsupply_user or "").strip()
-    return name[:100] or "anonymous"
+bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="登录令牌(POST /api/v1/auth/token)或服务账号的 API 令牌 / a sign-in token "
+    "from POST /api/v1/auth/token, or a service account's API token",
+)
+NOT_SIGNED_IN = "请先登录 / sign in first (Authorization: Bearer <token>)"
+
+
+def _token(request: Request, header: str | None) -> str | None:
+    """The bearer token of the Authorization header, or the web pages' sign-in cookie."""
+    return header or request.cookies.get(SESSION_COOKIE) or None
+
+
+async def get_actor(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    clock: Annotated[Clock, Depends(get_clock)],
+    token: Annotated[str | None, Depends(bearer)],
+    request_session: Annotated[Session, Depends(get_session)],
+) -> Actor:
+    """The signed-in user (or service account) the request's token names; 401 without one."""
+    found = getattr(request.state, "actor", None)
+    if isinstance(found, Actor):
+        return found
+    given = _token(request, token)
+    if not given:
+        raise Unauthenticated(NOT_SIGNED_IN)
+    # A session of its own on the request's database: the route's transaction stays untouched
+    # (and a user read in the last ACTOR_TTL_S seconds is not read again).
+    with Session(request_session.get_bind()) as session:
+        if is_api_token(given):
+            actor = token_actor(session, given)
+        else:
+            login = login_of(given, secret=secret_of(settings), now=clock.now())
+            actor = active_actor(session, login)
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def get_user(actor: ActorDep) -> str:
+    """The signed-in user's login: who a change is recorded as."""
+    return actor.login
 
 
 async def get_calendar(settings: Annotated[Settings, Depends(get_settings)]) -> WorkCalendar:
@@ -85,15 +130,38 @@ async def get_today(clock: ClockDep) -> date:
 TodayDep = Annotated[date, Depends(get_today)]
 
 
-def require(action: str) -> Any:
-    """Declare the permission a route needs; every signed-in role is allowed until roles exist."""
+def require(permission: str) -> Any:
+    """Declare the permission a route needs: 401 without a valid sign-in, 403 (naming the
+    permission) when the actor's roles do not grant it. The permission is kept on the check
+    (`check.permission`) so the route × role test can read every route's."""
+    wanted = Permission(permission)
 
-    async def check(user: UserDep) -> None:
-        # The per-route check slots in here: look up the user's roles and refuse `action`.
-        del user
+    async def check(actor: ActorDep) -> None:
+        if not actor.can(wanted):
+            raise Forbidden(
+                f"没有权限 {wanted.value} / the permission {wanted.value} is needed "
+                f"(roles: {', '.join(actor.roles) or '-'})",
+                permission=wanted.value,
+            )
 
-    check.__name__ = f"require_{action.replace('.', '_')}"
+    check.__name__ = f"require_{permission.replace('.', '_')}"
+    check.permission = wanted.value  # type: ignore[attr-defined]
     return Depends(check)
+
+
+def project_visible(
+    project_id: Annotated[str, PathParam(max_length=32, description="项目编号 / project id")],
+    actor: ActorDep,
+    request_session: Annotated[Session, Depends(get_session)],
+) -> None:
+    """404 for a project the actor may not reach (another unit's, for a project manager)."""
+    scope = actor.project_scope
+    if scope is not None:
+        with Session(request_session.get_bind()) as session:
+            check_visible(session, project_id, scope)
+
+
+ProjectVisible = Depends(project_visible)
 
 
 class PageParams:

@@ -27,14 +27,27 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from supply.core.errors import Conflict, DomainError, ImportRejected, InvalidInput, NotFound
+from supply.core.audit import set_request_context
+from supply.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    ImportRejected,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from supply.core.settings import SettingsInvalid
 
 logger = logging.getLogger("gridsupply.api")
 
 ERROR_STATUS: dict[type[DomainError], int] = {
+    Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooManyAttempts: 429,
     InvalidInput: 422,
     ImportRejected: 422,
 }
@@ -103,7 +116,14 @@ def detail_for(error: DomainError) -> list[dict[str, Any]]:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse(status_code=status_for(exc), content={"detail": detail_for(exc)})
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(
+        status_code=status_for(exc), content={"detail": detail_for(exc)}, headers=headers or None
+    )
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -216,6 +236,8 @@ class RequestIdMiddleware:
         )
         request_id = incoming if _SAFE_ID.match(incoming) else uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
+        client = scope.get("client")
+        set_request_context(request_id, client[0] if client else "")
         started = False
 
         async def send_tagged(message: Message) -> None:

@@ -11,6 +11,7 @@ from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.routes import PREFIX, ROUTERS, TAGS
+from api.security import install_security
 
 DESCRIPTION = """
 业扩配套电网工程物资供应匹配 —— 供应目录(物料、仓库、运输天数、实物储备与储备定额目录、
@@ -58,4 +59,5 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MethodGuard, spec=lambda: app.openapi())
     install_error_handlers(app)
+    install_security(app)  # outermost: every answer, errors too, carries the headers
     return app

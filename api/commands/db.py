@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -108,9 +109,12 @@ def cli_session() -> Iterator[Session]:
 
 
 def cli_user(by: str | None) -> str:
-    """Who is acting: --by if given, else the operating-system user."""
+    """Who is acting: --as (or --by) if given, else GRIDSUPPLY_USER, else the operating-system
+    user. The command line is an administrator's tool on the server: it is trusted to say."""
     if by:
         return by
+    if os.environ.get("GRIDSUPPLY_USER", "").strip():
+        return os.environ["GRIDSUPPLY_USER"].strip()[:100]
     try:
         return getpass.getuser()
     except (KeyError, OSError):

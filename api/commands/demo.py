@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from api.commands.catalogs import report_table, summary_tables
 from api.commands.plan import print_outcome, run_with_progress
 from api.commands.projects import week_table
-from api.commands.render import fail, out
+from api.commands.render import fail, out, titled_table
 from catalogs.models import ImportRecord, ImportStatus
 from catalogs.service import catalog_summary
 from supply.calendar_store import load_calendar, policy_from_settings
@@ -120,6 +120,34 @@ def week_demo() -> None:
     out.print(week_table(summary, cutoff=SAMPLE_CUTOFF))
 
 
+def people_demo() -> None:
+    """Add Weihai's units and one demo user per role."""
+    from supply.sample.people import load_people
+
+    with Session(get_engine()) as session:
+        load_people(session, now=SAMPLE_CATALOGS_AT, by=DEMO_USER)
+
+
+def print_people() -> None:
+    """Print the demo users and their demo passwords."""
+    from supply.auth.roles import ROLE_ZH, Role
+    from supply.sample.people import DEMO_USERS, demo_password
+
+    table = titled_table(
+        "演示用户 / demo users (passwords for this demo database only)",
+        [("登录名 / login", "left"), ("密码 / password", "left"), ("角色 / role", "left"),
+         ("单位 / unit", "left")],
+    )  # fmt: skip
+    for login, name, roles, unit in DEMO_USERS:
+        role_text = ", ".join(f"{ROLE_ZH[Role(r)]} {r}" for r in roles)
+        table.add_row(login, demo_password(login), f"{name}: {role_text}", unit or "-")
+    out.print(table)
+    out.print(
+        "sign in: `gridsupply serve --demo`, then POST /api/v1/auth/token with one of them",
+        highlight=False,
+    )
+
+
 def plan_demo() -> None:
     """Run the Monday-noon plan of the sample batch and print its KPIs and where the exports are."""
     with Session(get_engine()) as session:
@@ -146,8 +174,10 @@ def demo_command(
     its KPIs against the hand planner's rule and names the folder of its exports.
     """
     catalogs_demo(reset=reset)
+    people_demo()
     week_demo()
     plan_demo()
+    print_people()
 
 
 def register(app: typer.Typer) -> None:

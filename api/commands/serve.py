@@ -30,9 +30,20 @@ def serve_command(
     ] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="what the server logs")] = LogLevel.INFO,
     access_log: Annotated[bool, typer.Option(help="log every request")] = True,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="try it out: without GRIDSUPPLY_SECRET_KEY, sign tokens with a random key made "
+            "for this run (sign-ins end when the server stops)"
+        ),
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (/api/v1, docs at /docs) after bringing the database schema up to date."""
+    """Serve the HTTP API (/api/v1, docs at /docs) after bringing the database schema up to date.
+
+    Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo."""
     import uvicorn
+
+    _signing_key(demo=demo)
 
     if migrate:
         upgrade_database()
@@ -55,6 +66,23 @@ def serve_command(
         log_level=log_level.value,
         access_log=access_log,
     )
+
+
+def _signing_key(*, demo: bool) -> None:
+    """Refuse to serve without a signing key, unless a demo: then make one for this run (in the
+    environment, so every server process signs and checks with the same key)."""
+    import os
+    import secrets
+
+    from supply.core.settings import SettingsInvalid, get_settings, secret_of
+
+    try:
+        secret_of(get_settings())
+    except SettingsInvalid as exc:
+        if not demo:
+            fail(str(exc), 2)
+        os.environ["GRIDSUPPLY_SECRET_KEY"] = secrets.token_urlsafe(32)
+        err.print("demo: tokens are signed with a key made for this run", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

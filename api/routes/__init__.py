@@ -7,6 +7,8 @@ from fastapi.routing import APIRoute
 
 from api.routes import (
     agreements,
+    audit,
+    auth,
     catalogs,
     filings,
     holds,
@@ -18,12 +20,14 @@ from api.routes import (
     requests,
     reserve,
     system,
+    users,
 )
 
 PREFIX = "/api/v1"
 ROUTERS: list[APIRouter] = []
 for module in (
     system,
+    auth,
     materials,
     reserve,
     agreements,
@@ -35,6 +39,8 @@ for module in (
     filings,
     requests,
     holds,
+    users,
+    audit,
 ):
     for route in module.router.routes:
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
@@ -44,6 +50,9 @@ for module in (
 
 TAGS = [
     {"name": "system", "description": "运行状态 / service health"},
+    {"name": "auth", "description": "登录 / sign-in"},
+    {"name": "users", "description": "用户、服务账号与 API 令牌 / users, service accounts, tokens"},
+    {"name": "audit", "description": "审计日志 / the audit trail"},
     {
         "name": "materials",
         "description": "物料、仓库与运输天数 / materials, warehouses, transport days",

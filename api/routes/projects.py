@@ -9,10 +9,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import (
     MAX_ID,
+    ActorDep,
     CalendarDep,
     ClockDep,
     PageDep,
     PolicyDep,
+    ProjectVisible,
     SessionDep,
     SettingsDep,
     TodayDep,
@@ -41,6 +43,9 @@ from supply.projects.models import (
 router = APIRouter(tags=["projects"])
 READ = [require("projects.read")]
 WRITE = [require("projects.write")]
+# On one project: also 404 for a project the actor may not reach (another unit's).
+READ_ONE = [*READ, ProjectVisible]
+WRITE_ONE = [*WRITE, ProjectVisible]
 
 ProjectId = Annotated[str, Path(max_length=32, description="项目编号 / project id")]
 LineNo = Annotated[int, Path(ge=1, le=MAX_ID, description="行号 / line number")]
@@ -67,6 +72,8 @@ def list_projects(
         str | None, Query(max_length=32, description="项目包 / project package")
     ] = None,
     priority: Annotated[Priority | None, Query(description="重点工程 / priority")] = None,
+    *,
+    actor: ActorDep,
 ) -> Page[ProjectPublic]:
     """项目列表，需到货日期早者在前 / List projects, earliest materials need-by first."""
     return projects.list_projects(
@@ -79,6 +86,7 @@ def list_projects(
         priority=priority,
         offset=page.offset,
         limit=page.limit,
+        scope=actor.project_scope,
     )
 
 
@@ -151,13 +159,17 @@ def export_projects(
         SheetKind | None, Query(description="只导出这一张表 / just this sheet")
     ] = None,
     status: ExportStatus = None,
+    *,
+    actor: ActorDep,
 ) -> Response:
     """导出项目工作簿(.xlsx)，格式与导入相同；CSV 见 /projects/export/{sheet}.csv / Export the
     project workbook (.xlsx) in the format import reads; one sheet as CSV:
     /projects/export/{sheet}.csv."""
     if request.query_params.get("format", "").lower() == "csv":
         return _csv_moved(request, sheet=sheet, status=status)
-    content = importing.export_projects(session=session, fmt="xlsx", sheet=sheet, status=status)
+    content = importing.export_projects(
+        session=session, fmt="xlsx", sheet=sheet, status=status, scope=actor.project_scope
+    )
     name = f"projects{'-' + sheet.value if sheet else ''}-{today.isoformat()}.xlsx"
     return _download(content, name, "xlsx")
 
@@ -190,13 +202,17 @@ def export_projects_sheet(
     today: TodayDep,
     sheet: Annotated[SheetKind, Path(description="导出哪一张表 / which sheet")],
     status: ExportStatus = None,
+    *,
+    actor: ActorDep,
 ) -> Response:
     """导出项目工作簿的一张表为 CSV / Export one sheet of the project workbook as CSV."""
-    content = importing.export_projects(session=session, fmt="csv", sheet=sheet, status=status)
+    content = importing.export_projects(
+        session=session, fmt="csv", sheet=sheet, status=status, scope=actor.project_scope
+    )
     return _download(content, f"projects-{sheet.value}-{today.isoformat()}.csv", "csv")
 
 
-@router.get("/projects/{project_id}", response_model=ProjectDetail, dependencies=READ)
+@router.get("/projects/{project_id}", response_model=ProjectDetail, dependencies=READ_ONE)
 def get_project(session: SessionDep, project_id: ProjectId) -> ProjectDetail:
     """查看项目及其需求明细 / Get a project with its demand lines."""
     return demand.project_detail(session=session, project_id=project_id)
@@ -214,18 +230,25 @@ def create_project(
     clock: ClockDep,
     calendar: CalendarDep,
     policy: PolicyDep,
-    user: UserDep,
+    actor: ActorDep,
     body: ProjectCreate,
 ) -> ProjectPublic:
-    """新建项目，建设期限与需到货日期自动推算 / Create a project; its dates are derived."""
+    """新建项目，建设期限与需到货日期自动推算 / Create a project; its dates are derived.
+
+    A project manager who creates a project is its manager (it stays theirs to see and act on).
+    """
     project = projects.create_project(
-        session=session, project=body, calendar=calendar, policy=policy, now=clock.now(), user=user
-    )
+        session=session, project=body, calendar=calendar, policy=policy, now=clock.now(),
+        user=actor.login, manager=actor.login if actor.project_scope else None,
+    )  # fmt: skip
     return ProjectPublic.model_validate(project)
 
 
 @router.patch(
-    "/projects/{project_id}", response_model=ProjectPublic, dependencies=WRITE, responses=CONFLICT
+    "/projects/{project_id}",
+    response_model=ProjectPublic,
+    dependencies=WRITE_ONE,
+    responses=CONFLICT,
 )
 def update_project(
     session: SessionDep,
@@ -250,7 +273,7 @@ def update_project(
 @router.post(
     "/projects/{project_id}/cancel",
     response_model=ProjectPublic,
-    dependencies=WRITE,
+    dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
 def cancel_project(session: SessionDep, clock: ClockDep, project_id: ProjectId) -> ProjectPublic:
@@ -263,7 +286,7 @@ def cancel_project(session: SessionDep, clock: ClockDep, project_id: ProjectId) 
 @router.post(
     "/projects/{project_id}/complete",
     response_model=ProjectPublic,
-    dependencies=WRITE,
+    dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
 def complete_project(session: SessionDep, clock: ClockDep, project_id: ProjectId) -> ProjectPublic:
@@ -274,7 +297,7 @@ def complete_project(session: SessionDep, clock: ClockDep, project_id: ProjectId
 
 
 @router.get(
-    "/projects/{project_id}/lines", response_model=Page[DemandLinePublic], dependencies=READ
+    "/projects/{project_id}/lines", response_model=Page[DemandLinePublic], dependencies=READ_ONE
 )
 def list_project_lines(
     session: SessionDep,
@@ -297,7 +320,7 @@ def list_project_lines(
     "/projects/{project_id}/lines",
     response_model=list[DemandLinePublic],
     status_code=status.HTTP_201_CREATED,
-    dependencies=WRITE,
+    dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
 def add_lines(
@@ -321,7 +344,7 @@ def add_lines(
 @router.patch(
     "/projects/{project_id}/lines/{line_no}",
     response_model=DemandLinePublic,
-    dependencies=WRITE,
+    dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
 def update_line(
@@ -342,7 +365,7 @@ def update_line(
 @router.post(
     "/projects/{project_id}/lines/{line_no}/cancel",
     response_model=DemandLinePublic,
-    dependencies=WRITE,
+    dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
 def cancel_line(session: SessionDep, project_id: ProjectId, line_no: LineNo) -> DemandLinePublic:
@@ -367,6 +390,8 @@ def list_lines(
         IsoMoment | None,
         Query(description="提报时间早于(含时区) / submitted strictly before (with a time zone)"),
     ] = None,
+    *,
+    actor: ActorDep,
 ) -> Page[DemandLinePublic]:
     """全部需求行，按项目与行号 / List demand lines across projects, by project and line."""
     return demand.list_lines(
@@ -377,4 +402,5 @@ def list_lines(
         submitted_before=submitted_before,
         offset=page.offset,
         limit=page.limit,
+        scope=actor.project_scope,
     )

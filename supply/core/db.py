@@ -43,6 +43,8 @@ MODEL_MODULES = (
     "supply.demand.models",
     "supply.weekly.models",
     "supply.holds.models",
+    "supply.auth.models",
+    "supply.core.audit",
 )
 
 

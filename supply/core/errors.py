@@ -39,6 +39,33 @@ class InvalidInput(DomainError):
     type = "invalid_input"
 
 
+class Unauthenticated(DomainError):
+    """No valid sign-in: no token, an expired, forged or revoked one, a disabled user, or a
+    wrong login or password (which of them is not said)."""
+
+    type = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """Signed in, but the user's roles do not grant the permission the action needs."""
+
+    type = "forbidden"
+
+    def __init__(self, message: str, *, permission: str = "") -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for a login or from an address; `retry_after` seconds to wait."""
+
+    type = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ConflictingInput(Conflict, InvalidInput):
     """Input that is well formed but meets what is stored: it names a location, package or
     material that is not there, a calendar year not loaded, dates that do not fit the stored

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvironmentUnreadable
 from sqlalchemy.engine import make_url
@@ -27,6 +27,7 @@ from supply.core.project_types import ProjectType
 
 SQLITE_EXAMPLE = "sqlite:///gridsupply.db"
 POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/gridsupply"
+MIN_SECRET_LENGTH = 32
 MAX_INSTALL_WORKING_DAYS = 250  # a year of working days: past any site work after delivery
 InstallWorkingDays = Annotated[int, Field(strict=True, ge=0, le=MAX_INSTALL_WORKING_DAYS)]
 
@@ -159,6 +160,28 @@ class Settings(BaseSettings):
         "(bytes; a larger one is refused with 413 before it is read)",
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="the key sign-in tokens are signed with (32+ characters, kept secret; e.g. "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'); `gridsupply serve` "
+        "refuses to start without it unless run with --demo",
+    )
+    token_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="minutes a sign-in token is valid"
+    )
+    sign_in_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="failed sign-ins allowed per login and per client address in "
+        "`sign_in_window_minutes`; more are refused until the window passes",
+    )
+    sign_in_window_minutes: int = Field(default=15, ge=1, description="see sign_in_attempts")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins a browser may call the API from (JSON list, e.g. "
+        '["https://erp.example.cn"]); empty: cross-origin calls are not allowed',
+    )
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, url: str) -> str:
@@ -233,6 +256,25 @@ def get_settings() -> Settings:
 _PREFIX = Settings.model_config["env_prefix"]
 _parsed: dict[tuple[tuple[str, str], ...], Settings] = {}
 _lock = threading.Lock()
+
+
+def secret_of(settings: Settings) -> str:
+    """The key sign-in tokens are signed with, or `SettingsInvalid` when it is unset or short."""
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise SettingsInvalid(
+            f"配置错误 / invalid setting {_variable('secret_key')}: "
+            + (
+                "未设置 / not set"
+                if not secret
+                else f"少于 {MIN_SECRET_LENGTH} 个字符 / shorter "
+                f"than {MIN_SECRET_LENGTH} characters"
+            )
+            + "; set it to a long random secret, e.g. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))' (or run `gridsupply serve --demo` to try it out)",
+            variable=_variable("secret_key"),
+        )
+    return secret
 
 
 def check_runs_dir(settings: Settings) -> None:

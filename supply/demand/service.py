@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from catalogs.models import Material
 from catalogs.parse import MaterialRef
+from supply.auth.actor import ProjectScope
 from supply.availability import catalogued_materials
 from supply.commitments import held_or_issued, refresh_statuses
 from supply.core.clock import local_today, utc
@@ -30,6 +31,7 @@ from supply.demand.models import (
 )
 from supply.projects.models import Project, ProjectDetail, ProjectStatus
 from supply.projects.rules import check_line
+from supply.projects.scope import visible
 from supply.projects.service import get_project_or_raise
 
 # A line may still be cancelled while nothing is held or issued for it.
@@ -346,10 +348,14 @@ def list_lines(
     submitted_before: datetime | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
+    scope: ProjectScope | None = None,
 ) -> Page[DemandLinePublic]:
-    """List demand lines by project and line number, filtered by project, status, material."""
-    statement = select(DemandLine, Project).join(
-        Project, col(Project.id) == col(DemandLine.project_id)
+    """List the demand lines of the projects `scope` reaches, by project and line number,
+    filtered by project, status, material."""
+    statement = visible(
+        select(DemandLine, Project).join(Project, col(Project.id) == col(DemandLine.project_id)),
+        DemandLine.project_id,
+        scope,
     )
     if project_id:
         statement = statement.where(DemandLine.project_id == project_id)

@@ -18,6 +18,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from catalogs.export import FileFormat, write_table, write_workbook
 from catalogs.models import ImportKind, ImportStatus, Material
 from catalogs.records import new_record, record_rejected
+from supply.auth.actor import ProjectScope
+from supply.auth.units import units_by_location
 from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
 from supply.core.errors import ImportRejected, InvalidInput, RowProblem
@@ -34,6 +36,7 @@ from supply.packages.service import upsert_packages
 from supply.policy import DeadlinePolicy
 from supply.projects.files import ORDER, SPECS, SheetKind, spec_for_sheet
 from supply.projects.models import Project, ProjectStatus
+from supply.projects.scope import visible
 from supply.projects.service import known_locations
 from supply.projects.workbook import (
     LINE_FIELDS,
@@ -211,13 +214,15 @@ def _upsert_projects(
     session: Session, rows: list[dict[str, Any]], counts: SheetCounts, now: datetime, user: str
 ) -> None:
     fields = (*PROJECT_FIELDS, "deadline", "need_by")
+    units = units_by_location(session)
     for values in rows:
+        values = {**values, "unit": units.get(values["location"])}
         project = session.get(Project, values["id"])
         if project is None:
             session.add(
                 Project(
                     id=values["id"],
-                    **{k: values[k] for k in fields},
+                    **{k: values[k] for k in (*fields, "unit")},
                     status=ProjectStatus.ACTIVE,
                     created_at=now,
                     created_by=user,
@@ -227,6 +232,8 @@ def _upsert_projects(
             counts.inserted += 1
             continue
         changed = {k: values[k] for k in fields if getattr(project, k) != values[k]}
+        if "location" in changed:
+            changed["unit"] = values["unit"]
         if not changed:
             counts.unchanged += 1
             continue
@@ -279,11 +286,12 @@ def _upsert_lines(
 
 
 def workbook_rows(
-    *, session: Session, status: str | None = None
+    *, session: Session, status: str | None = None, scope: ProjectScope | None = None
 ) -> dict[SheetKind, list[dict[str, Any]]]:
-    """Return the rows of each sheet as the file holds them (derived dates and names beside)."""
+    """Return the rows of each sheet as the file holds them (derived dates and names beside):
+    the projects `scope` reaches (all for None), their lines and their packages."""
     materials = {m.code: m for m in session.exec(select(Material))}
-    statement = select(Project).order_by(col(Project.id))
+    statement = visible(select(Project).order_by(col(Project.id)), Project.id, scope)
     if status:
         statement = statement.where(Project.status == status)
     projects = {p.id: p for p in session.exec(statement)}
@@ -306,7 +314,7 @@ def workbook_rows(
     packages = [
         p.model_dump()
         for p in session.exec(select(Package).order_by(col(Package.id)))
-        if status is None or p.id in used
+        if (status is None and scope is None) or p.id in used
     ]
     return {
         SheetKind.PACKAGES: packages,
@@ -321,9 +329,11 @@ def export_projects(
     fmt: FileFormat = "xlsx",
     sheet: SheetKind | None = None,
     status: str | None = None,
+    scope: ProjectScope | None = None,
 ) -> bytes:
-    """Write the project workbook (or one sheet of it; a CSV file is one sheet) as import reads."""
-    rows = workbook_rows(session=session, status=status)
+    """Write the project workbook (or one sheet of it; a CSV file is one sheet) as import reads:
+    the projects `scope` reaches."""
+    rows = workbook_rows(session=session, status=status, scope=scope)
     kinds: Sequence[SheetKind] = ORDER if sheet is None else (sheet,)
     if fmt == "csv":
         if sheet is None:

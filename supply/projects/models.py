@@ -93,6 +93,12 @@ class ProjectBase(SQLModel):
         description="项目包 / project package",
     )
     priority: str = Field(default=Priority.NORMAL, max_length=16, description="优先级 / priority")
+    unit: str | None = Field(
+        default=None, max_length=32, index=True, description="建设单位 / unit that builds it"
+    )
+    manager: str | None = Field(
+        default=None, max_length=32, index=True, description="项目经理 / project manager (login)"
+    )
 
 
 class Project(ProjectBase, table=True):

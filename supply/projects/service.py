@@ -15,6 +15,8 @@ from sqlalchemy import func, or_, union
 from sqlmodel import Session, col, select
 
 from catalogs.models import Transport, Warehouse
+from supply.auth.actor import ProjectScope
+from supply.auth.units import units_by_location
 from supply.calendar import WorkCalendar
 from supply.commitments import held_or_issued
 from supply.core.errors import Conflict, InvalidInput, NotFound
@@ -33,6 +35,7 @@ from supply.projects.models import (
     TypeSummary,
 )
 from supply.projects.rules import Derived, check_location, check_package, derive_project
+from supply.projects.scope import visible
 
 # Lines that still need or hold material: a project with any cannot be completed.
 UNFINISHED = (DemandStatus.OPEN, DemandStatus.PLANNED, DemandStatus.HELD)
@@ -64,9 +67,11 @@ def list_projects(
     priority: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
+    scope: ProjectScope | None = None,
 ) -> Page[ProjectPublic]:
-    """List projects, earliest need-by first, filtered by text in id/name/customer and fields."""
-    statement = select(Project)
+    """List the projects `scope` reaches, earliest need-by first, filtered by text in
+    id/name/customer and fields."""
+    statement = visible(select(Project), Project.id, scope)
     if q:
         text = q.lower()
         statement = statement.where(
@@ -154,11 +159,13 @@ def create_project(
     policy: DeadlinePolicy,
     now: datetime,
     user: str,
+    manager: str | None = None,
 ) -> Project:
     """Create an active project; its deadline and need-by are derived from type and dates."""
     created = new_project(
-        session=session, project=project, calendar=calendar, policy=policy, now=now, user=user
-    )
+        session=session, project=project, calendar=calendar, policy=policy, now=now, user=user,
+        manager=manager,
+    )  # fmt: skip
     session.commit()
     session.refresh(created)
     return created
@@ -197,11 +204,17 @@ def new_project(
     policy: DeadlinePolicy,
     now: datetime,
     user: str,
+    manager: str | None = None,
 ) -> Project:
-    """Add a checked new active project to the session (flush only; the use case commits)."""
+    """Add a checked new active project to the session (flush only; the use case commits).
+
+    Its unit is the one building at its location; `manager` is the project manager it is
+    assigned to (the one who created it, when a project manager does)."""
     derived = check_new_project(session=session, project=project, calendar=calendar, policy=policy)
     created = Project(
         **project.model_dump(exclude={"voltage_class"}),
+        unit=units_by_location(session).get(project.location),
+        manager=manager,
         voltage_class=derived.voltage_class,
         deadline=derived.deadline,
         need_by=derived.need_by,
@@ -257,6 +270,8 @@ def update_project(
     )
     for name, value in given.items():
         setattr(project, name, value)
+    if "location" in given:
+        project.unit = units_by_location(session).get(project.location)
     project.voltage_class = derived.voltage_class
     project.deadline = derived.deadline
     project.need_by = derived.need_by

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api.deps import get_clock, get_session
 from api.main import create_app
 from supply.core.clock import FixedClock
+from tests.signin import act_as
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def app(engine: Engine, now: datetime) -> FastAPI:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(now)
+    act_as(app)
     return app
 
 

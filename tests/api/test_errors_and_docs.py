@@ -36,7 +36,7 @@ def test_every_domain_error_has_a_status() -> None:
         if not any(issubclass(cls, m) for m in ERROR_STATUS)
     }
     assert unmapped == set()
-    assert set(ERROR_STATUS.values()) <= {404, 409, 422}
+    assert set(ERROR_STATUS.values()) <= {401, 403, 404, 409, 422, 429}
 
 
 def test_input_that_meets_what_is_stored_is_a_409_and_still_invalid_input_to_the_cli() -> None:

@@ -18,6 +18,7 @@ from api.main import create_app
 from supply.calendar import default_calendar
 from supply.core.clock import SHANGHAI, FixedClock
 from tests.api.schemathesis_hooks import dates_in_order
+from tests.signin import act_as
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,6 +42,7 @@ def client(catalog_engine: Engine) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(NOW)
+    act_as(app)
     app.dependency_overrides[get_calendar] = default_calendar
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
@@ -50,7 +52,6 @@ def create(client: TestClient, **changes: Any) -> dict[str, Any]:
     response = client.post(
         "/api/v1/projects",
         json=PROJECT | changes,
-        headers={"X-Gridsupply-User": "%E6%9D%8E%E5%B7%A5"},
     )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -65,7 +66,7 @@ def test_a_project_is_created_with_derived_dates_and_read_back_with_its_lines(
         "2026-11-30",
         "10kV",
     )
-    assert body["created_by"] == "李工" and body["status"] == "active"
+    assert body["created_by"] == "tester" and body["status"] == "active"
     lines = client.post(
         "/api/v1/projects/P-1/lines",
         json=[

@@ -25,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from tests.signin import EVERY_ROLE, PASSWORD
+
 BIN = Path(sys.executable).parent
 DEMO_NOW = "2026-11-30T11:00:00+08:00"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -39,6 +41,7 @@ class Served:
     base: str
     port: int
     folder: Path
+    auth: dict[str, str]  # the Authorization header of a user holding every role
 
 
 def _free_port() -> int:
@@ -62,6 +65,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         timeout=300,
     )  # fmt: skip
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    roles = [arg for role in EVERY_ROLE for arg in ("--role", role)]
+    added = subprocess.run(
+        [str(BIN / "gridsupply"), "users", "add", "tester", *roles, "--password-stdin"],
+        env=env, cwd=folder, capture_output=True, text=True, input=PASSWORD + "\n", timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stdout + added.stderr
     port = _free_port()
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
@@ -82,7 +91,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((folder / "server.log").read_text())
             time.sleep(0.2)
-        yield Served(base=base, port=port, folder=folder)
+        signed = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "tester", "password": PASSWORD}
+        )
+        assert signed.status_code == 200, signed.text
+        auth = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+        yield Served(base=base, port=port, folder=folder, auth=auth)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -121,8 +135,8 @@ def test_the_docs_pages_load_nothing_from_the_internet(served: Served, page: str
 
 def test_head_is_served_wherever_get_is(served: Served) -> None:
     for path in ("/api/v1/health", "/api/v1/projects", "/api/v1/projects/YK26-WD-008", "/docs"):
-        got = httpx.get(served.base + path, timeout=10)
-        head = httpx.head(served.base + path, timeout=10)
+        got = httpx.get(served.base + path, timeout=10, headers=served.auth)
+        head = httpx.head(served.base + path, timeout=10, headers=served.auth)
         assert (head.status_code, got.status_code) == (200, 200), path
         assert head.content == b"" and head.headers["content-length"] == str(len(got.content))
         assert head.headers["content-type"] == got.headers["content-type"]
@@ -168,6 +182,7 @@ def test_a_declared_200_mb_upload_is_refused_before_any_of_it_is_sent(served: Se
     status, body = _exchange(
         served.port,
         "POST /api/v1/imports/materials HTTP/1.1\nHost: test\nConnection: close\n"
+        f"Authorization: {served.auth['Authorization']}\n"
         "Content-Type: multipart/form-data; boundary=x\nContent-Length: 200000000\n",
     )
     assert status == 413 and time.monotonic() - started < 10
@@ -181,6 +196,7 @@ def test_a_chunked_json_body_is_refused_once_it_passes_1_mb(served: Served) -> N
     status, body = _exchange(
         served.port,
         "POST /api/v1/holds/1/release HTTP/1.1\nHost: test\nConnection: close\n"
+        f"Authorization: {served.auth['Authorization']}\n"
         "Content-Type: application/json\nTransfer-Encoding: chunked\n",
         chunks,
     )
@@ -200,6 +216,7 @@ def test_schemathesis_with_every_check_finds_nothing(served: Served) -> None:
         f"{served.base}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
         "--generation-deterministic", "--workers", "1",
         "--request-timeout", "60", "--no-color",
+        "--header", f"Authorization: {served.auth['Authorization']}",
     ]  # fmt: skip
     started = time.monotonic()
     run = subprocess.run(

@@ -36,6 +36,7 @@ from supply.policy import DeadlinePolicy
 from supply.weekly.models import PlanRun
 from supply.weekly.service import run_weekly
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.signin import act_as
 from tests.weekly.world import BEFORE_CUTOFF
 
 GRIDSUPPLY = str(Path(sys.executable).parent / "gridsupply")
@@ -391,6 +392,7 @@ def test_an_unwritable_runs_folder_is_a_503_not_a_500(
     application.dependency_overrides[get_settings] = lambda: Settings(
         database_url=url, runs_dir=str(under_a_file)
     )
+    act_as(application)
     client = TestClient(application, raise_server_exceptions=False)
     answer = client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
     assert answer.status_code == 503, answer.text

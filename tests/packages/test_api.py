@@ -21,6 +21,7 @@ from supply.packages.budget import budget_check
 from supply.packages.filings import record_filings
 from supply.policy import DeadlinePolicy
 from tests.packages.world import build_budget_world
+from tests.signin import act_as
 
 REVIEWED = datetime(2026, 9, 30, 16, 0, tzinfo=SHANGHAI)
 
@@ -63,6 +64,7 @@ def client(engine: Engine, clock: Clock) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(clock.now())
+    act_as(app)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -137,15 +139,14 @@ def test_filings_are_listed_as_of_the_clock_and_filed_once(
     assert [f["status"] for f in overdue["items"]] == ["overdue"]
     assert client.get(f"/api/v1/filings/{item['id']}").json()["status"] == "overdue"
 
+    act_as(client.app, "zhang.gong")  # type: ignore[arg-type]
     filed = client.post(
-        f"/api/v1/filings/{item['id']}/file",
-        json={"reference": "鲁电发展备〔2026〕18号"},
-        headers={"X-Gridsupply-User": "%E5%BC%A0%E5%B7%A5"},  # 张工, percent-encoded
+        f"/api/v1/filings/{item['id']}/file", json={"reference": "鲁电发展备〔2026〕18号"}
     )
     assert filed.status_code == 200, filed.text
     assert (filed.json()["status"], filed.json()["filed_by"], filed.json()["reference"]) == (
         "filed",
-        "张工",
+        "zhang.gong",
         "鲁电发展备〔2026〕18号",
     )
     assert client.get("/api/v1/filings", params={"status": "filed"}).json()["total"] == 1

@@ -23,6 +23,7 @@ from supply.projects.models import Project
 from supply.weekly.service import approve_run, run_weekly
 from tests.conftest import sheet_rows
 from tests.packages.world import add_package
+from tests.signin import act_as
 from tests.weekly.world import (
     BEFORE_CUTOFF,
     CALENDAR,
@@ -179,6 +180,7 @@ def test_the_http_approval_answer_carries_the_warning_and_the_filing(
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(APPROVED_AT)
+    act_as(app)
     app.dependency_overrides[get_settings] = lambda: settings
     with TestClient(app, raise_server_exceptions=False) as client:
         made = client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})

@@ -29,6 +29,7 @@ from catalogs.models import AgreementLine, Consignment, ReserveStock
 from supply.core.settings import Settings
 from supply.holds.models import Hold, Promise, SupplyRequest
 from tests.requests.conftest import FRIDAY, new_project
+from tests.signin import EVERY_ROLE, bearer, make_user
 
 DISTINCT = 40
 REPEATS = 10  # sent again, concurrently, with the same key and body
@@ -90,12 +91,16 @@ def test_fifty_simultaneous_requests_never_hand_out_the_same_stock_twice(
 ) -> None:
     work = _bodies()
     start = threading.Barrier(len(work))
+    make_user(engine, "pm", EVERY_ROLE, now=FRIDAY)
+    auth = bearer("pm", now=FRIDAY)
 
     def send(item: tuple[str, dict[str, Any]]) -> httpx.Response:
         key, body = item
         with httpx.Client(base_url=server, timeout=120) as client:
             start.wait()
-            return client.post("/api/v1/requests", json=body, headers={"Idempotency-Key": key})
+            return client.post(
+                "/api/v1/requests", json=body, headers={"Idempotency-Key": key, **auth}
+            )
 
     with ThreadPoolExecutor(len(work)) as pool:
         responses = list(pool.map(send, work))

@@ -29,6 +29,7 @@ from supply.demand.models import DemandLine
 from supply.packages.models import Filing
 from tests.packages.world import add_package
 from tests.requests.conftest import FRIDAY, new_project
+from tests.signin import act_as
 from tests.weekly.world import add_project
 
 
@@ -42,13 +43,14 @@ def client(engine: Engine, world: Settings) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(FRIDAY)
+    act_as(app)
     app.dependency_overrides[get_settings] = lambda: world
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 
 def _post(client: TestClient, body: dict[str, Any]) -> Any:
-    return client.post("/api/v1/requests", json=body, headers={"X-Gridsupply-User": "pm"})
+    return client.post("/api/v1/requests", json=body)
 
 
 @pytest.mark.parametrize("package", [None, "PK-1"])

@@ -39,6 +39,7 @@ from supply.weekly.models import PlanRun
 from supply.weekly.service import approve_run, run_weekly
 from tests.packages.world import add_package
 from tests.requests.conftest import FRIDAY, new_project
+from tests.signin import act_as
 from tests.weekly.world import BEFORE_CUTOFF, CALENDAR, POLICY, add_project
 
 SQLITE_MONEY_LIMIT = Decimal(2**63 - 1) / 10**6  # yuan in int64 millionths
@@ -100,6 +101,7 @@ def client(engine: Engine, world: Settings) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(FRIDAY)
+    act_as(app)
     app.dependency_overrides[get_settings] = lambda: world
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
@@ -114,7 +116,7 @@ def test_a_request_of_the_most_lines_at_the_limit_in_a_package_is_answered(
         add_package(session, "PK2026-JQ", "1000")
     body = new_project("U-BIG", [("DT-400", quantity)] * MAX_REQUEST_LINES, kind="mv_10kv",
                        package_id="PK2026-JQ")  # fmt: skip
-    got = client.post("/api/v1/requests", json=body, headers={"X-Gridsupply-User": "pm"})
+    got = client.post("/api/v1/requests", json=body)
     assert got.status_code == 201, got.text
     answer = got.json()
     assert len(answer["lines"]) == MAX_REQUEST_LINES

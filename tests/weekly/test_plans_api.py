@@ -19,6 +19,7 @@ from api.main import create_app
 from supply.core.clock import FixedClock
 from supply.core.settings import Settings
 from tests.conftest import xlsx_bytes
+from tests.signin import act_as
 from tests.weekly.world import BEFORE_CUTOFF, add_project, load_world, settings_for
 
 
@@ -52,6 +53,7 @@ def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(BEFORE_CUTOFF)
+    act_as(app)
     app.dependency_overrides[get_settings] = lambda: settings
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
@@ -96,9 +98,8 @@ def test_run_read_approve_download(client: TestClient) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][1] == "P-LATE" and "needed by 12-02" in rows[1][-1]
 
-    approved = client.post(
-        "/api/v1/plans/batches/2026-W49/approve", headers={"X-Gridsupply-User": "director"}
-    )
+    act_as(client.app, "director")  # type: ignore[arg-type]
+    approved = client.post("/api/v1/plans/batches/2026-W49/approve")
     assert approved.status_code == 200 and approved.json()["approved_by"] == "director"
 
 

@@ -1,0 +1,1 @@
+"""Reading the audit trail: filtered pages and an Excel export (the table is supply.core.audit)."""

@@ -1,0 +1,1 @@
+"""Who may do what: users and service accounts, their roles, passwords, tokens and sign-in."""

@@ -1,0 +1,136 @@
+"""Roles and their permissions: the one table every route, command and page is checked against.
+
+A permission is `area.verb`. A user holds one or more roles and may do what any of them allows.
+Project managers are also limited by row: they see and act only on the projects of their unit,
+or the ones assigned to them (`Actor.project_scope`). docs/security.md prints this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    CATALOGS_READ = "catalogs.read"
+    CATALOGS_IMPORT = "catalogs.import"
+    QUOTAS_CONFIRM = "quotas.confirm"
+    PROJECTS_READ = "projects.read"
+    PROJECTS_WRITE = "projects.write"
+    PROJECTS_IMPORT = "projects.import"
+    PLANS_READ = "plans.read"
+    PLANS_RUN = "plans.run"
+    PLANS_APPROVE = "plans.approve"
+    PLANS_IMPORT = "plans.import"
+    REQUESTS_READ = "requests.read"
+    REQUESTS_CREATE = "requests.create"
+    REQUESTS_CANCEL = "requests.cancel"
+    HOLDS_READ = "holds.read"
+    HOLDS_ISSUE = "holds.issue"
+    HOLDS_RELEASE = "holds.release"
+    HOLDS_EXPIRE = "holds.expire"
+    PACKAGES_READ = "packages.read"
+    PACKAGES_WRITE = "packages.write"
+    FILINGS_READ = "filings.read"
+    FILINGS_WRITE = "filings.write"
+    AUDIT_READ = "audit.read"
+    USERS_READ = "users.read"
+    USERS_MANAGE = "users.manage"
+    CALENDAR_WRITE = "calendar.write"
+
+
+class Role(StrEnum):
+    PLANNER = "planner"
+    PROJECT_MANAGER = "project_manager"
+    DEVELOPMENT = "development"
+    MARKETING = "marketing"
+    VIEWER = "viewer"
+    ADMIN = "admin"
+
+
+ROLE_ZH: Mapping[Role, str] = {
+    Role.PLANNER: "物资部计划员",
+    Role.PROJECT_MANAGER: "项目经理",
+    Role.DEVELOPMENT: "发展部",
+    Role.MARKETING: "营销部",
+    Role.VIEWER: "只读",
+    Role.ADMIN: "系统管理员",
+}
+
+P = Permission
+READ_ALL = frozenset(p for p in Permission if p.value.endswith(".read"))
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.PLANNER: frozenset(
+        {
+            P.PLANS_READ,
+            P.PLANS_RUN,
+            P.PLANS_APPROVE,
+            P.PLANS_IMPORT,
+            P.CATALOGS_READ,
+            P.CATALOGS_IMPORT,
+            P.HOLDS_READ,
+            P.HOLDS_ISSUE,
+            P.HOLDS_RELEASE,
+            P.HOLDS_EXPIRE,
+            P.PROJECTS_READ,
+            P.PROJECTS_IMPORT,
+            P.REQUESTS_READ,
+            P.PACKAGES_READ,
+            P.FILINGS_READ,
+        }
+    ),
+    Role.PROJECT_MANAGER: frozenset(
+        {
+            P.PROJECTS_READ,
+            P.PROJECTS_WRITE,
+            P.REQUESTS_READ,
+            P.REQUESTS_CREATE,
+            P.REQUESTS_CANCEL,
+            P.HOLDS_READ,
+            P.HOLDS_ISSUE,
+            P.HOLDS_RELEASE,
+            P.CATALOGS_READ,
+        }
+    ),
+    Role.DEVELOPMENT: frozenset(
+        {
+            P.PACKAGES_READ,
+            P.PACKAGES_WRITE,
+            P.FILINGS_READ,
+            P.FILINGS_WRITE,
+            P.PROJECTS_READ,
+            P.PLANS_READ,
+            P.CATALOGS_READ,
+        }
+    ),
+    Role.MARKETING: frozenset({P.QUOTAS_CONFIRM, P.CATALOGS_READ, P.PROJECTS_READ}),
+    Role.VIEWER: READ_ALL,
+    Role.ADMIN: frozenset({P.USERS_READ, P.USERS_MANAGE, P.CALENDAR_WRITE, P.AUDIT_READ}),
+}
+
+# Roles whose project permissions reach every unit; a project manager's reach only their own.
+ALL_PROJECTS_ROLES = frozenset(
+    {Role.PLANNER, Role.DEVELOPMENT, Role.MARKETING, Role.VIEWER, Role.ADMIN}
+)
+
+
+def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
+    """Every permission the given roles grant together (unknown role names grant nothing)."""
+    granted: set[Permission] = set()
+    for name in roles:
+        if name in Role.__members__.values():
+            granted |= ROLE_PERMISSIONS[Role(name)]
+    return frozenset(granted)
+
+
+def parse_roles(names: Iterable[str]) -> list[Role]:
+    """The roles named, in table order, or ValueError naming one that does not exist."""
+    wanted: set[Role] = set()
+    for name in names:
+        try:
+            wanted.add(Role(name.strip()))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"没有角色 {name!r} / no role {name!r}; roles: {known}") from None
+    return [r for r in Role if r in wanted]
