@@ -33,7 +33,7 @@ from catalogs.models import (
     Warehouse,
 )
 from catalogs.parse import MaterialRef, ParseContext, ParsedRow, parse_sheet
-from catalogs.records import new_record, record_rejected
+from catalogs.records import audit_import, new_record, record_rejected
 from catalogs.service import find_quota_catalog
 from supply.core.errors import ImportRejected, InvalidInput, NotFound, RowProblem
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
@@ -206,7 +206,7 @@ def import_catalog(
         counts.unchanged,
     )
     record.note = note
-    session.add(record)
+    audit_import(session, record)
     session.commit()
     session.refresh(record)
     return ImportReport.model_validate(record, update={"ignored_columns": result.ignored_columns})

@@ -22,6 +22,7 @@ from catalogs.models import (
     ImportRecordPublic,
     ImportStatus,
 )
+from supply.core.audit import record as record_event
 from supply.core.errors import NotFound, RowProblem
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 
@@ -45,16 +46,38 @@ def first_problems(problems: Sequence[RowProblem]) -> str:
     return text if len(text) <= FIRST_PROBLEMS_LENGTH else text[: FIRST_PROBLEMS_LENGTH - 1] + "…"
 
 
+def audit_import(session: Session, record: ImportRecord) -> None:
+    """The audit event of an import attempt, accepted or rejected, in its record's transaction."""
+    session.add(record)
+    session.flush()
+    record_event(
+        session,
+        actor=record.imported_by,
+        action=f"import.{record.status}",
+        object_type="import",
+        object_id=record.id or "",
+        after={
+            "kind": record.kind,
+            "file_name": record.file_name,
+            "inserted": record.inserted,
+            "updated": record.updated,
+            "unchanged": record.unchanged,
+            "problems": record.problems,
+        },
+        at=record.imported_at,
+    )
+
+
 def record_rejected(
     session: Session, record: ImportRecord, problems: Sequence[RowProblem], *, count: int
 ) -> ImportRecord:
-    """Undo whatever the import wrote, then keep its record as rejected (committed)."""
+    """Undo whatever the import wrote, then keep its record as rejected (committed, audited)."""
     session.rollback()
     record.status = ImportStatus.REJECTED
     record.problems = count
     record.first_problems = first_problems(problems)
     record.inserted = record.updated = record.unchanged = 0
-    session.add(record)
+    audit_import(session, record)
     session.commit()
     return record
 

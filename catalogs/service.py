@@ -39,6 +39,7 @@ from catalogs.models import (
     remaining_quantity,
     upper_quantity,
 )
+from supply.core.audit import record
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.money import fen
 from supply.core.paging import DEFAULT_LIMIT, Page, check_page, paginate
@@ -320,6 +321,12 @@ def confirm_quota_catalog(
     catalog.confirmed_by = confirmed_by
     catalog.confirmed_at = now
     session.add(catalog)
+    record(
+        session, actor=confirmed_by, action="quotas.confirm", object_type="quota_catalog",
+        object_id=catalog.id or "", before={"status": QuotaCatalogStatus.DRAFT},
+        after={"status": catalog.status, "year": catalog.year, "version": catalog.version},
+        at=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(catalog)
     return _catalog_public(session, catalog)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
 
-from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, require
+from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
 from catalogs import service
 from catalogs.models import QuotaCatalogPublic, QuotaPublic, ReservePosition, ReserveStockPublic
 from supply.core.paging import Page
-from supply.core.text import Name
 
 router = APIRouter(prefix="/reserve", tags=["reserve"])
 READ = [require("catalogs.read")]
@@ -19,14 +17,6 @@ READ = [require("catalogs.read")]
 Warehouse = Annotated[str | None, Query(max_length=32, description="仓库 / warehouse id")]
 CatalogId = Annotated[int, Path(ge=1, le=MAX_ID, description="定额目录版本编号 / quota catalog id")]
 MaterialCode = Annotated[str | None, Query(max_length=64, description="物料编码 / material code")]
-
-
-class ConfirmRequest(BaseModel):
-    """Who confirms the quota catalog."""
-
-    confirmed_by: Name = Field(
-        description="确认人(营销部会同各部门) / who confirms, for the departments"
-    )
 
 
 @router.get("/stock", response_model=Page[ReserveStockPublic], dependencies=READ)
@@ -115,9 +105,11 @@ def list_quotas(
     },
 )
 def confirm_quota_catalog(
-    session: SessionDep, clock: ClockDep, catalog_id: CatalogId, body: ConfirmRequest
+    session: SessionDep, clock: ClockDep, user: UserDep, catalog_id: CatalogId
 ) -> QuotaCatalogPublic:
-    """确认草稿定额目录，原版本被替代 / Confirm a draft; the year's previous one is superseded."""
+    """确认草稿定额目录，原版本被替代 / Confirm a draft; the year's previous one is superseded.
+
+    The signed-in user (营销部, for the departments) is recorded as who confirmed it."""
     return service.confirm_quota_catalog(
-        session=session, catalog_id=catalog_id, confirmed_by=body.confirmed_by, now=clock.now()
+        session=session, catalog_id=catalog_id, confirmed_by=user, now=clock.now()
     )

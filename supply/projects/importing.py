@@ -17,7 +17,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalogs.export import FileFormat, write_table, write_workbook
 from catalogs.models import ImportKind, ImportStatus, Material
-from catalogs.records import new_record, record_rejected
+from catalogs.records import audit_import, new_record, record_rejected
 from supply.auth.actor import ProjectScope
 from supply.auth.units import units_by_location
 from supply.calendar import WorkCalendar
@@ -196,7 +196,7 @@ def import_projects(
         for kind, c in counts.items()
         if c.rows
     )[:500]
-    session.add(record)
+    audit_import(session, record)
     session.commit()
     return ProjectImportReport(
         file_name=file_name,

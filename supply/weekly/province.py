@@ -34,7 +34,7 @@ from catalogs.cells import (
 from catalogs.columns import Cell as CellKind
 from catalogs.columns import Column, header_index, match_header
 from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
-from catalogs.records import new_record, record_rejected
+from catalogs.records import audit_import, new_record, record_rejected
 from supply.core.errors import Conflict, ImportRejected, RowProblem
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
@@ -267,7 +267,7 @@ def _import(
         f"批次 batch {batch_id}: {len(per_line)} 条协议行、{len(redated)} 条计划行已更新 / "
         f"{len(per_line)} agreement lines, {len(redated)} plan lines updated"
     )
-    session.add(record)
+    audit_import(session, record)
     session.commit()
     return MatchImport(rows=len(rows), agreement_lines=len(per_line), plan_lines=len(redated))
 
