@@ -34,7 +34,7 @@ from supply.demand.models import DemandLine
 from supply.policy import ProjectType, build_deadline
 from supply.projects.models import Project
 from supply.sample.catalogs import load_sample
-from supply.weekly.service import run_weekly
+from supply.weekly.run import run_weekly
 
 AT = datetime(2026, 11, 30, 11, 0, tzinfo=SHANGHAI)
 TYPES = [

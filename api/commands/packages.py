@@ -20,8 +20,7 @@ from rich.table import Table
 from api.commands.render import fail, header, joined, out, styled, titled_table
 
 if TYPE_CHECKING:
-    from supply.packages.budget import BudgetWarning
-    from supply.packages.models import FilingPublic
+    from supply.packages.models import BudgetWarning, FilingPublic
 
 packages_app = typer.Typer(
     help="项目包 / project packages: budgets, figures, the supplementary funding application.",

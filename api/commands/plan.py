@@ -15,7 +15,7 @@ from api.commands.render import fail, joined, out, styled
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from supply.weekly.service import RunOutcome
+    from supply.weekly.run import RunOutcome
 
 plan_app = typer.Typer(
     help="周计划 / the weekly plan: run the Monday-noon batch, approve it, show it.",
@@ -173,7 +173,7 @@ def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool)
 
     from api.commands.environment import cli_clock, cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.weekly.service import run_weekly
+    from supply.weekly.run import run_weekly
 
     settings = cli_settings()
     with Progress(
@@ -231,7 +231,7 @@ def approve_command(batch: BatchArg, by: By = None) -> None:
     """Approve and freeze the batch's run: its reserve and consignment are held for its lines."""
     from api.commands.environment import cli_clock, cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.weekly.service import approve_run
+    from supply.weekly.approval import approve_run
 
     settings = cli_settings()
     with cli_session() as session:
@@ -259,7 +259,7 @@ def list_command(
     batch: Annotated[str | None, typer.Option(help="只看此批次 / one batch")] = None,
 ) -> None:
     """List the runs, newest first (superseded runs too: history is kept)."""
-    from supply.weekly.service import list_runs
+    from supply.weekly.queries import list_runs
 
     with cli_session() as session:
         runs = list_runs(session=session, batch_id=batch)
@@ -293,7 +293,7 @@ def list_command(
 @plan_app.command("show")
 def show_command(batch: BatchArg) -> None:
     """Show the batch's live run: status, KPIs, the folder with its files."""
-    from supply.weekly.service import get_run_or_raise
+    from supply.weekly.queries import get_run_or_raise
 
     with cli_session() as session:
         run = get_run_or_raise(session=session, batch_id=batch)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from supply.calendar import WorkCalendar
     from supply.core.clock import Clock
     from supply.core.settings import Settings
-    from supply.holds.views import HoldDetail
+    from supply.holds.models import HoldDetail
     from supply.policy import DeadlinePolicy
     from supply.requests.models import RequestAnswer
 

@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
 from supply.core.paging import Page
 from supply.holds import service
-from supply.holds.models import HoldStatus
-from supply.holds.views import HoldDetail, HoldPublic, IssueBody, ReleaseBody
+from supply.holds.models import HoldDetail, HoldPublic, HoldStatus, IssueBody, ReleaseBody
 
 router = APIRouter(prefix="/holds", tags=["holds"])
 

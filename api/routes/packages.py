@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 from api.deps import ClockDep, PageDep, SessionDep, TodayDep, require
 from supply.core.paging import Page
 from supply.packages import service
-from supply.packages.budget import PackageFigures, package_figures
+from supply.packages.budget import package_figures
 from supply.packages.export import funding_application
-from supply.packages.models import PackageCreate, PackagePublic, PackageSummary
+from supply.packages.models import PackageCreate, PackageFigures, PackagePublic, PackageSummary
 
 router = APIRouter(tags=["packages"])
 

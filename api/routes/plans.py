@@ -3,14 +3,11 @@ matching result."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, func, select
 
 from api.deps import (
@@ -23,67 +20,28 @@ from api.deps import (
     UserDep,
     require,
 )
-from supply.core.dates import IsoMoment
 from supply.core.errors import NotFound
 from supply.core.paging import Page
-from supply.weekly import service
+from supply.weekly import queries
+from supply.weekly.approval import approve_run
 from supply.weekly.export import EXPORTS
-from supply.weekly.models import LineKind, PlanLine, PlanRunPublic
+from supply.weekly.models import (
+    LineKind,
+    MatchImportPublic,
+    PlanLine,
+    PlanLinePublic,
+    PlanRunPublic,
+    RunApproval,
+    RunCreated,
+    RunRequest,
+)
 from supply.weekly.province import MatchImport, import_province_match
+from supply.weekly.run import run_weekly
 
 router = APIRouter(tags=["plans"])
 BatchId = Annotated[
     str, Path(pattern=r"^\d{4}-W\d{2}$", description="批次 / batch id, e.g. 2026-W49")
 ]
-
-
-class RunRequest(BaseModel):
-    at: IsoMoment | None = Field(
-        default=None,
-        description="计划时刻(带时区) / the moment whose batch is planned; default now",
-    )
-    rerun: bool = Field(default=False, description="取代本批次草稿 / supersede the batch's draft")
-
-
-class RunCreated(BaseModel):
-    run: PlanRunPublic
-    exports: list[str] = Field(description="可下载的报表 / export names to download")
-
-
-class PlanLinePublic(BaseModel):
-    """One allocation of a plan, or the unmet rest of a line, with its reason."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    demand_line_id: int | None = Field(description="需求行 / demand line (none for replenishment)")
-    replenish_warehouse_id: str | None = Field(description="补库仓库 / replenished warehouse")
-    project_id: str | None
-    material_code: str
-    kind: str = Field(description="reserve, consignment, agreement, emergency, or unmet")
-    source_id: str
-    warehouse_id: str | None = Field(
-        description="出库或交货仓库 / warehouse issued from or delivered to"
-    )
-    agreement_line_id: int | None
-    consignment_id: int | None
-    quantity: int
-    unit_cost: Decimal
-    arrival: date | None
-    need_by: date
-    late_days: int
-    demand_key: str = Field(description="需求在匹配实例中的编号 / the demand's id in the instance")
-    reason: str = Field(description="原因(英文) / why late or unmet, in English")
-    reason_zh: str = Field(description="原因 / why late or unmet, in Chinese")
-    cause: str = Field(
-        description="原因类别 / why late or unmet: used_up, kept_for_quota, none_in_time, "
-        "not_eligible, no_source, no_agreement, over_limit"
-    )
-    emergency_cause: str = Field(
-        description="紧急采购原因 / why emergency procurement: listed, not_listed, "
-        "kept_for_quota, stock_late, agreement_late, unused, agreement_exhausted, not_eligible, "
-        "stock_exhausted"
-    )
 
 
 @router.post(
@@ -103,7 +61,7 @@ def run_batch(
 ) -> RunCreated:
     """运行周计划(周一 12:00 批次) / Run the weekly plan for the batch a moment falls in."""
     now = clock.now()
-    outcome = service.run_weekly(
+    outcome = run_weekly(
         engine=session.get_bind(),  # type: ignore[arg-type]
         at=request.at or now,
         now=now,
@@ -124,7 +82,7 @@ def list_runs(
     ] = None,
 ) -> list[PlanRunPublic]:
     """计划运行历史(含被取代的) / List plan runs, newest first, superseded ones included."""
-    return service.list_runs(session=session, batch_id=batch_id)
+    return queries.list_runs(session=session, batch_id=batch_id)
 
 
 @router.get(
@@ -133,7 +91,7 @@ def list_runs(
 def get_batch(session: SessionDep, batch_id: BatchId) -> PlanRunPublic:
     """批次当前计划及其指标 / Get the batch's live run with its KPIs."""
     return PlanRunPublic.model_validate(
-        service.get_run_or_raise(session=session, batch_id=batch_id)
+        queries.get_run_or_raise(session=session, batch_id=batch_id)
     )
 
 
@@ -151,7 +109,7 @@ def list_lines(
     late_only: Annotated[bool, Query(description="只看延迟 / late lines only")] = False,
 ) -> Page[PlanLinePublic]:
     """批次计划明细 / List the batch's plan lines (allocations and unmet rests, with reasons)."""
-    run = service.get_run_or_raise(session=session, batch_id=batch_id)
+    run = queries.get_run_or_raise(session=session, batch_id=batch_id)
     statement = select(PlanLine).where(PlanLine.run_id == run.id)
     if kind:
         statement = statement.where(PlanLine.kind == kind)
@@ -167,7 +125,7 @@ def list_lines(
 
 @router.post(
     "/plans/batches/{batch_id}/approve",
-    response_model=service.RunApproval,
+    response_model=RunApproval,
     dependencies=[require("plans.approve")],
 )
 def approve(
@@ -178,13 +136,13 @@ def approve(
     calendar: CalendarDep,
     policy: PolicyDep,
     batch_id: BatchId,
-) -> service.RunApproval:
+) -> RunApproval:
     """批准并冻结批次计划(实物与寄存占用) / Approve and freeze the batch: its stock is held.
 
     The answer carries the budget warnings (packages the approval takes over budget; approval
     goes on) and the filings it opened or updated (项目包超支预警与备案).
     """
-    return service.approve_run(
+    return approve_run(
         session=session,
         batch_id=batch_id,
         user=user,
@@ -213,19 +171,13 @@ def download_export(
         raise NotFound(
             f"没有报表 {name} / no export {name!r}; one of: {', '.join(EXPORTS)}", loc=("name",)
         )
-    run = service.get_run_or_raise(session=session, batch_id=batch_id)
+    run = queries.get_run_or_raise(session=session, batch_id=batch_id)
     path = FilePath(run.run_dir) / f"{batch_id}_{EXPORTS[name]}.xlsx"
     if not path.is_file():
         raise NotFound(
             f"报表文件不在了 / the export file is gone: {path}; re-run the batch", loc=("name",)
         )
     return FileResponse(path, filename=path.name)
-
-
-class MatchImportPublic(BaseModel):
-    rows: int
-    agreement_lines: int
-    plan_lines: int
 
 
 @router.post(

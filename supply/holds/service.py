@@ -29,12 +29,14 @@ from supply.demand.models import DemandLine
 from supply.holds.models import (
     ConsignmentSettlement,
     Hold,
+    HoldDetail,
     HoldEvent,
     HoldEventKind,
+    HoldEventPublic,
+    HoldPublic,
     HoldStatus,
     StockKind,
 )
-from supply.holds.views import HoldDetail, HoldEventPublic, HoldPublic
 
 SYSTEM_USER = "system"
 

@@ -47,14 +47,20 @@ from typing import Any
 
 from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from catalogs.models import Consignment, Material
 from supply.core.money import fen
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus, StockKind
 from supply.limits import dearest_prices, largest_quantities
-from supply.packages.models import Package
+from supply.packages.models import (
+    BudgetWarning,
+    Package,
+    PackageFigures,
+    ProjectFigures,
+    ProjectOverrun,
+)
 from supply.projects.models import Project, ProjectStatus
 from supply.weekly.models import LineKind, PlanLine, PlanRun, RunStatus
 
@@ -63,60 +69,6 @@ ZERO = Decimal(0)
 # sending thousands of ids (SQLite and PostgreSQL both cap the parameters of one statement).
 MAX_IDS = 1000
 COMMITTED_KINDS = (LineKind.AGREEMENT, LineKind.EMERGENCY)  # plan lines approval commits as-is
-
-
-class ProjectFigures(SQLModel):
-    """One project's share of its package: committed, pending, and their sum."""
-
-    project_id: str = Field(description="项目编号 / project id")
-    project_name: str = Field(description="项目名称 / project name")
-    status: str = Field(description="项目状态 / project status")
-    committed: Decimal = Field(description="已占用(元) / committed, CNY")
-    pending: Decimal = Field(description="待发生(元) / pending, CNY")
-    forecast: Decimal = Field(description="预计总额(元) / committed + pending, CNY")
-
-
-class PackageFigures(SQLModel):
-    """A package's budget against what its projects have committed and still need."""
-
-    package_id: str = Field(description="项目包编号 / package id")
-    name: str = Field(description="项目包名称 / name")
-    year: int = Field(description="年度 / budget year")
-    kind: str = Field(description="类别 / kind")
-    budget: Decimal = Field(description="预算(元) / budget, CNY")
-    committed: Decimal = Field(description="已占用(元) / committed, CNY")
-    pending: Decimal = Field(description="待发生(元) / pending, CNY")
-    remaining: Decimal = Field(description="剩余预算(元) / budget − committed, CNY")
-    forecast: Decimal = Field(description="预计总额(元) / committed + pending, CNY")
-    overrun: Decimal = Field(description="预计超支(元) / max(0, forecast − budget), CNY")
-    projects: list[ProjectFigures] = Field(
-        default_factory=list, description="各项目 / the package's projects"
-    )
-
-
-class ProjectOverrun(SQLModel):
-    """A project behind a package's overrun: what it adds, and how much of the overrun is its."""
-
-    project_id: str = Field(description="项目编号 / project id")
-    project_name: str = Field(description="项目名称 / project name")
-    addition: Decimal = Field(description="本次新增占用(元) / cost committed now, CNY")
-    forecast: Decimal = Field(description="项目预计总额(元) / the project's forecast after, CNY")
-    overrun: Decimal = Field(
-        description="其造成的超支(元) / the part of the overrun it causes, CNY"
-    )
-
-
-class BudgetWarning(SQLModel):
-    """A package that would be over budget once the addition is committed (a warning, not a no)."""
-
-    package_id: str = Field(description="项目包编号 / package id")
-    package_name: str = Field(description="项目包名称 / package name")
-    budget: Decimal = Field(description="预算(元) / budget, CNY")
-    forecast_before: Decimal = Field(description="新增前预计总额(元) / forecast before, CNY")
-    forecast_after: Decimal = Field(description="新增后预计总额(元) / forecast after, CNY")
-    overrun: Decimal = Field(description="预计超支(元) / forecast after − budget, CNY")
-    projects: list[ProjectOverrun] = Field(description="造成超支的项目 / projects causing it")
-    message: str = Field(description="提示 / the warning in words")
 
 
 @dataclass(frozen=True)

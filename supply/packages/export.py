@@ -15,9 +15,9 @@ from typing import NamedTuple
 from sqlmodel import Session, col, select
 
 from supply.core.sheets import Column, Sheet, write_xlsx
-from supply.packages.budget import PackageFigures, package_figures
+from supply.packages.budget import package_figures
 from supply.packages.filings import filing_status
-from supply.packages.models import FILING_STATUS_ZH, Filing
+from supply.packages.models import FILING_STATUS_ZH, Filing, PackageFigures
 from supply.projects.models import PROJECT_STATUS_ZH, ProjectStatus
 
 SUMMARY_SHEET = "补充资金申请"

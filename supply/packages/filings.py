@@ -25,8 +25,7 @@ from supply.calendar import WorkCalendar
 from supply.core.clock import local_today
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
-from supply.packages.budget import BudgetWarning
-from supply.packages.models import Filing, FilingPublic, FilingStatus, Package
+from supply.packages.models import BudgetWarning, Filing, FilingPublic, FilingStatus, Package
 from supply.policy import DeadlinePolicy, filing_due
 from supply.projects.models import Project
 

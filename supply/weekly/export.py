@@ -1,8 +1,9 @@
 """The weekly run's Excel exports, with Chinese headers (planners and the province read them).
 
 Every export is built from one list of plan lines (`PLAN_COLUMNS`, one row per allocation or
-unmet rest), so they always agree, and written by the one export writer (`supply.core.sheets`):
-text as text, amounts to the fen, a totals row and an autofilter on every list.
+unmet rest, with names beside the codes: `export_rows`), so they always agree, and written by the
+one export writer (`supply.core.sheets`): text as text, amounts to the fen, a totals row and an
+autofilter on every list.
 
 - 协议库存需求计划: the agreement-stock requirement plan for the province, one row per material
   and delivery warehouse, with the project lines behind each row on a second sheet;
@@ -36,6 +37,8 @@ from supply.labels import (
     kind_label,
     project_type_label,
 )
+from supply.weekly.inputs import RunInputs
+from supply.weekly.lines import LineRow
 
 PLAN_COLUMNS = [
     "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
@@ -56,6 +59,41 @@ EXPORTS = {
 NO_PACKAGE_ZH = "(无项目包)"
 SPEND_KINDS = ("reserve", "consignment", "agreement", "emergency")
 OUTCOMES = ("on_time", "late", "unmet")
+
+
+def export_rows(lines: list[LineRow], read: RunInputs) -> list[dict[str, Any]]:
+    """The plan lines as the exports' rows (`PLAN_COLUMNS`), with names beside the codes."""
+    suppliers = {sid: ref.supplier for sid, ref in read.problem.sources.items()}
+    rows = []
+    for line in lines:
+        name, unit = read.materials.get(line.material_code, ("", ""))
+        rows.append(
+            {
+                "kind": line.kind,
+                "demand": line.demand_key,
+                "project_id": line.project_id or "",
+                "project_name": read.project_names.get(line.project_id or "", ""),
+                "project_type": read.project_types.get(line.project_id or "", "replenishment"),
+                "material": line.material_code,
+                "material_name": name,
+                "unit": unit,
+                "quantity": line.quantity,
+                "source_id": line.source_id,
+                "warehouse_id": line.warehouse_id or "",
+                "warehouse_name": read.warehouses.get(line.warehouse_id or "", ""),
+                "supplier": suppliers.get(line.source_id, ""),
+                "unit_cost": line.unit_cost,
+                "arrival": line.arrival,
+                "need_by": line.need_by,
+                "late_days": line.late_days,
+                "reason": line.reason,
+                "reason_zh": line.reason_zh,
+                "cause": line.cause,
+                "emergency_cause": line.emergency_cause,
+                "replenish_warehouse_id": line.replenish_warehouse_id,
+            }
+        )
+    return rows
 
 
 # The columns the exports share: (column, how to read it from a plan line).

@@ -1,4 +1,6 @@
-"""Weekly plan runs (the Monday-noon batch), their plan lines, the province's matching result."""
+"""Weekly plan runs (the Monday-noon batch), their plan lines, the province's matching result,
+and what the API takes and gives of them (a run asked for, a run made or approved, a plan line,
+an accepted province import)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
+from supply.core.dates import IsoMoment
 from supply.core.db import UTCDateTime, check_in
 from supply.core.money import Money, Total
+from supply.packages.models import BudgetWarning, FilingPublic
 
 
 class RunStatus(StrEnum):
@@ -156,3 +160,67 @@ class ProvinceMatch(SQLModel, table=True):
     expected_arrival: date
     imported_at: datetime = Field(sa_type=UTCDateTime)
     imported_by: str = Field(max_length=100)
+
+
+class RunApproval(PlanRunPublic):
+    """An approved run, with the budget warnings its approval raised and the filings opened."""
+
+    budget_warnings: list[BudgetWarning] = Field(
+        default_factory=list, description="预算预警 / packages the approval takes over budget"
+    )
+    filings: list[FilingPublic] = Field(
+        default_factory=list, description="需备案 / filings opened or updated by the approval"
+    )
+
+
+class RunRequest(SQLModel):
+    at: IsoMoment | None = Field(
+        default=None,
+        description="计划时刻(带时区) / the moment whose batch is planned; default now",
+    )
+    rerun: bool = Field(default=False, description="取代本批次草稿 / supersede the batch's draft")
+
+
+class RunCreated(SQLModel):
+    run: PlanRunPublic
+    exports: list[str] = Field(description="可下载的报表 / export names to download")
+
+
+class PlanLinePublic(SQLModel):
+    """One allocation of a plan, or the unmet rest of a line, with its reason."""
+
+    id: int
+    demand_line_id: int | None = Field(description="需求行 / demand line (none for replenishment)")
+    replenish_warehouse_id: str | None = Field(description="补库仓库 / replenished warehouse")
+    project_id: str | None
+    material_code: str
+    kind: str = Field(description="reserve, consignment, agreement, emergency, or unmet")
+    source_id: str
+    warehouse_id: str | None = Field(
+        description="出库或交货仓库 / warehouse issued from or delivered to"
+    )
+    agreement_line_id: int | None
+    consignment_id: int | None
+    quantity: int
+    unit_cost: Decimal
+    arrival: date | None
+    need_by: date
+    late_days: int
+    demand_key: str = Field(description="需求在匹配实例中的编号 / the demand's id in the instance")
+    reason: str = Field(description="原因(英文) / why late or unmet, in English")
+    reason_zh: str = Field(description="原因 / why late or unmet, in Chinese")
+    cause: str = Field(
+        description="原因类别 / why late or unmet: used_up, kept_for_quota, none_in_time, "
+        "not_eligible, no_source, no_agreement, over_limit"
+    )
+    emergency_cause: str = Field(
+        description="紧急采购原因 / why emergency procurement: listed, not_listed, "
+        "kept_for_quota, stock_late, agreement_late, unused, agreement_exhausted, not_eligible, "
+        "stock_exhausted"
+    )
+
+
+class MatchImportPublic(SQLModel):
+    rows: int
+    agreement_lines: int
+    plan_lines: int

@@ -38,7 +38,7 @@ from catalogs.records import audit_import, new_record, record_rejected
 from supply.core.errors import Conflict, ImportRejected, RowProblem
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
-from supply.weekly.service import get_run_or_raise
+from supply.weekly.queries import get_run_or_raise
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from supply.core.db import check_database, make_engine
 from supply.core.settings import Settings, SettingsInvalid, check_database_url, read_settings
 from supply.policy import DeadlinePolicy
 from supply.weekly.models import PlanRun
-from supply.weekly.service import run_weekly
+from supply.weekly.run import run_weekly
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.signin import act_as
 from tests.weekly.world import BEFORE_CUTOFF

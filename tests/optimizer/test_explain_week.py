@@ -14,7 +14,7 @@ from supply.core.clock import SHANGHAI
 from supply.core.db import make_engine
 from supply.core.settings import Settings
 from supply.policy import DeadlinePolicy
-from supply.weekly.service import run_weekly
+from supply.weekly.run import run_weekly
 from tests.conftest import copy_database
 from tests.optimizer.truth import facts_of, false_statements, idle_stock
 

@@ -6,13 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from supply.packages.budget import (
-    PackageFigures,
-    ProjectFigures,
-    check_additions,
-    overrun_shares,
-    price_along,
-)
+from supply.packages.budget import check_additions, overrun_shares, price_along
+from supply.packages.models import PackageFigures, ProjectFigures
 
 D = Decimal
 

@@ -20,7 +20,8 @@ from supply.core.clock import SHANGHAI, FixedClock
 from supply.packages.budget import package_figures
 from supply.packages.models import Filing, FilingStatus
 from supply.projects.models import Project
-from supply.weekly.service import approve_run, run_weekly
+from supply.weekly.approval import approve_run
+from supply.weekly.run import run_weekly
 from tests.conftest import sheet_rows
 from tests.packages.world import add_package
 from tests.signin import act_as

@@ -19,7 +19,7 @@ from supply.core.settings import Settings
 from supply.emergency import SWITCHED_OFF_EN, SWITCHED_OFF_ZH
 from supply.holds.models import Promise
 from supply.weekly.models import PlanLine
-from supply.weekly.service import run_weekly
+from supply.weekly.run import run_weekly
 from tests.conftest import csv_bytes
 from tests.requests.conftest import Ask, new_project
 from tests.weekly.world import BEFORE_CUTOFF, CALENDAR, LOADED, POLICY, add_project

@@ -28,7 +28,7 @@ from supply.projects.models import Project
 from supply.requests.models import SupplyRequestIn
 from supply.requests.service import submit_request
 from supply.weekly.models import PlanLine
-from supply.weekly.service import run_weekly
+from supply.weekly.run import run_weekly
 from tests.packages.world import add_package
 from tests.requests.conftest import FRIDAY, Ask, new_project
 from tests.weekly.world import BEFORE_CUTOFF, CALENDAR, POLICY, add_project

@@ -17,7 +17,8 @@ from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.holds.models import Hold, HoldEvent, Promise, SupplyRequest
 from supply.requests.service import cancel_request, get_request
-from supply.weekly.service import approve_run, run_weekly
+from supply.weekly.approval import approve_run
+from supply.weekly.run import run_weekly
 from tests.requests.conftest import FRIDAY, Ask, new_project
 from tests.weekly.world import CALENDAR, POLICY, add_project
 

@@ -35,8 +35,9 @@ from supply.limits import dearest_prices, largest_quantity
 from supply.packages.models import Filing
 from supply.projects.models import Project
 from supply.requests.models import MAX_REQUEST_LINES
+from supply.weekly.approval import approve_run
 from supply.weekly.models import PlanRun
-from supply.weekly.service import approve_run, run_weekly
+from supply.weekly.run import run_weekly
 from tests.packages.world import add_package
 from tests.requests.conftest import FRIDAY, new_project
 from tests.signin import act_as

@@ -31,7 +31,7 @@ from supply.core.money import line_amount
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
 from supply.weekly.models import PlanLine
-from supply.weekly.service import RunOutcome, run_weekly
+from supply.weekly.run import RunOutcome, run_weekly
 from tests.conftest import sheet_rows
 
 TOTAL = "合计 / total"

@@ -24,7 +24,7 @@ from supply.packages.export import funding_application
 from supply.packages.models import Package
 from supply.projects.importing import export_projects
 from supply.projects.models import Project
-from supply.weekly.service import run_weekly
+from supply.weekly.run import run_weekly
 from tests.conftest import csv_bytes
 from tests.weekly.world import (
     BEFORE_CUTOFF,

@@ -29,9 +29,9 @@ from supply.limits import Dearest, drop_oversized, largest_quantity, screen
 from supply.packages.budget import package_figures
 from supply.planning import DemandItem, MatchingProblem, build_instance
 from supply.projects.models import Project
+from supply.weekly.approval import approve_run
 from supply.weekly.models import LineKind, PlanLine
 from supply.weekly.province import import_province_match
-from supply.weekly.service import approve_run
 from tests.conftest import xlsx_bytes
 from tests.packages.world import add_package
 from tests.weekly.test_weekly_run import run, world  # noqa: F401  (the world fixture)

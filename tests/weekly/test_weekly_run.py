@@ -17,9 +17,10 @@ from supply.core.clock import SHANGHAI
 from supply.core.errors import Conflict, ImportRejected
 from supply.demand.models import DemandLine, DemandStatus
 from supply.holds.models import Hold, StockKind
+from supply.weekly.approval import approve_run
 from supply.weekly.models import PlanLine, PlanRun, RunStatus
 from supply.weekly.province import import_province_match
-from supply.weekly.service import RunOutcome, approve_run, run_weekly
+from supply.weekly.run import RunOutcome, run_weekly
 from tests.conftest import sheet_rows, xlsx_bytes
 from tests.weekly.world import (
     BEFORE_CUTOFF,

@@ -1,0 +1,91 @@
+"""The last step of a weekly run: save it and its plan lines in one transaction.
+
+The batch's live draft, if any, is superseded by the new run — provided it is still the draft the
+run read (`RunInputs.previous`): a run of the same batch saved while this one was solving, or at
+the same moment, is a conflict, and this one is not saved. The lines go in with one executemany.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from optimizer import Plan
+from supply.core.errors import Conflict
+from supply.core.money import exact
+from supply.weekly.inputs import RunInputs
+from supply.weekly.lines import LineRow
+from supply.weekly.models import PlanLine, PlanRun, PlanRunPublic, RunStatus
+from supply.weekly.queries import live_run
+
+
+def save_run(
+    engine: Engine,
+    *,
+    read: RunInputs,
+    plan: Plan,
+    lines: list[LineRow],
+    kpis: dict[str, Any],
+    run_dir: Path,
+    now: datetime,
+    user: str,
+) -> PlanRunPublic:
+    """Save the run and its lines; the batch's live draft (still the one read) is superseded."""
+    with Session(engine) as session:
+        current = live_run(session, read.batch.id)
+        if (current.id if current else None) != read.previous:
+            raise Conflict(
+                f"批次 {read.batch.id} 在本次运行期间已有新计划 / another run of batch {read.batch.id} "
+                "was saved while this one was solving; look at it, or re-run",
+                loc=("batch_id",),
+            )
+        if current is not None:
+            current.status = RunStatus.SUPERSEDED
+            session.add(current)
+            session.flush()
+        run = PlanRun(
+            batch_id=read.batch.id,
+            cutoff=read.batch.cutoff,
+            plan_date=read.problem.instance.plan_date,
+            province_match_on=read.batch.province_match,
+            solve_status=plan.status,
+            run_at=now,
+            run_by=user,
+            run_dir=str(run_dir),
+            demand_lines=sum(1 for d in read.problem.demands.values() if d.demand_line_id),
+            replenishment_lines=sum(
+                1 for d in read.problem.demands.values() if d.replenish_warehouse_id
+            ),
+            # Sums of a whole week, of any size (Total columns): exact at every magnitude.
+            unmet_weighted=exact(Decimal(str(plan.objective.unmet_weighted))),
+            lateness_weighted=exact(Decimal(str(plan.objective.lateness_weighted))),
+            cost=exact(Decimal(str(plan.objective.cost))),
+            supersedes_id=read.previous,
+            kpis=kpis,
+            stats={k: v for k, v in plan.stats.items() if k != "scale"},
+        )
+        session.add(run)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            raise Conflict(
+                f"批次 {read.batch.id} 同时有另一次运行保存 / another run of batch {read.batch.id} "
+                "was saved at the same moment; look at it, or re-run",
+                loc=("batch_id",),
+            ) from None
+        if lines:  # one executemany, not one ORM object per line
+            session.execute(
+                insert(PlanLine), [{**asdict(line), "run_id": run.id} for line in lines]
+            )
+        session.commit()
+        session.refresh(run)
+        return PlanRunPublic.model_validate(run)
