@@ -255,6 +255,7 @@ def update_project(
     clock: ClockDep,
     calendar: CalendarDep,
     policy: PolicyDep,
+    user: UserDep,
     project_id: ProjectId,
     body: ProjectUpdate,
 ) -> ProjectPublic:
@@ -266,6 +267,7 @@ def update_project(
         calendar=calendar,
         policy=policy,
         now=clock.now(),
+        user=user,
     )
     return ProjectPublic.model_validate(project)
 
@@ -276,10 +278,12 @@ def update_project(
     dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
-def cancel_project(session: SessionDep, clock: ClockDep, project_id: ProjectId) -> ProjectPublic:
+def cancel_project(
+    session: SessionDep, clock: ClockDep, user: UserDep, project_id: ProjectId
+) -> ProjectPublic:
     """取消项目及其未预留的需求行 / Cancel a project and its open and planned lines."""
     return ProjectPublic.model_validate(
-        projects.cancel_project(session=session, project_id=project_id, now=clock.now())
+        projects.cancel_project(session=session, project_id=project_id, now=clock.now(), user=user)
     )
 
 
@@ -289,10 +293,14 @@ def cancel_project(session: SessionDep, clock: ClockDep, project_id: ProjectId) 
     dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
-def complete_project(session: SessionDep, clock: ClockDep, project_id: ProjectId) -> ProjectPublic:
+def complete_project(
+    session: SessionDep, clock: ClockDep, user: UserDep, project_id: ProjectId
+) -> ProjectPublic:
     """项目完工(需求行须已出库或取消) / Mark a project completed (lines issued or cancelled)."""
     return ProjectPublic.model_validate(
-        projects.complete_project(session=session, project_id=project_id, now=clock.now())
+        projects.complete_project(
+            session=session, project_id=project_id, now=clock.now(), user=user
+        )
     )
 
 
@@ -350,14 +358,16 @@ def add_lines(
 def update_line(
     session: SessionDep,
     clock: ClockDep,
+    user: UserDep,
     project_id: ProjectId,
     line_no: LineNo,
     body: DemandLineUpdate,
 ) -> DemandLinePublic:
     """修改待匹配的需求行(指定需到货日期须说明原因) / Change an open line (override needs a reason)."""
     line = demand.update_line(
-        session=session, project_id=project_id, line_no=line_no, changes=body, now=clock.now()
-    )
+        session=session, project_id=project_id, line_no=line_no, changes=body, now=clock.now(),
+        user=user,
+    )  # fmt: skip
     project = projects.get_project_or_raise(session=session, project_id=project_id)
     return demand.line_public(line, project)
 
@@ -368,9 +378,13 @@ def update_line(
     dependencies=WRITE_ONE,
     responses=CONFLICT,
 )
-def cancel_line(session: SessionDep, project_id: ProjectId, line_no: LineNo) -> DemandLinePublic:
+def cancel_line(
+    session: SessionDep, clock: ClockDep, user: UserDep, project_id: ProjectId, line_no: LineNo
+) -> DemandLinePublic:
     """取消需求行(已预留或已出库的不能取消) / Cancel a line that is open or planned."""
-    line = demand.cancel_line(session=session, project_id=project_id, line_no=line_no)
+    line = demand.cancel_line(
+        session=session, project_id=project_id, line_no=line_no, now=clock.now(), user=user
+    )
     project = projects.get_project_or_raise(session=session, project_id=project_id)
     return demand.line_public(line, project)
 

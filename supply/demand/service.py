@@ -19,6 +19,7 @@ from catalogs.parse import MaterialRef
 from supply.auth.actor import ProjectScope
 from supply.availability import catalogued_materials
 from supply.commitments import held_or_issued, refresh_statuses
+from supply.core.audit import changed, record
 from supply.core.clock import local_today, utc
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
@@ -104,6 +105,12 @@ def add_lines(
     except Exception:
         session.rollback()
         raise
+    record(
+        session, actor=user, action="line.add", object_type="project", object_id=project_id,
+        after={"lines": [{"line_no": x.line_no, "material_code": x.material_code,
+                          "quantity": x.quantity} for x in created]},
+        at=now,
+    )  # fmt: skip
     session.commit()
     for added in created:
         session.refresh(added)
@@ -230,6 +237,7 @@ def update_line(
     line_no: int,
     changes: DemandLineUpdate,
     now: datetime,
+    user: str,
 ) -> DemandLine:
     """Change an open line's material, quantity, need-by override or feasibility flag.
 
@@ -275,9 +283,14 @@ def update_line(
     )
     if problems:
         raise problems[0].error(given=given)
+    old, new = changed({k: getattr(line, k) for k in merged}, merged)
     for name, value in merged.items():
         setattr(line, name, value)
     session.add(line)
+    record(
+        session, actor=user, action="line.update", object_type="demand_line",
+        object_id=f"{project_id}/{line_no}", before=old, after=new, at=now,
+    )  # fmt: skip
     if line.covered:  # a partly covered line may now be covered in full
         session.flush()
         refresh_statuses(session, [line.id or 0])
@@ -307,7 +320,9 @@ def _check_covered_change(line: DemandLine, given: dict[str, Any]) -> None:
         )
 
 
-def cancel_line(*, session: Session, project_id: str, line_no: int) -> DemandLine:
+def cancel_line(
+    *, session: Session, project_id: str, line_no: int, now: datetime, user: str
+) -> DemandLine:
     """Cancel a line that is open or planned; a held or issued line cannot be cancelled."""
     line = get_line_or_raise(session=session, project_id=project_id, line_no=line_no)
     if line.status not in CANCELLABLE:
@@ -332,8 +347,14 @@ def cancel_line(*, session: Session, project_id: str, line_no: int) -> DemandLin
             f"{kept.issued} issued: release the hold (or return the goods) first",
             loc=("line_no",),
         )
+    before = line.status
     line.status = DemandStatus.CANCELLED
     session.add(line)
+    record(
+        session, actor=user, action="line.cancel", object_type="demand_line",
+        object_id=f"{project_id}/{line_no}", before={"status": before},
+        after={"status": line.status}, at=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(line)
     return line

@@ -19,6 +19,7 @@ from supply.auth.actor import ProjectScope
 from supply.auth.units import units_by_location
 from supply.calendar import WorkCalendar
 from supply.commitments import held_or_issued
+from supply.core.audit import changed, record
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.demand.models import DemandLine, DemandStatus
@@ -166,6 +167,10 @@ def create_project(
         session=session, project=project, calendar=calendar, policy=policy, now=now, user=user,
         manager=manager,
     )  # fmt: skip
+    record(
+        session, actor=user, action="project.create", object_type="project",
+        object_id=created.id, after=_audited(created), at=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(created)
     return created
@@ -245,10 +250,12 @@ def update_project(
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
     now: datetime,
+    user: str,
 ) -> Project:
     """Change an active project's fields; its deadline and need-by are derived again."""
     project = get_project_or_raise(session=session, project_id=project_id)
     _require_active(project, "修改", "changed")
+    before = _audited(project)
     given = changes.model_dump(exclude_unset=True)
     for name in ("name", "customer", "project_type", "location", "approved_on", "priority"):
         if name in given and given[name] is None:
@@ -277,9 +284,38 @@ def update_project(
     project.need_by = derived.need_by
     project.updated_at = now
     session.add(project)
+    _audit_change(session, project, before, action="project.update", user=user, now=now)
     session.commit()
     session.refresh(project)
     return project
+
+
+AUDITED = (
+    "name", "customer", "project_type", "voltage_class", "location", "approved_on",
+    "completion_date", "package_id", "priority", "unit", "manager", "status", "deadline", "need_by",
+)  # fmt: skip
+
+
+def _audited(project: Project) -> dict[str, object]:
+    return {name: getattr(project, name) for name in AUDITED}
+
+
+def _audit_change(
+    session: Session,
+    project: Project,
+    before: dict[str, object],
+    *,
+    action: str,
+    user: str,
+    now: datetime,
+) -> None:
+    """Record the project's changed fields (of those in `before`) as one audit event."""
+    after = _audited(project)
+    old, new = changed(before, {k: after[k] for k in before})
+    record(
+        session, actor=user, action=action, object_type="project", object_id=project.id,
+        before=old, after=new, at=now,
+    )  # fmt: skip
 
 
 def _lines(session: Session, project_id: str) -> Sequence[DemandLine]:
@@ -290,7 +326,7 @@ def _lines(session: Session, project_id: str) -> Sequence[DemandLine]:
     ).all()
 
 
-def cancel_project(*, session: Session, project_id: str, now: datetime) -> Project:
+def cancel_project(*, session: Session, project_id: str, now: datetime, user: str) -> Project:
     """Cancel an active project and its open and planned lines; held or issued lines prevent it."""
     project = get_project_or_raise(session=session, project_id=project_id)
     _require_active(project, "取消", "cancelled")
@@ -313,12 +349,16 @@ def cancel_project(*, session: Session, project_id: str, now: datetime) -> Proje
     project.status = ProjectStatus.CANCELLED
     project.updated_at = now
     session.add(project)
+    _audit_change(
+        session, project, {"status": ProjectStatus.ACTIVE}, action="project.cancel", user=user,
+        now=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(project)
     return project
 
 
-def complete_project(*, session: Session, project_id: str, now: datetime) -> Project:
+def complete_project(*, session: Session, project_id: str, now: datetime, user: str) -> Project:
     """Mark an active project completed; every line must be issued or cancelled first."""
     project = get_project_or_raise(session=session, project_id=project_id)
     _require_active(project, "完工", "completed")
@@ -333,6 +373,10 @@ def complete_project(*, session: Session, project_id: str, now: datetime) -> Pro
     project.status = ProjectStatus.COMPLETED
     project.updated_at = now
     session.add(project)
+    _audit_change(
+        session, project, {"status": ProjectStatus.ACTIVE}, action="project.complete", user=user,
+        now=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(project)
     return project

@@ -67,6 +67,9 @@ def lying(content: bytes, name: str) -> bytes:
     return bytes(data)
 
 
+SLACK_S = 60  # seconds: catches a hang, not a slow machine (timed tests are flaky when shared)
+
+
 @pytest.fixture(scope="module")
 def workbook() -> bytes:
     from tests.conftest import xlsx_bytes
@@ -103,7 +106,9 @@ def test_a_worksheet_that_unpacks_past_the_limit_is_refused_without_unpacking_it
     took = time.monotonic() - started
     assert status == 422 and TOO_LARGE in one_file_problem(body)
     assert "文件解压后过大" in one_file_problem(body)
-    assert took < 5 and peak < 32, (took, peak)  # before: 257 MB read whole, twice as long
+    # Memory is the guard (before: 257 MB read whole); the time bound only catches a hang, and is
+    # loose enough for a loaded shared machine.
+    assert took < SLACK_S and peak < 32, (took, peak)
     listed = client.get("/api/v1/imports", params={"status": "rejected"}).json()
     assert listed["total"] == 1  # the attempt is on record, as any rejected import
 
@@ -127,7 +132,7 @@ def test_a_member_that_lies_about_its_size_is_not_unpacked_past_what_it_declared
     started = time.monotonic()
     status, body, peak = post(client, bomb)
     assert status == 422 and "not a valid Excel (.xlsx) file" in one_file_problem(body)
-    assert time.monotonic() - started < 5 and peak < 16, peak
+    assert time.monotonic() - started < SLACK_S and peak < 16, peak
 
 
 def test_rows_numbered_past_excel_s_last_row_are_refused_quickly(
@@ -149,7 +154,9 @@ def test_rows_numbered_past_excel_s_last_row_are_refused_quickly(
     started = time.monotonic()
     status, body, _ = post(client, out.getvalue())
     assert status == 422 and "a row is numbered past 1,048,576" in one_file_problem(body)
-    assert time.monotonic() - started < 10
+    # Handing out every empty row before row 99,999,999 takes many minutes; refused at once here,
+    # whatever the load of the machine (this bound is far above a loaded run's 20 s).
+    assert time.monotonic() - started < SLACK_S
 
 
 # ------------------------------------------------------------------ the upload limit, a setting

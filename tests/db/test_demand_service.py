@@ -166,6 +166,7 @@ def test_a_need_by_set_by_hand_needs_a_reason_and_clearing_it_clears_the_reason(
             line_no=1,
             changes=DemandLineUpdate(need_by_override=DEADLINE + timedelta(days=1)),
             now=NOW,
+            user="test",
         )
     cleared = update_line(
         session=project,
@@ -173,6 +174,7 @@ def test_a_need_by_set_by_hand_needs_a_reason_and_clearing_it_clears_the_reason(
         line_no=1,
         changes=DemandLineUpdate(need_by_override=None, quantity=48),
         now=NOW,
+        user="test",
     )
     assert (cleared.need_by_override, cleared.override_reason, cleared.quantity) == (None, "", 48)
     assert need_by(cleared, p) == NEED_BY
@@ -192,19 +194,23 @@ def test_only_an_open_line_changes_and_only_open_or_planned_lines_are_cancelled(
             line_no=1,
             changes=DemandLineUpdate(quantity=2),
             now=NOW,
+            user="test",
         )
-    assert cancel_line(session=project, project_id="P-1", line_no=1).status == "cancelled"
+    assert (
+        cancel_line(session=project, project_id="P-1", line_no=1, now=NOW, user="test").status
+        == "cancelled"
+    )
     with pytest.raises(Conflict, match="is already cancelled"):
-        cancel_line(session=project, project_id="P-1", line_no=1)
+        cancel_line(session=project, project_id="P-1", line_no=1, now=NOW, user="test")
     with pytest.raises(Conflict, match="release the hold first"):
-        cancel_line(session=project, project_id="P-1", line_no=2)
+        cancel_line(session=project, project_id="P-1", line_no=2, now=NOW, user="test")
     with pytest.raises(NotFound, match="has no line 9"):
-        cancel_line(session=project, project_id="P-1", line_no=9)
+        cancel_line(session=project, project_id="P-1", line_no=9, now=NOW, user="test")
     assert third.status == "open"
 
 
 def test_a_cancelled_project_takes_no_more_lines(project: Session) -> None:
-    cancel_project(session=project, project_id="P-1", now=NOW)
+    cancel_project(session=project, project_id="P-1", now=NOW, user="test")
     with pytest.raises(Conflict, match="its lines cannot be added or changed"):
         add(project, line())
 
@@ -213,7 +219,7 @@ def test_lines_are_listed_by_project_status_material_and_submission(project: Ses
     cutoff = datetime(2026, 11, 30, 12, 0, tzinfo=SHANGHAI)
     add(project, line(), line("JP-400"), now=cutoff - timedelta(seconds=1))
     add(project, line("JP-400"), now=cutoff)  # at the cutoff exactly: not before it
-    cancel_line(session=project, project_id="P-1", line_no=1)
+    cancel_line(session=project, project_id="P-1", line_no=1, now=NOW, user="test")
 
     def numbers(**filters: object) -> list[int]:
         return [x.line_no for x in list_lines(session=project, **filters).items]  # type: ignore[arg-type]

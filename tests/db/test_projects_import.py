@@ -160,7 +160,7 @@ def test_a_cancelled_project_is_not_changed_by_a_file(
     catalog_session: Session, run: Callable[..., ProjectImportReport]
 ) -> None:
     run({"项目包": PACKAGES, "项目": PROJECTS})
-    cancel_project(session=catalog_session, project_id="P-2", now=NOW)
+    cancel_project(session=catalog_session, project_id="P-2", now=NOW, user="test")
     assert counts(run({"项目": PROJECTS}))["projects"] == (0, 0, 2)
     renamed = [row[:] for row in PROJECTS]
     renamed[2][1] = "改名"

@@ -112,6 +112,7 @@ def test_an_update_derives_the_dates_again_and_keeps_a_voltage_the_new_type_allo
         calendar=CALENDAR,
         policy=POLICY,
         now=NOW,
+        user="test",
     )
     assert changed.voltage_class == "0.4kV"  # a transformer area may be recorded at 0.4 kV
     assert (changed.deadline, changed.need_by) == (date(2026, 12, 3), date(2026, 11, 30))
@@ -122,6 +123,7 @@ def test_an_update_derives_the_dates_again_and_keeps_a_voltage_the_new_type_allo
         calendar=CALENDAR,
         policy=POLICY,
         now=NOW,
+        user="test",
     )
     assert changed.voltage_class == "10kV"  # 0.4 kV is not allowed for 10 kV work: the default
 
@@ -136,6 +138,7 @@ def test_a_refused_update_changes_nothing(catalog_session: Session) -> None:
             calendar=CALENDAR,
             policy=POLICY,
             now=NOW,
+            user="test",
         )
     catalog_session.expire_all()
     stored = get_project_or_raise(session=catalog_session, project_id="P-1")
@@ -148,6 +151,7 @@ def test_a_refused_update_changes_nothing(catalog_session: Session) -> None:
             calendar=CALENDAR,
             policy=POLICY,
             now=NOW,
+            user="test",
         )
 
 
@@ -185,7 +189,7 @@ def test_projects_are_listed_by_need_by_with_filters_and_pages(catalog_session: 
     assert ids(package_id="PK-1") == ids(priority="city_key") == ["B"]
     page = list_projects(session=catalog_session, offset=1, limit=1)
     assert [p.id for p in page.items] == ["B"] and page.total == 3
-    cancel_project(session=catalog_session, project_id="A", now=NOW)
+    cancel_project(session=catalog_session, project_id="A", now=NOW, user="test")
     assert ids(status="active") == ["B", "C"] and ids(status="cancelled") == ["A"]
     with pytest.raises(InvalidInput, match="limit"):
         list_projects(session=catalog_session, limit=0)
@@ -200,16 +204,16 @@ def test_cancelling_a_project_cancels_its_open_lines_unless_stock_is_held(
     catalog_session.add(second)
     catalog_session.commit()
     with pytest.raises(Conflict, match=r"lines 2\(held\) of project P-1 are held or issued"):
-        cancel_project(session=catalog_session, project_id="P-1", now=NOW)
+        cancel_project(session=catalog_session, project_id="P-1", now=NOW, user="test")
     second.status = DemandStatus.PLANNED
     catalog_session.add(second)
     catalog_session.commit()
-    cancelled = cancel_project(session=catalog_session, project_id="P-1", now=NOW)
+    cancelled = cancel_project(session=catalog_session, project_id="P-1", now=NOW, user="test")
     assert cancelled.status == ProjectStatus.CANCELLED
     statuses = catalog_session.exec(select(DemandLine.status).order_by(DemandLine.line_no)).all()
     assert statuses == ["cancelled", "cancelled"]
     with pytest.raises(Conflict, match="P-1 is cancelled; it cannot be cancelled"):
-        cancel_project(session=catalog_session, project_id="P-1", now=NOW)
+        cancel_project(session=catalog_session, project_id="P-1", now=NOW, user="test")
     with pytest.raises(Conflict, match="cannot be changed"):
         update_project(
             session=catalog_session,
@@ -218,6 +222,7 @@ def test_cancelling_a_project_cancels_its_open_lines_unless_stock_is_held(
             calendar=CALENDAR,
             policy=POLICY,
             now=NOW,
+            user="test",
         )
 
 
@@ -227,11 +232,11 @@ def test_a_project_is_completed_only_when_every_line_is_issued_or_cancelled(
     new_project(catalog_session)
     first, second = lines_for(catalog_session, "P-1", "DT-OIL-S13-400", "JP-400")
     with pytest.raises(Conflict, match=r"still has lines 1\(open\), 2\(open\) not issued"):
-        complete_project(session=catalog_session, project_id="P-1", now=NOW)
+        complete_project(session=catalog_session, project_id="P-1", now=NOW, user="test")
     first.status, second.status = DemandStatus.ISSUED, DemandStatus.CANCELLED
     catalog_session.add_all([first, second])
     catalog_session.commit()
-    done = complete_project(session=catalog_session, project_id="P-1", now=NOW)
+    done = complete_project(session=catalog_session, project_id="P-1", now=NOW, user="test")
     assert done.status == ProjectStatus.COMPLETED
 
 
@@ -240,7 +245,7 @@ def test_refreshing_derived_dates_applies_a_changed_policy_to_active_projects(
 ) -> None:
     new_project(catalog_session, id="A")
     new_project(catalog_session, id="B")
-    cancel_project(session=catalog_session, project_id="B", now=NOW)
+    cancel_project(session=catalog_session, project_id="B", now=NOW, user="test")
     slower = DeadlinePolicy(install_working_days={"area_new": 6})
     assert refresh_derived_dates(session=catalog_session, calendar=CALENDAR, policy=slower) == 1
     catalog_session.commit()

@@ -135,7 +135,7 @@ def test_a_partly_held_line_keeps_its_material_and_cannot_be_cancelled(
 
         def change(**fields: Any) -> DemandLine:
             return update_line(session=session, project_id="E-1", line_no=1,
-                               changes=DemandLineUpdate(**fields), now=FRIDAY)  # fmt: skip
+                               changes=DemandLineUpdate(**fields), now=FRIDAY, user="test")  # fmt: skip
 
         with pytest.raises(Conflict, match="its material cannot change") as refused:
             change(material_code="DT-400")
@@ -143,9 +143,9 @@ def test_a_partly_held_line_keeps_its_material_and_cannot_be_cancelled(
         with pytest.raises(Conflict, match="cannot go below 5"):
             change(quantity=4)
         with pytest.raises(Conflict, match="5 held and 0 issued: release the hold"):
-            cancel_line(session=session, project_id="E-1", line_no=1)
+            cancel_line(session=session, project_id="E-1", line_no=1, now=FRIDAY, user="test")
         with pytest.raises(Conflict, match="release the holds"):
-            cancel_project(session=session, project_id="E-1", now=FRIDAY)
+            cancel_project(session=session, project_id="E-1", now=FRIDAY, user="test")
         raised = change(quantity=80)
         assert (raised.quantity, raised.covered, raised.status) == (80, 5, "open")
         session.rollback()
@@ -157,8 +157,13 @@ def test_a_partly_held_line_keeps_its_material_and_cannot_be_cancelled(
     with Session(engine) as session:
         assert update_line(session=session, project_id="E-1", line_no=1,
                            changes=DemandLineUpdate(material_code="DT-400"),
-                           now=FRIDAY).material_code == "DT-400"  # fmt: skip
-        assert cancel_line(session=session, project_id="E-1", line_no=1).status == "cancelled"
+                           now=FRIDAY, user="test").material_code == "DT-400"  # fmt: skip
+        assert (
+            cancel_line(
+                session=session, project_id="E-1", line_no=1, now=FRIDAY, user="test"
+            ).status
+            == "cancelled"
+        )
 
 
 def test_lowering_a_covered_line_to_what_covers_it_updates_its_status(
@@ -168,5 +173,5 @@ def test_lowering_a_covered_line_to_what_covers_it_updates_its_status(
     with Session(engine) as session:
         _seventy_meters(session, "E-2")
         line = update_line(session=session, project_id="E-2", line_no=1,
-                           changes=DemandLineUpdate(quantity=5), now=FRIDAY)  # fmt: skip
+                           changes=DemandLineUpdate(quantity=5), now=FRIDAY, user="test")  # fmt: skip
         assert (line.quantity, line.covered, line.status) == (5, 5, "held")

@@ -120,7 +120,7 @@ def test_holds_expire_after_the_working_days_and_free_the_stock(ask: Ask, engine
         line = session.get(DemandLine, answer.lines[0].demand_line_id)
         assert line is not None and line.status == "open"
     with Session(engine) as session:  # U-1 no longer needs it
-        cancel_line(session=session, project_id="U-1", line_no=1)
+        cancel_line(session=session, project_id="U-1", line_no=1, now=FRIDAY, user="test")
     again = ask(new_project("U-2", [("DT-400", 2)], approved=str(day_after.date())), now=day_after)
     assert again.lines[0].outcome == "held"
 

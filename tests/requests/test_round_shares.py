@@ -64,7 +64,8 @@ def test_a_request_refused_at_write_gives_its_share_back_to_the_round(
         add_project(session, "K-1", kind="area_capacity_increase", approved=date(2026, 11, 27),
                     location="wendeng", priority="city_key", lines=[("CB10-300", 200)])  # fmt: skip
     interfered = _before_the_write_lock(
-        monkeypatch, lambda session: cancel_project(session=session, project_id="K-1", now=FRIDAY)
+        monkeypatch,
+        lambda session: cancel_project(session=session, project_id="K-1", now=FRIDAY, user="test"),
     )
     key, normal = submit_requests(
         engine=engine,
