@@ -65,7 +65,6 @@ from supply.holds.models import (
     Promise,
     PromiseStatus,
     StockKind,
-    SupplyRequest,
 )
 from supply.holds.service import SYSTEM_USER, NewHold, expire_due_holds, hold_stock, release
 from supply.labels import cause_label, emergency_cause_label
@@ -106,7 +105,13 @@ from supply.projects.service import (
     get_project_or_raise,
     project_facts,
 )
-from supply.requests.models import AllocationAnswer, LineAnswer, RequestAnswer, SupplyRequestIn
+from supply.requests.models import (
+    AllocationAnswer,
+    LineAnswer,
+    RequestAnswer,
+    SupplyRequest,
+    SupplyRequestIn,
+)
 from supply.weekly.lines import unmet_cause
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock

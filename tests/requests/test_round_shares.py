@@ -15,10 +15,10 @@ from sqlmodel import Session, col, func, select
 from supply.core.errors import Conflict
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.holds.models import Hold, Promise, SupplyRequest
+from supply.holds.models import Hold, Promise
 from supply.projects.service import cancel_project
 from supply.requests import service
-from supply.requests.models import RequestAnswer, SupplyRequestIn
+from supply.requests.models import RequestAnswer, SupplyRequest, SupplyRequestIn
 from supply.requests.service import Ask, submit_requests
 from tests.requests.conftest import FRIDAY, new_project
 from tests.requests.conftest import Ask as AskOne
