@@ -36,7 +36,8 @@ from sqlmodel import Session, func, select
 
 from catalogs.models import Material, Transport
 from supply.core.db import make_engine
-from supply.holds.models import Hold, SupplyRequest
+from supply.holds.models import Hold
+from supply.requests.models import SupplyRequest
 
 NOW = "2026-11-30T14:00:00+08:00"  # Monday afternoon: batch 2026-W50
 KINDS = [("lv_extension", "0.4kV"), ("area_capacity_increase", "10kV"), ("area_new", "10kV")]

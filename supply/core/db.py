@@ -42,6 +42,7 @@ MODEL_MODULES = (
     "supply.projects.models",
     "supply.demand.models",
     "supply.weekly.models",
+    "supply.requests.models",
     "supply.holds.models",
     "supply.auth.models",
     "supply.core.audit",

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, text
 from sqlmodel import Field, SQLModel
 
 from supply.core.db import UTCDateTime, check_in
@@ -78,20 +78,6 @@ class HoldEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     by: str = Field(max_length=100)
     note: str = Field(default="", max_length=200)
-
-
-class SupplyRequest(SQLModel, table=True):
-    """An urgent supply request and the answer it got (kept for idempotent replays)."""
-
-    __tablename__ = "supply_request"
-
-    id: int | None = Field(default=None, primary_key=True)
-    project_id: str = Field(foreign_key="project.id", max_length=32, index=True)
-    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
-    fingerprint: str = Field(max_length=64, description="SHA-256 of the request body")
-    answer: str = Field(sa_type=Text, description="the answer as sent (JSON)")
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    created_by: str = Field(max_length=100)
 
 
 class PromiseKind(StrEnum):

@@ -1,4 +1,5 @@
-"""What an urgent request carries and the answer it gets."""
+"""What an urgent request carries and the answer it gets, and the table that keeps the answer
+(`SupplyRequest`, for idempotent replays)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from decimal import Decimal
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import Text
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
 
+from supply.core.db import UTCDateTime
 from supply.core.text import Code32
 from supply.demand.models import DemandLineCreate
 from supply.emergency import EmergencyCause
@@ -172,3 +177,17 @@ class RequestAnswer(BaseModel):
     replayed: bool = Field(
         default=False, description="同一幂等键的重复请求 / a repeat with the same key"
     )
+
+
+class SupplyRequest(SQLModel, table=True):
+    """An urgent supply request and the answer it got (kept for idempotent replays)."""
+
+    __tablename__ = "supply_request"
+
+    id: int | None = TableField(default=None, primary_key=True)
+    project_id: str = TableField(foreign_key="project.id", max_length=32, index=True)
+    idempotency_key: str | None = TableField(default=None, max_length=200, unique=True)
+    fingerprint: str = TableField(max_length=64, description="SHA-256 of the request body")
+    answer: str = TableField(sa_type=Text, description="the answer as sent (JSON)")
+    created_at: datetime = TableField(sa_type=UTCDateTime)
+    created_by: str = TableField(max_length=100)

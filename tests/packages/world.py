@@ -16,9 +16,10 @@ from catalogs.models import Consignment
 from supply.commitments import refresh_statuses
 from supply.core.clock import SHANGHAI
 from supply.demand.models import DemandLine, DemandStatus
-from supply.holds.models import Hold, Promise, SupplyRequest
+from supply.holds.models import Hold, Promise
 from supply.packages.models import Package
 from supply.projects.models import Project
+from supply.requests.models import SupplyRequest
 from supply.weekly.models import PlanLine, PlanRun
 from tests.weekly.world import add_project, load_world
 

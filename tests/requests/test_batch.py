@@ -20,8 +20,8 @@ from supply.core.db import make_engine
 from supply.core.errors import Conflict, InvalidInput
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.holds.models import Hold, SupplyRequest
-from supply.requests.models import RequestAnswer, SupplyRequestIn
+from supply.holds.models import Hold
+from supply.requests.models import RequestAnswer, SupplyRequest, SupplyRequestIn
 from supply.requests.service import Ask, Outcome, submit_requests
 from tests.requests.conftest import FRIDAY, new_project
 from tests.requests.conftest import Ask as AskOne

@@ -27,7 +27,8 @@ from sqlmodel import Session, select
 
 from catalogs.models import AgreementLine, Consignment, ReserveStock
 from supply.core.settings import Settings
-from supply.holds.models import Hold, Promise, SupplyRequest
+from supply.holds.models import Hold, Promise
+from supply.requests.models import SupplyRequest
 from tests.requests.conftest import FRIDAY, new_project
 from tests.signin import EVERY_ROLE, bearer, make_user
 

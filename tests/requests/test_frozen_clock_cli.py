@@ -25,9 +25,10 @@ from supply.core.clock import SHANGHAI
 from supply.core.db import dispose_engines
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.holds.models import HoldEvent, SupplyRequest
+from supply.holds.models import HoldEvent
 from supply.packages.models import Filing
 from supply.projects.models import Project
+from supply.requests.models import SupplyRequest
 from supply.weekly.models import LineKind, PlanLine, PlanRun, ProvinceMatch
 from tests.conftest import xlsx_bytes
 from tests.db.test_projects_import import workbook

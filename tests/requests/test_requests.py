@@ -15,7 +15,8 @@ from supply.availability import load_supply
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.holds.models import Hold, HoldEvent, Promise, SupplyRequest
+from supply.holds.models import Hold, HoldEvent, Promise
+from supply.requests.models import SupplyRequest
 from supply.requests.service import cancel_request, get_request
 from supply.weekly.approval import approve_run
 from supply.weekly.run import run_weekly

@@ -15,10 +15,10 @@ from sqlmodel import Session, col, func, select
 from supply.core.errors import Conflict
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine
-from supply.holds.models import Hold, Promise, SupplyRequest
+from supply.holds.models import Hold, Promise
 from supply.projects.service import cancel_project
-from supply.requests import service
-from supply.requests.models import RequestAnswer, SupplyRequestIn
+from supply.requests import rounds
+from supply.requests.models import RequestAnswer, SupplyRequest, SupplyRequestIn
 from supply.requests.service import Ask, submit_requests
 from tests.requests.conftest import FRIDAY, new_project
 from tests.requests.conftest import Ask as AskOne
@@ -34,7 +34,7 @@ def _before_the_write_lock(
 ) -> list[bool]:
     """Do `meanwhile` (in a session of its own, as another user would) once, just before the
     next round takes the write lock; the returned list says whether it ran."""
-    real = service.write_session
+    real = rounds.write_session
     ran: list[bool] = []
 
     @contextmanager
@@ -46,7 +46,7 @@ def _before_the_write_lock(
         with real(bound) as session:
             yield session
 
-    monkeypatch.setattr(service, "write_session", interfered)
+    monkeypatch.setattr(rounds, "write_session", interfered)
     return ran
 
 
