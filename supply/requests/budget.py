@@ -15,9 +15,9 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from optimizer import Plan
-from supply.packages.budget import BudgetWarning, check_additions, package_figures
+from supply.packages.budget import check_additions, package_figures
 from supply.packages.filings import record_filings
-from supply.packages.models import Filing
+from supply.packages.models import BudgetWarning, Filing
 from supply.planning import prefer_reserve
 from supply.projects.models import Project
 from supply.requests.asks import Round

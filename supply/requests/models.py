@@ -16,8 +16,7 @@ from supply.core.db import UTCDateTime
 from supply.core.text import Code32
 from supply.demand.models import DemandLineCreate
 from supply.emergency import EmergencyCause
-from supply.packages.budget import BudgetWarning
-from supply.packages.models import FilingPublic
+from supply.packages.models import BudgetWarning, FilingPublic
 from supply.projects.models import ProjectCreate
 
 MAX_REQUEST_LINES = 200
