@@ -164,6 +164,9 @@ def add_command(
 def load_command(
     file: Annotated[Path, typer.Argument(help="calendar file (CSV: date,type,name)")],
     check: Annotated[bool, typer.Option("--check", help="validate only; store nothing")] = False,
+    by: Annotated[
+        str | None, typer.Option("--as", help="操作人 / who is acting (default: GRIDSUPPLY_USER)")
+    ] = None,
 ) -> None:
     """Validate an operator calendar file and store each year it covers.
 
@@ -208,6 +211,37 @@ def load_command(
         fail(f"cannot store the calendar in {directory}: {exc.strerror or exc}")
     for path in stored:
         typer.echo(f"stored: {path}")
+    _audit_load(file, [a.year for a in arrangements], by)
+
+
+def _audit_load(file: Path, years: list[int], by: str | None) -> None:
+    """Record the load in the audit trail. The years are files beside the database, so the event
+    follows the files (it cannot share their transaction); without a database the load stands
+    and a warning says it is not in the audit trail."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from api.commands.db import cli_user
+    from api.commands.environment import cli_clock
+    from supply.core import migrate
+    from supply.core.audit import record
+    from supply.core.db import get_engine
+
+    try:
+        if migrate.current_revision() != migrate.head_revision():
+            raise LookupError("the database is not at the newest schema")
+        with Session(get_engine()) as session:
+            record(
+                session, actor=cli_user(by), action="calendar.load", object_type="calendar",
+                object_id=",".join(map(str, years)), after={"file": file.name, "years": years},
+                at=cli_clock().now(),
+            )  # fmt: skip
+            session.commit()
+    except (SQLAlchemyError, LookupError) as exc:
+        err.print(
+            f"warning: the load is not in the audit trail (database: {exc})".splitlines()[0],
+            highlight=False,
+        )
 
 
 def _previous_years(directory: Path) -> dict[int, YearArrangement]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.deps import ClockDep, PageDep, SessionDep, TodayDep, require
+from api.deps import ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
 from supply.core.paging import Page
 from supply.packages import service
 from supply.packages.budget import package_figures
@@ -65,10 +65,12 @@ def get_figures(session: SessionDep, package_id: PackageId) -> PackageFigures:
     dependencies=[require("packages.write")],
     responses={409: {"description": "项目包编号已存在 / the package id is taken"}},
 )
-def create_package(session: SessionDep, clock: ClockDep, body: PackageCreate) -> PackagePublic:
+def create_package(
+    session: SessionDep, clock: ClockDep, user: UserDep, body: PackageCreate
+) -> PackagePublic:
     """新建项目包及其预算 / Create a project package with its budget."""
     return PackagePublic.model_validate(
-        service.create_package(session=session, package=body, now=clock.now())
+        service.create_package(session=session, package=body, now=clock.now(), user=user)
     )
 
 

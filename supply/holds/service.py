@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from catalogs.models import Consignment, ReserveStock
 from supply.commitments import refresh_statuses
+from supply.core.audit import record as audit
 from supply.core.db import insert_rows, write_session
 from supply.core.errors import Conflict, ConflictingInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
@@ -51,8 +52,12 @@ def record(
     user: str,
     note: str = "",
 ) -> None:
-    """Add an event to a hold's history (flush is the caller's)."""
+    """Add an event to a hold's history, and its audit event (flush is the caller's)."""
     assert hold.id is not None, "flush the hold first"
+    audit(
+        session, actor=user, action=f"hold.{event}", object_type="hold", object_id=hold.id,
+        after={"status": hold.status, "quantity": quantity, "note": note}, at=now,
+    )  # fmt: skip
     session.add(
         HoldEvent(
             hold_id=hold.id,

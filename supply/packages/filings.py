@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from supply.calendar import WorkCalendar
+from supply.core.audit import record
 from supply.core.clock import local_today
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
@@ -86,6 +87,14 @@ def record_filings(
             session.add(filing)
             touched.append(filing)
     session.flush()
+    for filing in touched:
+        record(
+            session, actor=by, action="filing.open", object_type="filing",
+            object_id=filing.id or "",
+            after={"package_id": filing.package_id, "project_id": filing.project_id,
+                   "overrun": filing.overrun, "due_on": filing.due_on},
+            at=now,
+        )  # fmt: skip
     return touched
 
 
@@ -147,6 +156,10 @@ def file_filing(
     filing.reference = text
     filing.updated_at = now
     session.add(filing)
+    record(
+        session, actor=by, action="filing.file", object_type="filing", object_id=filing_id,
+        before={"filed_at": None}, after={"filed_at": now, "reference": text}, at=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(filing)
     return filing

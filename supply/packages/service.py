@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from supply.core.audit import record
 from supply.core.errors import Conflict, NotFound
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.packages.budget import package_figures
@@ -73,8 +74,10 @@ def list_packages_with_figures(
     return Page(items=items, total=page.total, offset=offset, limit=limit)
 
 
-def create_package(*, session: Session, package: PackageCreate, now: datetime) -> Package:
-    """Create a project package; an id already in use is a Conflict."""
+def create_package(
+    *, session: Session, package: PackageCreate, now: datetime, user: str
+) -> Package:
+    """Create a project package with its budget (audited); an id already in use is a Conflict."""
     if get_package(session=session, package_id=package.id) is not None:
         raise Conflict(
             f"项目包 {package.id} 已存在 / project package {package.id} already exists",
@@ -82,6 +85,10 @@ def create_package(*, session: Session, package: PackageCreate, now: datetime) -
         )
     created = Package(**package.model_dump(), updated_at=now)
     session.add(created)
+    record(
+        session, actor=user, action="package.create", object_type="package",
+        object_id=package.id, after=package.model_dump(), at=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(created)
     return created

@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from supply.calendar import WorkCalendar
 from supply.commitments import refresh_statuses
+from supply.core.audit import record
 from supply.core.db import write_session
 from supply.core.errors import Conflict, NotFound
 from supply.core.settings import Settings
@@ -178,5 +179,10 @@ def cancel_request(
         refresh_statuses(
             session, {h.demand_line_id for h in holds} | {p.demand_line_id for p in promises}
         )
+        record(
+            session, actor=user, action="request.cancel", object_type="request",
+            object_id=request_id, after={"reason": reason, "holds_released": len(holds),
+                                          "promises_cancelled": len(promises)}, at=now,
+        )  # fmt: skip
         session.commit()
         return RequestAnswer.model_validate_json(found.answer)

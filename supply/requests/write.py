@@ -11,7 +11,7 @@ the project written first (in its savepoint), so that the package's figures coun
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, insert, update
@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from optimizer import Plan
 from supply.commitments import Commitment, refresh_statuses, status_of
+from supply.core.audit import record_many
 from supply.core.db import insert_rows
 from supply.core.errors import Conflict
 from supply.demand.models import DemandLine
@@ -220,6 +221,17 @@ def _store(
             refresh_statuses(session, mine.values())
         answers.append(answer(session, r, joint, e, request_id, mine, expires,
                               hold_ids, promise_ids, causes, filed))  # fmt: skip
+    record_many(
+        session,
+        [
+            {"actor": e.draft.ask.user, "action": "request.create", "object_type": "request",
+             "object_id": a.request_id,
+             "after": {"project_id": e.project.id, "lines": len(a.lines),
+                       "outcomes": dict(Counter(line.outcome for line in a.lines))}}
+            for e, a in zip(entries, answers, strict=True)
+        ],
+        at=now,
+    )  # fmt: skip
     session.connection().execute(
         update(SupplyRequest.__table__)  # type: ignore[attr-defined]
         .where(SupplyRequest.__table__.c.id == bindparam("request_id"))  # type: ignore[attr-defined]

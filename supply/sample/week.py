@@ -600,7 +600,7 @@ def load_sample_week(
             now=now,
         )
     for package in week.packages:
-        create_package(session=session, package=package, now=now)
+        create_package(session=session, package=package, now=now, user=user)
     first_seen: dict[str, datetime] = {}
     for submission in week.submissions:
         first_seen.setdefault(submission.project_id, submission.at)

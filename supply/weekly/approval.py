@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from supply.availability import SupplyState, load_supply
 from supply.calendar import WorkCalendar
 from supply.commitments import commitments, refresh_statuses
+from supply.core.audit import record
 from supply.core.errors import Conflict
 from supply.core.settings import Settings
 from supply.demand.models import DemandLine, DemandStatus
@@ -94,6 +95,13 @@ def approve_run(
         calendar=calendar,
         policy=policy,
     )
+    record(
+        session, actor=user, action="plan.approve", object_type="plan_run",
+        object_id=run.id or "", before={"status": RunStatus.DRAFT},
+        after={"status": run.status, "batch_id": run.batch_id, "filings": len(filings),
+               "budget_warnings": len(warnings)},
+        at=now,
+    )  # fmt: skip
     session.commit()
     session.refresh(run)
     return RunApproval(

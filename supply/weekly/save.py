@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from optimizer import Plan
+from supply.core.audit import record
 from supply.core.errors import Conflict
 from supply.core.money import exact
 from supply.weekly.inputs import RunInputs
@@ -86,6 +87,12 @@ def save_run(
             session.execute(
                 insert(PlanLine), [{**asdict(line), "run_id": run.id} for line in lines]
             )
+        record(
+            session, actor=user, action="plan.run", object_type="plan_run", object_id=run.id or "",
+            after={"batch_id": run.batch_id, "solve_status": run.solve_status,
+                   "lines": len(lines), "supersedes_id": run.supersedes_id},
+            at=now,
+        )  # fmt: skip
         session.commit()
         session.refresh(run)
         return PlanRunPublic.model_validate(run)

@@ -26,12 +26,14 @@ def package(package_id: str, year: int = 2026, budget: str = "1000000") -> Packa
 def test_a_package_keeps_its_budget_exactly_and_its_id_once(
     session: Session, now: datetime
 ) -> None:
-    create_package(session=session, package=package("PK-1", budget="12345678.901234"), now=now)
+    create_package(
+        session=session, package=package("PK-1", budget="12345678.901234"), now=now, user="test"
+    )
     session.expire_all()
     stored = get_package_or_raise(session=session, package_id="PK-1")
     assert stored.budget == Decimal("12345678.901234") and stored.updated_at == now
     with pytest.raises(Conflict, match="PK-1 already exists"):
-        create_package(session=session, package=package("PK-1"), now=now)
+        create_package(session=session, package=package("PK-1"), now=now, user="test")
     with pytest.raises(NotFound, match="PK-2"):
         get_package_or_raise(session=session, package_id="PK-2")
 
@@ -44,7 +46,7 @@ def test_a_budget_must_be_an_exact_non_negative_amount() -> None:
 
 def test_packages_are_listed_newest_year_first_and_paged(session: Session, now: datetime) -> None:
     for package_id, year in (("B", 2025), ("A", 2026), ("C", 2026)):
-        create_package(session=session, package=package(package_id, year), now=now)
+        create_package(session=session, package=package(package_id, year), now=now, user="test")
     assert [p.id for p in list_packages(session=session).items] == ["A", "C", "B"]
     assert [p.id for p in list_packages(session=session, year=2025).items] == ["B"]
     page = list_packages(session=session, offset=1, limit=1)

@@ -160,6 +160,7 @@ def test_projects_are_listed_by_need_by_with_filters_and_pages(catalog_session: 
         session=catalog_session,
         package=PackageCreate(id="PK-1", name="包", year=2026, budget=1),
         now=NOW,
+        user="test",
     )
     new_project(catalog_session, id="A", approved_on=date(2026, 11, 16))
     new_project(

@@ -257,6 +257,7 @@ def _package(engine: Engine, budget: int) -> None:
             session=session,
             package=PackageCreate(id="PK-1", name="业扩配套包", year=2026, budget=Decimal(budget)),
             now=FRIDAY,
+            user="test",
         )
 
 
