@@ -79,7 +79,7 @@ def file_filing(
 ) -> FilingPublic:
     """登记已备案(省公司备案文号) / Mark a filing as filed with the province's reference.
 
-    The acting user (X-Gridsupply-User) is recorded as who filed it; filing twice is a conflict.
+    The signed-in user is recorded as who filed it; filing twice is a conflict.
     """
     now = clock.now()
     filing = filings.file_filing(

@@ -18,6 +18,7 @@ from api.deps import get_clock, get_session, get_settings
 from api.main import create_app
 from supply.core.clock import FixedClock
 from supply.core.settings import Settings
+from tests.audit import events, last_id, only
 from tests.conftest import xlsx_bytes
 from tests.signin import act_as
 from tests.weekly.world import BEFORE_CUTOFF, add_project, load_world, settings_for
@@ -207,3 +208,24 @@ def test_runs_list_keeps_history(client: TestClient) -> None:
     assert [r["status"] for r in runs] == ["draft", "superseded"]
     assert runs[0]["supersedes_id"] == runs[1]["id"]
     assert datetime.fromisoformat(runs[0]["run_at"]) == BEFORE_CUTOFF  # the service's clock
+
+
+def test_a_run_and_its_approval_are_audited_by_who_did_them(
+    client: TestClient, engine: Engine
+) -> None:
+    start = last_id(engine)
+    act_as(client.app, "planner.a")  # type: ignore[arg-type]
+    assert (
+        client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"}).status_code
+        == 201
+    )
+    act_as(client.app, "director")  # type: ignore[arg-type]
+    assert client.post("/api/v1/plans/batches/2026-W49/approve").status_code == 200
+    found = events(engine, after_id=start)
+    run = only(found, "plan.run")
+    planned = client.get("/api/v1/plans/batches/2026-W49/lines").json()["total"]
+    assert (run["actor"], run["after"]["batch_id"]) == ("planner.a", "2026-W49")
+    assert run["after"]["lines"] == planned > 0
+    approved = only(found, "plan.approve")
+    assert approved["actor"] == "director" and approved["object_id"] == run["object_id"]
+    assert (approved["before"], approved["after"]["status"]) == ({"status": "draft"}, "approved")
