@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
-from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
+from api.deps import MAX_ID, ActorDep, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
 from supply.core.paging import Page
 from supply.holds import service
 from supply.holds.models import HoldDetail, HoldPublic, HoldStatus, IssueBody, ReleaseBody
@@ -19,6 +19,14 @@ HoldId = Annotated[int, Path(ge=1, le=MAX_ID, description="保留编号 / hold i
 
 class Expired(BaseModel):
     released: list[int]
+
+
+def hold_visible(session: SessionDep, actor: ActorDep, hold_id: HoldId) -> None:
+    """404 for a hold of another unit's project (a project manager's reach)."""
+    service.check_hold_visible(session, hold_id, actor.project_scope)
+
+
+VISIBLE = Depends(hold_visible)
 
 
 @router.get("", response_model=Page[HoldPublic], dependencies=[require("holds.read")])
@@ -36,6 +44,8 @@ def list_holds(
     request_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="紧急需求 / urgent request")
     ] = None,
+    *,
+    actor: ActorDep,
 ) -> Page[HoldPublic]:
     """保留列表,新的在前 / List holds, newest first."""
     return service.list_holds(
@@ -47,10 +57,11 @@ def list_holds(
         request_id=request_id,
         offset=page.offset,
         limit=page.limit,
+        scope=actor.project_scope,
     )
 
 
-@router.get("/{hold_id}", response_model=HoldDetail, dependencies=[require("holds.read")])
+@router.get("/{hold_id}", response_model=HoldDetail, dependencies=[require("holds.read"), VISIBLE])
 def get_hold(session: SessionDep, hold_id: HoldId) -> HoldDetail:
     """查看保留及其记录 / Get a hold with its history."""
     return service.hold_detail(session=session, hold_id=hold_id)
@@ -59,7 +70,7 @@ def get_hold(session: SessionDep, hold_id: HoldId) -> HoldDetail:
 @router.post(
     "/{hold_id}/issue",
     response_model=HoldDetail,
-    dependencies=[require("holds.issue")],
+    dependencies=[require("holds.issue"), VISIBLE],
     responses={409: {"description": "已出库或已释放 / already issued or released"}},
 )
 def issue_hold(
@@ -85,7 +96,7 @@ def issue_hold(
 @router.post(
     "/{hold_id}/release",
     response_model=HoldDetail,
-    dependencies=[require("holds.release")],
+    dependencies=[require("holds.release"), VISIBLE],
     responses={409: {"description": "已出库或已释放 / already issued or released"}},
 )
 def release_hold(

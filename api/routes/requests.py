@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Response, status
 from pydantic import BaseModel, Field
 
 from api.coalesce import Context, coalescer
 from api.deps import (
     MAX_ID,
+    ActorDep,
     CalendarDep,
     ClockDep,
     PolicyDep,
@@ -56,7 +57,7 @@ async def submit_request(
     body: SupplyRequestIn,
     session: SessionDep,
     clock: ClockDep,
-    user: UserDep,
+    actor: ActorDep,
     settings: SettingsDep,
     calendar: CalendarDep,
     policy: PolicyDep,
@@ -66,7 +67,7 @@ async def submit_request(
     arrival, whether need-by and deadline are met (and why not), with reserve and consignment
     held for the project."""
     answer = await coalescer().submit(
-        Ask(body, idempotency_key, user),
+        Ask(body, idempotency_key, actor.login, actor.project_scope),
         Context(
             engine=session.get_bind(),  # type: ignore[arg-type]
             clock=clock,
@@ -83,7 +84,19 @@ async def submit_request(
     )
 
 
-@router.get("/{request_id}", response_model=RequestAnswer, dependencies=[require("requests.read")])
+def request_visible(session: SessionDep, actor: ActorDep, request_id: RequestId) -> None:
+    """404 for a request of another unit's project (a project manager's reach)."""
+    service.check_request_visible(session, request_id, actor.project_scope)
+
+
+VISIBLE = Depends(request_visible)
+
+
+@router.get(
+    "/{request_id}",
+    response_model=RequestAnswer,
+    dependencies=[require("requests.read"), VISIBLE],
+)
 def get_request(session: SessionDep, request_id: RequestId) -> RequestAnswer:
     """查看紧急需求的答复 / Get the answer a request got."""
     return service.get_request(session=session, request_id=request_id)
@@ -92,7 +105,7 @@ def get_request(session: SessionDep, request_id: RequestId) -> RequestAnswer:
 @router.post(
     "/{request_id}/cancel",
     response_model=RequestAnswer,
-    dependencies=[require("requests.cancel")],
+    dependencies=[require("requests.cancel"), VISIBLE],
     responses={409: {"description": "没有可取消的 / nothing left to cancel"}},
 )
 def cancel_request(

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from catalogs.models import Consignment, ReserveStock
+from supply.auth.actor import ProjectScope
 from supply.commitments import refresh_statuses
 from supply.core.audit import record as audit
 from supply.core.db import insert_rows, write_session
@@ -38,6 +39,7 @@ from supply.holds.models import (
     HoldStatus,
     StockKind,
 )
+from supply.projects.scope import visible, visible_ids
 
 SYSTEM_USER = "system"
 
@@ -319,9 +321,14 @@ def list_holds(
     request_id: int | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
+    scope: ProjectScope | None = None,
 ) -> Page[HoldPublic]:
-    """Holds, newest first, filtered."""
-    statement = select(Hold, DemandLine).join(DemandLine, col(DemandLine.id) == Hold.demand_line_id)
+    """Holds of the projects `scope` reaches, newest first, filtered."""
+    statement = visible(
+        select(Hold, DemandLine).join(DemandLine, col(DemandLine.id) == Hold.demand_line_id),
+        DemandLine.project_id,
+        scope,
+    )
     if status is not None:
         statement = statement.where(Hold.status == status)
     if project_id is not None:
@@ -340,6 +347,19 @@ def list_holds(
         limit=limit,
         convert=lambda row: _public(*row),
     )
+
+
+def check_hold_visible(session: Session, hold_id: int, scope: ProjectScope | None) -> None:
+    """NotFound, worded as for a missing hold, for a hold of a project `scope` does not reach."""
+    if scope is None:
+        return
+    project_id = session.exec(
+        select(DemandLine.project_id)
+        .join(Hold, col(Hold.demand_line_id) == DemandLine.id)
+        .where(Hold.id == hold_id)
+    ).first()
+    if project_id is not None and not visible_ids(session, [project_id], scope):
+        raise NotFound(f"保留 {hold_id} 不存在 / hold {hold_id} does not exist", loc=("hold_id",))
 
 
 def hold_detail(*, session: Session, hold_id: int) -> HoldDetail:

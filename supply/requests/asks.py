@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from supply.auth.actor import ProjectScope
 from supply.calendar import WorkCalendar
 from supply.core.errors import DomainError
 from supply.core.settings import Settings
@@ -21,6 +22,7 @@ class Ask:
     body: SupplyRequestIn
     idempotency_key: str | None = None
     user: str = "anonymous"
+    scope: ProjectScope | None = None  # a project manager's reach; None: every project
 
     @property
     def project_id(self) -> str:

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from optimizer import Plan, solve
 from optimizer.contract import Allocation
+from supply.auth.units import units_by_location
 from supply.availability import SupplyState, catalogued_materials, load_supply
 from supply.core.clock import local_today
 from supply.core.errors import ConflictingInput, DomainError, InvalidInput
@@ -44,6 +45,7 @@ from supply.limits import (
 from supply.planning import DemandItem, MatchingProblem, build_instance, line_key
 from supply.policy import Batch, BuildDeadline, batch_for, build_deadline
 from supply.projects.models import PRIORITY_WEIGHT, Priority, Project, ProjectStatus
+from supply.projects.scope import check_visible
 from supply.projects.service import (
     ProjectFacts,
     check_new_project,
@@ -209,9 +211,12 @@ def _draft(
             deadline=derived.deadline,
             need_by=derived.need_by,
             status=ProjectStatus.ACTIVE,
+            unit=units_by_location(session).get(body.project.location),
+            manager=ask.scope.login if ask.scope else None,  # a project manager's own
         )
     else:
         assert body.project_id is not None
+        check_visible(session, body.project_id, ask.scope)
         project = get_project_or_raise(session=session, project_id=body.project_id)
     weight = PRIORITY_WEIGHT[Priority(project.priority)]
     items: list[DemandItem] = []

@@ -31,6 +31,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from supply.auth.actor import ProjectScope
 from supply.calendar import WorkCalendar
 from supply.commitments import refresh_statuses
 from supply.core.audit import record
@@ -40,6 +41,7 @@ from supply.core.settings import Settings
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus
 from supply.holds.service import release
 from supply.policy import DeadlinePolicy
+from supply.projects.scope import visible_ids
 from supply.requests.asks import Ask, Outcome, Round
 from supply.requests.models import RequestAnswer, SupplyRequest, SupplyRequestIn
 from supply.requests.rounds import answer_round
@@ -133,6 +135,19 @@ def _request_or_raise(session: Session, request_id: int) -> SupplyRequest:
             loc=("request_id",),
         )
     return found
+
+
+def check_request_visible(session: Session, request_id: int, scope: ProjectScope | None) -> None:
+    """NotFound, worded as for a missing request, for a request of a project `scope` does not
+    reach (another unit's)."""
+    if scope is None:
+        return
+    found = session.get(SupplyRequest, request_id)
+    if found is not None and not visible_ids(session, [found.project_id], scope):
+        raise NotFound(
+            f"紧急需求 {request_id} 不存在 / request {request_id} does not exist",
+            loc=("request_id",),
+        )
 
 
 def get_request(*, session: Session, request_id: int) -> RequestAnswer:
