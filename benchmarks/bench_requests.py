@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -35,6 +36,7 @@ from bench_weekly import populate, scratch_postgres
 from sqlmodel import Session, func, select
 
 from catalogs.models import Material, Transport
+from supply.auth.users import add_user
 from supply.core.db import make_engine
 from supply.holds.models import Hold
 from supply.requests.models import SupplyRequest
@@ -63,9 +65,34 @@ def _catalog(url: str) -> tuple[dict[str, list[str]], list[str]]:
     return by_voltage, places
 
 
-def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pace: float) -> None:
+BENCH_USER = "bench.pm"
+BENCH_PASSWORD = "bench password, a demo one"
+
+
+def _add_user(url: str) -> None:
+    """A project manager the clients sign in as (real sign-in, real tokens)."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        add_user(
+            session, login=BENCH_USER, display_name="压测项目经理", roles=["project_manager"],
+            unit=None, password=BENCH_PASSWORD, by="bench", now=datetime.now(UTC),
+        )  # fmt: skip
+    engine.dispose()
+
+
+def run(
+    url: str,
+    label: str,
+    *,
+    seconds: float,
+    clients: int,
+    workers: int,
+    pace: float,
+    supervisor: str,
+) -> None:
     t0 = time.perf_counter()
     populate(url, 5000)
+    _add_user(url)
     print(f"\n== {label}: set-up {time.perf_counter() - t0:.1f} s (5,000 open lines)")
     codes, places = _catalog(url)
     port = _free_port()
@@ -75,11 +102,12 @@ def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pac
             "GRIDSUPPLY_DATABASE_URL": url,
             "GRIDSUPPLY_RUNS_DIR": f"{tmp}/runs",
             "GRIDSUPPLY_FROZEN_NOW": NOW,
+            "GRIDSUPPLY_SECRET_KEY": "bench secret key, thirty-two characters or more",
         }
         server = subprocess.Popen(  # the product's own server command
             [str(Path(sys.executable).parent / "gridsupply"), "serve", "--no-migrate", "--host",
              "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-             "--no-access-log"],
+             "--no-access-log", "--supervisor", supervisor],
             env=env,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -101,6 +129,12 @@ def run(url: str, label: str, *, seconds: float, clients: int, workers: int, pac
                 if pace:  # people do not all ask at the same instant
                     time.sleep(rng.uniform(0, pace))
                 with httpx.Client(base_url=base, timeout=60) as http:
+                    signed = http.post(
+                        "/api/v1/auth/token",
+                        data={"username": BENCH_USER, "password": BENCH_PASSWORD},
+                    )
+                    signed.raise_for_status()  # once per client: a token, not a password, per request
+                    http.headers["Authorization"] = f"Bearer {signed.json()['access_token']}"
                     n = 0
                     while time.perf_counter() < stop:
                         kind, voltage = rng.choice(KINDS)
@@ -193,12 +227,19 @@ def main() -> None:
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument(
+        "--supervisor",
+        choices=["reuseport", "uvicorn"],
+        default="reuseport",
+        help="how `serve` runs its processes (see `gridsupply serve --help`)",
+    )
     args = parser.parse_args()
     options = {
         "seconds": args.seconds,
         "clients": args.clients,
         "workers": args.workers,
         "pace": args.pace,
+        "supervisor": args.supervisor,
     }
     if args.only != "postgresql":
         with tempfile.TemporaryDirectory() as tmp:

@@ -12,6 +12,11 @@ from api.commands.render import err, fail
 from api.serving import reuse_port_available, serve_processes, tune_gc
 
 
+class Supervisor(StrEnum):
+    REUSEPORT = "reuseport"
+    UVICORN = "uvicorn"
+
+
 class LogLevel(StrEnum):
     CRITICAL = "critical"
     ERROR = "error"
@@ -30,6 +35,14 @@ def serve_command(
     ] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="what the server logs")] = LogLevel.INFO,
     access_log: Annotated[bool, typer.Option(help="log every request")] = True,
+    supervisor: Annotated[
+        Supervisor,
+        typer.Option(
+            help="with --workers > 1: reuseport (a socket per process, the kernel spreads "
+            "connections; the default where SO_REUSEPORT exists) or uvicorn (uvicorn's own "
+            "manager, one shared socket)"
+        ),
+    ] = Supervisor.REUSEPORT,
     demo: Annotated[
         bool,
         typer.Option(
@@ -48,7 +61,7 @@ def serve_command(
     if migrate:
         upgrade_database()
     err.print(f"serving http://{host}:{port}/docs", highlight=False)
-    if workers > 1 and not reload and reuse_port_available():
+    if workers > 1 and not reload and supervisor == "reuseport" and reuse_port_available():
         try:
             serve_processes(host=host, port=port, workers=workers, log_level=log_level.value,
                             access_log=access_log)  # fmt: skip

@@ -34,6 +34,9 @@ SAYS = {
     "holds issue 451": ["issued"],
     "holds release 452": ["released"],
     "filings file 1": ["鲁电发展备〔2026〕18号"],
+    "users list": ["li.gong", "物资部李工"],
+    "audit --object user:li.gong": ["user.create", "user.change"],
+    "api/v1/auth/me": ['"login":"planner"', "401"],
 }
 
 
