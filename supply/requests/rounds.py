@@ -16,6 +16,7 @@ Each step returns the outcomes it decides; `_Tries.settle` records them, and not
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
-from tenacity import retry, retry_if_exception, stop_after_attempt
+from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt
 
 from optimizer import Plan
 from supply.availability import free_under_lock
@@ -37,6 +38,8 @@ from supply.requests.check import Free
 from supply.requests.models import RequestAnswer, SupplyRequest
 from supply.requests.prepare import Joint, prepare, solve_joint
 from supply.requests.write import write_round
+
+logger = logging.getLogger("gridsupply.requests")
 
 MAX_ATTEMPTS = 3  # two optimistic tries; a request whose stock moved twice is solved under lock
 MAX_DEADLOCKS = 5  # a round the database chose as a deadlock's victim is tried again this often
@@ -106,6 +109,7 @@ class _Tries:
     @retry(
         retry=retry_if_exception(_deadlocked),
         stop=stop_after_attempt(MAX_DEADLOCKS + 1),
+        before_sleep=before_sleep_log(logger, logging.WARNING),  # each retry in the server's log
         reraise=True,
     )
     def _tries(self) -> None:
