@@ -46,7 +46,8 @@ async def get_session() -> AsyncIterator[Session]:
 
 
 async def get_settings() -> Settings:
-    """Return the settings as the environment gives them."""
+    """Return the settings as the environment gives them (cached while it does not change;
+    tests override this dependency)."""
     return read_settings()
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import threading
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -237,25 +237,24 @@ def read_settings() -> Settings:
 
 
 def get_settings() -> Settings:
-    """Read the settings from the environment now (parsed again only when a `GRIDSUPPLY_`
-    variable changed: parsing costs a millisecond, and every HTTP request asks).
+    """The settings as the environment gives them now: parsed once per set of `GRIDSUPPLY_`
+    variables (functools' LRU cache, keyed by them — parsing costs a millisecond, and every HTTP
+    request asks; a variable changed, by an operator's shell or a test, is read again). The HTTP
+    API takes them as a dependency (`api.deps.get_settings`), which tests override.
 
     Raises `SettingsInvalid` (one line: which variable, what to write) for an unusable setting.
     """
     stamp = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_PREFIX)))
-    with _lock:
-        found = _parsed.pop(stamp, None)
-        if found is None:
-            found = read_settings()
-        _parsed[stamp] = found  # most recently used last
-        while len(_parsed) > 8:  # the environments this process saw most recently are kept
-            del _parsed[next(iter(_parsed))]
-    return found
+    return _settings_for(stamp)
+
+
+@lru_cache(maxsize=8)
+def _settings_for(stamp: tuple[tuple[str, str], ...]) -> Settings:
+    del stamp  # the cache key: the variables `read_settings` reads from the environment
+    return read_settings()
 
 
 _PREFIX = Settings.model_config["env_prefix"]
-_parsed: dict[tuple[tuple[str, str], ...], Settings] = {}
-_lock = threading.Lock()
 
 
 def secret_of(settings: Settings) -> str:
