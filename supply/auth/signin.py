@@ -9,6 +9,7 @@ even with the right password, so that guessing cannot go on in the background.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
@@ -21,6 +22,7 @@ from supply.auth.users import actor_of
 from supply.core.audit import AuditEvent, current_context, record
 from supply.core.errors import TooManyAttempts, Unauthenticated
 
+logger = logging.getLogger("gridsupply.auth")
 FAILED = "auth.sign_in_failed"
 WRONG = "用户名或密码错误 / wrong login or password"
 LOCKED = "账号已停用，请联系管理员 / the account is disabled; ask an administrator"
@@ -52,6 +54,7 @@ def sign_in(
     client = current_context().client
     since = now - timedelta(minutes=window_minutes)
     if _recent_failures(session, login=login, client=client, since=since) >= attempts:
+        logger.warning("sign-in throttled for %r from %s", login, client or "-")
         record(
             session, actor=login or "-", action=FAILED, object_type="user", object_id=login,
             after={"reason": "throttled"}, at=now,
@@ -70,6 +73,7 @@ def sign_in(
     if good and user is not None and user.kind != "person":
         reason, good = "service account", False
     if not good or reason:
+        logger.warning("sign-in refused for %r from %s: %s", login, client or "-", reason)
         record(
             session, actor=login or "-", action=FAILED, object_type="user", object_id=login,
             after={"reason": reason}, at=now,
