@@ -131,21 +131,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_project_manager"), table_name="project")
     op.drop_column("project", "manager")  # SQLite 3.35 drops a column in place
     op.drop_column("project", "unit")
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute("DROP TABLE audit_event")  # its triggers go with it
-        op.execute("DROP FUNCTION audit_event_append_only()")
 
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_token_user_id"))
 
     op.drop_table("api_token")
     op.drop_table("unit")
-    with op.batch_alter_table("audit_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_audit_event_object")
-        batch_op.drop_index(batch_op.f("ix_audit_event_at"))
-        batch_op.drop_index(batch_op.f("ix_audit_event_actor"))
-        batch_op.drop_index(batch_op.f("ix_audit_event_action"))
-
-    if op.get_bind().dialect.name == "sqlite":
-        op.drop_table("audit_event")
+    # Dropping the table drops its indexes and triggers with it.
+    op.drop_table("audit_event")
+    if op.get_bind().dialect.name != "sqlite":
+        op.execute("DROP FUNCTION audit_event_append_only()")
     op.drop_table("app_user")
