@@ -41,7 +41,7 @@ def token(
     secret = secret_of(settings)
     now = clock.now()
     actor = sign_in(
-        session,
+        session.get_bind(),  # type: ignore[arg-type]
         login=form.username,
         password=form.password,
         now=now,

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from supply.auth.actor import Actor
@@ -20,6 +21,7 @@ from supply.auth.models import User
 from supply.auth.passwords import verify_password
 from supply.auth.users import actor_of
 from supply.core.audit import AuditEvent, current_context, record
+from supply.core.db import write_session
 from supply.core.errors import TooManyAttempts, Unauthenticated
 
 logger = logging.getLogger("gridsupply.auth")
@@ -40,7 +42,7 @@ def _recent_failures(session: Session, *, login: str, client: str, since: dateti
 
 
 def sign_in(
-    session: Session,
+    engine: Engine,
     *,
     login: str,
     password: str,
@@ -49,8 +51,21 @@ def sign_in(
     window_minutes: int,
 ) -> Actor:
     """The actor whose login and password these are, or Unauthenticated (the failure audited and
-    committed), or TooManyAttempts while the login or the address is throttled."""
-    login = login.strip()[:100]
+    committed), or TooManyAttempts while the login or the address is throttled.
+
+    One check-and-write (count the failures, check, record): a write session, so that sign-ins
+    at the same moment queue instead of failing on SQLite's lock (and are counted in order)."""
+    with write_session(engine) as session:
+        return _sign_in(
+            session, login=login.strip()[:100], password=password, now=now, attempts=attempts,
+            window_minutes=window_minutes,
+        )  # fmt: skip
+
+
+def _sign_in(
+    session: Session, *, login: str, password: str, now: datetime, attempts: int,
+    window_minutes: int,
+) -> Actor:  # fmt: skip
     client = current_context().client
     since = now - timedelta(minutes=window_minutes)
     if _recent_failures(session, login=login, client=client, since=since) >= attempts:
