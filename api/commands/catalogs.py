@@ -19,7 +19,7 @@ from api.commands.db import cli_session, cli_user
 from api.commands.environment import cli_clock, cli_today, read_input
 from api.commands.render import err, fail, header, joined, out, styled
 from catalogs import importing, records, service
-from catalogs.export import LEVEL_NAMES
+from catalogs.cells import LEVEL_NAMES
 from catalogs.models import (
     CatalogKind,
     CatalogSummary,
