@@ -1,84 +1,19 @@
-"""The file formats: for each kind of catalog, its columns with Chinese and English headers.
+"""The catalog file formats: for each kind of catalog, its columns with Chinese and English headers.
 
-Exports write the Chinese header; imports accept either (and the aliases), ignoring case, spaces,
-underscores and a bracketed unit such as "(天)". A column marked `info` is written on export for
-the reader (a material's name beside its code) and ignored on import.
+`SPECS` holds a `KindSpec` (a `supply.core.sheets.table.TableSpec`) per catalog kind; the
+columns several kinds share (a material, a warehouse, a row's unit, a supplier) are named here for
+other formats to reuse. Headers are matched, cells read and files written by the shared table
+machinery (`supply.core.sheets.table`, `catalogs.export`); voltage classes and warehouse levels
+are read by `catalogs.cells`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Protocol
+from dataclasses import dataclass
 
+from catalogs.cells import level_name, read_level, read_voltage
 from catalogs.models import CatalogKind
-
-
-class Cell(StrEnum):
-    """How a column's cells are read."""
-
-    CODE = "code"  # an identifier: full-width folded, no spaces inside
-    LOCATION = "location"  # a location id: lower-case letters, digits, - and _
-    TEXT = "text"
-    INTEGER = "integer"  # a whole number ≥ 0 (days, percentages, line numbers, years)
-    QUANTITY = "quantity"  # ≥ 0, in the row's unit, converted to the material's base unit
-    MONEY = "money"  # ≥ 0 CNY per the row's unit, converted to per base unit
-    DATE = "date"
-    BOOL = "bool"
-    PERCENT = "percent"  # 80, "80%", or 0.8
-    UNIT = "unit"
-    VOLTAGE = "voltage"
-    LEVEL = "level"
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column of a catalog file.
-
-    `reader` and `writer`, when given, replace how the cell kind reads a cell and writes a value
-    (for values outside the catalog cell kinds, such as a project type written in Chinese).
-    """
-
-    key: str
-    zh: str
-    en: str
-    cell: Cell
-    required: bool = True
-    aliases: tuple[str, ...] = ()
-    info: bool = False  # written on export, ignored on import
-    reader: Callable[[object], Any] | None = field(default=None, compare=False)
-    writer: Callable[[Any], Any] | None = field(default=None, compare=False)
-
-
-class TableSpec(Protocol):
-    """What reading and writing a table needs: its sheet name, columns, and row key."""
-
-    @property
-    def sheet(self) -> str:
-        """The sheet's name in Chinese (exports use it; imports look for it)."""
-        ...
-
-    @property
-    def title_en(self) -> str:
-        """What the table holds, in English, for messages."""
-        ...
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        """The columns, in the order exports write them."""
-        ...
-
-    @property
-    def key(self) -> tuple[str, ...]:
-        """The columns that identify a row (duplicates within a file are refused)."""
-        ...
-
-    def column(self, key: str) -> Column:
-        """Return the column with field name `key`."""
-        ...
+from supply.core.sheets.table import Cell, Column
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +61,9 @@ SPECS: dict[CatalogKind, KindSpec] = {
                 Column("name_zh", "物料名称", "name_zh", Cell.TEXT, aliases=("物资名称", "名称")),
                 Column("name_en", "英文名称", "name_en", Cell.TEXT, required=False),
                 Column("unit", "计量单位", "unit", Cell.UNIT, aliases=("单位", "uom")),
-                Column("voltage_class", "电压等级", "voltage_class", Cell.VOLTAGE),
+                Column(
+                    "voltage_class", "电压等级", "voltage_class", Cell.TEXT, reader=read_voltage
+                ),
                 Column(
                     "category", "物资类别", "category", Cell.TEXT, required=False, aliases=("类别",)
                 ),
@@ -174,7 +111,15 @@ SPECS: dict[CatalogKind, KindSpec] = {
             (
                 Column("id", "仓库编码", "warehouse_id", Cell.CODE, aliases=("仓库", "id")),
                 Column("name", "仓库名称", "name", Cell.TEXT, aliases=("名称",)),
-                Column("level", "仓库级别", "level", Cell.LEVEL, aliases=("级别",)),
+                Column(
+                    "level",
+                    "仓库级别",
+                    "level",
+                    Cell.TEXT,
+                    aliases=("级别",),
+                    reader=read_level,
+                    writer=level_name,
+                ),
                 Column(
                     "location",
                     "所在地点",
@@ -351,27 +296,3 @@ SPECS: dict[CatalogKind, KindSpec] = {
         ),
     )
 }
-
-_BRACKETED = re.compile(r"[(\[（【][^)\]）】]*[)\]）】]")
-_NOISE = re.compile(r"[\s_*＊]+")
-
-
-def normalise_header(text: str) -> str:
-    """Fold a header for matching: full-width, case, spaces, underscores and '*' ignored."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
-
-
-def header_index(spec: TableSpec) -> dict[str, Column]:
-    """Map every accepted spelling of every header of `spec` to its column."""
-    index: dict[str, Column] = {}
-    for column in spec.columns:
-        for name in (column.zh, column.en, column.key, *column.aliases):
-            for form in (normalise_header(name), normalise_header(_BRACKETED.sub("", name))):
-                index.setdefault(form, column)
-    return index
-
-
-def match_header(text: str, index: dict[str, Column]) -> Column | None:
-    """Return the column a header names, with or without its bracketed unit, or None."""
-    folded = normalise_header(text)
-    return index.get(folded) or index.get(normalise_header(_BRACKETED.sub("", text)))

@@ -11,18 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from catalogs.columns import SPECS, Cell, TableSpec
-from catalogs.columns import Column as CatalogColumn
-from catalogs.models import CatalogKind, WarehouseLevel
+from catalogs.columns import SPECS
+from catalogs.models import CatalogKind
 from supply.core.sheets import MEDIA_TYPES, Column, ColumnKind, Sheet, write_csv, write_xlsx
+from supply.core.sheets.table import Cell, TableSpec
+from supply.core.sheets.table import Column as TableColumn
 
 FileFormat = Literal["xlsx", "csv"]
 __all__ = ["MEDIA_TYPES", "FileFormat", "write_catalog", "write_table", "write_workbook"]
-LEVEL_NAMES: dict[str, str] = {
-    WarehouseLevel.CENTRAL: "市级中心库",
-    WarehouseLevel.COUNTY: "县级周转库",
-    WarehouseLevel.STORAGE_POINT: "仓储点",
-}
 
 
 _KIND: dict[Cell, ColumnKind] = {
@@ -34,15 +30,13 @@ _KIND: dict[Cell, ColumnKind] = {
 }
 
 
-def _cell_value(column: CatalogColumn, value: Any) -> Any:
+def _cell_value(column: TableColumn, value: Any) -> Any:
     if value is None:
         return None
     if column.writer is not None:
         value = column.writer(value)
     if column.cell is Cell.BOOL:
         return "是" if value else "否"
-    if column.cell is Cell.LEVEL:
-        return LEVEL_NAMES.get(value, value)
     return value
 
 

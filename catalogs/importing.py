@@ -32,11 +32,12 @@ from catalogs.models import (
     ReserveStock,
     Warehouse,
 )
-from catalogs.parse import MaterialRef, ParseContext, ParsedRow, parse_sheet
+from catalogs.parse import MaterialRef, ParseContext, parse_sheet
 from catalogs.records import audit_import, new_record, record_rejected
-from catalogs.service import find_quota_catalog
+from catalogs.reserve import find_quota_catalog
 from supply.core.errors import ImportRejected, InvalidInput, NotFound, RowProblem
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
+from supply.core.sheets.table import ParsedRow
 
 
 @dataclass(slots=True)

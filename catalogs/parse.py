@@ -1,13 +1,14 @@
 """Validating a catalog file: every row, every column, every problem at once.
 
-`parse_sheet(kind, sheet, context)` maps headers (Chinese or English) to columns, reads each cell,
+`parse_sheet(kind, sheet, context)` reads the file as the kind's table (`SPECS`, with the shared
+`supply.core.sheets.table.parse_table`: headers in Chinese or English, each cell by its column),
 converts quantities and prices to the material's base unit, checks references against `context`
 (the materials and warehouses already known) and finds duplicates within the file. It returns the
 rows ready to upsert, or every problem found; it never stops at the first. Pure: the caller loads
 the context and writes the result.
 
-`parse_table(spec, sheet, check, limits=…)` is the same machinery for any table described by a
-`TableSpec` (the project workbook uses it), with the per-row checks passed in.
+`check_material` and `to_base_quantity` serve any file whose rows name a material in a unit (the
+project workbook's demand lines use them).
 """
 
 from __future__ import annotations
@@ -17,34 +18,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from catalogs.cells import (
-    CellError,
-    check_price,
-    check_quantity,
-    formula_error,
-    is_blank,
-    non_negative,
-    read_bool,
-    read_code,
-    read_date,
-    read_integer,
-    read_level,
-    read_location,
-    read_number,
-    read_percent,
-    read_text,
-    read_unit,
-    read_voltage,
-    show,
-)
-from catalogs.columns import SPECS, Cell, Column, TableSpec, header_index, match_header
+from catalogs.columns import SPECS
 from catalogs.models import CatalogKind, text_limit
-from supply.core.errors import RowProblem
 from supply.core.money import has_exact_places
+from supply.core.sheets.cells import CellError, check_price, check_quantity
 from supply.core.sheets.read import Sheet
+from supply.core.sheets.table import ParseResult, TableSpec, parse_table
 from supply.core.units import Unit, lookup_unit
-
-MAX_PROBLEMS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,55 +46,6 @@ class ParseContext:
     default_delivery_warehouse: str = "WH-CENTRAL"
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    """A valid row: its spreadsheet row number and its values by field name, in base units."""
-
-    row: int
-    values: dict[str, Any]
-
-
-@dataclass(slots=True)
-class ParseResult:
-    """The valid rows, or the problems; and the columns of the file that were not used."""
-
-    rows: list[ParsedRow] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    total_problems: int = 0
-
-    def add(self, row: int | None, column: Column | None, zh: str, en: str) -> None:
-        """Record a problem (the first MAX_PROBLEMS are kept in full; all are counted)."""
-        self.total_problems += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(
-                RowProblem(row, column.zh if column else "", column.en if column else "", zh, en)
-            )
-
-
-_READERS: dict[Cell, Callable[[object], Any]] = {
-    Cell.CODE: read_code,
-    Cell.LOCATION: read_location,
-    Cell.TEXT: read_text,
-    Cell.INTEGER: read_integer,
-    Cell.DATE: read_date,
-    Cell.BOOL: read_bool,
-    Cell.PERCENT: read_percent,
-    Cell.UNIT: read_unit,
-    Cell.VOLTAGE: read_voltage,
-    Cell.LEVEL: read_level,
-    Cell.QUANTITY: lambda value: non_negative(read_number(value), value),
-    Cell.MONEY: lambda value: non_negative(read_number(value), value),
-}
-
-
-# Text is limited to the length of the column it is stored in.
-_SIZED: dict[Cell, Callable[..., str]] = {Cell.CODE: read_code, Cell.TEXT: read_text}
-
-RowCheck = Callable[[int, dict[str, Any], "ParseResult"], None]
-TextLimit = Callable[[str], int | None]
-
-
 def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> ParseResult:
     """Validate every row of `sheet` as a `kind` file; return the rows or every problem."""
     check = _CHECKS[kind]
@@ -125,134 +56,6 @@ def parse_sheet(kind: CatalogKind, sheet: Sheet, context: ParseContext) -> Parse
         limits=lambda key: text_limit(kind, key),
         finish=_check_single_year if kind is CatalogKind.QUOTAS else None,
     )
-
-
-def parse_table(
-    spec: TableSpec,
-    sheet: Sheet,
-    check: RowCheck,
-    *,
-    limits: TextLimit,
-    finish: Callable[[ParseResult], None] | None = None,
-) -> ParseResult:
-    """Validate every row of `sheet` as a `spec` table; return the rows or every problem.
-
-    Each row's cells are read by their column's kind, then `check` sees the values read (and adds
-    problems, converts units, fills defaults); rows repeating a key are refused; `finish` sees the
-    whole result before the problems are put in reading order. `limits` gives the longest text a
-    field may hold.
-    """
-    result = ParseResult()
-    header_row, header = sheet.rows[0]
-    positions = map_headers(spec, header_row, header, result)
-    if result.problems:
-        return result
-    seen: dict[tuple[Any, ...], int] = {}
-    for number, cells in sheet.rows[1:]:
-        # Checks run on whatever cells could be read, so that a row shows all its problems.
-        values = read_row(spec, number, cells, positions, result, limits=limits)
-        check(number, values, result)
-        key = tuple(values.get(k) for k in spec.key)
-        if None not in key:
-            if key in seen:
-                described = ", ".join(str(k) for k in key)
-                result.add(
-                    number,
-                    None,
-                    f"与第 {seen[key]} 行重复（{described}），请删除或合并",
-                    f"duplicates row {seen[key]} ({described}); remove or merge one",
-                )
-            else:
-                seen[key] = number
-        result.rows.append(ParsedRow(number, values))
-    if finish is not None:
-        finish(result)
-    # Report in reading order: by row, then by the column's place in the format, whole-row last.
-    order = {c.en: i for i, c in enumerate(spec.columns)}
-    result.problems.sort(key=lambda p: (p.row or 0, order.get(p.column_en, len(order))))
-    if result.problems:
-        result.rows = []
-    return result
-
-
-def map_headers(
-    spec: TableSpec, header_row: int, header: list[object], result: ParseResult
-) -> dict[str, int]:
-    """Return the position of each column the header names; add a problem for each bad header."""
-    index = header_index(spec)
-    positions: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        if is_blank(cell):
-            continue
-        column = match_header(str(cell), index)
-        if column is None or column.info:
-            if column is None:
-                result.ignored_columns.append(str(cell).strip())
-            continue
-        if column.key in positions:
-            result.add(
-                header_row,
-                column,
-                f"列重复：{show(cell)} 与第 {positions[column.key] + 1} 列是同一列",
-                f"duplicate column: {show(cell)!r} repeats column {positions[column.key] + 1}",
-            )
-            continue
-        positions[column.key] = position
-    missing = [c for c in spec.columns if c.required and not c.info and c.key not in positions]
-    for column in missing:
-        result.add(
-            header_row,
-            column,
-            f"缺少必填列 {column.zh}（也可写作 {column.en}）",
-            f"required column {column.en} ({column.zh}) is missing",
-        )
-    if missing and len(missing) == sum(1 for c in spec.columns if c.required):
-        expected = "、".join(c.zh for c in spec.columns if c.required)
-        result.add(
-            header_row,
-            None,
-            f"第一行应为表头，{spec.sheet}文件需要这些列：{expected}",
-            f"the first row must be the header; a {spec.title_en} file needs: "
-            + ", ".join(c.en for c in spec.columns if c.required),
-        )
-    return positions
-
-
-def read_row(
-    spec: TableSpec,
-    number: int,
-    cells: list[object],
-    positions: dict[str, int],
-    result: ParseResult,
-    *,
-    limits: TextLimit,
-) -> dict[str, Any]:
-    """Read the cells of one row by their columns' kinds; add a problem for each bad cell."""
-    values: dict[str, Any] = {}
-    for column in spec.columns:
-        if column.key not in positions:
-            continue
-        position = positions[column.key]
-        raw = cells[position] if position < len(cells) else None
-        formula = formula_error(raw)
-        if formula is not None:
-            result.add(number, column, formula.zh, formula.en)
-            continue
-        if is_blank(raw):
-            if column.required:
-                result.add(number, column, "不能为空", "is required")
-            continue
-        try:
-            limit = limits(column.key) if column.cell in _SIZED else None
-            if column.reader is not None:
-                values[column.key] = column.reader(raw)
-            elif limit is not None:
-                values[column.key] = _SIZED[column.cell](raw, max_length=limit)
-            else:
-                values[column.key] = _READERS[column.cell](raw)
-        except CellError as problem:
-            result.add(number, column, problem.zh, problem.en)
-    return values
 
 
 # ---------------------------------------------------------------- per-kind checks

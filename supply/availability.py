@@ -34,7 +34,7 @@ from catalogs.models import (
     Warehouse,
     remaining_quantity,
 )
-from catalogs.service import current_quota_catalog
+from catalogs.reserve import current_quota_catalog
 from supply.core.db import where_in
 from supply.holds.models import (
     Hold,

@@ -18,8 +18,8 @@ from rich.text import Text
 from api.commands.db import cli_session, cli_user
 from api.commands.environment import cli_clock, cli_today, read_input
 from api.commands.render import err, fail, header, joined, out, styled
-from catalogs import importing, records, service
-from catalogs.export import LEVEL_NAMES
+from catalogs import importing, records, reserve
+from catalogs.cells import LEVEL_NAMES
 from catalogs.models import (
     CatalogKind,
     CatalogSummary,
@@ -27,6 +27,7 @@ from catalogs.models import (
     ImportStatus,
     QuotaCatalogStatus,
 )
+from catalogs.summary import catalog_summary
 from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected
 from supply.core.settings import get_settings
@@ -290,7 +291,7 @@ def confirm_command(
     with cli_session() as session:
         drafts = [
             c
-            for c in service.list_quota_catalogs(session=session, year=year)
+            for c in reserve.list_quota_catalogs(session=session, year=year)
             if c.status == QuotaCatalogStatus.DRAFT
         ]
         if not drafts:
@@ -298,7 +299,7 @@ def confirm_command(
                 f"{year} 年没有待确认的草稿 / "
                 f"no draft quota catalog for {year}: import quotas first"
             )
-        confirmed = service.confirm_quota_catalog(
+        confirmed = reserve.confirm_quota_catalog(
             session=session, catalog_id=drafts[0].id, confirmed_by=by, now=cli_clock().now()
         )
     out.print(
@@ -314,7 +315,7 @@ def summary_command(
 ) -> None:
     """Summarise the catalogs: stock value per warehouse, below quota, agreements ending."""
     with cli_session() as session:
-        summary = service.catalog_summary(session=session, today=cli_today(), top=top)
+        summary = catalog_summary(session=session, today=cli_today(), top=top)
     for table in summary_tables(summary):
         out.print(table)
 

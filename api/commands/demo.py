@@ -26,7 +26,7 @@ from api.commands.plan import print_outcome, run_with_progress
 from api.commands.projects import week_table
 from api.commands.render import fail, out, titled_table
 from catalogs.models import ImportRecord, ImportStatus
-from catalogs.service import catalog_summary
+from catalogs.summary import catalog_summary
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core import migrate
 from supply.core.db import describe_url, dispose_engines, get_engine, make_engine

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import PageDep, SessionDep, TodayDep, require
-from catalogs import service
+from catalogs import queries as service
 from catalogs.models import CatalogSummary, ConsignmentPublic
+from catalogs.summary import catalog_summary
 from supply.core.paging import Page
 
 router = APIRouter(dependencies=[require("catalogs.read")])
@@ -48,4 +49,4 @@ def summary(
     ] = 10,
 ) -> CatalogSummary:
     """目录概况：各仓库存金额、低于定额、临近到期或用尽的协议 / Summarise the catalogs today."""
-    return service.catalog_summary(session=session, today=today, top=top)
+    return catalog_summary(session=session, today=today, top=top)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import PageDep, SessionDep, require
-from catalogs import service
+from catalogs import queries as service
 from catalogs.models import (
     MaterialPublic,
     TransportPublic,

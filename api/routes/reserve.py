@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
-from catalogs import service
+from catalogs import reserve as service
 from catalogs.models import QuotaCatalogPublic, QuotaPublic, ReservePosition, ReserveStockPublic
 from supply.core.paging import Page
 

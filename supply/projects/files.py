@@ -1,9 +1,10 @@
 """The project workbook's format: three sheets, their columns in Chinese and English.
 
-项目包 (packages), 项目 (projects) and 需求明细 (demand lines), read and written with the catalogs'
-machinery (`catalogs.columns`, `catalogs.parse`, `catalogs.export`). Columns marked `info` are
-written for the reader (the derived deadline and need-by, the status, the material's name) and
-ignored on import. Pure: no database.
+项目包 (packages), 项目 (projects) and 需求明细 (demand lines), read with the shared table machinery
+(`supply.core.sheets.table`) and written with the catalogs' (`catalogs.export`); the material
+columns and the voltage class are the catalogs' (`catalogs.columns`, `catalogs.cells`). Columns
+marked `info` are written for the reader (the derived deadline and need-by, the status, the
+material's name) and ignored on import. Pure: no database.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from catalogs.cells import CellError, fold, show
-from catalogs.columns import MATERIAL, MATERIAL_NAME, ROW_UNIT, Cell, Column, normalise_header
+from catalogs.cells import read_voltage
+from catalogs.columns import MATERIAL, MATERIAL_NAME, ROW_UNIT
 from supply.core.clock import SHANGHAI
+from supply.core.sheets.cells import CellError, fold, show
+from supply.core.sheets.table import Cell, Column, normalise_header
 from supply.demand.models import DEMAND_STATUS_ZH, DemandLine
 from supply.packages.models import Package
 from supply.policy import PROJECT_TYPE_ZH, ProjectType
@@ -36,7 +39,7 @@ class SheetKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SheetSpec:
-    """One sheet of the project workbook: a `catalogs.columns.TableSpec` with its table."""
+    """One sheet of the project workbook: a `supply.core.sheets.table.TableSpec` with its table."""
 
     kind: SheetKind
     sheet: str
@@ -175,7 +178,14 @@ PROJECTS = SheetSpec(
             reader=read_project_type,
             writer=_label(PROJECT_TYPE_ZH),
         ),
-        Column("voltage_class", "电压等级", "voltage_class", Cell.VOLTAGE, required=False),
+        Column(
+            "voltage_class",
+            "电压等级",
+            "voltage_class",
+            Cell.TEXT,
+            required=False,
+            reader=read_voltage,
+        ),
         Column("location", "所在地点", "location", Cell.LOCATION, aliases=("地点", "区域")),
         Column(
             "approved_on",

@@ -1,8 +1,8 @@
 """Validating a project workbook: every sheet, every row, every problem at once.
 
 `parse_workbook(sheets, context, calendar=…, policy=…)` reads the packages, projects and demand
-lines sheets with `catalogs.parse.parse_table`, derives each project's deadline and need-by,
-and checks every reference against the file itself and `context` (what the database holds).
+lines sheets with `supply.core.sheets.table.parse_table`, derives each project's deadline and
+need-by, and checks every reference against the file itself and `context` (what the database holds).
 It returns the rows ready to upsert, or every problem found, each naming its sheet, row and
 column. Pure: the caller loads the context and writes the result.
 """
@@ -15,20 +15,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from catalogs.cells import CellError, check_amount
-from catalogs.parse import (
-    MaterialRef,
-    ParseContext,
-    ParsedRow,
-    ParseResult,
-    check_material,
-    parse_table,
-    to_base_quantity,
-)
+from catalogs.parse import MaterialRef, ParseContext, check_material, to_base_quantity
 from supply.calendar import WorkCalendar
 from supply.core.errors import RowProblem
 from supply.core.money import has_exact_places
+from supply.core.sheets.cells import CellError, check_amount
 from supply.core.sheets.read import Sheet
+from supply.core.sheets.table import ParsedRow, ParseResult, parse_table
 from supply.demand.models import DemandStatus
 from supply.policy import DeadlinePolicy, ProjectType
 from supply.projects.files import LINES, ORDER, PACKAGES, PROJECTS, SPECS, SheetKind, SheetSpec

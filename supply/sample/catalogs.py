@@ -26,7 +26,7 @@ from sqlmodel import Session
 from catalogs.export import FileFormat, write_catalog
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind, ImportReport, QuotaCatalogPublic
-from catalogs.service import confirm_quota_catalog, find_quota_catalog
+from catalogs.reserve import confirm_quota_catalog, find_quota_catalog
 
 SEED = 20260301
 DEMO_USER = "gridsupply demo"

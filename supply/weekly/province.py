@@ -21,7 +21,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from catalogs.cells import (
+from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
+from catalogs.records import audit_import, new_record, record_rejected
+from supply.core.errors import Conflict, ImportRejected, RowProblem
+from supply.core.sheets.cells import (
     CellError,
     formula_error,
     is_blank,
@@ -31,12 +34,9 @@ from catalogs.cells import (
     read_quantity,
     read_text,
 )
-from catalogs.columns import Cell as CellKind
-from catalogs.columns import Column, header_index, match_header
-from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
-from catalogs.records import audit_import, new_record, record_rejected
-from supply.core.errors import Conflict, ImportRejected, RowProblem
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
+from supply.core.sheets.table import Cell as CellKind
+from supply.core.sheets.table import Column, header_index, match_header
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
 from supply.weekly.queries import get_run_or_raise
 

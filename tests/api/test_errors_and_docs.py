@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 import api.errors
 import catalogs.importing
-import catalogs.service  # noqa: F401
+import catalogs.summary  # noqa: F401  (with catalogs.queries and catalogs.reserve)
 from api.errors import ERROR_STATUS, REQUEST_ID_HEADER, status_for
 from supply.calendar import YearNotLoaded
 from supply.core.errors import ConflictingInput, DomainError, InvalidInput

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api.cli import app
-from catalogs import service
 from catalogs.models import CatalogKind, Consignment, Warehouse
+from catalogs.summary import catalog_summary
 from supply.sample.catalogs import DEMO_USER, load_sample, sample_files, sample_rows
 
 TODAY = date(2026, 6, 15)
@@ -61,7 +61,7 @@ def test_loading_the_sample_confirms_the_quota_catalog_and_leaves_a_draft(
     loaded = load_sample(session=session, now=now, today=TODAY)
     assert all(r.status == "accepted" and r.imported_by == DEMO_USER for r in loaded.reports)
     assert (loaded.confirmed.version, loaded.draft_version) == (1, 2)
-    summary = service.catalog_summary(session=session, today=TODAY)
+    summary = catalog_summary(session=session, today=TODAY)
     assert summary.counts["materials"] == 60 and summary.quota_catalog is not None
     assert [d.version for d in summary.pending_drafts] == [2]
     assert summary.below_quota and all(p.shortfall > 0 for p in summary.below_quota)

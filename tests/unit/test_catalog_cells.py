@@ -7,19 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from catalogs.cells import (
+from catalogs.cells import read_level, read_voltage
+from supply.core.sheets.cells import (
     CellError,
     read_bool,
     read_code,
     read_date,
     read_integer,
-    read_level,
     read_location,
     read_number,
     read_percent,
     read_text,
     read_unit,
-    read_voltage,
 )
 
 

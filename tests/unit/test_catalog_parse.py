@@ -12,9 +12,10 @@ import pytest
 from openpyxl import Workbook
 
 from catalogs.models import CatalogKind
-from catalogs.parse import MaterialRef, ParseContext, ParseResult, parse_sheet
+from catalogs.parse import MaterialRef, ParseContext, parse_sheet
 from supply.core.errors import ImportRejected
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
+from supply.core.sheets.table import ParseResult
 
 CONTEXT = ParseContext(
     materials={

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from catalogs.cells import CellError
 from catalogs.export import write_table, write_workbook
 from catalogs.parse import MaterialRef
 from supply.calendar import default_calendar
 from supply.core.errors import RowProblem
 from supply.core.money import MAX_AMOUNT
+from supply.core.sheets.cells import CellError
 from supply.core.sheets.read import read_workbook
 from supply.core.units import MAX_QUANTITY
 from supply.policy import DeadlinePolicy, ProjectType

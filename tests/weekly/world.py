@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind
-from catalogs.service import confirm_quota_catalog, find_quota_catalog
+from catalogs.reserve import confirm_quota_catalog, find_quota_catalog
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core.clock import SHANGHAI
 from supply.core.settings import Settings
