@@ -19,12 +19,12 @@ from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from supply.auth.actor import Actor
 from supply.auth.roles import Permission
-from supply.calendar import WorkCalendar
+from supply.calendar import CalendarError, WorkCalendar
 from supply.core.errors import NotFound
 from supply.core.money import line_amount
 from supply.core.paging import Page
 from supply.labels import KIND_ZH, REPLENISHMENT
-from supply.policy import PROJECT_TYPE_ZH, DeadlinePolicy, batch_for
+from supply.policy import PROJECT_TYPE_ZH, Batch, DeadlinePolicy, batch_for
 from supply.projects.scope import check_visible
 from supply.projects.service import summary_by_type
 from supply.weekly import queries
@@ -161,8 +161,14 @@ def weekly_context(
     notice: str = "",
 ) -> dict[str, Any]:
     """Everything the weekly page shows, read through the weekly run's own queries."""
-    current = batch_for(now, calendar=calendar, policy=policy)
-    batch_id = _batch_or_404(batch) if batch else current.id
+    try:
+        current: Batch | None = batch_for(now, calendar=calendar, policy=policy)
+        calendar_problem = ""
+    except CalendarError as exc:  # a year no calendar covers: the runs are still shown
+        current, calendar_problem = None, exc.message
+    runs = _runs_page(session, runs_offset)
+    latest = runs.items[0].batch_id if runs.items else ""
+    batch_id = _batch_or_404(batch) if batch else current.id if current else latest
     lines = lines or LineFilter()
     scope = actor.project_scope
     if lines.project and scope is not None:
@@ -175,14 +181,15 @@ def weekly_context(
             kind=LineKind(lines.kind) if lines.kind else None, project_id=lines.project or None,
             late_only=lines.late, scope=scope,
         )  # fmt: skip
-    is_current = batch_id == current.id
-    summary = summary_by_type(session=session, cutoff=current.cutoff) if is_current else []
+    is_current = current is not None and batch_id == current.id
+    summary = summary_by_type(session=session, cutoff=current.cutoff) if current else []
     kpis = run.kpis if run is not None else {}
     draft = run is not None and run.status == RunStatus.DRAFT
     return {
         "now": now,
         "current": current,
-        "cutoff_moved": current.cutoff.date() != current.named_for,
+        "calendar_problem": calendar_problem,
+        "cutoff_moved": current is not None and current.cutoff.date() != current.named_for,
         "province_days": policy.province_match_working_days,
         "filing_days": policy.filing_working_days,
         "batch_id": batch_id,
@@ -207,7 +214,7 @@ def weekly_context(
         else [],
         "filters": lines,
         "kinds": list(KIND_ZH.items()),
-        "runs": _runs_page(session, runs_offset),
+        "runs": runs,
         "steps": steps or [],
         "approval": approval,
         "notice": notice,

@@ -4,6 +4,7 @@ request, a permission on every page, errors as pages, the audit page's filters."
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from http.cookies import SimpleCookie
@@ -16,14 +17,19 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.deps import get_clock, get_session
+from api.main import create_app
 from api.web import ROUTERS, formats
 from api.web.menu import MENU
 from api.web.render import PageRoute, local_path
+from api.web.session import page_actor
+from supply.auth.actor import Actor
 from supply.auth.roles import PERMISSION_ZH, Permission, Role
 from supply.auth.users import change_user, forget_cached
-from supply.core.clock import SHANGHAI
+from supply.core.clock import SHANGHAI, FixedClock
+from supply.sample.people import load_people
 from tests.auth.test_permissions import permissions_of
-from tests.signin import PASSWORD
+from tests.signin import PASSWORD, bearer
 from tests.web.conftest import NOW, csrf_of, sign_in
 
 # Pages anyone may open (the sign-in), or any signed-in user (home, sign-out).
@@ -326,3 +332,54 @@ def test_the_vendored_scripts_are_served_with_their_licences(web: TestClient) ->
         assert answer.status_code == 200 and len(answer.content) > 100, path
     assert web.get("/static/web/web.css").status_code == 200
     assert web.get("/static/vendor/redoc/redoc.standalone.js").status_code == 200  # the docs' own
+
+
+def test_a_year_no_calendar_covers_is_said_on_the_weekly_page(
+    web: TestClient, web_app: FastAPI
+) -> None:
+    # (a year before the calendar's first: tokens are not issued for a moment still to come)
+    web_app.dependency_overrides[get_clock] = lambda: FixedClock(
+        datetime(2003, 6, 2, 9, 0, tzinfo=SHANGHAI)
+    )
+    sign_in(web, "planner")
+    page = web.get("/weekly")
+    assert page.status_code == 200
+    assert "无法确定本周批次" in page.text and "2003 年的工作日历未加载" in page.text
+    assert 'action="/weekly/run"' not in page.text
+
+
+def test_another_unit_s_project_is_a_404_page(catalog_engine: Engine) -> None:
+    """Row level on pages goes through the same scope functions: a project manager (here one
+    given plans.read, which no role grants them yet) filtering the plan by another unit's
+    project is told it does not exist, as for a missing project."""
+    when = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
+    with Session(catalog_engine) as session:
+        load_people(session, now=when, by="test")
+    forget_cached()
+    app = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(catalog_engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session
+    app.dependency_overrides[get_clock] = lambda: FixedClock(when)
+    project = {"name": "海景花园新建台区工程", "project_type": "area_new",
+               "approved_on": "2026-11-16"}  # fmt: skip
+    wendeng = Actor("pm.wendeng", "项目经理 张文登", "wendeng", ("project_manager",), "person",
+                    frozenset({Permission.PLANS_READ}))  # fmt: skip
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for project_id, location, who in (("P-CITY", "huancui", "pm.weihai"),
+                                          ("P-WD", "wendeng", "pm.wendeng")):  # fmt: skip
+            made = client.post(
+                "/api/v1/projects",
+                json={**project, "id": project_id, "location": location},
+                headers=bearer(who, now=when),
+            )
+            assert made.status_code == 201, made.text
+        app.dependency_overrides[page_actor] = lambda: wendeng
+        other = client.get("/weekly?project=P-CITY")
+        assert other.status_code == 404 and "项目 P-CITY 不存在" in other.text
+        assert client.get("/weekly?project=P-NOWHERE").status_code == 200  # no such project
+        assert client.get("/weekly?project=P-WD").status_code == 200
+    forget_cached()
