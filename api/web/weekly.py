@@ -80,24 +80,22 @@ def line_filter(kind: str | None, project: str | None, late: str | None, offset:
 
 def kpi_comparison(kpis: dict[str, Any]) -> list[dict[str, Any]]:
     """The run against the hand planner's rule (earliest need-by first, cheapest on-time
-    source): each measure, ours, theirs, its unit, and whether ours is better, equal or worse."""
-    base, totals = kpis["baseline"], kpis["totals"]
-    ours, theirs = kpis["objective"], base["objective"]
-    below = kpis["reserve_below_quota"]
-    rows = [
-        ("按时行数", totals["on_time_lines"], base["on_time_lines"], "count", True),
-        ("按时金额", totals["on_time_value"], base["on_time_value"], "money", True),
-        ("加权缺口（数量）", ours["unmet_weighted"], theirs["unmet_weighted"], "count", False),
-        (
-            "加权延迟（数量×天）",
-            ours["lateness_weighted"],
-            theirs["lateness_weighted"],
-            "count",
-            False,
-        ),
-        ("支出", kpis["spend"], base["spend"], "money", False),
-        ("低于定额罚金（不实际支付）", below["penalty"], base["penalty"], "money", False),
-    ]
+    source): each measure, ours, theirs, its unit, and whether ours is better, equal or worse
+    (none for a run saved before its KPIs held all of these)."""
+    try:
+        base, totals, below = kpis["baseline"], kpis["totals"], kpis["reserve_below_quota"]
+        ours, theirs = kpis["objective"], base["objective"]
+        rows = [
+            ("按时行数", totals["on_time_lines"], base["on_time_lines"], "count", True),
+            ("按时金额", totals["on_time_value"], base["on_time_value"], "money", True),
+            ("加权缺口（数量）", ours["unmet_weighted"], theirs["unmet_weighted"], "count", False),
+            ("加权延迟（数量×天）", ours["lateness_weighted"], theirs["lateness_weighted"],
+             "count", False),
+            ("支出", kpis["spend"], base["spend"], "money", False),
+            ("低于定额罚金（不实际支付）", below["penalty"], base["penalty"], "money", False),
+        ]  # fmt: skip
+    except KeyError:
+        return []
     found = []
     for label, mine, hand, unit, higher_is_better in rows:
         delta = float(mine) - float(hand)
@@ -109,7 +107,7 @@ def kpi_comparison(kpis: dict[str, Any]) -> list[dict[str, Any]]:
 def by_type_rows(kpis: dict[str, Any]) -> list[dict[str, Any]]:
     """Lines by project type (and the total): on time, late, unmet, value on time."""
     rows = [{"type": code, **row} for code, row in kpis.get("by_project_type", {}).items()]
-    return [*rows, {"type": "", **kpis["totals"]}]
+    return [*rows, {"type": "", **kpis["totals"]}] if "totals" in kpis else rows
 
 
 def _type_name(code: str) -> str:

@@ -23,6 +23,7 @@ from api.web import ROUTERS, formats
 from api.web.menu import MENU
 from api.web.render import PageRoute, local_path
 from api.web.session import page_actor
+from api.web.weekly import by_type_rows, kpi_comparison
 from supply.auth.actor import Actor
 from supply.auth.roles import PERMISSION_ZH, Permission, Role
 from supply.auth.users import change_user, forget_cached
@@ -191,6 +192,9 @@ def test_an_expired_sign_in_goes_to_the_sign_in_page_saying_so(web: TestClient) 
 def test_signing_out_is_a_post_with_the_csrf_token(web: TestClient) -> None:
     sign_in(web, "planner")
     page = web.get("/weekly")
+    asked = web.get("/logout")  # a link to it asks; only the POST signs out
+    assert asked.status_code == 200 and 'action="/logout"' in asked.text
+    assert web.get("/weekly").status_code == 200
     refused = web.post("/logout")
     assert refused.status_code == 403 and "CSRF" in refused.text
     out = web.post("/logout", data={"csrf_token": csrf_of(page.text)})
@@ -383,3 +387,8 @@ def test_another_unit_s_project_is_a_404_page(catalog_engine: Engine) -> None:
         assert client.get("/weekly?project=P-NOWHERE").status_code == 200  # no such project
         assert client.get("/weekly?project=P-WD").status_code == 200
     forget_cached()
+
+
+def test_a_run_whose_kpis_lack_a_measure_shows_no_comparison_rather_than_failing() -> None:
+    assert kpi_comparison({}) == [] and kpi_comparison({"totals": {}}) == []
+    assert by_type_rows({}) == []
