@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean vendor-docs
+.PHONY: demo test lint bench clean vendor-docs vendor-web browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/gridsupply demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -25,6 +25,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy api supply catalogs optimizer
+
+# The web pages' browser tests drive Debian's chromium (tests/web); Chinese needs fonts-noto-cjk.
+# Installed with apt-get where that can be done (root); otherwise say what to install: the tests
+# are then skipped, except in CI (GRIDSUPPLY_TEST_REQUIRE_BROWSER=1), where they fail.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ] && fc-list ':lang=zh' 2>/dev/null | grep -q .; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium and fonts-noto-cjk for the browser tests (apt-get)"; \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q chromium fonts-noto-cjk >/dev/null; } \
+	  || { echo "apt-get could not install chromium and fonts-noto-cjk"; \
+	       [ -z "$$GRIDSUPPLY_TEST_REQUIRE_BROWSER" ] || exit 1; }; \
+	else \
+	  echo "the browser tests need $(CHROMIUM) and Chinese fonts: as root, apt-get install chromium fonts-noto-cjk (they are skipped until then)"; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_solve.py
@@ -47,6 +63,22 @@ vendor-docs:
 	   .vendor-docs/redoc-*/package/bundles/redoc.standalone.js.LICENSE.txt \
 	   .vendor-docs/redoc-*/package/LICENSE $(VENDOR)/redoc/
 	ls .vendor-docs/*.tgz && rm -rf .vendor-docs
+
+# htmx and ECharts for the web pages, served from the package (api/web/static/vendor/README.md).
+HTMX    ?= htmx.org@2.0.11
+ECHARTS ?= echarts@6.1.0
+WEB_VENDOR := api/web/static/vendor
+vendor-web:
+	rm -rf .vendor-web && mkdir .vendor-web
+	cd .vendor-web && npm pack --silent $(HTMX) $(ECHARTS) >/dev/null
+	cd .vendor-web && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
+	mkdir -p $(WEB_VENDOR)/htmx $(WEB_VENDOR)/echarts
+	cp .vendor-web/htmx.org-*/package/dist/htmx.min.js .vendor-web/htmx.org-*/package/LICENSE \
+	   $(WEB_VENDOR)/htmx/
+	cp .vendor-web/echarts-*/package/dist/echarts.min.js .vendor-web/echarts-*/package/LICENSE \
+	   .vendor-web/echarts-*/package/NOTICE $(WEB_VENDOR)/echarts/
+	cp .vendor-web/echarts-*/package/licenses/LICENSE-d3 $(WEB_VENDOR)/echarts/
+	ls .vendor-web/*.tgz && rm -rf .vendor-web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

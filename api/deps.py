@@ -65,6 +65,35 @@ bearer = OAuth2PasswordBearer(
 NOT_SIGNED_IN = "请先登录 / sign in first (Authorization: Bearer <token>)"
 
 
+def resolve_actor(
+    request: Request,
+    token: str,
+    *,
+    settings: Settings,
+    clock: Clock,
+    bind: Any,
+    api_tokens: bool = True,
+) -> Actor:
+    """The actor a sign-in token (or, when `api_tokens`, a service account's API token) names,
+    kept on the request; Unauthenticated for a token that is not valid or a user who is not
+    active. Shared by the API's bearer header and the web pages' cookie (api.web.session)."""
+    found = getattr(request.state, "actor", None)
+    if isinstance(found, Actor):
+        return found
+    # A session of its own on the request's database: the route's transaction stays untouched
+    # (and a user read in the last ACTOR_TTL_S seconds is not read again).
+    with Session(bind) as session:
+        if is_api_token(token):
+            if not api_tokens:
+                raise Unauthenticated(NOT_SIGNED_IN)
+            actor = token_actor(session, token)
+        else:
+            login = login_of(token, secret=secret_of(settings), now=clock.now())
+            actor = active_actor(session, login)
+    request.state.actor = actor
+    return actor
+
+
 async def get_actor(
     request: Request,
     settings: Annotated[Settings, Depends(get_settings)],
@@ -72,23 +101,17 @@ async def get_actor(
     token: Annotated[str | None, Depends(bearer)],
     request_session: Annotated[Session, Depends(get_session)],
 ) -> Actor:
-    """The signed-in user (or service account) the request's token names; 401 without one."""
+    """The signed-in user (or service account) the request's bearer token names; 401 without
+    one. The web pages' cookie is never read here: the API takes the Authorization header only
+    (a cookie is sent by the browser on its own, so it comes with CSRF checks: api.web)."""
     found = getattr(request.state, "actor", None)
     if isinstance(found, Actor):
         return found
-    given = token  # the web pages' cookie comes with their CSRF protection (issue 15)
-    if not given:
+    if not token:
         raise Unauthenticated(NOT_SIGNED_IN)
-    # A session of its own on the request's database: the route's transaction stays untouched
-    # (and a user read in the last ACTOR_TTL_S seconds is not read again).
-    with Session(request_session.get_bind()) as session:
-        if is_api_token(given):
-            actor = token_actor(session, given)
-        else:
-            login = login_of(given, secret=secret_of(settings), now=clock.now())
-            actor = active_actor(session, login)
-    request.state.actor = actor
-    return actor
+    return resolve_actor(
+        request, token, settings=settings, clock=clock, bind=request_session.get_bind()
+    )
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
@@ -125,6 +148,16 @@ async def get_today(clock: ClockDep) -> date:
 TodayDep = Annotated[date, Depends(get_today)]
 
 
+def check_permission(actor: Actor, wanted: Permission) -> None:
+    """Forbidden, naming the permission, unless the actor's roles grant it."""
+    if not actor.can(wanted):
+        raise Forbidden(
+            f"没有权限 {wanted.value} / the permission {wanted.value} is needed "
+            f"(roles: {', '.join(actor.roles) or '-'})",
+            permission=wanted.value,
+        )
+
+
 def require(permission: str) -> Any:
     """Declare the permission a route needs: 401 without a valid sign-in, 403 (naming the
     permission) when the actor's roles do not grant it. The permission is kept on the check
@@ -132,12 +165,7 @@ def require(permission: str) -> Any:
     wanted = Permission(permission)
 
     async def check(actor: ActorDep) -> None:
-        if not actor.can(wanted):
-            raise Forbidden(
-                f"没有权限 {wanted.value} / the permission {wanted.value} is needed "
-                f"(roles: {', '.join(actor.roles) or '-'})",
-                permission=wanted.value,
-            )
+        check_permission(actor, wanted)
 
     check.__name__ = f"require_{permission.replace('.', '_')}"
     check.permission = wanted.value  # type: ignore[attr-defined]

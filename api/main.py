@@ -12,6 +12,7 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.routes import PREFIX, ROUTERS, TAGS
 from api.security import install_security
+from api.web import install_page_errors, install_web
 
 DESCRIPTION = """
 业扩配套电网工程物资供应匹配 —— 供应目录(物料、仓库、运输天数、实物储备与储备定额目录、
@@ -33,7 +34,8 @@ Request bodies, by default: JSON at most 1 MB, file uploads at most 20 MB (413 b
 
 def create_app() -> FastAPI:
     """Build the application: every router under /api/v1, the error boundary, the body limits,
-    405 answers as the OpenAPI document says, and the documentation pages served offline."""
+    405 answers as the OpenAPI document says, the documentation pages served offline, and the
+    web pages at / (signed in with a cookie, kept out of the OpenAPI document)."""
     app = FastAPI(
         title="gridsupply",
         summary="业扩配套电网工程物资供应匹配 / "
@@ -54,10 +56,12 @@ def create_app() -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    install_web(app)  # the pages at / (not in the document); their files before /static's
     install_docs(app)
     # Middleware added last runs first: request id, then the method check, then the body limit.
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MethodGuard, spec=lambda: app.openapi())
     install_error_handlers(app)
+    install_page_errors(app)
     install_security(app)  # outermost: every answer, errors too, carries the headers
     return app

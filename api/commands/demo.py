@@ -143,7 +143,8 @@ def print_people() -> None:
         table.add_row(login, demo_password(login), f"{name}: {role_text}", unit or "-")
     out.print(table)
     out.print(
-        "sign in: `gridsupply serve --demo`, then POST /api/v1/auth/token with one of them",
+        "sign in: `gridsupply serve --demo`, then open http://127.0.0.1:8000/ (网页 web pages) "
+        "or POST /api/v1/auth/token with one of them",
         highlight=False,
     )
 
@@ -155,7 +156,8 @@ def plan_demo() -> None:
     print_outcome(outcome, tz=SAMPLE_RUN_AT.tzinfo)
     out.print(
         f"exports written to {outcome.run_dir} — open them in Excel; "
-        "`gridsupply serve` opens this database (API docs at http://127.0.0.1:8000/docs)",
+        "`gridsupply serve --demo` opens this database (web pages at http://127.0.0.1:8000/, API "
+        "docs at /docs)",
         highlight=False,
         soft_wrap=True,
     )

@@ -51,7 +51,8 @@ def serve_command(
         ),
     ] = False,
 ) -> None:
-    """Serve the HTTP API (/api/v1, docs at /docs) after bringing the database schema up to date.
+    """Serve the web pages (/) and the HTTP API (/api/v1, docs at /docs) after bringing the
+    database schema up to date.
 
     Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo."""
     import uvicorn
@@ -60,7 +61,10 @@ def serve_command(
 
     if migrate:
         upgrade_database()
-    err.print(f"serving http://{host}:{port}/docs", highlight=False)
+    err.print(
+        f"serving http://{host}:{port}/ (网页 web pages) and http://{host}:{port}/docs (API)",
+        highlight=False,
+    )
     if workers > 1 and not reload and supervisor == "reuseport" and reuse_port_available():
         try:
             serve_processes(host=host, port=port, workers=workers, log_level=log_level.value,

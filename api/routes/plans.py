@@ -3,12 +3,10 @@ matching result."""
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from fastapi.responses import FileResponse
-from sqlmodel import col, func, select
 
 from api.deps import (
     CalendarDep,
@@ -20,7 +18,6 @@ from api.deps import (
     UserDep,
     require,
 )
-from supply.core.errors import NotFound
 from supply.core.paging import Page
 from supply.weekly import queries
 from supply.weekly.approval import approve_run
@@ -28,7 +25,6 @@ from supply.weekly.export import EXPORTS
 from supply.weekly.models import (
     LineKind,
     MatchImportPublic,
-    PlanLine,
     PlanLinePublic,
     PlanRunPublic,
     RunApproval,
@@ -109,18 +105,15 @@ def list_lines(
     late_only: Annotated[bool, Query(description="只看延迟 / late lines only")] = False,
 ) -> Page[PlanLinePublic]:
     """批次计划明细 / List the batch's plan lines (allocations and unmet rests, with reasons)."""
-    run = queries.get_run_or_raise(session=session, batch_id=batch_id)
-    statement = select(PlanLine).where(PlanLine.run_id == run.id)
-    if kind:
-        statement = statement.where(PlanLine.kind == kind)
-    if project_id:
-        statement = statement.where(PlanLine.project_id == project_id)
-    if late_only:
-        statement = statement.where(col(PlanLine.late_days) > 0)
-    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(statement.order_by(col(PlanLine.id)).offset(page.offset).limit(page.limit))
-    items = [PlanLinePublic.model_validate(line) for line in rows]
-    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+    return queries.list_plan_lines(
+        session=session,
+        batch_id=batch_id,
+        offset=page.offset,
+        limit=page.limit,
+        kind=kind,
+        project_id=project_id,
+        late_only=late_only,
+    )
 
 
 @router.post(
@@ -167,16 +160,7 @@ def download_export(
     name: Annotated[str, Path(description="报表 / " + ", ".join(EXPORTS))],
 ) -> FileResponse:
     """下载批次报表(Excel,中文表头) / Download one of the batch's exports (Excel)."""
-    if name not in EXPORTS:
-        raise NotFound(
-            f"没有报表 {name} / no export {name!r}; one of: {', '.join(EXPORTS)}", loc=("name",)
-        )
-    run = queries.get_run_or_raise(session=session, batch_id=batch_id)
-    path = FilePath(run.run_dir) / f"{batch_id}_{EXPORTS[name]}.xlsx"
-    if not path.is_file():
-        raise NotFound(
-            f"报表文件不在了 / the export file is gone: {path}; re-run the batch", loc=("name",)
-        )
+    path = queries.export_file(session=session, batch_id=batch_id, name=name)
     return FileResponse(path, filename=path.name)
 
 

@@ -57,6 +57,35 @@ ROLE_ZH: Mapping[Role, str] = {
     Role.ADMIN: "系统管理员",
 }
 
+# What each permission allows, in the words the web pages show (a 403 page names it so).
+PERMISSION_ZH: Mapping[Permission, str] = {
+    Permission.CATALOGS_READ: "查看供应目录",
+    Permission.CATALOGS_IMPORT: "导入供应目录",
+    Permission.QUOTAS_CONFIRM: "确认储备定额目录",
+    Permission.PROJECTS_READ: "查看项目与需求",
+    Permission.PROJECTS_WRITE: "维护项目与需求",
+    Permission.PROJECTS_IMPORT: "导入项目工作簿",
+    Permission.PLANS_READ: "查看周计划",
+    Permission.PLANS_RUN: "运行周计划",
+    Permission.PLANS_APPROVE: "批准周计划",
+    Permission.PLANS_IMPORT: "导入省公司匹配结果",
+    Permission.REQUESTS_READ: "查看紧急需求",
+    Permission.REQUESTS_CREATE: "提交紧急需求",
+    Permission.REQUESTS_CANCEL: "撤销紧急需求",
+    Permission.HOLDS_READ: "查看库存保留",
+    Permission.HOLDS_ISSUE: "保留出库",
+    Permission.HOLDS_RELEASE: "释放保留",
+    Permission.HOLDS_EXPIRE: "到期释放保留",
+    Permission.PACKAGES_READ: "查看项目包预算",
+    Permission.PACKAGES_WRITE: "维护项目包",
+    Permission.FILINGS_READ: "查看备案",
+    Permission.FILINGS_WRITE: "办理备案",
+    Permission.AUDIT_READ: "查看审计日志",
+    Permission.USERS_READ: "查看用户",
+    Permission.USERS_MANAGE: "管理用户与令牌",
+    Permission.CALENDAR_WRITE: "维护工作日历",
+}
+
 P = Permission
 READ_ALL = frozenset(p for p in Permission if p.value.endswith(".read"))
 

@@ -4,10 +4,22 @@ a batch's live run, and the history of runs. Plain queries, no workflow: a read 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import Session, col, select
 
+from supply.auth.actor import ProjectScope
 from supply.core.errors import NotFound
-from supply.weekly.models import PlanRun, PlanRunPublic, RunStatus
+from supply.core.paging import Page, paginate
+from supply.projects.scope import visible
+from supply.weekly.models import (
+    LineKind,
+    PlanLine,
+    PlanLinePublic,
+    PlanRun,
+    PlanRunPublic,
+    RunStatus,
+)
 
 
 def live_run(session: Session, batch_id: str) -> PlanRun | None:
@@ -35,3 +47,51 @@ def list_runs(*, session: Session, batch_id: str | None = None) -> list[PlanRunP
     if batch_id:
         statement = statement.where(PlanRun.batch_id == batch_id)
     return [PlanRunPublic.model_validate(run) for run in session.exec(statement)]
+
+
+def list_plan_lines(
+    *,
+    session: Session,
+    batch_id: str,
+    offset: int,
+    limit: int,
+    kind: LineKind | None = None,
+    project_id: str | None = None,
+    late_only: bool = False,
+    scope: ProjectScope | None = None,
+) -> Page[PlanLinePublic]:
+    """A page of the batch's live plan lines (allocations and unmet rests, with reasons) in the
+    order they were saved, filtered by source kind, project and lateness; a project manager's
+    `scope` keeps to the projects they reach."""
+    run = get_run_or_raise(session=session, batch_id=batch_id)
+    statement = select(PlanLine).where(PlanLine.run_id == run.id)
+    if kind:
+        statement = statement.where(PlanLine.kind == kind)
+    if project_id:
+        statement = statement.where(PlanLine.project_id == project_id)
+    if late_only:
+        statement = statement.where(col(PlanLine.late_days) > 0)
+    statement = visible(statement, PlanLine.project_id, scope)
+    return paginate(
+        session, statement, order_by=[col(PlanLine.id)], offset=offset, limit=limit,
+        convert=PlanLinePublic.model_validate,
+    )  # fmt: skip
+
+
+def export_file(*, session: Session, batch_id: str, name: str) -> Path:
+    """The file of one of the batch's exports (`EXPORTS`) that its live run wrote; NotFound for
+    an unknown export, a batch without a run, or a file no longer there."""
+    # Imported here: the exports module reads the run's inputs, which read this module.
+    from supply.weekly.export import EXPORTS
+
+    if name not in EXPORTS:
+        raise NotFound(
+            f"没有报表 {name} / no export {name!r}; one of: {', '.join(EXPORTS)}", loc=("name",)
+        )
+    run = get_run_or_raise(session=session, batch_id=batch_id)
+    path = Path(run.run_dir) / f"{batch_id}_{EXPORTS[name]}.xlsx"
+    if not path.is_file():
+        raise NotFound(
+            f"报表文件不在了 / the export file is gone: {path}; re-run the batch", loc=("name",)
+        )
+    return path

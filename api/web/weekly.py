@@ -1,0 +1,330 @@
+"""周计划: the batch of this week and its cutoff, running and approving its plan, the plan's
+lines, its exports and the earlier runs — the same service calls as /api/v1/plans."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from api.deps import CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep
+from api.web.render import PageRoute, render
+from api.web.session import PageActor, page_require
+from supply.auth.actor import Actor
+from supply.auth.roles import Permission
+from supply.calendar import CalendarError, WorkCalendar
+from supply.core.errors import NotFound
+from supply.core.money import line_amount
+from supply.core.paging import Page
+from supply.labels import KIND_ZH, REPLENISHMENT
+from supply.policy import PROJECT_TYPE_ZH, Batch, DeadlinePolicy, batch_for
+from supply.projects.scope import check_visible
+from supply.projects.service import summary_by_type
+from supply.weekly import queries
+from supply.weekly.approval import approve_run
+from supply.weekly.export import EXPORTS
+from supply.weekly.kpis import NO_PACKAGE
+from supply.weekly.models import LineKind, PlanRunPublic, RunApproval, RunStatus
+from supply.weekly.run import run_weekly
+
+router = APIRouter(prefix="/weekly", route_class=PageRoute, include_in_schema=False)
+BATCH_ID = re.compile(r"^\d{4}-W\d{2}$")
+LINES_PER_PAGE = 50
+RUNS_PER_PAGE = 10
+MAX_OFFSET = 10**7
+# The fragments htmx asks for by the id it swaps: the same templates the page includes.
+FRAGMENTS = {"lines": "weekly/_lines.html", "runs": "weekly/_runs.html"}
+
+
+@dataclass
+class LineFilter:
+    """The plan lines' filters as the page's form sends them, and what is wrong with them."""
+
+    kind: str = ""
+    project: str = ""
+    late: bool = False
+    offset: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"kind": self.kind, "project": self.project, "late": self.late}
+
+
+def line_filter(kind: str | None, project: str | None, late: str | None, offset: int) -> LineFilter:
+    """Read the filters: a kind that is no source kind, or a project id past 32 characters, is
+    named under its field and not applied."""
+    found = LineFilter(offset=offset, late=late in ("1", "true", "on"))
+    if kind:
+        if kind in set(LineKind):
+            found.kind = kind
+        else:
+            found.errors["kind"] = f"没有来源类别 {kind[:40]} / no such source kind"
+    if project:
+        project = project.strip()
+        if len(project) > 32:
+            found.errors["project"] = (
+                "项目编号最多 32 个字符 / a project id has at most 32 characters"
+            )
+        else:
+            found.project = project
+    return found
+
+
+def kpi_comparison(kpis: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run against the hand planner's rule (earliest need-by first, cheapest on-time
+    source): each measure, ours, theirs, its unit, and whether ours is better, equal or worse
+    (none for a run saved before its KPIs held all of these)."""
+    try:
+        base, totals, below = kpis["baseline"], kpis["totals"], kpis["reserve_below_quota"]
+        ours, theirs = kpis["objective"], base["objective"]
+        rows = [
+            ("按时行数", totals["on_time_lines"], base["on_time_lines"], "count", True),
+            ("按时金额", totals["on_time_value"], base["on_time_value"], "money", True),
+            ("加权缺口（数量）", ours["unmet_weighted"], theirs["unmet_weighted"], "count", False),
+            ("加权延迟（数量×天）", ours["lateness_weighted"], theirs["lateness_weighted"],
+             "count", False),
+            ("支出", kpis["spend"], base["spend"], "money", False),
+            ("低于定额罚金（不实际支付）", below["penalty"], base["penalty"], "money", False),
+        ]  # fmt: skip
+    except KeyError:
+        return []
+    found = []
+    for label, mine, hand, unit, higher_is_better in rows:
+        delta = float(mine) - float(hand)
+        verdict = "same" if delta == 0 else "better" if (delta > 0) == higher_is_better else "worse"
+        found.append({"label": label, "ours": mine, "hand": hand, "unit": unit, "verdict": verdict})
+    return found
+
+
+def by_type_rows(kpis: dict[str, Any]) -> list[dict[str, Any]]:
+    """Lines by project type (and the total): on time, late, unmet, value on time."""
+    rows = [{"type": code, **row} for code, row in kpis.get("by_project_type", {}).items()]
+    return [*rows, {"type": "", **kpis["totals"]}] if "totals" in kpis else rows
+
+
+def _type_name(code: str) -> str:
+    names = {str(k): v for k, v in PROJECT_TYPE_ZH.items()}
+    return names.get(code, code)
+
+
+def chart_data(kpis: dict[str, Any]) -> dict[str, Any]:
+    """The lines-by-type chart's data: one category per project type, a series per outcome."""
+    types = list(kpis.get("by_project_type", {}).items())
+    return {
+        "categories": [_type_name(code) for code, _ in types],
+        "series": [
+            {"name": "按时", "key": "on_time", "data": [r["on_time_lines"] for _, r in types]},
+            {"name": "延迟", "key": "late", "data": [r["late_lines"] for _, r in types]},
+            {"name": "未满足", "key": "unmet", "data": [r["unmet_lines"] for _, r in types]},
+        ],
+    }
+
+
+def _runs_page(session: Session, offset: int) -> Page[PlanRunPublic]:
+    runs = queries.list_runs(session=session)  # a few a week: paged here
+    return Page[PlanRunPublic](
+        items=runs[offset : offset + RUNS_PER_PAGE],
+        total=len(runs),
+        offset=offset,
+        limit=RUNS_PER_PAGE,
+    )
+
+
+def _batch_or_404(batch: str) -> str:
+    if not BATCH_ID.match(batch):
+        raise NotFound(f"没有批次 {batch[:20]} / no batch {batch[:20]!r} (e.g. 2026-W49)")
+    return batch
+
+
+def weekly_context(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    batch: str | None = None,
+    lines: LineFilter | None = None,
+    runs_offset: int = 0,
+    steps: list[dict[str, Any]] | None = None,
+    approval: RunApproval | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    """Everything the weekly page shows, read through the weekly run's own queries."""
+    try:
+        current: Batch | None = batch_for(now, calendar=calendar, policy=policy)
+        calendar_problem = ""
+    except CalendarError as exc:  # a year no calendar covers: the runs are still shown
+        current, calendar_problem = None, exc.message
+    runs = _runs_page(session, runs_offset)
+    latest = runs.items[0].batch_id if runs.items else ""
+    batch_id = _batch_or_404(batch) if batch else current.id if current else latest
+    lines = lines or LineFilter()
+    scope = actor.project_scope
+    if lines.project and scope is not None:
+        check_visible(session, lines.project, scope)  # another unit's project: 404
+    run = queries.live_run(session, batch_id)
+    page = None
+    if run is not None:
+        page = queries.list_plan_lines(
+            session=session, batch_id=batch_id, offset=lines.offset, limit=LINES_PER_PAGE,
+            kind=LineKind(lines.kind) if lines.kind else None, project_id=lines.project or None,
+            late_only=lines.late, scope=scope,
+        )  # fmt: skip
+    is_current = current is not None and batch_id == current.id
+    summary = summary_by_type(session=session, cutoff=current.cutoff) if current else []
+    kpis = run.kpis if run is not None else {}
+    draft = run is not None and run.status == RunStatus.DRAFT
+    return {
+        "now": now,
+        "current": current,
+        "calendar_problem": calendar_problem,
+        "cutoff_moved": current is not None and current.cutoff.date() != current.named_for,
+        "province_days": policy.province_match_working_days,
+        "filing_days": policy.filing_working_days,
+        "batch_id": batch_id,
+        "is_current": is_current,
+        "run": run,
+        "summary": summary,
+        "can_run": actor.can(Permission.PLANS_RUN) and is_current and (run is None or draft),
+        "can_approve": actor.can(Permission.PLANS_APPROVE) and draft,
+        "kpis": kpis,
+        "comparison": kpi_comparison(kpis) if kpis else [],
+        "by_type": by_type_rows(kpis) if kpis else [],
+        "by_source": kpis.get("by_source", {}),
+        "by_package": kpis.get("by_package", {}),
+        "no_package": NO_PACKAGE,
+        "replenishment": kpis.get("replenishment", {}).get("totals"),
+        "replenishment_code": REPLENISHMENT,
+        "chart": chart_data(kpis) if kpis else None,
+        "exports": list(EXPORTS.items()) if run is not None else [],
+        "lines": page,
+        "line_rows": [(line, line_amount(line.unit_cost, line.quantity)) for line in page.items]
+        if page is not None
+        else [],
+        "filters": lines,
+        "kinds": list(KIND_ZH.items()),
+        "runs": runs,
+        "steps": steps or [],
+        "approval": approval,
+        "notice": notice,
+    }
+
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+
+
+@router.get("", dependencies=[page_require("plans.read")])
+def weekly_page(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+    actor: PageActor,
+    batch: Annotated[str | None, Query(max_length=10)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    project: Annotated[str | None, Query(max_length=100)] = None,
+    late: Annotated[str | None, Query(max_length=10)] = None,
+    offset: Offset = 0,
+    runs_offset: Offset = 0,
+) -> Response:
+    """The weekly plan page; htmx asks for the lines (`#lines`) or the runs (`#runs`) alone."""
+    context = weekly_context(
+        session, actor=actor, now=clock.now(), calendar=calendar, policy=policy, batch=batch,
+        lines=line_filter(kind, project, late, offset), runs_offset=runs_offset,
+    )  # fmt: skip
+    return render(request, "weekly/index.html", context, fragments=FRAGMENTS)
+
+
+@router.post("/run", dependencies=[page_require("plans.run")])
+def run_plan(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+    actor: PageActor,
+    rerun: Annotated[bool, Form()] = False,
+) -> Response:
+    """运行周计划: the batch of this moment, as POST /api/v1/plans/runs; then its steps, KPIs."""
+    now = clock.now()
+    steps: list[dict[str, Any]] = []
+    started = time.monotonic()
+
+    def step(text: str) -> None:
+        moment = time.monotonic()
+        if steps:
+            steps[-1]["seconds"] = moment - steps[-1]["started"]
+        steps.append({"text": text, "started": moment, "seconds": 0.0})
+
+    outcome = run_weekly(
+        engine=session.get_bind(),  # type: ignore[arg-type]
+        at=now,
+        now=now,
+        user=actor.login,
+        calendar=calendar,
+        policy=policy,
+        settings=settings,
+        rerun=rerun,
+        progress=step,
+    )
+    if steps:
+        steps[-1]["seconds"] = time.monotonic() - steps[-1]["started"]
+    run = outcome.run
+    notice = (
+        f"批次 {run.batch_id} 第 {run.id} 次运行完成（{run.solve_status}），用时 "
+        f"{time.monotonic() - started:.1f} 秒；报表已生成，可下载。"
+    )
+    context = weekly_context(
+        session, actor=actor, now=now, calendar=calendar, policy=policy, batch=run.batch_id,
+        steps=steps, notice=notice,
+    )  # fmt: skip
+    return render(request, "weekly/index.html", context, fragments={"batch": "weekly/_batch.html"})
+
+
+@router.post("/{batch}/approve", dependencies=[page_require("plans.approve")])
+def approve(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+    actor: PageActor,
+    batch: str,
+) -> Response:
+    """审批: approve and freeze the batch's run, as POST /api/v1/plans/batches/{id}/approve;
+    the answer shows the budget warnings it raised and the filings it opened."""
+    now = clock.now()
+    approval = approve_run(
+        session=session,
+        batch_id=_batch_or_404(batch),
+        user=actor.login,
+        now=now,
+        calendar=calendar,
+        policy=policy,
+        settings=settings,
+    )
+    notice = f"批次 {approval.batch_id} 已批准，计划已冻结，实物储备与寄存已占用。"
+    context = weekly_context(
+        session, actor=actor, now=now, calendar=calendar, policy=policy, batch=approval.batch_id,
+        approval=approval, notice=notice,
+    )  # fmt: skip
+    return render(request, "weekly/index.html", context, fragments={"batch": "weekly/_batch.html"})
+
+
+@router.get("/{batch}/exports/{name}", dependencies=[page_require("plans.read")])
+def download_export(session: SessionDep, batch: str, name: str) -> Response:
+    """下载报表: the file the batch's run wrote, as GET /api/v1/plans/batches/{id}/exports/{name}."""
+    path = queries.export_file(session=session, batch_id=_batch_or_404(batch), name=name)
+    return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
