@@ -118,7 +118,7 @@ def login(
     now = clock.now()
     try:
         actor = sign_in(
-            session,
+            session.get_bind(),  # type: ignore[arg-type]
             login=username,
             password=password,
             now=now,

@@ -15,6 +15,7 @@ ALGORITHM = "HS256"
 ISSUER = "gridsupply"
 API_TOKEN_PREFIX = "gs_"
 MIN_SECRET_LENGTH = 32
+CLOCK_SKEW_S = 60  # a token issued up to this far ahead of the clock (another host's) is taken
 
 INVALID = "登录已失效，请重新登录 / the sign-in is not valid (expired or not ours); sign in again"
 
@@ -38,11 +39,25 @@ def login_of(token: str, *, secret: str, now: datetime) -> str:
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False},
+            # Times are checked against the service's clock (`now`: frozen in training and
+            # tests), not PyJWT's wall clock.
+            options={
+                "require": ["exp", "iat", "sub", "iss"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.PyJWTError:
         raise Unauthenticated(INVALID) from None
-    if not isinstance(claims.get("sub"), str) or claims["exp"] <= now.timestamp():
+    moment = now.timestamp()
+    if (
+        not isinstance(claims.get("sub"), str)
+        or not isinstance(claims["iat"], int | float)
+        or not isinstance(claims["exp"], int | float)
+        or claims["exp"] <= moment
+        or claims["iat"] > moment + CLOCK_SKEW_S
+    ):
         raise Unauthenticated(INVALID)
     return str(claims["sub"])
 

@@ -17,6 +17,7 @@ from api.deps import get_clock, get_session
 from api.main import create_app
 from supply.auth.users import change_user, forget_cached
 from supply.core.clock import SHANGHAI
+from supply.core.errors import Unauthenticated
 from tests.audit import events
 from tests.signin import PASSWORD, make_user
 
@@ -103,3 +104,16 @@ def test_a_disabled_user_cannot_sign_in_and_their_token_stops(app: FastAPI, engi
         refused = sign_in(client, "wang", PASSWORD)
         assert refused.status_code == 401 and "disabled" in refused.json()["detail"][0]["msg"]
         assert client.get("/api/v1/projects", headers=auth).status_code == 401
+
+
+def test_tokens_follow_the_service_s_clock_even_far_from_the_wall_clock() -> None:
+    from supply.auth.tokens import issue_access_token, login_of
+
+    secret = "a key of thirty-two characters or more, for tests"
+    future = datetime(2031, 6, 1, 9, 0, tzinfo=SHANGHAI)  # a frozen training moment
+    token = issue_access_token("li.gong", secret=secret, now=future, minutes=30)
+    assert login_of(token, secret=secret, now=future + timedelta(minutes=1)) == "li.gong"
+    with pytest.raises(Unauthenticated):  # issued an hour ahead of this clock: not ours
+        login_of(token, secret=secret, now=future - timedelta(hours=1))
+    with pytest.raises(Unauthenticated):  # expired
+        login_of(token, secret=secret, now=future + timedelta(minutes=31))
