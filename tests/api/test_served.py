@@ -15,7 +15,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,9 +24,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from tests.served import BIN, serving
 from tests.signin import EVERY_ROLE, PASSWORD
 
-BIN = Path(sys.executable).parent
 DEMO_NOW = "2026-11-30T11:00:00+08:00"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
@@ -42,12 +41,6 @@ class Served:
     port: int
     folder: Path
     auth: dict[str, str]  # the Authorization header of a user holding every role
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -71,36 +64,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         env=env, cwd=folder, capture_output=True, text=True, input=PASSWORD + "\n", timeout=60,
     )  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(BIN / "gridsupply"), "serve", "--no-migrate", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--log-level", "warning"],
-        env={**env, "GRIDSUPPLY_FROZEN_NOW": DEMO_NOW}, cwd=folder, stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text())
-            time.sleep(0.2)
+    server = {**env, "GRIDSUPPLY_FROZEN_NOW": DEMO_NOW}
+    with serving(server, folder / "server.log", cwd=folder) as (base, port):
         signed = httpx.post(
             f"{base}/api/v1/auth/token", data={"username": "tester", "password": PASSWORD}
         )
         assert signed.status_code == 200, signed.text
         auth = {"Authorization": f"Bearer {signed.json()['access_token']}"}
         yield Served(base=base, port=port, folder=folder, auth=auth)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
     assert "Traceback" not in (folder / "server.log").read_text()
 
 

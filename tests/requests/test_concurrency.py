@@ -9,11 +9,7 @@ once (duplicates with the same Idempotency-Key get the first answer).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,21 +26,15 @@ from supply.core.settings import Settings
 from supply.holds.models import Hold, Promise
 from supply.requests.models import SupplyRequest
 from tests.requests.conftest import FRIDAY, new_project
+from tests.served import serving
 from tests.signin import EVERY_ROLE, bearer, make_user
 
 DISTINCT = 40
 REPEATS = 10  # sent again, concurrently, with the same key and body
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(db_url: str, world: Settings, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     env = {
         **os.environ,
         "GRIDSUPPLY_DATABASE_URL": db_url,
@@ -52,29 +42,8 @@ def server(db_url: str, world: Settings, tmp_path: Path) -> Iterator[str]:
         "GRIDSUPPLY_CALENDAR_DIR": str(tmp_path / "calendars"),
         "GRIDSUPPLY_FROZEN_NOW": FRIDAY.isoformat(),
     }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gridsupply"), "serve", "--no-migrate",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text())
-            time.sleep(0.2)
+    with serving(env, tmp_path / "server.log", workers=2) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
 
 
 def _bodies() -> list[tuple[str, dict[str, Any]]]:

@@ -12,10 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,9 +31,9 @@ from api.main import create_app
 from supply.auth.roles import Role
 from supply.core.clock import SHANGHAI, FixedClock
 from supply.core.db import make_engine
+from tests.served import BIN, serving
 from tests.signin import PASSWORD, make_user
 
-BIN = Path(sys.executable).parent
 CHROMIUM = Path(os.environ.get("GRIDSUPPLY_TEST_CHROMIUM", "/usr/bin/chromium"))
 # What headless chromium needs here (root, no GPU) and nothing it would fetch by itself.
 CHROMIUM_ARGS = [
@@ -150,12 +147,6 @@ class Served:
     database: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Served]:
     """`gridsupply demo` (its users: planner, pm.weihai, …, password `<login>-demo-2026`; batch
@@ -173,31 +164,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[
         cwd=folder, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(BIN / "gridsupply"), "serve", "--no-migrate", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--log-level", "warning"],
-        env={**env, "GRIDSUPPLY_FROZEN_NOW": DEMO_NOW}, cwd=folder, stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text())
-            time.sleep(0.2)
+    server = {**env, "GRIDSUPPLY_FROZEN_NOW": DEMO_NOW}
+    with serving(server, folder / "server.log", cwd=folder) as (base, _):
         yield Served(base=base, folder=folder, database=database)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
     assert "Traceback" not in (folder / "server.log").read_text()
 
 
