@@ -25,7 +25,7 @@ from optimizer import (
 from optimizer.explain import explain
 from optimizer.lexmin import lexmin_flow
 from optimizer.model import material_models
-from optimizer.network import UNLIMITED, Matching, build_matching
+from optimizer.network import MAX_DECIMALS, UNLIMITED, Matching, build_matching
 from optimizer.solve import allocations, objective
 from tests.optimizer.conftest import load
 from tests.optimizer.reference import reference_tiers
@@ -138,9 +138,25 @@ def test_broken_instances_are_reported_never_crash(
     if plan.status == "invalid":
         assert plan.errors and all(e.id and e.message for e in plan.errors)
     else:  # the change left a valid instance: its plan must pass the independent checker
+        if plan.stats["rounded_input"]:  # finer than 10⁻⁶: the engine planned the rounded data
+            broken = as_planned(broken)
         instance = parse_instance(json.dumps(broken, allow_nan=True).encode())
         assert not isinstance(instance, list)
         assert check_plan(instance, plan).feasible
+
+
+ROUNDED_FIELDS = {"quantity", "quota", "unit_cost", "weight", "reserve_below_quota_penalty"}
+
+
+def as_planned(doc: dict[str, Any]) -> dict[str, Any]:
+    """The instance as the engine plans it when its data is finer than it keeps (and says so,
+    `rounded_input`): each quantity, weight and amount to MAX_DECIMALS places."""
+    rounded = copy.deepcopy(doc)
+    for item in [*rounded["demands"], *rounded["sources"], rounded.get("policy") or {}]:
+        for key, value in item.items():
+            if key in ROUNDED_FIELDS and isinstance(value, float):
+                item[key] = round(value, MAX_DECIMALS)
+    return rounded
 
 
 @FAST
@@ -228,3 +244,17 @@ def test_reasons_are_true_of_any_feasible_plan(doc: dict[str, Any], rnd: random.
     for f in facts_of(instance, plan)[1]:
         for s in f.on_time:
             event(f"on-time source of a late line: {s.status}")
+
+
+def test_data_finer_than_a_millionth_is_planned_rounded_and_says_so() -> None:
+    # Found by the property above: a quantity of 0.0078125 is planned as 0.007812.
+    doc = load("tiny-reserve-vs-agreement")
+    doc["demands"][0]["quantity"] = 0.0078125
+    plan = solve_document(json.loads(json.dumps(doc)))
+    assert plan.status == "optimal" and plan.stats["rounded_input"] is True
+    exact = parse_instance(json.dumps(doc).encode())
+    planned = parse_instance(json.dumps(as_planned(doc)).encode())
+    assert not isinstance(exact, list) and not isinstance(planned, list)
+    assert check_plan(planned, plan).feasible
+    [problem] = check_plan(exact, plan).problems  # against the exact data, the rounding shows
+    assert problem.startswith(f"demand {doc['demands'][0]['id']}: ")
