@@ -39,6 +39,7 @@ HOLDS_SHOWN = 200
 PROJECTS_OFFERED = 500  # the request form's project list (a unit's active projects)
 MATERIALS_OFFERED = 1000  # the request form's material <datalist>
 MAX_FORM_LINES = 50
+BLANK_ROWS = 5  # empty line rows on a fresh form
 FRAGMENTS = {"projects": "projects/_table.html"}
 Text = Annotated[str | None, Query(max_length=200)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
@@ -215,7 +216,7 @@ def request_form_context(session: Session, actor: Actor, form: RequestForm) -> d
         scope=actor.project_scope,
     )  # fmt: skip
     materials = list_materials(session=session, limit=MATERIALS_OFFERED)
-    rows = form.lines or [("", "")] * 3
+    rows = form.lines or [("", "")] * BLANK_ROWS
     return {
         "form": form,
         "rows": rows,
@@ -275,7 +276,7 @@ async def submit_request(
     context = request_form_context(session, actor, form)
     if answer is None:
         return render(request, "projects/request.html", context, status=422)
-    session.expire_all()
+    session.rollback()  # end the read that began before the write: see what it wrote
     found = holds.list_holds(
         session=session, request_id=answer.request_id, limit=HOLDS_SHOWN,
         scope=actor.project_scope,
@@ -284,7 +285,7 @@ async def submit_request(
         answer=answer,
         answer_holds=found.items,
         form=RequestForm(key=_new_key()),
-        rows=[("", "")] * 3,
+        rows=[("", "")] * BLANK_ROWS,
     )
     return render(request, "projects/request.html", context, status=201)
 
@@ -343,7 +344,7 @@ def issue(
         engine=session.get_bind(),  # type: ignore[arg-type]
         hold_id=hold_id, quantity=None, now=clock.now(), user=actor.login, today=today,
     )  # fmt: skip
-    session.expire_all()
+    session.rollback()  # end the read that began before the write: see what it wrote
     notice = f"保留 {done.id} 已出库：{done.material_code} × {done.quantity}。"
     context = project_context(session, actor, project_id[:32], notice)
     return render(request, "projects/detail.html", context)
@@ -366,7 +367,7 @@ async def release(
         engine=session.get_bind(),  # type: ignore[arg-type]
         hold_id=hold_id, reason=reason, now=clock.now(), user=actor.login, today=today,
     )  # fmt: skip
-    session.expire_all()
+    session.rollback()  # end the read that began before the write: see what it wrote
     notice = f"保留 {done.id} 已释放：{done.material_code} × {done.quantity}，库存可供他用。"
     context = project_context(session, actor, project_id[:32], notice)
     return render(request, "projects/detail.html", context)
