@@ -87,6 +87,7 @@ def _choices() -> dict[str, Any]:
 def projects_page(
     request: Request,
     session: SessionDep,
+    today: TodayDep,
     actor: PageActor,
     q: Text = None,
     type: Text = None,
@@ -103,6 +104,8 @@ def projects_page(
     context = {
         "filters": found,
         "page": page,
+        "today": today,
+        "active": ProjectStatus.ACTIVE.value,
         "can_request": actor.can(Permission.REQUESTS_CREATE),
         **_choices(),
     }

@@ -247,6 +247,7 @@ def test_a_project_manager_asks_for_materials_and_releases_the_hold(
     assert page.url == served.base + "/projects"
     rows = page.locator("#projects tbody td:nth-child(4)").all_inner_texts()
     assert rows and set(rows) <= {"wendeng", "nanhai"}, rows  # the unit's locations only
+    assert page.locator("#projects tr.overdue").count() > 0  # need-by 11-27, before today
     page.get_by_role("link", name="提报紧急需求").click()
     page.get_by_label("新项目编号").fill("YK26-WD-WEB1")
     page.get_by_label("名称").fill("文登网页提报测试台区")

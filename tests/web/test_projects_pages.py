@@ -114,6 +114,7 @@ def test_a_request_through_the_form_answers_each_line_and_holds_the_stock(
     # the project is the manager's: listed, with its line and its hold
     listed = pages.get("/projects")
     assert listed.status_code == 200 and "U-WD" in listed.text
+    assert 'class="overdue"' not in listed.text  # its need-by is still ahead
     detail = pages.get("/projects/U-WD")
     assert detail.status_code == 200, detail.text
     assert "DT-400" in detail.text and ">出库<" in detail.text and ">释放<" in detail.text
