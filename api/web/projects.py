@@ -8,11 +8,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from api.coalesce import Context, coalescer
 from api.deps import CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep, TodayDep
@@ -317,13 +318,32 @@ def project_context(
     }
 
 
+DONE_ZH = {"issued": "已出库", "released": "已释放，库存可供他用"}
+
+
 @router.get("/{project_id}", dependencies=[page_require("projects.read")])
 def project_page(
-    request: Request, session: SessionDep, actor: PageActor, project_id: str
+    request: Request,
+    session: SessionDep,
+    actor: PageActor,
+    project_id: str,
+    done: Annotated[str | None, Query(max_length=10)] = None,
+    hold: Annotated[int | None, Query(ge=1, le=MAX_OFFSET * 10**6)] = None,
 ) -> Response:
-    """One project: its dates, its lines (status, material, quantity, need-by), its holds."""
+    """One project: its dates, its lines (status, material, quantity, need-by), its holds; after
+    出库 or 释放 (`?done=issued&hold=…`) a notice saying what was done."""
     context = project_context(session, actor, project_id[:32])
+    shown = [h for h in context["holds"].items if h.id == hold and h.status == done]
+    if shown and done in DONE_ZH:
+        h = shown[0]
+        context["notice"] = f"保留 {h.id} {DONE_ZH[done]}：{h.material_code} × {h.quantity}。"
     return render(request, "projects/detail.html", context)
+
+
+def _done(project_id: str, done: str, hold_id: int) -> Response:
+    """Back to the project's page (a reload does not send the form again)."""
+    target = f"/projects/{quote(project_id, safe='')}?done={done}&hold={hold_id}"
+    return RedirectResponse(target, status_code=303)
 
 
 def _hold_of_project(session: Session, actor: Actor, project_id: str, hold_id: int) -> None:
@@ -341,16 +361,13 @@ def issue(
     project_id: str,
     hold_id: int,
 ) -> Response:
-    """出库: the whole hold, as POST /api/v1/holds/{id}/issue."""
+    """出库: the whole hold, as POST /api/v1/holds/{id}/issue; then back to the project."""
     _hold_of_project(session, actor, project_id[:32], hold_id)
-    done = holds.issue_hold(
+    holds.issue_hold(
         engine=session.get_bind(),  # type: ignore[arg-type]
         hold_id=hold_id, quantity=None, now=clock.now(), user=actor.login, today=today,
     )  # fmt: skip
-    session.rollback()  # end the read that began before the write: see what it wrote
-    notice = f"保留 {done.id} 已出库：{done.material_code} × {done.quantity}。"
-    context = project_context(session, actor, project_id[:32], notice)
-    return render(request, "projects/detail.html", context)
+    return _done(project_id[:32], "issued", hold_id)
 
 
 @router.post("/{project_id}/holds/{hold_id}/release", dependencies=[page_require("holds.release")])
@@ -363,14 +380,12 @@ async def release(
     project_id: str,
     hold_id: int,
 ) -> Response:
-    """释放: give the hold back, as POST /api/v1/holds/{id}/release (with the form's reason)."""
+    """释放: give the hold back, as POST /api/v1/holds/{id}/release (with the form's reason);
+    then back to the project."""
     reason = str((await request.form()).get("reason", "")).strip()[:200]
     _hold_of_project(session, actor, project_id[:32], hold_id)
-    done = holds.release_hold(
+    holds.release_hold(
         engine=session.get_bind(),  # type: ignore[arg-type]
         hold_id=hold_id, reason=reason, now=clock.now(), user=actor.login, today=today,
     )  # fmt: skip
-    session.rollback()  # end the read that began before the write: see what it wrote
-    notice = f"保留 {done.id} 已释放：{done.material_code} × {done.quantity}，库存可供他用。"
-    context = project_context(session, actor, project_id[:32], notice)
-    return render(request, "projects/detail.html", context)
+    return _done(project_id[:32], "released", hold_id)

@@ -157,7 +157,9 @@ def test_releasing_and_issuing_holds_from_the_project_page(
     released = pages.post(
         f"/projects/U-WD/holds/{hold_id}/release", data={"csrf_token": token, "reason": "改期"}
     )
-    assert released.status_code == 200, released.text
+    assert released.status_code == 303, released.text
+    assert released.headers["location"] == f"/projects/U-WD?done=released&hold={hold_id}"
+    released = pages.get(released.headers["location"])
     assert f"保留 {hold_id} 已释放" in released.text
     holds_table = released.text.split('id="holds"', 1)[1]
     assert "已释放" in holds_table and ">释放<" not in holds_table
@@ -176,7 +178,8 @@ def test_issuing_a_hold_from_the_project_page(pages: TestClient, world_engine: E
         hold_id = session.exec(select(Hold.id).where(Hold.status == "held")).first()
     token = csrf_of(pages.get("/projects/U-WD").text)
     issued = pages.post(f"/projects/U-WD/holds/{hold_id}/issue", data={"csrf_token": token})
-    assert issued.status_code == 200, issued.text
+    assert issued.status_code == 303, issued.text
+    issued = pages.get(issued.headers["location"])
     assert f"保留 {hold_id} 已出库" in issued.text
     assert ">出库<" not in issued.text.split('id="holds"', 1)[1]
     sign_in(pages, "pm.weihai")  # another unit: neither the project nor its hold
