@@ -20,6 +20,7 @@ from supply.auth.roles import PERMISSION_ZH, ROLE_ZH, Permission, Role
 from supply.calendar import WEEKDAY_ZH
 from supply.core.clock import SHANGHAI
 from supply.core.money import fen
+from supply.demand.models import DEMAND_STATUS_ZH
 from supply.labels import (
     OUTCOME_ZH,
     cause_label,
@@ -27,10 +28,15 @@ from supply.labels import (
     kind_label,
     project_type_label,
 )
+from supply.projects.models import PROJECT_STATUS_ZH
 
 EMPTY = "—"
 
 RUN_STATUS_ZH = {"draft": "草稿", "approved": "已批准", "superseded": "已被取代"}
+PROJECT_STATUS_WORDS = {str(k): v for k, v in PROJECT_STATUS_ZH.items()}
+LINE_STATUS_WORDS = {str(k): v for k, v in DEMAND_STATUS_ZH.items()}
+HOLD_STATUS_ZH = {"held": "已保留", "issued": "已出库", "released": "已释放"}
+ANSWER_ZH = {"held": "已保留", "promised": "已承诺", "partly_held": "部分保留", "unmet": "未满足"}
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -144,7 +150,28 @@ def outcome_label(outcome: str) -> str:
     return OUTCOME_ZH.get(outcome, outcome)
 
 
+def project_status_label(status: str) -> str:
+    return PROJECT_STATUS_WORDS.get(status, status)
+
+
+def line_status_label(status: str) -> str:
+    return LINE_STATUS_WORDS.get(status, status)
+
+
+def hold_status_label(status: str) -> str:
+    return HOLD_STATUS_ZH.get(status, status)
+
+
+def answer_label(outcome: str) -> str:
+    """An urgent request line's outcome: 已保留, 已承诺, 部分保留, 未满足."""
+    return ANSWER_ZH.get(outcome, outcome)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "project_status_label": project_status_label,
+    "line_status_label": line_status_label,
+    "hold_status_label": hold_status_label,
+    "answer_label": answer_label,
     "number": number,
     "money": money,
     "yuan": yuan,

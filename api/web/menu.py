@@ -19,6 +19,7 @@ class MenuItem:
 # In the order the menu shows them; the home page sends a user to the first one they may open.
 MENU: tuple[MenuItem, ...] = (
     MenuItem("周计划", "/weekly", Permission.PLANS_READ),
+    MenuItem("项目", "/projects", Permission.PROJECTS_READ),
     MenuItem("审计", "/audit", Permission.AUDIT_READ),
 )
 

@@ -29,12 +29,12 @@ pytestmark = pytest.mark.slow
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTH = 1366
 MENUS = {
-    "planner": ["周计划"],
-    "pm.weihai": [],
-    "pm.wendeng": [],
-    "development": ["周计划"],
-    "marketing": [],
-    "viewer": ["周计划", "审计"],
+    "planner": ["周计划", "项目"],
+    "pm.weihai": ["项目"],
+    "pm.wendeng": ["项目"],
+    "development": ["周计划", "项目"],
+    "marketing": ["项目"],
+    "viewer": ["周计划", "项目", "审计"],
     "admin": ["审计"],
 }
 NAMES = {"planner": "物资部 李计划", "viewer": "公司领导 周只读", "admin": "系统管理员"}
@@ -79,7 +79,7 @@ def test_each_demo_role_signs_in_and_sees_only_its_menu(
     assert menu_of(page) == MENUS[login]
     assert page.locator(".who .roles").inner_text()
     if MENUS[login]:
-        first = {"周计划": "/weekly", "审计": "/audit"}[MENUS[login][0]]
+        first = {"周计划": "/weekly", "项目": "/projects", "审计": "/audit"}[MENUS[login][0]]
         assert page.url == served.base + first
     else:
         assert page.url == served.base + "/"
@@ -196,7 +196,7 @@ def test_a_post_without_the_csrf_token_is_refused(served: Served, browser_page: 
     assert elsewhere.status == 403
     assert page.request.post(served.base + "/logout").status == 403
     page.goto(served.base + "/weekly")  # still signed in: nothing was done
-    assert menu_of(page) == ["周计划"]
+    assert menu_of(page) == ["周计划", "项目"]
 
 
 def test_a_viewer_reads_the_weekly_page_but_cannot_run_or_approve(
@@ -236,6 +236,58 @@ def test_the_audit_page_lists_the_approval(served: Served, browser_page: Any) ->
     assert "plan.approve" in actions_in_file and all(a.startswith("plan.") for a in actions_in_file)
 
 
+def test_a_project_manager_asks_for_materials_and_releases_the_hold(
+    served: Served, browser_page: Any
+) -> None:
+    """The urgent-request form: a new wendeng project with smart meters held from wendeng's
+    stock, the answer per line with its hold, then the hold released on the project's page; a
+    city project by URL is not there for wendeng's manager; bad input is said by its field."""
+    page = browser_page
+    sign_in(page, served, "pm.wendeng")
+    assert page.url == served.base + "/projects"
+    rows = page.locator("#projects tbody td:nth-child(4)").all_inner_texts()
+    assert rows and set(rows) <= {"wendeng", "nanhai"}, rows  # the unit's locations only
+    assert page.locator("#projects tr.overdue").count() > 0  # need-by 11-27, before today
+    page.get_by_role("link", name="提报紧急需求").click()
+    page.get_by_label("新项目编号").fill("YK26-WD-WEB1")
+    page.get_by_label("名称").fill("文登网页提报测试台区")
+    page.get_by_label("工程类型").select_option("area_capacity_increase")
+    page.get_by_label("所在地点").fill("wendeng")
+    page.get_by_label("审批日期").fill("2026-11-30")
+    page.get_by_label("物料编码").first.fill("MTR-1P-SMART")
+    page.get_by_label("数量").first.fill("abc")
+    page.get_by_role("button", name="提交并获取答复").click()
+    assert "数量应为正整数" in page.locator(".field-error").first.inner_text()
+    page.get_by_label("数量").first.fill("5")
+    page.get_by_role("button", name="提交并获取答复").click()
+    answer = page.locator("#answer")
+    assert "YK26-WD-WEB1" in answer.inner_text()
+    line = answer.locator("table.lines tbody tr").first.inner_text()
+    assert "MTR-1P-SMART" in line and "已保留" in line and "按时" in line, line
+    hold_row = answer.locator("table.holds tbody tr").first.inner_text()
+    assert "MTR-1P-SMART" in hold_row and "WH-" in hold_row, hold_row
+    no_horizontal_scroll(page)
+    answer.get_by_role("link", name=re.compile("查看项目与保留")).click()
+    page.wait_for_url(served.base + "/projects/YK26-WD-WEB1")
+    held = page.locator("#holds tbody tr").first
+    held.get_by_placeholder("释放原因").fill("工期推迟")
+    held.get_by_role("button", name="释放").click()
+    assert "已释放" in page.locator(".notice").inner_text()
+    assert "已释放" in page.locator("#holds tbody tr").first.inner_text()
+    with sqlite3.connect(served.database) as db:
+        [(status, by)] = db.execute(
+            "SELECT h.status, h.closed_by FROM hold h JOIN demand_line d ON d.id = h.demand_line_id"
+            " WHERE d.project_id = 'YK26-WD-WEB1'"
+        ).fetchall()
+    assert (status, by) == ("released", "pm.wendeng")
+    with sqlite3.connect(served.database) as db:
+        [(city,)] = db.execute(
+            "SELECT id FROM project WHERE unit = 'weihai' ORDER BY id LIMIT 1"
+        ).fetchall()
+    other = page.request.get(served.base + f"/projects/{city}")  # (not a console error)
+    assert other.status == 404 and f"项目 {city} 不存在" in other.text()
+
+
 def test_screenshots_of_every_page(served: Served, chromium: Any) -> None:
     """Refresh docs/screenshots/ at 1366×768; every page fits without horizontal scroll.
 
@@ -269,7 +321,15 @@ def test_screenshots_of_every_page(served: Served, chromium: Any) -> None:
         page.goto(served.base + "/weekly")
         no_horizontal_scroll(page)
         page.screenshot(path=SCREENSHOTS / "forbidden.png")
+        context.clear_cookies()
+        sign_in(page, served, "pm.wendeng")
+        no_horizontal_scroll(page)
+        page.screenshot(path=SCREENSHOTS / "projects.png")
+        page.goto(served.base + "/projects/request")
+        no_horizontal_scroll(page)
+        page.screenshot(path=SCREENSHOTS / "projects-request.png")
     finally:
         context.close()
-    for name in ("login", "weekly", "weekly-lines", "audit", "forbidden"):
+    for name in ("login", "weekly", "weekly-lines", "audit", "forbidden", "projects",
+                 "projects-request"):  # fmt: skip
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000, name
