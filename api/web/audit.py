@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api.deps import SessionDep
@@ -118,20 +118,17 @@ def _filters(
     )
 
 
+Filters = Annotated[EventFilter, Depends(_filters)]
+
+
 @router.get("")
 def audit_page(
     request: Request,
     session: SessionDep,
-    actor: Text = None,
-    action: Text = None,
-    object_type: Text = None,
-    object_id: Text = None,
-    since: Text = None,
-    until: Text = None,
+    found: Filters,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     """The audit trail, newest first; htmx asks for the table alone (`#events`)."""
-    found = _filters(actor, action, object_type, object_id, since, until)
     page = list_events(session, found.where, offset=offset, limit=PER_PAGE)
     rows = [(event, changes(event.before, event.after)) for event in page.items]
     context = {"filters": found, "page": page, "rows": rows}
@@ -139,17 +136,8 @@ def audit_page(
 
 
 @router.get("/export")
-def audit_export(
-    session: SessionDep,
-    actor: Text = None,
-    action: Text = None,
-    object_type: Text = None,
-    object_id: Text = None,
-    since: Text = None,
-    until: Text = None,
-) -> Response:
+def audit_export(session: SessionDep, found: Filters) -> Response:
     """The filtered events as an Excel workbook (as GET /api/v1/audit/export)."""
-    found = _filters(actor, action, object_type, object_id, since, until)
     return Response(
         export_events(session, found.where),
         media_type=MEDIA_TYPES["xlsx"],
