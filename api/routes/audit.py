@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import PageDep, SessionDep, require
-from supply.audit.queries import AuditFilter, export_events, list_events
+from supply.audit.queries import SORTABLE, AuditFilter, export_events, list_events
 from supply.core.audit import AuditEventPublic
 from supply.core.dates import IsoMoment
 from supply.core.paging import Page
@@ -35,8 +35,15 @@ def audit_filter(
     until: Annotated[
         IsoMoment | None, Query(description="截止时刻(不含, 带时区) / before this moment")
     ] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            pattern=f"^-?({'|'.join(SORTABLE)})$",
+            description="排序列, 前加 - 为降序; 默认最新在前 / sort key, `-key` descending",
+        ),
+    ] = None,
 ) -> AuditFilter:
-    return AuditFilter(actor, action, object_type, object_id, since, until)
+    return AuditFilter(actor, action, object_type, object_id, since, until, sort)
 
 
 Filter = Annotated[AuditFilter, Depends(audit_filter)]

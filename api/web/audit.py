@@ -16,7 +16,7 @@ from starlette.responses import Response
 from api.deps import SessionDep
 from api.web.render import PageRoute, render
 from api.web.session import page_require
-from supply.audit.queries import AuditFilter, export_events, list_events
+from supply.audit.queries import SORTABLE, AuditFilter, export_events, list_events
 from supply.core.clock import SHANGHAI
 from supply.core.sheets import MEDIA_TYPES
 
@@ -56,7 +56,8 @@ def _day(text: str, name: str, errors: dict[str, str]) -> date | None:
 
 
 def event_filter(
-    actor: str, action: str, object_type: str, object_id: str, since: str, until: str
+    actor: str, action: str, object_type: str, object_id: str, since: str, until: str,
+    sort: str = "",
 ) -> EventFilter:
     """Read the filters: `since` and `until` are days in Beijing time, both included; a field
     that is not valid is named and not applied."""
@@ -67,6 +68,7 @@ def event_filter(
         "object_id": object_id.strip()[:100],
         "since": since.strip(),
         "until": until.strip(),
+        "sort": sort if sort.removeprefix("-") in SORTABLE else "",
     }
     errors: dict[str, str] = {}
     first = _day(values["since"], "since", errors)
@@ -81,6 +83,7 @@ def event_filter(
         object_id=values["object_id"] or None,
         since=datetime.combine(first, time(), tzinfo=SHANGHAI) if first else None,
         until=datetime.combine(last + timedelta(days=1), time(), tzinfo=SHANGHAI) if last else None,
+        sort=values["sort"] or None,
     )
     return EventFilter(form=values, where=where, errors=errors)
 
@@ -112,9 +115,11 @@ def _filters(
     object_id: Text = None,
     since: Text = None,
     until: Text = None,
+    sort: Text = None,
 ) -> EventFilter:
     return event_filter(
-        actor or "", action or "", object_type or "", object_id or "", since or "", until or ""
+        actor or "", action or "", object_type or "", object_id or "", since or "", until or "",
+        sort or "",
     )
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from supply.core.audit import AuditEvent, AuditEventPublic
 from supply.core.clock import SHANGHAI
-from supply.core.paging import Page, paginate
+from supply.core.paging import Page, paginate, sort_order
 from supply.core.sheets import Column, Sheet, write_xlsx
 
 EXPORT_LIMIT = 100_000  # rows in one Excel export (Excel holds 1,048,576)
@@ -28,6 +28,7 @@ class AuditFilter:
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    sort: str | None = None  # a key of SORTABLE, `-key` descending; None: newest first
 
 
 def _statement(where: AuditFilter) -> Any:
@@ -51,6 +52,19 @@ def _statement(where: AuditFilter) -> Any:
 
 
 NEWEST_FIRST = (col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+SORTABLE = {
+    "id": col(AuditEvent.id),
+    "at": col(AuditEvent.at),
+    "actor": col(AuditEvent.actor),
+    "action": col(AuditEvent.action),
+    "object": col(AuditEvent.object_type),
+}
+
+
+def _order(where: AuditFilter) -> list[Any]:
+    return sort_order(
+        where.sort, SORTABLE, default=NEWEST_FIRST[:1], tiebreak=col(AuditEvent.id).desc()
+    )
 
 
 def list_events(
@@ -59,7 +73,7 @@ def list_events(
     return paginate(
         session,
         _statement(where),
-        order_by=NEWEST_FIRST,
+        order_by=_order(where),
         offset=offset,
         limit=limit,
         convert=lambda e: AuditEventPublic.model_validate(e, from_attributes=True),
@@ -85,9 +99,9 @@ def _json(value: dict[str, Any] | None) -> str:
 
 
 def export_events(session: Session, where: AuditFilter) -> bytes:
-    """The events as an .xlsx workbook (at most EXPORT_LIMIT, newest first); every value is
+    """The events as an .xlsx workbook (at most EXPORT_LIMIT, in the list's order); every value is
     written as text — a `before` holding `=…` stays text."""
-    events = session.exec(_statement(where).order_by(*NEWEST_FIRST).limit(EXPORT_LIMIT)).all()
+    events = session.exec(_statement(where).order_by(*_order(where)).limit(EXPORT_LIMIT)).all()
     rows = [
         (
             e.id,

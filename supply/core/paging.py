@@ -1,9 +1,10 @@
-"""One page of a list: the items, the total that matched, and where the page starts; and
-`paginate`, the one way a service reads a page of a query."""
+"""One page of a list: the items, the total that matched, and where the page starts;
+`paginate`, the one way a service reads a page of a query; and `sort_order`, the one way a list
+is sorted by a column its caller names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -52,3 +53,22 @@ def paginate(
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     rows = session.exec(statement.order_by(*order_by).offset(offset).limit(limit)).all()
     return Page[Any](items=[convert(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+def sort_order(
+    sort: str | None, columns: Mapping[str, Any], *, default: Sequence[Any], tiebreak: Any
+) -> list[Any]:
+    """The ORDER BY of a list sorted by the caller's `sort`: a key of `columns` (ascending) or
+    `-key` (descending), then `tiebreak` so that pages never overlap; `default` when none is
+    asked for. An unknown key is refused, naming the keys there are."""
+    if not sort:
+        return [*default, tiebreak]
+    key = sort.removeprefix("-")
+    if key not in columns:
+        raise InvalidInput(
+            f"不能按 {key} 排序，可选：{'、'.join(columns)} / cannot sort by {key!r}; "
+            f"one of: {', '.join(columns)}",
+            loc=("sort",),
+        )
+    column = columns[key]
+    return [column.desc() if sort.startswith("-") else column.asc(), tiebreak]
