@@ -22,12 +22,18 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from tests.web.browsing import (
+    SCREENSHOTS,
+    WIDTH,
+    csrf_token_of,
+    menu_of,
+    no_horizontal_scroll,
+    sign_in,
+)
 from tests.web.conftest import DEMO_NOW, Served
 
 pytestmark = pytest.mark.slow
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-WIDTH = 1366
 MENUS = {
     "planner": ["周计划", "项目"],
     "pm.weihai": ["项目"],
@@ -38,28 +44,6 @@ MENUS = {
     "admin": ["审计"],
 }
 NAMES = {"planner": "物资部 李计划", "viewer": "公司领导 周只读", "admin": "系统管理员"}
-
-
-def sign_in(page: Any, served: Served, login: str, password: str | None = None) -> None:
-    page.goto(served.base + "/login")
-    page.get_by_label("用户名").fill(login)
-    page.get_by_label("密码").fill(password or f"{login}-demo-2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state("networkidle")
-
-
-def menu_of(page: Any) -> list[str]:
-    return [text.strip() for text in page.locator("nav.menu a").all_inner_texts()]
-
-
-def no_horizontal_scroll(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= WIDTH, f"{page.url}: the page is {width} px wide"
-
-
-def csrf_token_of(page: Any) -> str:
-    headers = json.loads(page.locator("body").get_attribute("hx-headers"))
-    return str(headers["X-CSRF-Token"])
 
 
 def live_kpis(served: Served, batch: str) -> dict[str, Any]:
