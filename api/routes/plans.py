@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
+from fastapi.responses import FileResponse, Response
 
 from api.deps import (
     CalendarDep,
@@ -18,10 +18,13 @@ from api.deps import (
     UserDep,
     require,
 )
+from api.downloads import xlsx_download
 from supply.core.paging import Page
+from supply.core.sheets import MEDIA_TYPES
 from supply.weekly import queries
 from supply.weekly.approval import approve_run
 from supply.weekly.export import EXPORTS
+from supply.weekly.line_sheet import lines_workbook
 from supply.weekly.models import (
     LineKind,
     MatchImportPublic,
@@ -91,29 +94,51 @@ def get_batch(session: SessionDep, batch_id: BatchId) -> PlanRunPublic:
     )
 
 
+def line_query(
+    kind: Annotated[LineKind | None, Query(description="来源 / source kind, or unmet")] = None,
+    project_id: Annotated[str | None, Query(max_length=32, description="项目 / project")] = None,
+    late_only: Annotated[bool, Query(description="只看延迟 / late lines only")] = False,
+    sort: Annotated[
+        str | None,
+        Query(
+            pattern=f"^-?({'|'.join(queries.LINE_SORTS)})$",
+            description="排序列, 前加 - 为降序; 默认保存顺序 / sort key, `-key` descending",
+        ),
+    ] = None,
+) -> queries.LineQuery:
+    return queries.LineQuery(kind=kind, project_id=project_id, late_only=late_only, sort=sort)
+
+
+LineQueryDep = Annotated[queries.LineQuery, Depends(line_query)]
+
+
 @router.get(
     "/plans/batches/{batch_id}/lines",
     response_model=Page[PlanLinePublic],
     dependencies=[require("plans.read")],
 )
 def list_lines(
-    session: SessionDep,
-    page: PageDep,
-    batch_id: BatchId,
-    kind: Annotated[LineKind | None, Query(description="来源 / source kind, or unmet")] = None,
-    project_id: Annotated[str | None, Query(max_length=32, description="项目 / project")] = None,
-    late_only: Annotated[bool, Query(description="只看延迟 / late lines only")] = False,
+    session: SessionDep, page: PageDep, batch_id: BatchId, query: LineQueryDep
 ) -> Page[PlanLinePublic]:
     """批次计划明细 / List the batch's plan lines (allocations and unmet rests, with reasons)."""
     return queries.list_plan_lines(
-        session=session,
-        batch_id=batch_id,
-        offset=page.offset,
-        limit=page.limit,
-        kind=kind,
-        project_id=project_id,
-        late_only=late_only,
+        session=session, batch_id=batch_id, offset=page.offset, limit=page.limit, query=query
     )
+
+
+@router.get(
+    "/plans/batches/{batch_id}/lines.xlsx",
+    response_class=Response,
+    dependencies=[require("plans.read")],
+    responses={
+        200: {"content": {MEDIA_TYPES["xlsx"]: {}}, "description": "计划明细.xlsx"},
+        404: {"description": "批次没有计划 / the batch has no plan run"},
+    },
+)
+def export_lines(session: SessionDep, batch_id: BatchId, query: LineQueryDep) -> Response:
+    """下载计划明细(Excel) / The batch's plan lines the filters select, in their order."""
+    lines = queries.plan_lines(session=session, batch_id=batch_id, query=query)
+    return xlsx_download(lines_workbook(lines, batch_id), f"计划明细_{batch_id}.xlsx")
 
 
 @router.post(

@@ -9,20 +9,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
 from api.deps import CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep
-from api.web.render import PageRoute, render
+from api.downloads import xlsx_download
+from api.web.render import PageRoute, is_htmx, render
 from api.web.session import PageActor, page_require
-from supply.auth.actor import Actor
+from supply.auth.actor import Actor, ProjectScope
 from supply.auth.roles import Permission
 from supply.calendar import CalendarError, WorkCalendar
 from supply.core.errors import NotFound
 from supply.core.money import line_amount
 from supply.core.paging import Page
+from supply.jobs.models import JobRunPublic, JobStatus
+from supply.jobs.service import JobOutcome, Step, get_job, start_job
 from supply.labels import KIND_ZH, REPLENISHMENT
 from supply.policy import PROJECT_TYPE_ZH, Batch, DeadlinePolicy, batch_for
 from supply.projects.scope import check_visible
@@ -31,6 +34,7 @@ from supply.weekly import queries
 from supply.weekly.approval import approve_run
 from supply.weekly.export import EXPORTS
 from supply.weekly.kpis import NO_PACKAGE
+from supply.weekly.line_sheet import lines_workbook
 from supply.weekly.models import LineKind, PlanRunPublic, RunApproval, RunStatus
 from supply.weekly.run import run_weekly
 
@@ -41,6 +45,8 @@ RUNS_PER_PAGE = 10
 MAX_OFFSET = 10**7
 # The fragments htmx asks for by the id it swaps: the same templates the page includes.
 FRAGMENTS = {"lines": "weekly/_lines.html", "runs": "weekly/_runs.html"}
+JOB_FRAGMENTS = {"batch": "weekly/_batch.html"}
+RUN_JOB = "weekly_plan"  # the job a page's 运行周计划 starts
 
 
 @dataclass
@@ -50,18 +56,32 @@ class LineFilter:
     kind: str = ""
     project: str = ""
     late: bool = False
+    sort: str = ""
     offset: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, Any]:
-        return {"kind": self.kind, "project": self.project, "late": self.late}
+        return {"kind": self.kind, "project": self.project, "late": self.late, "sort": self.sort}
+
+    def query(self, scope: ProjectScope | None) -> queries.LineQuery:
+        return queries.LineQuery(
+            kind=LineKind(self.kind) if self.kind else None,
+            project_id=self.project or None,
+            late_only=self.late,
+            scope=scope,
+            sort=self.sort or None,
+        )
 
 
-def line_filter(kind: str | None, project: str | None, late: str | None, offset: int) -> LineFilter:
+def line_filter(
+    kind: str | None, project: str | None, late: str | None, offset: int, sort: str | None = None
+) -> LineFilter:
     """Read the filters: a kind that is no source kind, or a project id past 32 characters, is
-    named under its field and not applied."""
+    named under its field and not applied; a sort by no column is dropped."""
     found = LineFilter(offset=offset, late=late in ("1", "true", "on"))
+    if sort and sort.removeprefix("-") in queries.LINE_SORTS:
+        found.sort = sort
     if kind:
         if kind in set(LineKind):
             found.kind = kind
@@ -157,6 +177,8 @@ def weekly_context(
     steps: list[dict[str, Any]] | None = None,
     approval: RunApproval | None = None,
     notice: str = "",
+    problem: str = "",
+    job: JobRunPublic | None = None,
 ) -> dict[str, Any]:
     """Everything the weekly page shows, read through the weekly run's own queries."""
     try:
@@ -176,8 +198,7 @@ def weekly_context(
     if run is not None:
         page = queries.list_plan_lines(
             session=session, batch_id=batch_id, offset=lines.offset, limit=LINES_PER_PAGE,
-            kind=LineKind(lines.kind) if lines.kind else None, project_id=lines.project or None,
-            late_only=lines.late, scope=scope,
+            query=lines.query(scope),
         )  # fmt: skip
     is_current = current is not None and batch_id == current.id
     summary = summary_by_type(session=session, cutoff=current.cutoff) if current else []
@@ -216,6 +237,8 @@ def weekly_context(
         "steps": steps or [],
         "approval": approval,
         "notice": notice,
+        "problem": problem,
+        "job": job,
     }
 
 
@@ -234,13 +257,14 @@ def weekly_page(
     kind: Annotated[str | None, Query(max_length=40)] = None,
     project: Annotated[str | None, Query(max_length=100)] = None,
     late: Annotated[str | None, Query(max_length=10)] = None,
+    sort: Annotated[str | None, Query(max_length=20)] = None,
     offset: Offset = 0,
     runs_offset: Offset = 0,
 ) -> Response:
     """The weekly plan page; htmx asks for the lines (`#lines`) or the runs (`#runs`) alone."""
     context = weekly_context(
         session, actor=actor, now=clock.now(), calendar=calendar, policy=policy, batch=batch,
-        lines=line_filter(kind, project, late, offset), runs_offset=runs_offset,
+        lines=line_filter(kind, project, late, offset, sort), runs_offset=runs_offset,
     )  # fmt: skip
     return render(request, "weekly/index.html", context, fragments=FRAGMENTS)
 
@@ -256,40 +280,61 @@ def run_plan(
     actor: PageActor,
     rerun: Annotated[bool, Form()] = False,
 ) -> Response:
-    """运行周计划: the batch of this moment, as POST /api/v1/plans/runs; then its steps, KPIs."""
+    """运行周计划: the batch of this moment, as POST /api/v1/plans/runs, started in the
+    background; the answer is its progress, which the page follows step by step."""
     now = clock.now()
-    steps: list[dict[str, Any]] = []
-    started = time.monotonic()
+    engine = session.get_bind()
 
-    def step(text: str) -> None:
-        moment = time.monotonic()
-        if steps:
-            steps[-1]["seconds"] = moment - steps[-1]["started"]
-        steps.append({"text": text, "started": moment, "seconds": 0.0})
+    def work(step: Step) -> JobOutcome:
+        started = time.monotonic()
+        run = run_weekly(
+            engine=engine, at=now, now=now, user=actor.login, calendar=calendar, policy=policy,
+            settings=settings, rerun=rerun, progress=step,
+        ).run  # fmt: skip
+        return JobOutcome(
+            f"批次 {run.batch_id} 第 {run.id} 次运行完成（{run.solve_status}），用时 "
+            f"{time.monotonic() - started:.1f} 秒；报表已生成，可下载。",
+            {"batch_id": run.batch_id, "run_id": run.id},
+        )
 
-    outcome = run_weekly(
-        engine=session.get_bind(),  # type: ignore[arg-type]
-        at=now,
-        now=now,
+    job_id = start_job(
+        engine,  # type: ignore[arg-type]
+        name=RUN_JOB,
         user=actor.login,
-        calendar=calendar,
-        policy=policy,
-        settings=settings,
-        rerun=rerun,
-        progress=step,
+        clock=clock.now,
+        work=work,
     )
-    if steps:
-        steps[-1]["seconds"] = time.monotonic() - steps[-1]["started"]
-    run = outcome.run
-    notice = (
-        f"批次 {run.batch_id} 第 {run.id} 次运行完成（{run.solve_status}），用时 "
-        f"{time.monotonic() - started:.1f} 秒；报表已生成，可下载。"
-    )
+    if not is_htmx(request):  # a browser without scripts: the progress page, reloaded by hand
+        return RedirectResponse(f"/weekly/jobs/{job_id}", status_code=303)
+    return job_view(request, session, clock, calendar, policy, actor, job_id)
+
+
+@router.get("/jobs/{job_id}", dependencies=[page_require("plans.read")])
+def job_view(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+    actor: PageActor,
+    job_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)],
+) -> Response:
+    """A run of the weekly plan as it goes: its steps so far (htmx asks again every half second),
+    then, once it has ended, the batch with the run's steps and outcome."""
+    job = get_job(session=session, job_id=job_id, name=RUN_JOB)
+    if job.status == JobStatus.RUNNING:
+        context = weekly_context(
+            session, actor=actor, now=clock.now(), calendar=calendar, policy=policy, job=job
+        )
+        return render(request, "weekly/index.html", context, fragments=JOB_FRAGMENTS)
+    result = job.result or {}
+    failed = job.status == JobStatus.FAILED
     context = weekly_context(
-        session, actor=actor, now=now, calendar=calendar, policy=policy, batch=run.batch_id,
-        steps=steps, notice=notice,
+        session, actor=actor, now=clock.now(), calendar=calendar, policy=policy,
+        batch=result.get("batch_id"), steps=job.steps,
+        notice="" if failed else job.message, problem=job.message if failed else "",
     )  # fmt: skip
-    return render(request, "weekly/index.html", context, fragments={"batch": "weekly/_batch.html"})
+    return render(request, "weekly/index.html", context, fragments=JOB_FRAGMENTS)
 
 
 @router.post("/{batch}/approve", dependencies=[page_require("plans.approve")])
@@ -321,6 +366,27 @@ def approve(
         approval=approval, notice=notice,
     )  # fmt: skip
     return render(request, "weekly/index.html", context, fragments={"batch": "weekly/_batch.html"})
+
+
+@router.get("/{batch}/lines.xlsx", dependencies=[page_require("plans.read")])
+def download_lines(
+    session: SessionDep,
+    actor: PageActor,
+    batch: str,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    project: Annotated[str | None, Query(max_length=100)] = None,
+    late: Annotated[str | None, Query(max_length=10)] = None,
+    sort: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """下载计划明细: the lines the page's filters select, in its order, as Excel (as GET
+    /api/v1/plans/batches/{id}/lines.xlsx)."""
+    batch_id = _batch_or_404(batch)
+    found = line_filter(kind, project, late, 0, sort)
+    scope = actor.project_scope
+    if found.project and scope is not None:
+        check_visible(session, found.project, scope)
+    lines = queries.plan_lines(session=session, batch_id=batch_id, query=found.query(scope))
+    return xlsx_download(lines_workbook(lines, batch_id), f"计划明细_{batch_id}.xlsx")
 
 
 @router.get("/{batch}/exports/{name}", dependencies=[page_require("plans.read")])

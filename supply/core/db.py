@@ -46,6 +46,7 @@ MODEL_MODULES = (
     "supply.holds.models",
     "supply.auth.models",
     "supply.core.audit",
+    "supply.jobs.models",
 )
 
 

@@ -59,7 +59,7 @@ def sort_order(
     sort: str | None, columns: Mapping[str, Any], *, default: Sequence[Any], tiebreak: Any
 ) -> list[Any]:
     """The ORDER BY of a list sorted by the caller's `sort`: a key of `columns` (ascending) or
-    `-key` (descending), then `tiebreak` so that pages never overlap; `default` when none is
+    `-key` (descending), then `tiebreak` so that pages never overlap (empty values last); `default` when none is
     asked for. An unknown key is refused, naming the keys there are."""
     if not sort:
         return [*default, tiebreak]
@@ -71,4 +71,5 @@ def sort_order(
             loc=("sort",),
         )
     column = columns[key]
-    return [column.desc() if sort.startswith("-") else column.asc(), tiebreak]
+    order = column.desc() if sort.startswith("-") else column.asc()
+    return [order.nulls_last(), tiebreak]  # blanks at the end either way, on every database

@@ -4,13 +4,15 @@ a batch's live run, and the history of runs. Plain queries, no workflow: a read 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from supply.auth.actor import ProjectScope
 from supply.core.errors import NotFound
-from supply.core.paging import Page, paginate
+from supply.core.paging import Page, paginate, sort_order
 from supply.projects.scope import visible
 from supply.weekly.models import (
     LineKind,
@@ -20,6 +22,8 @@ from supply.weekly.models import (
     PlanRunPublic,
     RunStatus,
 )
+
+EXPORT_LIMIT = 200_000  # plan lines in one download (a province week is about 20,000)
 
 
 def live_run(session: Session, batch_id: str) -> PlanRun | None:
@@ -49,33 +53,64 @@ def list_runs(*, session: Session, batch_id: str | None = None) -> list[PlanRunP
     return [PlanRunPublic.model_validate(run) for run in session.exec(statement)]
 
 
-def list_plan_lines(
-    *,
-    session: Session,
-    batch_id: str,
-    offset: int,
-    limit: int,
-    kind: LineKind | None = None,
-    project_id: str | None = None,
-    late_only: bool = False,
-    scope: ProjectScope | None = None,
-) -> Page[PlanLinePublic]:
-    """A page of the batch's live plan lines (allocations and unmet rests, with reasons) in the
-    order they were saved, filtered by source kind, project and lateness; a project manager's
-    `scope` keeps to the projects they reach."""
-    run = get_run_or_raise(session=session, batch_id=batch_id)
+@dataclass(frozen=True)
+class LineQuery:
+    """Which of a batch's plan lines, in what order: by source kind, project and lateness; a
+    project manager's `scope` keeps to the projects they reach; `sort` is a key of LINE_SORTS
+    (`-key` descending), None for the order they were saved."""
+
+    kind: LineKind | None = None
+    project_id: str | None = None
+    late_only: bool = False
+    scope: ProjectScope | None = None
+    sort: str | None = None
+
+
+LINE_SORTS: dict[str, Any] = {
+    "project": col(PlanLine.project_id),
+    "material": col(PlanLine.material_code),
+    "kind": col(PlanLine.kind),
+    "warehouse": col(PlanLine.warehouse_id),
+    "quantity": col(PlanLine.quantity),
+    "unit_cost": col(PlanLine.unit_cost),
+    "arrival": col(PlanLine.arrival),
+    "need_by": col(PlanLine.need_by),
+    "late_days": col(PlanLine.late_days),
+}
+
+
+def _lines(run: PlanRun, query: LineQuery) -> Any:
     statement = select(PlanLine).where(PlanLine.run_id == run.id)
-    if kind:
-        statement = statement.where(PlanLine.kind == kind)
-    if project_id:
-        statement = statement.where(PlanLine.project_id == project_id)
-    if late_only:
+    if query.kind:
+        statement = statement.where(PlanLine.kind == query.kind)
+    if query.project_id:
+        statement = statement.where(PlanLine.project_id == query.project_id)
+    if query.late_only:
         statement = statement.where(col(PlanLine.late_days) > 0)
-    statement = visible(statement, PlanLine.project_id, scope)
+    return visible(statement, PlanLine.project_id, query.scope)
+
+
+def _line_order(query: LineQuery) -> list[Any]:
+    return sort_order(query.sort, LINE_SORTS, default=[], tiebreak=col(PlanLine.id))
+
+
+def list_plan_lines(
+    *, session: Session, batch_id: str, offset: int, limit: int, query: LineQuery | None = None
+) -> Page[PlanLinePublic]:
+    """A page of the batch's live plan lines (allocations and unmet rests, with reasons)."""
+    run = get_run_or_raise(session=session, batch_id=batch_id)
+    query = query or LineQuery()
     return paginate(
-        session, statement, order_by=[col(PlanLine.id)], offset=offset, limit=limit,
+        session, _lines(run, query), order_by=_line_order(query), offset=offset, limit=limit,
         convert=PlanLinePublic.model_validate,
     )  # fmt: skip
+
+
+def plan_lines(*, session: Session, batch_id: str, query: LineQuery) -> list[PlanLinePublic]:
+    """All the batch's live plan lines the query selects, in its order (for a download)."""
+    run = get_run_or_raise(session=session, batch_id=batch_id)
+    rows = session.exec(_lines(run, query).order_by(*_line_order(query)).limit(EXPORT_LIMIT))
+    return [PlanLinePublic.model_validate(line) for line in rows]
 
 
 def export_file(*, session: Session, batch_id: str, name: str) -> Path:

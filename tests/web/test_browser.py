@@ -95,6 +95,9 @@ def test_a_planner_runs_the_week_approves_it_and_downloads_the_agreement_plan(
     first_run = live_kpis(served, "2026-W49")
     # the demo planned the batch already: the page offers to plan it again, superseding the draft
     page.get_by_role("button", name="重新运行周计划（取代草稿）").click()
+    # the run goes on in the background: the page shows its steps as they come, then the result
+    page.locator("[data-job-steps] li").first.wait_for(timeout=30_000)
+    assert "正在运行周计划" in page.locator("#batch h2").first.inner_text()
     page.get_by_role("heading", name="运行步骤").wait_for(timeout=120_000)
     steps = page.locator("ol.steps li").all_inner_texts()
     assert [s.split(" ")[0] for s in steps] == [

@@ -229,3 +229,42 @@ def test_a_run_and_its_approval_are_audited_by_who_did_them(
     approved = only(found, "plan.approve")
     assert approved["actor"] == "director" and approved["object_id"] == run["object_id"]
     assert (approved["before"], approved["after"]["status"]) == ({"status": "draft"}, "approved")
+
+
+def test_lines_sort_by_any_column_and_download_as_the_list_shows_them(client: TestClient) -> None:
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    url = "/api/v1/plans/batches/2026-W49/lines"
+    saved = client.get(url).json()["items"]
+    assert len(saved) >= 2
+    for key, field in (("late_days", "late_days"), ("project", "project_id"),
+                       ("arrival", "arrival")):  # fmt: skip
+        up = [line[field] for line in client.get(url, params={"sort": key}).json()["items"]]
+        down = [line[field] for line in client.get(url, params={"sort": f"-{key}"}).json()["items"]]
+        present = [line[field] for line in saved if line[field] is not None]
+        blanks = [None] * (len(saved) - len(present))  # empty values last, either way
+        assert up == sorted(present) + blanks, key
+        assert down == sorted(present, reverse=True) + blanks, key
+    refused = client.get(url, params={"sort": "price; drop table"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "sort"
+
+    file = client.get(url.replace("/lines", "/lines.xlsx"), params={"sort": "-late_days"})
+    assert file.status_code == 200
+    assert (
+        "filename*=UTF-8''%E8%AE%A1%E5%88%92%E6%98%8E%E7%BB%86"
+        in file.headers["content-disposition"]
+    )  # 计划明细
+    rows = list(load_workbook(io.BytesIO(file.content)).active.iter_rows(values_only=True))
+    body = [row for row in rows[1:] if not str(row[0]).startswith("合计")]
+    expected = client.get(url, params={"sort": "-late_days"}).json()["items"]
+    assert [(r[0], r[1], r[5], r[10]) for r in body] == [
+        (
+            line["project_id"] or f"补库 {line['replenish_warehouse_id']}",
+            line["material_code"],
+            line["quantity"],
+            line["late_days"],
+        )
+        for line in expected
+    ]
+    late = client.get(url.replace("/lines", "/lines.xlsx"), params={"late_only": True})
+    late_rows = list(load_workbook(io.BytesIO(late.content)).active.iter_rows(values_only=True))
+    assert [r[0] for r in late_rows[1:] if not str(r[0]).startswith("合计")] == ["P-LATE"]

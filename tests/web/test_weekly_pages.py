@@ -1,0 +1,169 @@
+"""The weekly page's run, followed step by step; its lines sorted and downloaded as shown.
+
+In process, on the weekly tests' small world (two projects, one of them late) with a user per
+role: the planner starts the run from the page and follows it until it has ended; the job's row
+holds each step as it happened; a run that fails says why on the page; the lines sort by a
+column on the server and download in the page's order and filters."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from api.deps import get_settings
+from supply.core.audit import AuditEvent
+from supply.jobs.models import JobRun, JobStatus
+from supply.weekly.models import PlanLine, PlanRun
+from tests.web.conftest import csrf_of, sign_in
+from tests.weekly.world import add_project, load_world, settings_for
+
+HTMX = {"HX-Request": "true", "HX-Target": "batch"}
+
+
+@pytest.fixture
+def planner(web_app: FastAPI, web_engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    with Session(web_engine) as session:
+        load_world(session)
+        add_project(
+            session,
+            "P-CAP",
+            kind="area_capacity_increase",
+            approved=date(2026, 11, 26),
+            location="wendeng",
+            lines=[("DT-400", 1)],
+        )
+        add_project(
+            session,
+            "P-LATE",
+            kind="lv_extension",
+            approved=date(2026, 11, 27),
+            location="huancui",
+            voltage="0.4kV",
+            lines=[("CB10-300", 100)],
+        )
+        add_project(
+            session,
+            "P-METER",
+            kind="lv_extension",
+            approved=date(2026, 11, 27),
+            location="wendeng",
+            voltage="0.4kV",
+            lines=[("MTR-1P", 12)],
+        )
+        settings = settings_for(session, str(tmp_path / "runs"))  # fmt: skip
+    web_app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(web_app, raise_server_exceptions=False, follow_redirects=False) as client:
+        assert sign_in(client, "planner").status_code == 303
+        yield client
+
+
+def _start(client: TestClient, **form: str) -> int:
+    token = csrf_of(client.get("/weekly").text)
+    started = client.post("/weekly/run", headers=HTMX, data={"csrf_token": token, **form})
+    assert started.status_code == 200, started.text
+    assert 'hx-trigger="load delay:500ms"' in started.text  # the page will ask again
+    [job_id] = [int(part.split('"')[0]) for part in started.text.split('hx-get="/weekly/jobs/')[1:]]
+    return job_id
+
+
+def _follow(client: TestClient, job_id: int) -> str:
+    """Ask for the run's state as the page does until it has ended; its last answer."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        answer = client.get(f"/weekly/jobs/{job_id}", headers=HTMX)
+        assert answer.status_code == 200, answer.text
+        if f'hx-get="/weekly/jobs/{job_id}"' not in answer.text:
+            return answer.text
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not end in 120 s")
+
+
+def test_the_planner_follows_the_run_step_by_step(planner: TestClient, web_engine: Engine) -> None:
+    job_id = _start(planner)
+    page = _follow(planner, job_id)
+    with Session(web_engine) as session:
+        job = session.get(JobRun, job_id)
+        run = session.exec(select(PlanRun).where(PlanRun.batch_id == "2026-W49")).one()
+        events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()  # type: ignore[arg-type]
+    assert job is not None and job.status == JobStatus.SUCCEEDED, job
+    assert job.started_by == "planner" and job.result == {"batch_id": "2026-W49", "run_id": run.id}
+    texts = [step["text"].split(" / ")[0] for step in job.steps]
+    assert texts[0] == "读取需求与库存" and texts[-1] == "保存" and len(texts) == 5, texts
+    assert all(isinstance(step["seconds"], float) and step["seconds"] >= 0 for step in job.steps)
+    assert f"批次 2026-W49 第 {run.id} 次运行完成" in page
+    for text in texts:  # the finished page lists the steps the run went through
+        assert text in page
+    started = next(e for e in events if e.action == "job.start")
+    planned = next(e for e in events if e.object_type == "plan_run")
+    assert (started.actor, planned.actor) == ("planner", "planner")
+    assert started.request_id and planned.request_id == started.request_id  # one request
+
+
+def test_without_scripts_the_run_answers_with_its_progress_page(planner: TestClient) -> None:
+    token = csrf_of(planner.get("/weekly").text)
+    started = planner.post("/weekly/run", data={"csrf_token": token})
+    assert started.status_code == 303 and started.headers["location"].startswith("/weekly/jobs/")
+    page = planner.get(started.headers["location"])
+    assert page.status_code == 200 and "<html" in page.text
+    assert ("正在运行周计划" in page.text) or ("次运行完成" in page.text)
+    _follow(planner, int(started.headers["location"].rsplit("/", 1)[1]))
+
+
+def test_a_run_that_fails_says_why_and_the_draft_stays(
+    planner: TestClient, web_engine: Engine
+) -> None:
+    _follow(planner, _start(planner))
+    again = _follow(planner, _start(planner))  # no rerun asked: the batch has a draft
+    assert "运行未完成" in again and "2026-W49" in again
+    with Session(web_engine) as session:
+        jobs = session.exec(select(JobRun).order_by(JobRun.id)).all()  # type: ignore[arg-type]
+        runs = session.exec(select(PlanRun)).all()
+    assert [j.status for j in jobs] == [JobStatus.SUCCEEDED, JobStatus.FAILED]
+    assert jobs[1].message and jobs[1].message in again
+    assert len(runs) == 1  # the failed run changed nothing
+    rerun = _follow(planner, _start(planner, rerun="true"))
+    assert "次运行完成" in rerun
+
+
+def test_a_job_that_is_not_a_weekly_run_is_not_found(planner: TestClient) -> None:
+    assert planner.get("/weekly/jobs/999").status_code == 404
+    assert planner.get("/weekly/jobs/0").status_code in (404, 422)
+
+
+def test_lines_sort_on_the_server_and_download_as_shown(
+    planner: TestClient, web_engine: Engine
+) -> None:
+    _follow(planner, _start(planner))
+    with Session(web_engine) as session:
+        lines = session.exec(select(PlanLine)).all()
+    by_need = sorted(lines, key=lambda line: (line.need_by, line.id))
+    by_late = sorted(lines, key=lambda line: (-line.late_days, line.id))
+    assert [line.id for line in by_need] != [line.id for line in by_late]  # the sort matters
+    for sort, expected in (("need_by", by_need), ("-late_days", by_late)):
+        page = planner.get(f"/weekly?batch=2026-W49&sort={sort}")
+        table = page.text.split('<table class="data lines">')[1].split("</table>")[0]
+        materials = [cell.split("</td>")[0] for cell in table.split('<td class="code">')[2::3]]
+        assert materials == [line.material_code for line in expected], (sort, materials)
+        assert 'aria-sort="' + ("ascending" if sort[0] != "-" else "descending") in table
+        file = planner.get(f"/weekly/2026-W49/lines.xlsx?sort={sort}")
+        assert file.status_code == 200
+        rows = list(load_workbook(io.BytesIO(file.content)).active.iter_rows(values_only=True))
+        body = [row for row in rows[1:] if not str(row[0]).startswith("合计")]
+        assert [row[1] for row in body] == [line.material_code for line in expected]
+    late = planner.get("/weekly/2026-W49/lines.xlsx?late=1")
+    rows = list(load_workbook(io.BytesIO(late.content)).active.iter_rows(values_only=True))
+    assert {row[0] for row in rows[1:] if not str(row[0]).startswith("合计")} == {
+        line.project_id for line in lines if line.late_days > 0
+    }
+    bad = planner.get("/weekly?batch=2026-W49&sort=nonsense")  # dropped, not an error
+    assert bad.status_code == 200 and 'aria-sort="ascending"' not in bad.text
