@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.responses import Response
 
@@ -284,6 +285,7 @@ def run_plan(
     background; the answer is its progress, which the page follows step by step."""
     now = clock.now()
     engine = session.get_bind()
+    assert isinstance(engine, Engine)  # sessions are bound to the engine, never a connection
 
     def work(step: Step) -> JobOutcome:
         started = time.monotonic()
