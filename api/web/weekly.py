@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -22,7 +22,7 @@ from api.web.session import PageActor, page_require
 from supply.auth.actor import Actor, ProjectScope
 from supply.auth.roles import Permission
 from supply.calendar import CalendarError, WorkCalendar
-from supply.core.errors import NotFound
+from supply.core.errors import ImportRejected, NotFound, RowProblem
 from supply.core.money import line_amount
 from supply.core.paging import Page
 from supply.jobs.models import JobRunPublic, JobStatus
@@ -37,6 +37,7 @@ from supply.weekly.export import EXPORTS
 from supply.weekly.kpis import NO_PACKAGE
 from supply.weekly.line_sheet import lines_workbook
 from supply.weekly.models import LineKind, PlanRunPublic, RunApproval, RunStatus
+from supply.weekly.province import MatchImport, import_province_match
 from supply.weekly.run import run_weekly
 
 router = APIRouter(prefix="/weekly", route_class=PageRoute, include_in_schema=False)
@@ -46,7 +47,7 @@ RUNS_PER_PAGE = 10
 MAX_OFFSET = 10**7
 # The fragments htmx asks for by the id it swaps: the same templates the page includes.
 FRAGMENTS = {"lines": "weekly/_lines.html", "runs": "weekly/_runs.html"}
-JOB_FRAGMENTS = {"batch": "weekly/_batch.html"}
+BATCH_FRAGMENTS = {"batch": "weekly/_batch.html"}
 RUN_JOB = "weekly_plan"  # the job a page's 运行周计划 starts
 
 
@@ -180,6 +181,7 @@ def weekly_context(
     notice: str = "",
     problem: str = "",
     job: JobRunPublic | None = None,
+    province: ProvinceUpload | None = None,
 ) -> dict[str, Any]:
     """Everything the weekly page shows, read through the weekly run's own queries."""
     try:
@@ -240,7 +242,22 @@ def weekly_context(
         "notice": notice,
         "problem": problem,
         "job": job,
+        "province": province or ProvinceUpload(),
+        "matches": queries.province_matches(session, run.id) if run and run.id else [],
+        "can_import": actor.can(Permission.PLANS_IMPORT)
+        and run is not None
+        and run.status == RunStatus.APPROVED,
     }
+
+
+@dataclass
+class ProvinceUpload:
+    """What an upload of the province's matching gave: what it changed, or why it was refused
+    (the file's problems by row and column, or a field's error)."""
+
+    imported: MatchImport | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
@@ -328,7 +345,7 @@ def job_view(
         context = weekly_context(
             session, actor=actor, now=clock.now(), calendar=calendar, policy=policy, job=job
         )
-        return render(request, "weekly/index.html", context, fragments=JOB_FRAGMENTS)
+        return render(request, "weekly/index.html", context, fragments=BATCH_FRAGMENTS)
     result = job.result or {}
     failed = job.status == JobStatus.FAILED
     context = weekly_context(
@@ -336,7 +353,7 @@ def job_view(
         batch=result.get("batch_id"), steps=job.steps,
         notice="" if failed else job.message, problem=job.message if failed else "",
     )  # fmt: skip
-    return render(request, "weekly/index.html", context, fragments=JOB_FRAGMENTS)
+    return render(request, "weekly/index.html", context, fragments=BATCH_FRAGMENTS)
 
 
 @router.post("/{batch}/approve", dependencies=[page_require("plans.approve")])
@@ -368,6 +385,42 @@ def approve(
         approval=approval, notice=notice,
     )  # fmt: skip
     return render(request, "weekly/index.html", context, fragments={"batch": "weekly/_batch.html"})
+
+
+@router.post("/{batch}/province-match", dependencies=[page_require("plans.import")])
+def import_match(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    policy: PolicyDep,
+    actor: PageActor,
+    batch: str,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """导入省公司匹配结果, as POST /api/v1/plans/batches/{id}/province-match: all rows or none;
+    the page shows each re-dated line before and after, or each problem by row and column."""
+    batch_id, now = _batch_or_404(batch), clock.now()
+    upload, status = ProvinceUpload(), 200
+    if file is None or not file.filename:
+        upload.errors["file"] = "请选择省公司匹配结果文件（.xlsx 或 .csv） / choose the file"
+        status = 422
+    else:
+        try:
+            upload.imported = import_province_match(
+                session=session, batch_id=batch_id,
+                content=file.file.read(settings.max_upload_bytes + 1), file_name=file.filename,
+                user=actor.login, now=now, max_bytes=settings.max_upload_bytes,
+            )  # fmt: skip
+        except ImportRejected as rejected:
+            upload.problems, status = list(rejected.problems), 422
+            upload.errors["file"] = rejected.message
+    context = weekly_context(
+        session, actor=actor, now=now, calendar=calendar, policy=policy, batch=batch_id,
+        province=upload,
+    )  # fmt: skip
+    return render(request, "weekly/index.html", context, status=status, fragments=BATCH_FRAGMENTS)
 
 
 @router.get("/{batch}/lines.xlsx", dependencies=[page_require("plans.read")])

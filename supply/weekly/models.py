@@ -220,7 +220,24 @@ class PlanLinePublic(SQLModel):
     )
 
 
+class LineMovePublic(SQLModel):
+    """A plan line the province's matching re-dated."""
+
+    plan_line_id: int
+    project_id: str | None = Field(description="项目 / project (none for replenishment)")
+    material_code: str
+    warehouse_id: str | None = Field(description="交货仓库 / delivery warehouse")
+    need_by: date = Field(description="需到货日期 / need-by")
+    arrival_before: date = Field(description="原预计到货 / arrival the plan expected")
+    arrival_after: date = Field(description="匹配后预计到货 / arrival the matching gives")
+    late_days_before: int
+    late_days_after: int
+
+
 class MatchImportPublic(SQLModel):
-    rows: int
-    agreement_lines: int
-    plan_lines: int
+    rows: int = Field(description="导入行数 / rows imported")
+    agreement_lines: int = Field(description="下单的协议行 / agreement lines ordered")
+    plan_lines: int = Field(description="改期的计划行 / plan lines re-dated")
+    moves: list[LineMovePublic] = Field(
+        default_factory=list, description="改期明细 / each re-dated line, before and after"
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -83,12 +83,28 @@ _READ: dict[CellKind, Callable[[object], Any]] = {
 
 
 @dataclass(frozen=True)
+class LineMove:
+    """A plan line the matching re-dated: its arrival and lateness before and after."""
+
+    plan_line_id: int
+    project_id: str | None
+    material_code: str
+    warehouse_id: str | None
+    need_by: date
+    arrival_before: date
+    arrival_after: date
+    late_days_before: int
+    late_days_after: int
+
+
+@dataclass(frozen=True)
 class MatchImport:
-    """What an accepted import changed."""
+    """What an accepted import changed: rows read, agreement lines ordered, plan lines moved."""
 
     rows: int
     agreement_lines: int
     plan_lines: int
+    moves: list[LineMove] = field(default_factory=list)
 
 
 def import_province_match(
@@ -258,8 +274,23 @@ def _import(
         a.id: a.lead_days
         for a in session.exec(select(AgreementLine).where(col(AgreementLine.id).in_(planned_ids)))
     }
+    before = {line.id: (line.arrival, line.late_days) for line in plan}
     redated = _redate(plan, rows, agreements, lead_days, run.province_match_on)
     session.add_all(redated)
+    moves = [
+        LineMove(
+            plan_line_id=line.id or 0,
+            project_id=line.project_id,
+            material_code=line.material_code,
+            warehouse_id=line.warehouse_id,
+            need_by=line.need_by,
+            arrival_before=before[line.id][0] or line.need_by,
+            arrival_after=line.arrival or line.need_by,
+            late_days_before=before[line.id][1],
+            late_days_after=line.late_days,
+        )
+        for line in redated
+    ]
     record.status = ImportStatus.ACCEPTED
     record.inserted = len(rows)
     record.updated = len(per_line) + len(redated)
@@ -269,7 +300,9 @@ def _import(
     )
     audit_import(session, record)
     session.commit()
-    return MatchImport(rows=len(rows), agreement_lines=len(per_line), plan_lines=len(redated))
+    return MatchImport(
+        rows=len(rows), agreement_lines=len(per_line), plan_lines=len(redated), moves=moves
+    )
 
 
 def _redate(

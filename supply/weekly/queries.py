@@ -20,6 +20,7 @@ from supply.weekly.models import (
     PlanLinePublic,
     PlanRun,
     PlanRunPublic,
+    ProvinceMatch,
     RunStatus,
 )
 
@@ -130,3 +131,9 @@ def export_file(*, session: Session, batch_id: str, name: str) -> Path:
             f"报表文件不在了 / the export file is gone: {path}; re-run the batch", loc=("name",)
         )
     return path
+
+
+def province_matches(session: Session, run_id: int) -> list[ProvinceMatch]:
+    """The province's matching imported for a run, in the order of its file (none before)."""
+    statement = select(ProvinceMatch).where(ProvinceMatch.run_id == run_id)
+    return list(session.exec(statement.order_by(col(ProvinceMatch.id))))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -23,7 +24,8 @@ from sqlmodel import Session, select
 from api.deps import get_settings
 from supply.core.audit import AuditEvent
 from supply.jobs.models import JobRun, JobStatus
-from supply.weekly.models import PlanLine, PlanRun
+from supply.weekly.models import PlanLine, PlanRun, ProvinceMatch
+from tests.conftest import xlsx_bytes
 from tests.web.conftest import csrf_of, sign_in
 from tests.weekly.world import add_project, load_world, settings_for
 
@@ -167,3 +169,78 @@ def test_lines_sort_on_the_server_and_download_as_shown(
     }
     bad = planner.get("/weekly?batch=2026-W49&sort=nonsense")  # dropped, not an error
     assert bad.status_code == 200 and 'aria-sort="ascending"' not in bad.text
+
+
+def _approve(client: TestClient) -> None:
+    token = csrf_of(client.get("/weekly").text)
+    approved = client.post("/weekly/2026-W49/approve", headers=HTMX, data={"csrf_token": token})
+    assert approved.status_code == 200 and "已批准" in approved.text
+
+
+MATCH_HEADER = ["物料编码", "交货仓库", "协议编号", "行号", "数量", "预计到货日期"]
+
+
+def _upload(client: TestClient, rows: list[list[object]] | None) -> httpx.Response:
+    token = csrf_of(client.get("/weekly").text)
+    files = {"file": ("省公司匹配.xlsx", xlsx_bytes([MATCH_HEADER, *rows]))} if rows else None
+    return client.post(
+        "/weekly/2026-W49/province-match", headers=HTMX, data={"csrf_token": token}, files=files
+    )
+
+
+def test_the_province_s_matching_is_uploaded_and_the_page_shows_what_moved(
+    planner: TestClient, web_engine: Engine
+) -> None:
+    _follow(planner, _start(planner))
+    page = planner.get("/weekly").text
+    assert 'action="/weekly/2026-W49/province-match"' not in page  # a draft: not yet
+    _approve(planner)
+    assert 'action="/weekly/2026-W49/province-match"' in planner.get("/weekly").text
+    with Session(web_engine) as session:
+        [cable] = session.exec(select(PlanLine).where(PlanLine.material_code == "CB10-300")).all()
+        before = (cable.arrival, cable.late_days)
+
+    empty = _upload(planner, None)
+    assert empty.status_code == 422 and "请选择省公司匹配结果文件" in empty.text
+
+    bad = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, "lots", "soon"],
+                            ["CB10-300", "WH-CENTRAL", "NO-SUCH", 1, 5, "2026-12-15"]])  # fmt: skip
+    assert bad.status_code == 422
+    problems = bad.text.split("data-province-problems")[1].split("</table>")[0]
+    cells = [
+        [cell.split("</td>")[0] for cell in row.split("<td")[1:]]
+        for row in problems.split("<tr>")[2:]
+    ]
+    rows_and_columns = {(c[0].split(">")[-1], c[1].split(">")[-1]) for c in cells}
+    assert {("2", "数量"), ("2", "预计到货日期"), ("3", "协议编号")} <= rows_and_columns
+    with Session(web_engine) as session:
+        assert session.exec(select(ProvinceMatch)).all() == []  # nothing of a refused file
+
+    ok = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 100, "2026-12-15"]])
+    assert ok.status_code == 200, ok.text
+    with Session(web_engine) as session:
+        [cable] = session.exec(select(PlanLine).where(PlanLine.material_code == "CB10-300")).all()
+        after = (cable.arrival, cable.late_days)
+        assert len(session.exec(select(ProvinceMatch)).all()) == 1
+    assert after != before
+    moves = ok.text.split("data-province-moves")[1].split("</table>")[0]
+    assert "P-LATE" in moves
+    for day, late in (before, after):  # the line's arrival and lateness, before and after
+        assert day.isoformat() in moves and f"{late} 天" in moves
+    shown = planner.get("/weekly").text  # later: the matching as imported, no second upload
+    assert "data-province-matches" in shown and 'name="file"' not in shown
+    again = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 1, "2026-12-15"]])
+    assert again.status_code == 409
+
+
+def test_only_who_may_import_the_matching_sees_or_posts_the_form(
+    planner: TestClient, web_app: FastAPI
+) -> None:
+    _follow(planner, _start(planner))
+    _approve(planner)
+    with TestClient(web_app, raise_server_exceptions=False, follow_redirects=False) as viewer:
+        sign_in(viewer, "viewer")
+        page = viewer.get("/weekly").text
+        assert "省公司集中匹配结果" in page and 'name="file"' not in page
+        refused = _upload(viewer, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 1, "2026-12-15"]])
+        assert refused.status_code == 403

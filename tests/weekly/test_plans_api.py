@@ -146,7 +146,15 @@ def test_province_matching_upload_and_its_errors(client: TestClient) -> None:
         },
     )
     assert ok.status_code == 201, ok.text
-    assert ok.json() == {"rows": 1, "agreement_lines": 1, "plan_lines": 1}
+    body = ok.json()
+    assert {k: body[k] for k in ("rows", "agreement_lines", "plan_lines")} == {
+        "rows": 1, "agreement_lines": 1, "plan_lines": 1,
+    }  # fmt: skip
+    [move] = body["moves"]  # what it changed: the cable comes 2 days earlier than planned
+    assert (move["project_id"], move["need_by"], move["arrival_before"], move["arrival_after"],
+            move["late_days_before"], move["late_days_after"]) == (
+        "P-LATE", "2026-12-02", "2026-12-18", "2026-12-16", 16, 14,
+    )  # fmt: skip
     lines = client.get("/api/v1/plans/batches/2026-W49/lines", params={"kind": "agreement"}).json()[
         "items"
     ]
