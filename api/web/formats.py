@@ -29,6 +29,7 @@ from supply.labels import (
     project_type_label,
 )
 from supply.projects.models import PROJECT_STATUS_ZH
+from supply.timeline import PART_STATE_ZH, VERDICT_ZH
 
 EMPTY = "—"
 
@@ -167,7 +168,19 @@ def answer_label(outcome: str) -> str:
     return ANSWER_ZH.get(outcome, outcome)
 
 
+def part_state_label(state: str) -> str:
+    """Where a part of a line stands: 已出库, 已保留, 已承诺, 已批准计划, 计划草稿, 无来源."""
+    return {str(k): v for k, v in PART_STATE_ZH.items()}.get(state, state)
+
+
+def verdict_label(verdict: str) -> str:
+    """A line against its need-by: 按时, 延迟, 无来源, 待计划, 已取消."""
+    return {str(k): v for k, v in VERDICT_ZH.items()}.get(verdict, verdict)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "part_state_label": part_state_label,
+    "verdict_label": verdict_label,
     "project_status_label": project_status_label,
     "line_status_label": line_status_label,
     "hold_status_label": hold_status_label,

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.coalesce import Context, coalescer
 from api.deps import CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep, TodayDep
+from api.downloads import xlsx_download
 from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from catalogs.queries import list_materials
@@ -28,10 +29,12 @@ from supply.holds import service as holds
 from supply.holds.models import HoldStatus
 from supply.policy import PROJECT_TYPE_ZH, ProjectType
 from supply.projects import service as projects
+from supply.projects.list_sheet import projects_workbook
 from supply.projects.models import PROJECT_STATUS_ZH, ProjectStatus
 from supply.projects.scope import check_visible
 from supply.requests.asks import Ask
 from supply.requests.models import SupplyRequestIn
+from supply.timeline import at_risk_among, at_risk_projects, project_timeline
 
 router = APIRouter(prefix="/projects", route_class=PageRoute, include_in_schema=False)
 PER_PAGE = 50
@@ -57,13 +60,24 @@ class ProjectFilter:
     q: str | None = None
     project_type: str | None = None
     status: str | None = None
+    sort: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
+    def selects(self, actor: Actor) -> dict[str, Any]:
+        """The filters as `list_projects` takes them: without a sort, at-risk projects first."""
+        return {
+            "q": self.q, "project_type": self.project_type, "status": self.status,
+            "scope": actor.project_scope, "sort": self.sort,
+            "first": None if self.sort else at_risk_projects(),
+        }  # fmt: skip
 
-def project_filter(q: str, project_type: str, status: str) -> ProjectFilter:
-    """Read the filters: a type or status that does not exist is named and not applied."""
+
+def project_filter(q: str, project_type: str, status: str, sort: str = "") -> ProjectFilter:
+    """Read the filters: a type or status that does not exist is named and not applied; a sort
+    by no column is dropped."""
     form = {"q": q.strip()[:100], "type": project_type.strip()[:40], "status": status.strip()[:20]}
-    found = ProjectFilter(form=form, q=form["q"] or None)
+    form["sort"] = sort if sort.removeprefix("-") in projects.PROJECT_SORTS else ""
+    found = ProjectFilter(form=form, q=form["q"] or None, sort=form["sort"] or None)
     if form["type"]:
         if form["type"] in {t.value for t in ProjectType}:
             found.project_type = form["type"]
@@ -93,24 +107,43 @@ def projects_page(
     q: Text = None,
     type: Text = None,
     status: Text = None,
+    sort: Text = None,
     offset: Offset = 0,
 ) -> Response:
-    """My projects (all for a planner or viewer), earliest materials need-by first; htmx asks
-    for the table alone (`#projects`)."""
-    found = project_filter(q or "", type or "", status or "")
+    """My projects (all for a planner or viewer): those at risk first, then the earliest
+    materials need-by (or as sorted); htmx asks for the table alone (`#projects`)."""
+    found = project_filter(q or "", type or "", status or "", sort or "")
     page = projects.list_projects(
-        session=session, q=found.q, project_type=found.project_type, status=found.status,
-        offset=offset, limit=PER_PAGE, scope=actor.project_scope,
-    )  # fmt: skip
+        session=session, offset=offset, limit=PER_PAGE, **found.selects(actor)
+    )
     context = {
         "filters": found,
         "page": page,
+        "at_risk": at_risk_among(session, [p.id for p in page.items]),
         "today": today,
         "active": ProjectStatus.ACTIVE.value,
         "can_request": actor.can(Permission.REQUESTS_CREATE),
         **_choices(),
     }
     return render(request, "projects/index.html", context, fragments=FRAGMENTS)
+
+
+@router.get("/list.xlsx", dependencies=[page_require("projects.read")])
+def download_projects(
+    session: SessionDep,
+    today: TodayDep,
+    actor: PageActor,
+    q: Text = None,
+    type: Text = None,
+    status: Text = None,
+    sort: Text = None,
+) -> Response:
+    """下载项目清单: the projects the list's filters select, in its order, as Excel."""
+    found = project_filter(q or "", type or "", status or "", sort or "")
+    shown = projects.all_projects(session=session, **found.selects(actor))
+    at_risk = at_risk_among(session, [p.id for p in shown])
+    name = f"项目清单_{today.isoformat()}.xlsx"
+    return xlsx_download(projects_workbook(shown, at_risk), name)
 
 
 # ------------------------------------------------------------------ the urgent request
@@ -306,8 +339,10 @@ def project_context(
     held = holds.list_holds(
         session=session, project_id=project_id, limit=HOLDS_SHOWN, scope=actor.project_scope
     )
+    timeline = project_timeline(session=session, project_id=project_id)
     return {
         "project": detail,
+        "timeline": timeline,
         "holds": held,
         "can_issue": actor.can(Permission.HOLDS_ISSUE),
         "can_release": actor.can(Permission.HOLDS_RELEASE),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, union
+from sqlalchemy import case, func, or_, union
 from sqlmodel import Session, col, select
 
 from catalogs.models import Transport, Warehouse
@@ -21,7 +22,7 @@ from supply.calendar import WorkCalendar
 from supply.commitments import held_or_issued
 from supply.core.audit import changed, record
 from supply.core.errors import Conflict, InvalidInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page, paginate
+from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate, sort_order
 from supply.demand.models import DemandLine, DemandStatus
 from supply.packages.models import Package
 from supply.policy import DeadlinePolicy, ProjectType
@@ -57,6 +58,23 @@ def get_project_or_raise(*, session: Session, project_id: str) -> Project:
     return project
 
 
+PROJECT_SORTS: dict[str, Any] = {
+    "id": col(Project.id),
+    "name": col(Project.name),
+    "type": col(Project.project_type),
+    "location": col(Project.location),
+    "approved_on": col(Project.approved_on),
+    "need_by": col(Project.need_by),
+    "deadline": col(Project.deadline),
+    "status": col(Project.status),
+}
+
+
+def _default_order(first: Any | None) -> list[Any]:
+    ahead = [case((col(Project.id).in_(first), 0), else_=1)] if first is not None else []
+    return [*ahead, col(Project.need_by)]
+
+
 def list_projects(
     *,
     session: Session,
@@ -69,9 +87,13 @@ def list_projects(
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
     scope: ProjectScope | None = None,
+    first: Any | None = None,
+    sort: str | None = None,
 ) -> Page[ProjectPublic]:
-    """List the projects `scope` reaches, earliest need-by first, filtered by text in
-    id/name/customer and fields."""
+    """List the projects `scope` reaches, filtered by text in id/name/customer and fields:
+    sorted by `sort` (a key of PROJECT_SORTS, `-key` descending), else earliest need-by first,
+    with `first` — a subquery of project ids, such as those at risk
+    (`supply.timeline.at_risk_projects`) — before the others."""
     statement = visible(select(Project), Project.id, scope)
     if q:
         text = q.lower()
@@ -95,7 +117,9 @@ def list_projects(
     return paginate(
         session,
         statement,
-        order_by=[col(Project.need_by), col(Project.id)],
+        order_by=sort_order(
+            sort, PROJECT_SORTS, default=_default_order(first), tiebreak=col(Project.id)
+        ),
         offset=offset,
         limit=limit,
         convert=ProjectPublic.model_validate,
@@ -446,3 +470,16 @@ def summary_by_type(*, session: Session, cutoff: datetime) -> list[TypeSummary]:
             )
         )
     return summaries
+
+
+EXPORT_LIMIT = 50_000  # projects in one download
+
+
+def all_projects(*, session: Session, **filters: Any) -> list[ProjectPublic]:
+    """Every project `list_projects(**filters)` selects, in its order (at most EXPORT_LIMIT)."""
+    found: list[ProjectPublic] = []
+    while True:
+        page = list_projects(session=session, offset=len(found), limit=MAX_LIMIT, **filters)
+        found += page.items
+        if not page.items or len(found) >= min(page.total, EXPORT_LIMIT):
+            return found[:EXPORT_LIMIT]

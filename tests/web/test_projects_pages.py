@@ -25,6 +25,7 @@ from supply.auth.users import forget_cached
 from supply.core.clock import FixedClock
 from supply.core.db import make_engine
 from supply.holds.models import Hold
+from supply.requests.models import RequestAnswer, SupplyRequest
 from tests.requests.conftest import FRIDAY, sqlite_world  # noqa: F401 - the world's fixture
 from tests.signin import make_user
 from tests.web.conftest import csrf_of, sign_in
@@ -102,7 +103,7 @@ def test_the_menu_has_projects_for_whoever_reads_them() -> None:
 
 
 def test_a_request_through_the_form_answers_each_line_and_holds_the_stock(
-    pages: TestClient,
+    pages: TestClient, world_engine: Engine
 ) -> None:
     sign_in(pages, "pm.wendeng")
     answered = _request(pages, _new_project("U-WD", "wendeng", [("DT-400", "1"), ("", "")]))
@@ -118,6 +119,14 @@ def test_a_request_through_the_form_answers_each_line_and_holds_the_stock(
     detail = pages.get("/projects/U-WD")
     assert detail.status_code == 200, detail.text
     assert "DT-400" in detail.text and ">出库<" in detail.text and ">释放<" in detail.text
+    # the line's source and arrival, as the request's answer gave them
+    with Session(world_engine) as session:
+        [asked] = session.exec(select(SupplyRequest).where(SupplyRequest.project_id == "U-WD"))
+    answer = RequestAnswer.model_validate_json(asked.answer)
+    [part] = answer.lines[0].allocations
+    parts = detail.text.split('<td class="parts">')[1].split("</td>")[0]
+    assert "已保留" in parts and f"紧急需求 {answer.request_id}" in parts
+    assert part.arrival.isoformat() in parts and (part.warehouse_id or "") in parts
 
 
 def test_a_project_manager_sees_only_their_unit_s_projects(pages: TestClient) -> None:

@@ -7,7 +7,9 @@ column on the server and download in the page's order and filters."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -19,11 +21,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import get_settings
 from supply.core.audit import AuditEvent
+from supply.demand.models import DemandLine
+from supply.holds.models import Hold
 from supply.jobs.models import JobRun, JobStatus
+from supply.projects.models import Project
+from supply.timeline import LineTimeline, PartState, Verdict, project_timeline
 from supply.weekly.models import PlanLine, PlanRun, ProvinceMatch
 from tests.conftest import xlsx_bytes
 from tests.web.conftest import csrf_of, sign_in
@@ -244,3 +250,73 @@ def test_only_who_may_import_the_matching_sees_or_posts_the_form(
         assert "省公司集中匹配结果" in page and 'name="file"' not in page
         refused = _upload(viewer, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 1, "2026-12-15"]])
         assert refused.status_code == 403
+
+
+def test_a_project_s_timeline_shows_each_line_s_sources_and_the_list_puts_risk_first(
+    planner: TestClient, web_engine: Engine
+) -> None:
+    with Session(web_engine) as session:
+        add_project(session, "P-EARLY", kind="lv_extension", approved=date(2026, 11, 26),
+                    location="wendeng", voltage="0.4kV", lines=[("MTR-1P", 1)])  # fmt: skip
+    _follow(planner, _start(planner))
+    with Session(web_engine) as session:
+        lines = session.exec(select(PlanLine).where(col(PlanLine.project_id).is_not(None))).all()
+        projects = {p.id: p for p in session.exec(select(Project)).all()}
+    late = {line.project_id for line in lines if line.late_days > 0 or line.kind == "unmet"}
+    assert late and late != set(projects)  # some at risk, some not
+    listed = _project_ids(planner.get("/projects").text)
+    risky = [pid for pid in listed if pid in late]
+    assert listed[: len(risky)] == risky  # at risk first ...
+    rest = listed[len(risky) :]
+    assert rest == sorted(rest, key=lambda pid: (projects[pid].need_by, pid))  # ... then need-by
+    by_need = _project_ids(planner.get("/projects?sort=need_by").text)
+    assert by_need == sorted(listed, key=lambda pid: (projects[pid].need_by, pid))
+    assert by_need != listed  # P-EARLY is needed first, but P-LATE is at risk
+    file = planner.get("/projects/list.xlsx?sort=need_by")
+    assert file.status_code == 200
+    rows = list(load_workbook(io.BytesIO(file.content)).active.iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == by_need  # the list's order, and its risk marks
+    assert {row[0] for row in rows[1:] if row[-1] == "有风险"} == late
+    page = planner.get("/projects").text
+    for pid in listed:  # marked on the list exactly when at risk
+        row = page.split(f'<a href="/projects/{pid}">')[1].split("</tr>")[0]
+        assert ("有风险" in row) == (pid in late), pid
+
+    [cable] = [line for line in lines if line.project_id == "P-LATE"]
+    detail = planner.get("/projects/P-LATE").text
+    assert "计划草稿" in detail and cable.arrival is not None  # a draft's part, not yet approved
+    assert cable.arrival.isoformat() in detail and f"延迟 {cable.late_days} 天" in detail
+    chart = json.loads(html.unescape(detail.split("data-timeline='")[1].split("'")[0]))
+    assert chart["lines"][0]["arrival"] == cable.arrival.isoformat()
+    assert chart["deadline"] == projects["P-LATE"].deadline.isoformat()
+
+    _approve(planner)  # the plan's reserve and consignment are held for the lines
+    with Session(web_engine) as session:
+        hold = session.exec(select(Hold).where(Hold.status == "held")).first()
+        assert hold is not None
+        demand = session.get(DemandLine, hold.demand_line_id)
+        assert demand is not None
+        line = _timeline_line(session, demand.project_id, hold.demand_line_id)
+    held = [p for p in line.parts if p.state == PartState.HELD]
+    assert [p.quantity for p in held] == [hold.quantity] and line.open == 0
+    assert "已保留" in planner.get(f"/projects/{demand.project_id}").text
+    page = planner.get(f"/projects/{demand.project_id}").text
+    released = planner.post(
+        f"/projects/{demand.project_id}/holds/{hold.id}/release",
+        data={"csrf_token": csrf_of(page), "reason": "不再需要"},
+    )
+    assert released.status_code == 303
+    with Session(web_engine) as session:
+        line = _timeline_line(session, demand.project_id, hold.demand_line_id)
+    assert not [p for p in line.parts if p.state == PartState.HELD]  # released: gone
+    assert line.open == hold.quantity and line.verdict == Verdict.OPEN
+
+
+def _timeline_line(session: Session, project_id: str, line_id: int) -> LineTimeline:
+    timeline = project_timeline(session=session, project_id=project_id)
+    return next(line for line in timeline.lines if line.line.id == line_id)
+
+
+def _project_ids(page: str) -> list[str]:
+    table = page.split('<table class="data projects">')[1].split("</table>")[0]
+    return [part.split('"')[0] for part in table.split('<a href="/projects/')[1:]]

@@ -70,9 +70,72 @@
     });
   }
 
+  // A project's timeline: per line (a row), its need-by and the arrival of each sourced part,
+  // with the project's need-by and build deadline as vertical marks.
+  // {lines: [{label, need_by, arrival, verdict, parts: [{arrival, quantity, state, kind}]}],
+  //  approved_on, need_by, deadline}
+  function startTimeline(el) {
+    if (!window.echarts || el.dataset.started) return;
+    el.dataset.started = "1";
+    var data = JSON.parse(el.dataset.timeline);
+    el.style.height = Math.min(520, 90 + 30 * data.lines.length) + "px";
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var labels = data.lines.map(function (l) { return l.label; });
+    var arrivals = [];
+    data.lines.forEach(function (l, i) {
+      l.parts.forEach(function (p) {
+        arrivals.push({
+          value: [p.arrival, i, p.quantity],
+          itemStyle: { color: p.arrival > l.need_by ? COLORS.late : COLORS.on_time },
+        });
+      });
+    });
+    chart.setOption({
+      animation: !still,
+      textStyle: { fontFamily: FONT },
+      title: { text: "到货时间线", left: 0, textStyle: { fontSize: 14, fontFamily: FONT } },
+      tooltip: {
+        trigger: "item",
+        formatter: function (p) {
+          var v = p.value;
+          return labels[v[1]] + "<br>" + p.seriesName + " " + v[0] + (v[2] ? " × " + v[2] : "");
+        },
+      },
+      legend: { right: 0, top: 0 },
+      grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "time", min: data.approved_on },
+      yAxis: { type: "category", data: labels, inverse: true },
+      series: [
+        {
+          name: "需到货",
+          id: "need_by",
+          type: "scatter",
+          symbol: "diamond",
+          symbolSize: 12,
+          itemStyle: { color: "#607d8b" },
+          data: data.lines.map(function (l, i) { return [l.need_by, i]; }),
+          markLine: {
+            symbol: "none",
+            label: { formatter: "{b}", position: "insideEndTop" },
+            data: [
+              { name: "物资需到货", xAxis: data.need_by, lineStyle: { color: "#607d8b" } },
+              { name: "建设期限", xAxis: data.deadline, lineStyle: { color: COLORS.unmet } },
+            ],
+          },
+        },
+        { name: "到货", id: "arrival", type: "scatter", symbolSize: 10, data: arrivals },
+      ],
+    });
+    window.addEventListener("resize", function () {
+      chart.resize();
+    });
+  }
+
   function start(root) {
     root.querySelectorAll("[data-countdown]").forEach(startCountdown);
     root.querySelectorAll("[data-chart]").forEach(startChart);
+    root.querySelectorAll("[data-timeline]").forEach(startTimeline);
   }
 
   if (window.htmx) {
