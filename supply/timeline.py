@@ -22,6 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, or_, select
 
 from supply.demand.models import DemandLine, DemandLinePublic, DemandStatus
@@ -322,3 +323,59 @@ def at_risk_among(session: Session, project_ids: Collection[str]) -> set[str]:
     risky = at_risk_projects().subquery()
     column = risky.c.project_id
     return set(session.exec(select(column).where(column.in_(list(project_ids)))).all())
+
+
+class SupplyPartPublic(BaseModel):
+    """Part of a line's quantity: where it stands, where it comes from, when it arrives."""
+
+    state: PartState = Field(
+        description="issued 已出库, held 已保留, promised 已承诺, fulfilled 已到货, planned 已批准计划, "
+        "draft 计划草稿, unmet 无来源"
+    )
+    kind: str = Field(description="reserve, consignment, agreement, emergency, or unmet")
+    quantity: int
+    arrival: date | None = Field(description="到货日期 / arrival at the site")
+    warehouse_id: str | None
+    reference: str = Field(description="来自 / from: 批次 2026-W49, 紧急需求 12")
+
+
+class LineTimelinePublic(BaseModel):
+    line: DemandLinePublic
+    parts: list[SupplyPartPublic]
+    open: int = Field(description="待计划数量 / quantity with no part yet")
+    unmet: int = Field(description="无来源数量 / quantity the latest plan found no source for")
+    arrival: date | None = Field(description="最晚一批到货 / when the last sourced part arrives")
+    late_days: int = Field(description="晚于需到货日的天数 / days after need-by")
+    verdict: Verdict = Field(description="on_time, late, unmet, open, closed")
+
+
+class ProjectTimelinePublic(BaseModel):
+    """A project's lines with their sources and arrivals, against need-by and the deadline."""
+
+    project_id: str
+    approved_on: date
+    need_by: date
+    deadline: date
+    latest_arrival: date | None
+    at_risk: bool = Field(description="有供应风险 / a line late or without a source")
+    beyond_deadline: bool = Field(description="最晚到货晚于建设期限 / arrives after the deadline")
+    lines: list[LineTimelinePublic]
+
+
+def timeline_public(timeline: ProjectTimeline) -> ProjectTimelinePublic:
+    """The timeline as the API answers it."""
+    return ProjectTimelinePublic(
+        project_id=timeline.project_id, approved_on=timeline.approved_on,
+        need_by=timeline.need_by, deadline=timeline.deadline,
+        latest_arrival=timeline.latest_arrival, at_risk=timeline.at_risk,
+        beyond_deadline=timeline.beyond_deadline,
+        lines=[
+            LineTimelinePublic(
+                line=line.line,
+                parts=[SupplyPartPublic(**vars(part)) for part in line.parts],
+                open=line.open, unmet=line.unmet, arrival=line.arrival,
+                late_days=line.late_days, verdict=line.verdict,
+            )
+            for line in timeline.lines
+        ],
+    )  # fmt: skip

@@ -39,6 +39,7 @@ from supply.projects.models import (
     ProjectStatus,
     ProjectUpdate,
 )
+from supply.timeline import ProjectTimelinePublic, project_timeline, timeline_public
 
 router = APIRouter(tags=["projects"])
 READ = [require("projects.read")]
@@ -210,6 +211,18 @@ def export_projects_sheet(
         session=session, fmt="csv", sheet=sheet, status=status, scope=actor.project_scope
     )
     return _download(content, f"projects-{sheet.value}-{today.isoformat()}.csv", "csv")
+
+
+@router.get(
+    "/projects/{project_id}/timeline",
+    response_model=ProjectTimelinePublic,
+    dependencies=READ_ONE,
+    responses={404: {"description": "项目不存在 / no such project (or another unit's)"}},
+)
+def get_timeline(session: SessionDep, project_id: ProjectId) -> ProjectTimelinePublic:
+    """项目供应时间线 / Each line's sources (held, promised, planned, draft, unmet) and when
+    they arrive, against the line's need-by and the project's deadline."""
+    return timeline_public(project_timeline(session=session, project_id=project_id))
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetail, dependencies=READ_ONE)

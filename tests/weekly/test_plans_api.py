@@ -276,3 +276,23 @@ def test_lines_sort_by_any_column_and_download_as_the_list_shows_them(client: Te
     late = client.get(url.replace("/lines", "/lines.xlsx"), params={"late_only": True})
     late_rows = list(load_workbook(io.BytesIO(late.content)).active.iter_rows(values_only=True))
     assert [r[0] for r in late_rows[1:] if not str(r[0]).startswith("合计")] == ["P-LATE"]
+
+
+def test_a_project_s_timeline_over_http(client: TestClient) -> None:
+    client.post("/api/v1/plans/runs", json={"at": "2026-11-30T11:00:00+08:00"})
+    draft = client.get("/api/v1/projects/P-LATE/timeline").json()
+    [line] = draft["lines"]
+    assert [p["state"] for p in line["parts"]] == ["draft"]
+    client.post("/api/v1/plans/batches/2026-W49/approve")
+    timeline = client.get("/api/v1/projects/P-LATE/timeline").json()
+    [line] = timeline["lines"]
+    [part] = line["parts"]
+    plan = client.get(
+        "/api/v1/plans/batches/2026-W49/lines", params={"project_id": "P-LATE"}
+    ).json()["items"]
+    assert (part["state"], part["kind"], part["arrival"], part["quantity"]) == (
+        "planned", plan[0]["kind"], plan[0]["arrival"], plan[0]["quantity"],
+    )  # fmt: skip
+    assert line["late_days"] == plan[0]["late_days"] > 0 and line["verdict"] == "late"
+    assert timeline["at_risk"] is True and timeline["latest_arrival"] == plan[0]["arrival"]
+    assert client.get("/api/v1/projects/NOPE/timeline").status_code == 404
