@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from fastapi.responses import Response
@@ -30,6 +31,24 @@ from supply.core.paging import Page
 
 router = APIRouter(tags=["imports"])
 Kind = Annotated[CatalogKind, Path(description="目录类别 / catalog kind")]
+RecordKind = Annotated[
+    ImportKind | None,
+    Query(
+        description="类别:目录、项目工作簿或省公司匹配结果 / catalog kind, projects or "
+        "province_match"
+    ),
+]
+RecordStatus = Annotated[
+    ImportStatus | None, Query(description="accepted 已导入 / rejected 被拒绝")
+]
+RecordSort = Annotated[
+    str | None,
+    Query(
+        pattern=f"^-?({'|'.join(records.SORTABLE)})$",
+        description="排序列, 前加 - 为降序; 默认最新在前 / sort key, `-key` descending",
+    ),
+]
+EXPORT_NAME = "导入记录.xlsx"
 
 
 @router.post(
@@ -70,21 +89,37 @@ def import_catalog(
 def list_imports(
     session: SessionDep,
     page: PageDep,
-    kind: Annotated[
-        ImportKind | None,
-        Query(
-            description="类别:目录、项目工作簿或省公司匹配结果 / catalog kind, projects or "
-            "province_match"
-        ),
-    ] = None,
-    status: Annotated[
-        ImportStatus | None, Query(description="accepted 已导入 / rejected 被拒绝")
-    ] = None,
+    kind: RecordKind = None,
+    status: RecordStatus = None,
+    sort: RecordSort = None,
 ) -> Page[ImportRecordPublic]:
-    """导入记录(谁、何时、文件、是否被拒、新增/更新/未变) / List recorded imports, newest first:
-    accepted ones with what they changed, rejected ones with their problems."""
+    """导入记录(谁、何时、文件、是否被拒、新增/更新/未变) / List recorded imports, newest first
+    (or sorted by a column): accepted ones with what they changed, rejected ones with their
+    problems."""
     return records.list_imports(
-        session=session, kind=kind, status=status, offset=page.offset, limit=page.limit
+        session=session, kind=kind, status=status, sort=sort, offset=page.offset,
+        limit=page.limit,
+    )  # fmt: skip
+
+
+@router.get(
+    "/imports/export",
+    response_class=Response,
+    dependencies=[require("catalogs.read")],
+    responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}}}},
+)
+def export_imports(
+    session: SessionDep,
+    kind: RecordKind = None,
+    status: RecordStatus = None,
+    sort: RecordSort = None,
+) -> Response:
+    """导出导入记录为 Excel，筛选与排序同列表 / The import records as an Excel workbook, filtered
+    and sorted as the list."""
+    return Response(
+        records.export_imports(session=session, kind=kind, status=status, sort=sort),
+        media_type=MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(EXPORT_NAME)}"},
     )
 
 

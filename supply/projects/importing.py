@@ -62,6 +62,9 @@ class SheetCounts(SQLModel):
 class ProjectImportReport(SQLModel):
     """What an accepted project workbook import did, sheet by sheet."""
 
+    import_id: int = Field(
+        description="导入记录编号 / the import's record (GET /imports/records/{id})"
+    )
     file_name: str
     imported_by: str
     imported_at: datetime
@@ -198,7 +201,9 @@ def import_projects(
     )[:500]
     audit_import(session, record)
     session.commit()
+    assert record.id is not None  # assigned by audit_import's flush
     return ProjectImportReport(
+        import_id=record.id,
         file_name=file_name,
         imported_by=user,
         imported_at=now,

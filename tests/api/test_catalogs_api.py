@@ -215,3 +215,25 @@ def test_reads_filter_page_and_answer_404_and_422_in_fastapis_shape(
     summary = client.get("/api/v1/catalogs/summary").json()
     assert summary["today"] == "2026-06-15" and summary["counts"]["agreements"] == 2
     assert client.get("/api/v1/health").json()["status"] == "ok"
+
+
+def test_the_import_record_sorts_and_downloads_as_excel(
+    client: TestClient, make_xlsx: Callable[..., bytes], materials_rows: list[list[object]]
+) -> None:
+    load(client, make_xlsx, materials_rows)
+    bad = [["仓库编码", "物料编码", "库存数量"], ["WH-WD", "TR-999", 1], ["WH-WD", "NOPE", 2]]
+    assert upload(client, "reserve", make_xlsx(bad), "=SUM(1,2).xlsx")["status"] == 422
+    records = client.get("/api/v1/imports").json()["items"]
+    assert len(records) == 3
+    by_file = client.get("/api/v1/imports", params={"sort": "file"}).json()["items"]
+    assert [r["file_name"] for r in by_file] == sorted(r["file_name"] for r in records)
+    by_problems = client.get("/api/v1/imports", params={"sort": "-problems"}).json()["items"]
+    assert [r["problems"] for r in by_problems] == [2, 0, 0]
+    assert client.get("/api/v1/imports", params={"sort": "weight"}).status_code == 422
+    download = client.get("/api/v1/imports/export", params={"sort": "-id"})
+    assert download.status_code == 200
+    sheet = load_workbook(io.BytesIO(download.content)).active
+    rows = [row for row in sheet.iter_rows(min_row=2) if row[0].value is not None]
+    assert [row[0].value for row in rows] == [r["id"] for r in records]  # newest first
+    [name] = [row[4] for row in rows if str(row[4].value).startswith("=")]
+    assert name.value == "=SUM(1,2).xlsx" and name.data_type == "s"  # text, not a formula

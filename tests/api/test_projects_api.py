@@ -235,6 +235,8 @@ def test_the_workbook_upload_lists_every_problem_or_writes_everything(client: Te
     accepted = upload(client, workbook({"项目": projects, "需求明细": lines}))
     assert accepted.status_code == 201
     assert (accepted.json()["projects"]["inserted"], accepted.json()["lines"]["inserted"]) == (2, 2)
+    record = client.get(f"/api/v1/imports/records/{accepted.json()['import_id']}").json()
+    assert (record["kind"], record["status"], record["inserted"]) == ("projects", "accepted", 4)
     exported = client.get("/api/v1/projects/export")
     assert exported.status_code == 200 and exported.headers["content-type"] == XLSX
     again = upload(client, exported.content, "projects-export.xlsx").json()
