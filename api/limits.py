@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
+from api.web.render import error_page
 from supply.core.settings import get_settings
 
 
@@ -47,8 +50,7 @@ class BodyLimitMiddleware:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             too_large = BodyTooLarge(limit, upload=upload)
-            response = error_response(413, "too_large", too_large.detail, loc=("body",))
-            await response(scope, receive, send)
+            await _refusal(scope, too_large.detail)(scope, receive, send)
             return
         received = 0
 
@@ -73,5 +75,11 @@ class BodyLimitMiddleware:
         except BodyTooLarge as exc:  # read where no exception handler sees it
             if started:
                 raise
-            response = error_response(413, "too_large", exc.detail, loc=("body",))
-            await response(scope, receive, send)
+            await _refusal(scope, exc.detail)(scope, receive, send)
+
+
+def _refusal(scope: Scope, detail: str) -> Response:
+    """413 in the API's error shape, or as a page for a page (a form's upload)."""
+    if scope["path"].startswith("/api/"):
+        return error_response(413, "too_large", detail, loc=("body",))
+    return error_page(Request(scope), 413, f"{detail}。请压缩或拆分文件后重试。")

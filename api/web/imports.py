@@ -5,7 +5,6 @@ calls as /api/v1/imports, /api/v1/projects/import and their exports."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -197,18 +196,6 @@ def catalog_template(
 # ------------------------------------------------------------------ uploads
 
 
-async def closing_form(request: Request) -> AsyncIterator[None]:
-    """Remove an upload's spooled files when the request ends, answered or refused (the CSRF
-    check reads the form before the route runs, and a refusal never reaches the route)."""
-    try:
-        yield
-    finally:
-        await request.close()
-
-
-CLOSING_FORM = Depends(closing_form)
-
-
 @dataclass
 class UploadForm:
     """An upload form as sent: the kind of file, its name, and what is wrong with it."""
@@ -302,7 +289,7 @@ def _outcome(
     return render(request, "imports/index.html", context, status=201)
 
 
-@router.post("/catalogs", dependencies=[CLOSING_FORM, page_require("catalogs.import")])
+@router.post("/catalogs", dependencies=[page_require("catalogs.import")])
 async def upload_catalog(
     request: Request,
     session: SessionDep,
@@ -334,7 +321,7 @@ async def upload_catalog(
     return _outcome(request, actor, form, "catalog_form", report=report, max_bytes=limit)
 
 
-@router.post("/projects", dependencies=[CLOSING_FORM, page_require("projects.import")])
+@router.post("/projects", dependencies=[page_require("projects.import")])
 async def upload_projects(
     request: Request,
     session: SessionDep,

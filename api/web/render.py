@@ -46,6 +46,7 @@ TITLES = {
     404: "没有找到",
     405: "不支持的操作",
     409: "与当前状态冲突",
+    413: "文件过大",
     422: "输入有误",
     429: "尝试次数过多",
     500: "内部错误",
@@ -222,5 +223,7 @@ class PageRoute(APIRoute):
                 request_id = getattr(request.state, "request_id", "-")
                 logger.warning("database error %s (request id %s): %s", kind, request_id, exc)
                 return error_page(request, status, message)
+            finally:  # an upload's spooled files go with the request, answered or refused
+                await request.close()
 
         return page

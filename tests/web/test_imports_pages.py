@@ -450,7 +450,9 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(
     token = token_of(web)
     body = web.post("/imports/catalogs", data={"csrf_token": token, "kind": "warehouses"},
                     files={"file": ("仓库.xlsx", content, XLSX)})  # fmt: skip
-    assert body.status_code == 413
+    assert body.status_code == 413  # as a page, saying what to do
+    assert body.headers["content-type"].startswith("text/html")
+    assert "文件过大" in body.text and "上传文件超过 8192 bytes" in body.text
     assert (count(engine, Warehouse), count(engine, ImportRecord)) == before
     del app.dependency_overrides[get_settings]
     monkeypatch.delenv("GRIDSUPPLY_MAX_UPLOAD_BYTES")
