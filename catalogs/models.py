@@ -240,6 +240,18 @@ class QuotaPublic(QuotaBase):
     catalog_id: int
 
 
+class QuotaChange(SQLModel):
+    """One line a quota catalog version changes against the year's confirmed version."""
+
+    warehouse_id: str
+    material_code: str
+    material_name: str
+    unit: str
+    before: int | None = Field(description="现行定额 / quota in the confirmed version (none: new)")
+    after: int | None = Field(description="本版定额 / quota in this version (none: removed)")
+    difference: int = Field(description="变化 / after − before (a missing side counts as 0)")
+
+
 class ReservePosition(SQLModel):
     """Reserve on hand against this year's confirmed quota, per warehouse and material."""
 
