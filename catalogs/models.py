@@ -51,6 +51,13 @@ class QuotaCatalogStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+QUOTA_CATALOG_STATUS_ZH = {
+    QuotaCatalogStatus.DRAFT: "草稿",
+    QuotaCatalogStatus.CONFIRMED: "已确认",
+    QuotaCatalogStatus.SUPERSEDED: "已替代",
+}
+
+
 class CatalogKind(StrEnum):
     """What a file holds: one kind of catalog per import or export."""
 

@@ -20,6 +20,7 @@ class MenuItem:
 MENU: tuple[MenuItem, ...] = (
     MenuItem("周计划", "/weekly", Permission.PLANS_READ),
     MenuItem("项目", "/projects", Permission.PROJECTS_READ),
+    MenuItem("库存与定额", "/stock", Permission.CATALOGS_READ),
     MenuItem("审计", "/audit", Permission.AUDIT_READ),
 )
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from catalogs.models import QUOTA_CATALOG_STATUS_ZH, QuotaCatalogStatus
 from catalogs.reserve import list_quota_catalogs, quota_changes
 from supply.core.clock import SHANGHAI
 from supply.core.sheets import Column, Sheet, write_xlsx
@@ -24,7 +25,6 @@ from supply.stock.queries import (
     stock_positions,
 )
 
-STATUS_ZH = {"draft": "草稿", "confirmed": "已确认", "superseded": "已替代"}
 YES_NO = {True: "是", False: "否"}
 
 POSITION_COLUMNS = (
@@ -205,7 +205,7 @@ def export_quota_catalogs(*, session: Session, year: int) -> bytes:
             c.id,
             c.year,
             c.version,
-            STATUS_ZH.get(c.status, c.status),
+            QUOTA_CATALOG_STATUS_ZH.get(QuotaCatalogStatus(c.status), c.status),
             c.lines,
             c.created_by,
             _moment(c.created_at),
@@ -226,7 +226,7 @@ def export_quota_catalogs(*, session: Session, year: int) -> bytes:
             q.difference,
         )
         for c in catalogs
-        if c.status == "draft"
+        if c.status == QuotaCatalogStatus.DRAFT
         for q in quota_changes(session=session, catalog_id=c.id)
     ]
     return write_xlsx(
