@@ -251,7 +251,7 @@ def reserve_positions(
     wanted = func.coalesce(quota.c.quantity, 0)
     shortfall = case((wanted > on_hand, wanted - on_hand), else_=0)
     statement = (
-        select(
+        select(  # type: ignore[call-overload]  # eight columns: past sqlmodel's typed overloads
             pair.c.warehouse_id,
             pair.c.material_code,
             Material.name_zh,

@@ -60,7 +60,6 @@ READ = [page_require("catalogs.read")]
 POSITIONS_PER_PAGE = 20  # the chart draws the rows of the page: 20 fit its width
 AGREEMENTS_PER_PAGE = 50
 SUPPLIERS_PER_PAGE = 5
-EXPIRING_SHOWN = 10
 MAX_OFFSET = 10**7
 WAREHOUSES_OFFERED = 1000
 YEAR = re.compile(r"^\d{4}$")
@@ -258,7 +257,7 @@ def agreements_page(
         **head_context(session, today, "/stock/agreements"),
         "filters": found,
         "page": page,
-        "expiring": expiring_agreements(session=session, today=today, limit=EXPIRING_SHOWN),
+        "expiring": expiring_agreements(session=session, today=today),
         "expiring_days": EXPIRING_DAYS,
         "bands": {str(k): v for k, v in BAND_ZH.items()},
         "under": Band.UNDER.value,

@@ -5,6 +5,7 @@ supplier — and the filters each list is read with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -58,6 +59,20 @@ class AgreementExecution(AgreementLinePublic):
     expiring: bool = Field(
         description=f"即将到期 / valid today and ending within {EXPIRING_DAYS} days"
     )
+
+
+class ExpiringAgreement(SQLModel):
+    """An agreement whose lines' validity ends within EXPIRING_DAYS days, with how its lines
+    stand against their band."""
+
+    agreement_no: str = Field(description="协议编号 / agreement number")
+    tender: str = Field(description="招标批次 / provincial tender")
+    supplier: str = Field(description="供应商 / supplier")
+    valid_to: date = Field(description="有效期止 / valid to (inclusive)")
+    days_left: int = Field(description="距到期天数 / days to valid_to")
+    lines: int = Field(description="协议行数 / its lines ending then")
+    under: int = Field(description="低于执行下限的行数 / lines below their band's lower end")
+    usable: int = Field(description="尚有剩余可用的行数 / lines that can still serve")
 
 
 class ConsignmentHolding(ConsignmentPublic):

@@ -27,6 +27,7 @@ from supply.stock.models import (
     Band,
     ConsignmentFilter,
     ConsignmentHolding,
+    ExpiringAgreement,
     PositionFilter,
     StockPosition,
     SupplierConsignment,
@@ -166,15 +167,35 @@ def agreement_execution(
     return Page[AgreementExecution](items=items, total=page.total, offset=offset, limit=limit)
 
 
-def expiring_agreements(
-    *, session: Session, today: date, limit: int = DEFAULT_LIMIT
-) -> Page[AgreementExecution]:
-    """The agreement lines valid today whose validity ends within EXPIRING_DAYS days, the
-    soonest first."""
-    return agreement_execution(
-        session=session, today=today,
-        where=AgreementFilter(expiring_within=EXPIRING_DAYS, sort="valid_to"), limit=limit,
-    )  # fmt: skip
+def expiring_agreements(*, session: Session, today: date) -> list[ExpiringAgreement]:
+    """The agreements whose lines, valid today, end within EXPIRING_DAYS days, the soonest
+    first: per agreement and end date, how many lines end, how many are below their band's
+    lower end, how many can still serve."""
+    lines = every_row(
+        lambda offset, limit: agreement_execution(
+            session=session,
+            today=today,
+            where=AgreementFilter(expiring_within=EXPIRING_DAYS, sort="valid_to"),
+            offset=offset,
+            limit=limit,
+        )
+    )
+    groups: dict[tuple[date, str], list[AgreementExecution]] = defaultdict(list)
+    for line in lines:
+        groups[line.valid_to, line.agreement_no].append(line)
+    return [
+        ExpiringAgreement(
+            agreement_no=number,
+            tender=group[0].tender,
+            supplier=group[0].supplier,
+            valid_to=valid_to,
+            days_left=group[0].days_left,
+            lines=len(group),
+            under=sum(1 for a in group if a.band == Band.UNDER),
+            usable=sum(1 for a in group if a.remaining_quantity > 0),
+        )
+        for (valid_to, number), group in sorted(groups.items())
+    ]
 
 
 # ---------------------------------------------------------------- consignment by supplier

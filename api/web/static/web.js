@@ -116,14 +116,16 @@
           return lines.join("<br>");
         },
       },
-      legend: { left: 0, top: 0, data: data.series.map(function (s) { return s.name; }) },
+      legend: { right: 0, top: 0, data: data.series.map(function (s) { return s.name; }) },
       grid: { left: 8, right: 8, top: 32, bottom: 4, containLabel: true },
       xAxis: {
         type: "category",
         data: data.categories,
-        axisLabel: { interval: 0, fontSize: 10, lineHeight: 12 },
+        axisLabel: { interval: 0, fontSize: 10, lineHeight: 12, rotate: 30 },
       },
-      yAxis: { type: "value", minInterval: 1 },
+      // The materials' units differ (台, 米, 只): a logarithmic axis keeps 8 台 and 6,000 米 both
+      // readable; an empty bar is 0.
+      yAxis: { type: "log", logBase: 10, min: 1, name: "数量（对数刻度）", nameTextStyle: { align: "left" } },
       series: data.series.map(function (s) {
         return {
           name: s.name,
