@@ -137,7 +137,7 @@ def head_context(session: Session, today: date, tab: str) -> dict[str, Any]:
 
 
 def position_filter(
-    session: Session, warehouse: str | None, q: str | None, below: str | None, sort: str | None
+    known: list[str], warehouse: str | None, q: str | None, below: str | None, sort: str | None
 ) -> tuple[Filters, PositionFilter]:
     """Read the positions' filters: a warehouse that does not exist is named, not applied."""
     form = {
@@ -148,7 +148,7 @@ def position_filter(
     }
     found = Filters(form=form)
     where = PositionFilter(
-        warehouse_id=_warehouse(form["warehouse"], _warehouse_ids(session), found.errors),
+        warehouse_id=_warehouse(form["warehouse"], known, found.errors),
         q=form["q"] or None,
         below_quota_only=bool(form["below"]),
         sort=form["sort"] or None,
@@ -184,7 +184,8 @@ def stock_page(
 ) -> Response:
     """Reserve on hand, held and quota per warehouse and material: a chart of the rows shown and
     the table, largest shortfall value first; htmx asks for the part alone (`#positions`)."""
-    found, where = position_filter(session, warehouse, q, below, sort)
+    warehouses = _warehouse_ids(session)
+    found, where = position_filter(warehouses, warehouse, q, below, sort)
     page = stock_positions(
         session=session, today=today, where=where, offset=offset, limit=POSITIONS_PER_PAGE
     )
@@ -193,7 +194,7 @@ def stock_page(
         "filters": found,
         "page": page,
         "chart": chart_data(page.items),
-        "warehouses": _warehouse_ids(session),
+        "warehouses": warehouses,
     }
     return render(
         request, "stock/index.html", context, fragments={"positions": "stock/_positions.html"}
@@ -210,7 +211,7 @@ def stock_export(
     sort: Text = None,
 ) -> Response:
     """库存对照定额.xlsx: every position the filters select, in the table's order."""
-    _, where = position_filter(session, warehouse, q, below, sort)
+    _, where = position_filter(_warehouse_ids(session), warehouse, q, below, sort)
     return _excel(export_positions(session=session, today=today, where=where), "库存对照定额.xlsx")
 
 
@@ -289,7 +290,7 @@ def agreements_export(
 
 
 def consignment_filter(
-    session: Session, supplier: str | None, warehouse: str | None, q: str | None, sort: str | None
+    known: list[str], supplier: str | None, warehouse: str | None, q: str | None, sort: str | None
 ) -> tuple[Filters, ConsignmentFilter]:
     """Read the consignment filters: a warehouse that does not exist is named, not applied."""
     form = {
@@ -301,7 +302,7 @@ def consignment_filter(
     found = Filters(form=form)
     where = ConsignmentFilter(
         supplier=form["supplier"] or None,
-        warehouse_id=_warehouse(form["warehouse"], _warehouse_ids(session), found.errors),
+        warehouse_id=_warehouse(form["warehouse"], known, found.errors),
         q=form["q"] or None,
         sort=form["sort"] or None,
     )
@@ -321,7 +322,8 @@ def consignment_page(
 ) -> Response:
     """Vendor consignment by supplier (theirs until issued), the largest value first; htmx
     asks for the table alone (`#consignment`)."""
-    found, where = consignment_filter(session, supplier, warehouse, q, sort)
+    warehouses = _warehouse_ids(session)
+    found, where = consignment_filter(warehouses, supplier, warehouse, q, sort)
     page = consignment_by_supplier(
         session=session, where=where, offset=offset, limit=SUPPLIERS_PER_PAGE
     )
@@ -329,7 +331,7 @@ def consignment_page(
         **head_context(session, today, "/stock/consignment"),
         "filters": found,
         "page": page,
-        "warehouses": _warehouse_ids(session),
+        "warehouses": warehouses,
     }
     return render(
         request,
@@ -348,7 +350,7 @@ def consignment_export(
     sort: Text = None,
 ) -> Response:
     """寄售库存.xlsx: every consignment row of the suppliers the filters select."""
-    _, where = consignment_filter(session, supplier, warehouse, q, sort)
+    _, where = consignment_filter(_warehouse_ids(session), supplier, warehouse, q, sort)
     return _excel(export_consignment(session=session, where=where), "寄售库存.xlsx")
 
 

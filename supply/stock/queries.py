@@ -230,8 +230,7 @@ def consignment_by_supplier(
     value = func.sum(rows.c.issue_price * rows.c.quantity)
     lines = func.count()
     grouped = select(rows.c.supplier).group_by(rows.c.supplier)
-    columns = {"supplier": rows.c.supplier, "lines": lines, "value": value}
-    assert set(columns) == set(CONSIGNMENT_SORTS)
+    columns = dict(zip(CONSIGNMENT_SORTS, (rows.c.supplier, lines, value), strict=True))
     order = sort_order(where.sort, columns, default=[value.desc()], tiebreak=rows.c.supplier)
     suppliers = paginate(
         session, grouped, order_by=order, offset=offset, limit=limit, convert=lambda r: str(r)

@@ -110,6 +110,8 @@ def test_screenshots_of_the_stock_pages(served: Served, chromium: Any) -> None:
         screenshot(page, "stock")
         page.goto(served.base + "/stock/agreements")
         screenshot(page, "stock-agreements")
+        page.evaluate("document.getElementById('agreements').scrollIntoView()")
+        screenshot(page, "stock-agreements-lines")
         page.goto(served.base + "/stock/consignment")
         screenshot(page, "stock-consignment")
         context.clear_cookies()
