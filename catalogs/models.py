@@ -51,6 +51,13 @@ class QuotaCatalogStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+QUOTA_CATALOG_STATUS_ZH = {
+    QuotaCatalogStatus.DRAFT: "草稿",
+    QuotaCatalogStatus.CONFIRMED: "已确认",
+    QuotaCatalogStatus.SUPERSEDED: "已替代",
+}
+
+
 class CatalogKind(StrEnum):
     """What a file holds: one kind of catalog per import or export."""
 
@@ -238,6 +245,18 @@ class Quota(QuotaBase, table=True):
 
 class QuotaPublic(QuotaBase):
     catalog_id: int
+
+
+class QuotaChange(SQLModel):
+    """One line a quota catalog version changes against the year's confirmed version."""
+
+    warehouse_id: str
+    material_code: str
+    material_name: str
+    unit: str
+    before: int | None = Field(description="现行定额 / quota in the confirmed version (none: new)")
+    after: int | None = Field(description="本版定额 / quota in this version (none: removed)")
+    difference: int = Field(description="变化 / after − before (a missing side counts as 0)")
 
 
 class ReservePosition(SQLModel):

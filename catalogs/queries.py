@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, Float, cast, func, or_
 from sqlmodel import Session, col, select
 
 from catalogs.models import (
@@ -31,13 +31,14 @@ from catalogs.models import (
     upper_quantity,
 )
 from supply.core.errors import NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page, paginate
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate, sort_order
 
 NEAR_END_DAYS = 30
 NEAR_END_SHARE = Decimal("0.10")
 
 
-def _contains(column: Any, text: str) -> ColumnElement[bool]:
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` holds `text`, ignoring case (`%` and `_` in `text` match themselves)."""
     return func.lower(column).contains(text.lower(), autoescape=True)
 
 
@@ -75,9 +76,9 @@ def list_materials(
     if q:
         statement = statement.where(
             or_(
-                _contains(Material.code, q),
-                _contains(Material.name_zh, q),
-                _contains(Material.name_en, q),
+                contains(Material.code, q),
+                contains(Material.name_zh, q),
+                contains(Material.name_en, q),
             )
         )
     if category:
@@ -199,6 +200,25 @@ def get_agreement_or_raise(*, session: Session, agreement_id: int) -> AgreementL
     return line
 
 
+# What agreement lines may be sorted by (`sort_order`): a key, or `-key` for descending.
+AGREEMENT_SORTS = ("agreement", "supplier", "material", "price", "valid_to", "executed")
+
+
+def _agreement_order(sort: str | None) -> list[Any]:
+    estimate = func.nullif(col(AgreementLine.estimated_quantity), 0)
+    columns = {
+        "agreement": col(AgreementLine.agreement_no),
+        "supplier": col(AgreementLine.supplier),
+        "material": col(AgreementLine.material_code),
+        "price": col(AgreementLine.unit_price),
+        "valid_to": col(AgreementLine.valid_to),
+        "executed": cast(col(AgreementLine.ordered_quantity), Float) / estimate,
+    }
+    default = [col(AgreementLine.material_code), col(AgreementLine.unit_price)]
+    order = sort_order(sort, columns, default=default, tiebreak=col(AgreementLine.agreement_no))
+    return [*order, col(AgreementLine.line_no)]
+
+
 def list_agreements(
     *,
     session: Session,
@@ -208,19 +228,36 @@ def list_agreements(
     tender: str | None = None,
     agreement_no: str | None = None,
     serving: bool | None = None,
+    q: str | None = None,
+    expiring_within: int | None = None,
+    sort: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[AgreementLinePublic]:
-    """List agreement lines with what remains on `today`; `serving` keeps the usable ones."""
+    """List agreement lines with what remains on `today`; `serving` keeps the usable ones, `q`
+    those whose material's code or name holds the text, `expiring_within` those still valid
+    whose validity ends within that many days; by material and price, or by `sort` (a key of
+    AGREEMENT_SORTS, `-key` descending)."""
     statement = select(AgreementLine)
     if supplier:
-        statement = statement.where(_contains(AgreementLine.supplier, supplier))
+        statement = statement.where(contains(AgreementLine.supplier, supplier))
     if material_code:
         statement = statement.where(AgreementLine.material_code == material_code)
+    if q:
+        named = select(Material.code).where(
+            or_(contains(Material.code, q), contains(Material.name_zh, q))
+        )
+        statement = statement.where(col(AgreementLine.material_code).in_(named))
     if tender:
-        statement = statement.where(_contains(AgreementLine.tender, tender))
+        statement = statement.where(contains(AgreementLine.tender, tender))
     if agreement_no:
         statement = statement.where(AgreementLine.agreement_no == agreement_no)
+    if expiring_within is not None:
+        statement = statement.where(
+            col(AgreementLine.valid_from) <= today,
+            col(AgreementLine.valid_to) >= today,
+            col(AgreementLine.valid_to) <= today + timedelta(days=expiring_within),
+        )
     if serving is not None:
         # remaining > 0 ⇔ ⌊estimate × high / 100⌋ > ordered ⇔ estimate × high ≥ 100 × (ordered + 1)
         usable = (
@@ -235,12 +272,7 @@ def list_agreements(
     return paginate(
         session,
         statement,
-        order_by=[
-            AgreementLine.material_code,
-            AgreementLine.unit_price,
-            AgreementLine.agreement_no,
-            AgreementLine.line_no,
-        ],
+        order_by=_agreement_order(sort),
         offset=offset,
         limit=limit,
         convert=lambda line: agreement_public(line, today=today),
@@ -287,7 +319,7 @@ def list_consignment(
     """List vendor consignment stock (the vendor's until issued)."""
     statement = select(Consignment)
     if supplier:
-        statement = statement.where(_contains(Consignment.supplier, supplier))
+        statement = statement.where(contains(Consignment.supplier, supplier))
     if warehouse_id:
         statement = statement.where(Consignment.warehouse_id == warehouse_id)
     if material_code:

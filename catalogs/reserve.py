@@ -10,8 +10,9 @@ the session and the date.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func, or_, union
 from sqlmodel import Session, col, select
 
 from catalogs.models import (
@@ -20,15 +21,17 @@ from catalogs.models import (
     QuotaCatalog,
     QuotaCatalogPublic,
     QuotaCatalogStatus,
+    QuotaChange,
     QuotaPublic,
     ReservePosition,
     ReserveStock,
     ReserveStockPublic,
 )
+from catalogs.queries import contains
 from supply.core.audit import record
 from supply.core.errors import Conflict, InvalidInput, NotFound
 from supply.core.money import fen
-from supply.core.paging import DEFAULT_LIMIT, Page, check_page, paginate
+from supply.core.paging import DEFAULT_LIMIT, Page, paginate, sort_order
 
 
 def list_reserve_stock(
@@ -135,6 +138,44 @@ def list_quotas(
     )
 
 
+def quota_changes(*, session: Session, catalog_id: int) -> list[QuotaChange]:
+    """The lines where version `catalog_id` differs from its year's confirmed version (every
+    line, when none is confirmed), by warehouse and material; nothing for the confirmed one."""
+    catalog = get_quota_catalog_or_raise(session=session, catalog_id=catalog_id)
+    confirmed = session.exec(
+        select(QuotaCatalog).where(
+            QuotaCatalog.year == catalog.year, QuotaCatalog.status == QuotaCatalogStatus.CONFIRMED
+        )
+    ).first()
+
+    def lines(of: QuotaCatalog | None) -> dict[tuple[str, str], int]:
+        if of is None:
+            return {}
+        rows = session.exec(select(Quota).where(Quota.catalog_id == of.id))
+        return {(q.warehouse_id, q.material_code): q.quantity for q in rows}
+
+    before, after = lines(confirmed), lines(catalog)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    materials = {
+        m.code: m
+        for m in session.exec(
+            select(Material).where(col(Material.code).in_({code for _, code in changed}))
+        )
+    }
+    return [
+        QuotaChange(
+            warehouse_id=warehouse,
+            material_code=code,
+            material_name=materials[code].name_zh,
+            unit=materials[code].unit,
+            before=before.get((warehouse, code)),
+            after=after.get((warehouse, code)),
+            difference=after.get((warehouse, code), 0) - before.get((warehouse, code), 0),
+        )
+        for warehouse, code in changed
+    ]
+
+
 def confirm_quota_catalog(
     *, session: Session, catalog_id: int, confirmed_by: str, now: datetime
 ) -> QuotaCatalogPublic:
@@ -175,54 +216,101 @@ def confirm_quota_catalog(
     return catalog_public(session, catalog)
 
 
+# What the positions may be sorted by (`sort_order`): a key, or `-key` for descending.
+POSITION_SORTS = ("warehouse", "material", "on_hand", "quota", "shortfall", "value")
+
+
 def reserve_positions(
     *,
     session: Session,
     today: date,
     warehouse_id: str | None = None,
     material_code: str | None = None,
+    q: str | None = None,
     below_quota_only: bool = False,
+    sort: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[ReservePosition]:
-    """Compare reserve on hand with `today`'s year's confirmed quota; largest shortfall first."""
-    check_page(offset=offset, limit=limit)
+    """Compare reserve on hand with `today`'s year's confirmed quota; largest shortfall value
+    first, or by `sort` (a key of POSITION_SORTS, `-key` descending). `q` is text in the
+    material's code or name."""
     catalog = current_quota_catalog(session=session, today=today)
-    on_hand: dict[tuple[str, str], int] = {
-        (s.warehouse_id, s.material_code): s.quantity for s in session.exec(select(ReserveStock))
-    }
-    quotas: dict[tuple[str, str], int] = {}
+    keys: Any = select(
+        col(ReserveStock.warehouse_id).label("warehouse_id"),
+        col(ReserveStock.material_code).label("material_code"),
+    )
+    quota_rows = select(Quota).where(Quota.catalog_id == (catalog.id if catalog else -1))
     if catalog is not None:
-        quotas = {
-            (q.warehouse_id, q.material_code): q.quantity
-            for q in session.exec(select(Quota).where(Quota.catalog_id == catalog.id))
-        }
-    materials = {m.code: m for m in session.exec(select(Material))}
-    positions = []
-    for key in on_hand.keys() | quotas.keys():
-        warehouse, code = key
-        if (warehouse_id and warehouse != warehouse_id) or (
-            material_code and code != material_code
-        ):
-            continue
-        material = materials[code]
-        have, quota = on_hand.get(key, 0), quotas.get(key, 0)
-        shortfall = max(0, quota - have)
-        if below_quota_only and not shortfall:
-            continue
-        positions.append(
-            ReservePosition(
-                warehouse_id=warehouse,
-                material_code=code,
-                material_name=material.name_zh,
-                unit=material.unit,
-                on_hand=have,
-                quota=quota,
-                shortfall=shortfall,
-                shortfall_value=fen(material.standard_price * shortfall),
-            )
+        keys = union(keys, select(col(Quota.warehouse_id), col(Quota.material_code)).where(
+            Quota.catalog_id == catalog.id
+        ))  # fmt: skip
+    pair = keys.subquery("pair")
+    quota = quota_rows.subquery("quota")
+    on_hand = func.coalesce(ReserveStock.quantity, 0)
+    wanted = func.coalesce(quota.c.quantity, 0)
+    shortfall = case((wanted > on_hand, wanted - on_hand), else_=0)
+    statement = (
+        select(  # type: ignore[call-overload]  # eight columns: past sqlmodel's typed overloads
+            pair.c.warehouse_id,
+            pair.c.material_code,
+            Material.name_zh,
+            Material.unit,
+            Material.standard_price,
+            on_hand.label("on_hand"),
+            wanted.label("quota"),
+            shortfall.label("shortfall"),
         )
-    positions.sort(key=lambda p: (-p.shortfall_value, p.warehouse_id, p.material_code))
-    return Page(
-        items=positions[offset : offset + limit], total=len(positions), offset=offset, limit=limit
+        .select_from(pair)
+        .join(Material, col(Material.code) == pair.c.material_code)
+        .outerjoin(
+            ReserveStock,
+            (col(ReserveStock.warehouse_id) == pair.c.warehouse_id)
+            & (col(ReserveStock.material_code) == pair.c.material_code),
+        )
+        .outerjoin(
+            quota,
+            (quota.c.warehouse_id == pair.c.warehouse_id)
+            & (quota.c.material_code == pair.c.material_code),
+        )
+    )
+    if warehouse_id:
+        statement = statement.where(pair.c.warehouse_id == warehouse_id)
+    if material_code:
+        statement = statement.where(pair.c.material_code == material_code)
+    if q:
+        statement = statement.where(
+            or_(contains(pair.c.material_code, q), contains(col(Material.name_zh), q))
+        )
+    if below_quota_only:
+        statement = statement.where(wanted > on_hand)
+    value = col(Material.standard_price) * shortfall
+    columns = {
+        "warehouse": pair.c.warehouse_id,
+        "material": pair.c.material_code,
+        "on_hand": on_hand,
+        "quota": wanted,
+        "shortfall": shortfall,
+        "value": value,
+    }
+    order = [
+        *sort_order(sort, columns, default=[value.desc()], tiebreak=pair.c.warehouse_id),
+        pair.c.material_code,
+    ]
+    return paginate(
+        session, statement, order_by=order, offset=offset, limit=limit, convert=_position
+    )
+
+
+def _position(row: Any) -> ReservePosition:
+    warehouse, code, name, unit, price, have, quota, shortfall = row
+    return ReservePosition(
+        warehouse_id=warehouse,
+        material_code=code,
+        material_name=name,
+        unit=unit,
+        on_hand=int(have),
+        quota=int(quota),
+        shortfall=int(shortfall),
+        shortfall_value=fen(price * int(shortfall)),
     )

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, TodayDep, UserDep, require
 from catalogs import reserve as service
-from catalogs.models import QuotaCatalogPublic, QuotaPublic, ReservePosition, ReserveStockPublic
+from catalogs.models import QuotaCatalogPublic, QuotaChange, QuotaPublic, ReserveStockPublic
+from catalogs.reserve import POSITION_SORTS
 from supply.core.paging import Page
+from supply.stock.models import PositionFilter, StockPosition
+from supply.stock.queries import stock_positions
 
 router = APIRouter(prefix="/reserve", tags=["reserve"])
 READ = [require("catalogs.read")]
@@ -36,26 +39,36 @@ def list_stock(
     )
 
 
-@router.get("/positions", response_model=Page[ReservePosition], dependencies=READ)
+@router.get("/positions", response_model=Page[StockPosition], dependencies=READ)
 def list_positions(
     session: SessionDep,
     today: TodayDep,
     page: PageDep,
     warehouse_id: Warehouse = None,
     material_code: MaterialCode = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="物料编码或名称包含 / text in material")
+    ] = None,
     below_quota: Annotated[
         bool, Query(description="只看低于定额的 / only lines below quota")
     ] = False,
-) -> Page[ReservePosition]:
-    """库存对照本年度已确认定额，缺口大者在前 / Compare stock with this year's confirmed quotas."""
-    return service.reserve_positions(
-        session=session,
-        today=today,
-        warehouse_id=warehouse_id,
-        material_code=material_code,
-        below_quota_only=below_quota,
-        offset=page.offset,
-        limit=page.limit,
+    sort: Annotated[
+        str | None,
+        Query(
+            pattern=f"^-?({'|'.join(POSITION_SORTS)})$",
+            description="排序列, 前加 - 为降序; 默认补库金额大者在前 / sort key, `-key` "
+            "descending; by default the largest shortfall value first",
+        ),
+    ] = None,
+) -> Page[StockPosition]:
+    """库存对照本年度已确认定额及已保留数量，缺口大者在前 / Compare stock with this year's
+    confirmed quotas, with what holds set aside."""
+    where = PositionFilter(
+        warehouse_id=warehouse_id, material_code=material_code, q=q,
+        below_quota_only=below_quota, sort=sort,
+    )  # fmt: skip
+    return stock_positions(
+        session=session, today=today, where=where, offset=page.offset, limit=page.limit
     )
 
 
@@ -93,6 +106,14 @@ def list_quotas(
         offset=page.offset,
         limit=page.limit,
     )
+
+
+@router.get(
+    "/quota-catalogs/{catalog_id}/changes", response_model=list[QuotaChange], dependencies=READ
+)
+def list_quota_changes(session: SessionDep, catalog_id: CatalogId) -> list[QuotaChange]:
+    """与本年度已确认版本相比的变化 / The lines this version changes against the confirmed one."""
+    return service.quota_changes(session=session, catalog_id=catalog_id)
 
 
 @router.post(

@@ -15,10 +15,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.web import audit, home, imports, projects, signin, weekly
+from api.web import audit, home, imports, projects, signin, stock, weekly
 from api.web.render import STATIC_DIR, STATIC_URL, error_page
 
-ROUTERS = (signin.router, home.router, weekly.router, projects.router, imports.router, audit.router)
+ROUTERS = (
+    signin.router,
+    home.router,
+    weekly.router,
+    projects.router,
+    stock.router,
+    imports.router,
+    audit.router,
+)
 # Paths that are not pages: the API, its documentation and the files.
 NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json")
 

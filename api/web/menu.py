@@ -20,7 +20,8 @@ class MenuItem:
 MENU: tuple[MenuItem, ...] = (
     MenuItem("周计划", "/weekly", Permission.PLANS_READ),
     MenuItem("项目", "/projects", Permission.PROJECTS_READ),
-    MenuItem("导入", "/imports", Permission.CATALOGS_READ),
+    MenuItem("库存与定额", "/stock", Permission.CATALOGS_READ),
+    MenuItem("导入", "/imports", Permission.CATALOGS_IMPORT),
     MenuItem("审计", "/audit", Permission.AUDIT_READ),
 )
 

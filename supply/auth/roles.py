@@ -135,7 +135,18 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     ),
     Role.MARKETING: frozenset({P.QUOTAS_CONFIRM, P.CATALOGS_READ, P.PROJECTS_READ}),
     Role.VIEWER: READ_ALL,
-    Role.ADMIN: frozenset({P.USERS_READ, P.USERS_MANAGE, P.CALENDAR_WRITE, P.AUDIT_READ}),
+    # The administrator also loads the departments' workbooks (catalogs, projects) when asked.
+    Role.ADMIN: frozenset(
+        {
+            P.USERS_READ,
+            P.USERS_MANAGE,
+            P.CALENDAR_WRITE,
+            P.AUDIT_READ,
+            P.CATALOGS_READ,
+            P.CATALOGS_IMPORT,
+            P.PROJECTS_IMPORT,
+        }
+    ),
 }
 
 # Roles whose project permissions reach every unit; a project manager's reach only their own.

@@ -35,13 +35,13 @@ from tests.web.conftest import DEMO_NOW, Served
 pytestmark = pytest.mark.slow
 
 MENUS = {
-    "planner": ["周计划", "项目", "导入"],
-    "pm.weihai": ["项目", "导入"],
-    "pm.wendeng": ["项目", "导入"],
-    "development": ["周计划", "项目", "导入"],
-    "marketing": ["项目", "导入"],
-    "viewer": ["周计划", "项目", "导入", "审计"],
-    "admin": ["审计"],
+    "planner": ["周计划", "项目", "库存与定额", "导入"],
+    "pm.weihai": ["项目", "库存与定额"],
+    "pm.wendeng": ["项目", "库存与定额"],
+    "development": ["周计划", "项目", "库存与定额"],
+    "marketing": ["项目", "库存与定额"],
+    "viewer": ["周计划", "项目", "库存与定额", "审计"],
+    "admin": ["库存与定额", "导入", "审计"],
 }
 NAMES = {"planner": "物资部 李计划", "viewer": "公司领导 周只读", "admin": "系统管理员"}
 
@@ -301,6 +301,7 @@ def test_screenshots_of_every_page(served: Served, chromium: Any) -> None:
         page.screenshot(path=SCREENSHOTS / "weekly-lines.png")
         context.clear_cookies()
         sign_in(page, served, "admin")
+        page.goto(served.base + "/audit")
         no_horizontal_scroll(page)
         page.screenshot(path=SCREENSHOTS / "audit.png")
         context.clear_cookies()

@@ -146,3 +146,88 @@
     });
   }
 })();
+
+// 库存与定额 (/stock): reserve on hand, held and quota per warehouse and material as bars, the
+// on-hand bars below quota in red ({categories, names, below, series: [{name, key, data}]}); and
+// forms that ask before they send (`data-confirm`: confirming the quota catalog).
+(function () {
+  "use strict";
+
+  var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
+  var COLORS = { on_hand: "#00695f", held: "#e0922f", quota: "#9fb3b8" };
+  var BELOW = "#c62828";
+
+  function startStockChart(el) {
+    if (!window.echarts || el.dataset.started) return;
+    el.dataset.started = "1";
+    var data = JSON.parse(el.dataset.stockChart);
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    chart.setOption({
+      animation: !still,
+      textStyle: { fontFamily: FONT },
+      tooltip: {
+        trigger: "axis",
+        axisPointer: { type: "shadow" },
+        formatter: function (items) {
+          var i = items[0].dataIndex;
+          var lines = [data.categories[i].replace("\n", " · ") + "<br>" + data.names[i]];
+          items.forEach(function (item) {
+            lines.push(item.marker + item.seriesName + "：" + Number(item.value).toLocaleString("zh-CN"));
+          });
+          if (data.below[i]) lines.push('<span style="color:' + BELOW + '">低于定额</span>');
+          return lines.join("<br>");
+        },
+      },
+      legend: { right: 0, top: 0, data: data.series.map(function (s) { return s.name; }) },
+      grid: { left: 8, right: 8, top: 32, bottom: 4, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: data.categories,
+        axisLabel: { interval: 0, fontSize: 10, lineHeight: 12, rotate: 30 },
+      },
+      // The materials' units differ (台, 米, 只): a logarithmic axis keeps 8 台 and 6,000 米 both
+      // readable; an empty bar is 0.
+      yAxis: { type: "log", logBase: 10, min: 1, name: "数量（对数刻度）", nameTextStyle: { align: "left" } },
+      series: data.series.map(function (s) {
+        return {
+          name: s.name,
+          id: s.key,
+          type: "bar",
+          data: s.key === "on_hand"
+            ? s.data.map(function (v, i) {
+              return data.below[i] ? { value: v, itemStyle: { color: BELOW } } : v;
+            })
+            : s.data,
+          itemStyle: { color: COLORS[s.key] },
+          barMaxWidth: 14,
+          barGap: "10%",
+        };
+      }),
+    });
+    window.addEventListener("resize", function () {
+      chart.resize();
+    });
+  }
+
+  function askFirst(form) {
+    if (form.dataset.asking) return;
+    form.dataset.asking = "1";
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+
+  function start(root) {
+    root.querySelectorAll("[data-stock-chart]").forEach(startStockChart);
+    root.querySelectorAll("form[data-confirm]").forEach(askFirst);
+  }
+
+  if (window.htmx) {
+    window.htmx.onLoad(start);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () {
+      start(document);
+    });
+  }
+})();
