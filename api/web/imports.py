@@ -102,7 +102,7 @@ def _upload_context(actor: Actor) -> dict[str, Any]:
     }
 
 
-@router.get("", dependencies=[page_require("catalogs.read")])
+@router.get("", dependencies=[page_require("catalogs.import")])
 def imports_page(
     request: Request,
     session: SessionDep,

@@ -311,7 +311,7 @@ def test_the_record_of_imports_sorts_filters_and_downloads_as_excel(
     _records(engine)
     with Session(engine) as session:
         stored = session.exec(select(ImportRecord)).all()
-    sign_in(web, "viewer")  # reads the record; uploads nothing
+    sign_in(web, "admin")  # the page of imports: those who import (planner, admin)
     newest = record_rows(web.get("/imports").text)
     assert [int(r[0]) for r in newest] == sorted((r.id for r in stored), reverse=True)
     by_file = record_rows(web.get("/imports?sort=file").text)
@@ -325,8 +325,8 @@ def test_the_record_of_imports_sorts_filters_and_downloads_as_excel(
     assert [r[3] for r in projects] == ["项目工作簿"] * sum(r.kind == "projects" for r in stored)
     bad = web.get("/imports?kind=gold&status=maybe")
     assert bad.status_code == 200 and len(record_rows(bad.text)) == len(stored)  # not applied
-    assert "没有导入类别 gold" in field_error(bad.text, "kind")
-    assert "没有状态 maybe" in field_error(bad.text, "status")
+    assert "没有导入类别 gold" in field_error(bad.text, "kind", "/imports")
+    assert "没有状态 maybe" in field_error(bad.text, "status", "/imports")
     fragment = web.get("/imports?sort=by", headers={"HX-Request": "true", "HX-Target": "records"})
     assert fragment.text.lstrip().startswith('<section class="card" id="records">')
     assert [r[2] for r in record_rows(fragment.text)] == sorted(r.imported_by for r in stored)
@@ -373,21 +373,23 @@ def test_the_record_pages_and_a_record_shows_its_problems(web: TestClient, engin
 def test_who_may_open_the_page_and_who_may_upload(web: TestClient, engine: Engine) -> None:
     content = xlsx_bytes([WAREHOUSE_HEADER, ["WH-Z", "库", "仓储点", "wendeng"]])
     before = (count(engine, ImportRecord), count(engine, Warehouse))
-    sign_in(web, "admin")
-    refused = web.get("/imports")
-    assert refused.status_code == 403 and "查看供应目录 (catalogs.read)" in refused.text
-    sign_in(web, "viewer")
+    sign_in(web, "admin")  # loads the departments' workbooks
     page = web.get("/imports")
-    assert page.status_code == 200 and 'action="/imports/catalogs"' not in page.text
+    assert page.status_code == 200
+    assert 'action="/imports/catalogs"' in page.text and 'action="/imports/projects"' in page.text
     token = csrf_of(page.text)
+    sign_in(web, "viewer")  # reads catalogs and the records, imports nothing: no page of uploads
+    refused = web.get("/imports")
+    assert refused.status_code == 403 and "导入供应目录 (catalogs.import)" in refused.text
+    token = csrf_of(refused.text)
     for path, permission in (("/imports/catalogs", "导入供应目录 (catalogs.import)"),
                              ("/imports/projects", "导入项目工作簿 (projects.import)")):  # fmt: skip
         answer = web.post(path, data={"csrf_token": token, "kind": "warehouses"},
                           files={"file": ("w.xlsx", content, XLSX)})  # fmt: skip
         assert answer.status_code == 403 and permission in answer.text
     sign_in(web, "project_manager")
-    assert web.get("/imports").status_code == 200
-    assert web.get("/imports/templates/projects").status_code == 200
+    assert web.get("/imports").status_code == 403
+    assert web.get("/imports/templates/projects").status_code == 200  # the format, to fill in
     assert (count(engine, ImportRecord), count(engine, Warehouse)) == before
 
 
