@@ -15,10 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.web import audit, home, projects, signin, weekly
+from api.web import audit, home, packages, projects, signin, users, weekly
 from api.web.render import STATIC_DIR, STATIC_URL, error_page
 
-ROUTERS = (signin.router, home.router, weekly.router, projects.router, audit.router)
+ROUTERS = (
+    signin.router, home.router, weekly.router, projects.router, audit.router, packages.router,
+    users.router,
+)  # fmt: skip
 # Paths that are not pages: the API, its documentation and the files.
 NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json")
 

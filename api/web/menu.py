@@ -20,7 +20,9 @@ class MenuItem:
 MENU: tuple[MenuItem, ...] = (
     MenuItem("周计划", "/weekly", Permission.PLANS_READ),
     MenuItem("项目", "/projects", Permission.PROJECTS_READ),
+    MenuItem("项目包与备案", "/packages", Permission.PACKAGES_READ),
     MenuItem("审计", "/audit", Permission.AUDIT_READ),
+    MenuItem("用户", "/users", Permission.USERS_READ),
 )
 
 
