@@ -56,7 +56,12 @@ def _day(text: str, name: str, errors: dict[str, str]) -> date | None:
 
 
 def event_filter(
-    actor: str, action: str, object_type: str, object_id: str, since: str, until: str,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    since: str,
+    until: str,
     sort: str = "",
 ) -> EventFilter:
     """Read the filters: `since` and `until` are days in Beijing time, both included; a field
@@ -118,7 +123,12 @@ def _filters(
     sort: Text = None,
 ) -> EventFilter:
     return event_filter(
-        actor or "", action or "", object_type or "", object_id or "", since or "", until or "",
+        actor or "",
+        action or "",
+        object_type or "",
+        object_id or "",
+        since or "",
+        until or "",
         sort or "",
     )
 
