@@ -33,8 +33,8 @@ def list_packages(
         str | None,
         Query(
             pattern=SORT_PATTERN,
-            description="排序 / sort by one of " + ", ".join(service.SORTABLE)
-            + " (`-` before it: descending); default newest year first, then by id",
+            description=f"排序 / sort by one of {', '.join(service.SORTABLE)} (`-` before it: "
+            "descending); default newest year first, then by id",
         ),
     ] = None,
 ) -> Page[PackageSummary]:

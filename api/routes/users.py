@@ -73,8 +73,8 @@ def list_users(
         str | None,
         Query(
             pattern=f"^-?({'|'.join(users.SORTABLE)})$",
-            description="排序 / sort by one of " + ", ".join(users.SORTABLE)
-            + " (`-` before it: descending); default by login",
+            description=f"排序 / sort by one of {', '.join(users.SORTABLE)} (`-` before it: "
+            "descending); default by login",
         ),
     ] = None,
 ) -> Page[UserListed]:

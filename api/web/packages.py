@@ -137,9 +137,7 @@ def chart_data(items: list[PackageSummary]) -> dict[str, Any]:
     }
 
 
-def _filings_page(
-    session: Session, today: date, view: str, offset: int
-) -> Page[FilingPublic]:
+def _filings_page(session: Session, today: date, view: str, offset: int) -> Page[FilingPublic]:
     return filings.list_filings(
         session=session,
         today=today,
@@ -168,7 +166,9 @@ def packages_context(
         session=session, where=view.where, offset=offset, limit=PER_PAGE
     )
     can_read_filings = actor.can(Permission.FILINGS_READ)
-    filed = _filings_page(session, today, view.filings, filings_offset) if can_read_filings else None
+    filed = (
+        _filings_page(session, today, view.filings, filings_offset) if can_read_filings else None
+    )
     left = {
         f.id: filings.working_days_left(f.due_on, today=today, calendar=calendar)
         for f in (filed.items if filed else [])
@@ -251,9 +251,7 @@ def packages_export(session: SessionDep, view: View) -> Response:
 
 
 @router.get("/{package_id}/funding-application", dependencies=[page_require("packages.read")])
-def package_funding_application(
-    session: SessionDep, today: TodayDep, package_id: str
-) -> Response:
+def package_funding_application(session: SessionDep, today: TodayDep, package_id: str) -> Response:
     """追加资金申请: the draft for one package, as GET /api/v1/funding-application?package_id=…"""
     package_id = package_id[:32]
     content, _ = funding_application(session=session, today=today, package_ids=[package_id])

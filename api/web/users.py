@@ -220,7 +220,7 @@ async def add_user(
 ) -> Response:
     """新增用户: a person with roles and an initial password, as POST /api/v1/users."""
     form = await request.form()
-    sent = {
+    sent: dict[str, Any] = {
         "login": _text(form, "login", 40),
         "display_name": _text(form, "display_name", 100),
         "unit": _text(form, "unit", 40),
@@ -264,7 +264,9 @@ async def change_roles(
     return _done("roles", login)
 
 
-def _set_active(session: Session, clock: ClockDep, actor: Actor, login: str, active: bool) -> Response:
+def _set_active(
+    session: Session, clock: ClockDep, actor: Actor, login: str, active: bool
+) -> Response:
     login = login[:32]
     users.change_user(session, login, by=actor.login, now=clock.now(), active=active)
     return _done("enabled" if active else "disabled", login)
@@ -294,7 +296,5 @@ async def reset_password(
     try:
         users.reset_password(session, login, password, by=actor.login, now=clock.now())
     except InvalidInput as exc:
-        return _refused(
-            request, session, actor, exc, problems, {"password": f"password-{login}"}
-        )
+        return _refused(request, session, actor, exc, problems, {"password": f"password-{login}"})
     return _done("password", login)

@@ -151,9 +151,7 @@ SIGN_IN = "auth.sign_in"  # the audit action of a successful sign-in (supply.aut
 def _last_sign_ins() -> Any:
     """Each login's last successful sign-in, from the audit trail (a subquery)."""
     return (
-        select(
-            col(AuditEvent.object_id).label("login"), func.max(AuditEvent.at).label("at")
-        )
+        select(col(AuditEvent.object_id).label("login"), func.max(AuditEvent.at).label("at"))
         .where(AuditEvent.action == SIGN_IN, AuditEvent.object_type == "user")
         .group_by(col(AuditEvent.object_id))
         .subquery()

@@ -163,9 +163,7 @@ def list_packages_with_figures(
     page = paginate(
         session, _filtered(where), order_by=order, offset=offset, limit=limit, convert=lambda p: p
     )
-    return Page(
-        items=_summaries(session, page.items), total=page.total, offset=offset, limit=limit
-    )
+    return Page(items=_summaries(session, page.items), total=page.total, offset=offset, limit=limit)
 
 
 def list_kinds(*, session: Session) -> list[str]:

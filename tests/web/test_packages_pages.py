@@ -221,9 +221,7 @@ def test_filters_narrow_the_list_and_a_bad_year_is_named_and_not_applied(
 # ------------------------------------------------------------------ downloads
 
 
-def test_the_excel_download_is_the_page_s_list(
-    web: TestClient, world: dict[str, int]
-) -> None:
+def test_the_excel_download_is_the_page_s_list(web: TestClient, world: dict[str, int]) -> None:
     sign_in(web, "development")
     params = {"sort": "-overrun", "year": "2026"}
     rows = table_rows(web.get("/packages", params=params).text)

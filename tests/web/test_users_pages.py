@@ -223,7 +223,7 @@ def test_changing_a_user_s_roles(admin: TestClient, web_engine: Engine) -> None:
     assert none.status_code == 422
     form = none.text.split('action="/users/planner/roles"', 1)[1].split("</form>", 1)[0]
     assert "至少保留一个角色" in form
-    assert '<details open>' in none.text.split('data-login="planner"', 1)[1].split("</tr>", 1)[0]
+    assert "<details open>" in none.text.split('data-login="planner"', 1)[1].split("</tr>", 1)[0]
     stored = user_of(web_engine, "planner")
     assert stored is not None and stored.roles == ["planner", "development"]
     missing = post(admin, "/users/nobody/roles", {"roles": ["viewer"]})
