@@ -127,7 +127,7 @@ def chart_data(items: list[PackageSummary]) -> dict[str, Any]:
     """The bars of the packages shown: one category per package, a series per figure (元, to
     the fen)."""
     return {
-        "title": "项目包预算执行（元）",
+        "title": "项目包预算执行（万元）",
         "categories": [p.id for p in items],
         "names": [p.name for p in items],
         "series": [

@@ -85,7 +85,7 @@
 })();
 
 // Grouped bars of amounts in 元 (the packages' figures): [data-bars] = {title, categories, names,
-// series: [{key, name, data}]}; the value axis in 万元, the tooltip to the fen.
+// series: [{key, name, data}]}; the value axis in 万元 (the title says so), the tooltip in 元.
 (function () {
   "use strict";
 
@@ -121,7 +121,6 @@
       },
       yAxis: {
         type: "value",
-        name: "万元",
         axisLabel: {
           formatter: function (v) {
             return (v / 10000).toLocaleString("zh-CN");
