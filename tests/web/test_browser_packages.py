@@ -133,9 +133,7 @@ def test_development_files_a_filing_through_the_page(
     assert f"备案 {first} 已登记" in page.locator(".notice").inner_text()
     assert page.locator(f'#filings tr[data-filing="{first}"]').count() == 0  # no longer open
     assert page.locator(f'#filings tr[data-filing="{second}"]').count() == 1
-    [(by, reference)] = query(
-        served, "SELECT filed_by, reference FROM filing WHERE id = ?", first
-    )
+    [(by, reference)] = query(served, "SELECT filed_by, reference FROM filing WHERE id = ?", first)
     assert (by, reference) == ("development", "鲁电发展备〔2026〕网页1号")
     [(actor,)] = query(
         served,
@@ -177,7 +175,9 @@ def test_the_packages_chart_holds_the_database_s_figures(
     assert series["预算"] == [float(Decimal(budgets[i]) / 10**6) for i in ids]
     for name, key in (("已占用", "committed"), ("待发生", "pending"), ("剩余预算", "remaining"),
                       ("预计总额", "forecast"), ("预计超支", "overrun")):  # fmt: skip
-        expected = [float(Decimal(by_id[i][key]).quantize(Decimal("0.01"), ROUND_HALF_UP)) for i in ids]
+        expected = [
+            float(Decimal(by_id[i][key]).quantize(Decimal("0.01"), ROUND_HALF_UP)) for i in ids
+        ]
         assert series[name] == expected, name
     # our package is over its 1 元: its row says so and offers the application
     row = page.locator(f'#packages tr[data-package="{PACKAGE}"]')

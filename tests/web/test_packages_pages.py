@@ -154,7 +154,8 @@ def test_the_table_and_the_chart_show_the_budget_service_s_figures(
     assert [s["key"] for s in chart["series"]] == list(FIGURES)
     for series in chart["series"]:
         assert series["data"] == [
-            float(getattr(expected[p], series["key"]).quantize(Decimal("0.01"), ROUND_HALF_UP)) for p in rows
+            float(getattr(expected[p], series["key"]).quantize(Decimal("0.01"), ROUND_HALF_UP))
+            for p in rows
         ]
     # the formula-looking name is shown as text, escaped
     assert "=HYPERLINK(&#34;http://example.com&#34;,&#34;点我&#34;)" in page.text
