@@ -129,7 +129,6 @@ def chart_data(items: list[PackageSummary]) -> dict[str, Any]:
     return {
         "title": "项目包预算执行（万元）",
         "categories": [p.id for p in items],
-        "names": [p.name for p in items],
         "series": [
             {"key": key, "name": name, "data": [float(fen(getattr(p, key))) for p in items]}
             for key, name in SERIES

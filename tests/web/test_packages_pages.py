@@ -217,6 +217,10 @@ def test_filters_narrow_the_list_and_a_bad_year_is_named_and_not_applied(
         "HX-Request": "true", "HX-Target": "packages"})  # fmt: skip
     assert part.text.lstrip().startswith('<section class="card" id="packages">')
     assert 'id="filings"' not in part.text
+    filed = web.get("/packages", params={"filings": "overdue"}, headers={
+        "HX-Request": "true", "HX-Target": "filings"})  # fmt: skip
+    assert filed.text.lstrip().startswith('<section class="card" id="filings">')
+    assert 'id="packages"' not in filed.text and filed.text.count("data-filing=") == 1
 
 
 # ------------------------------------------------------------------ downloads

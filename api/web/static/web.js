@@ -84,7 +84,7 @@
   }
 })();
 
-// Grouped bars of amounts in 元 (the packages' figures): [data-bars] = {title, categories, names,
+// Grouped bars of amounts in 元 (the packages' figures): [data-bars] = {title, categories,
 // series: [{key, name, data}]}; the value axis in 万元 (the title says so), the tooltip in 元.
 (function () {
   "use strict";
