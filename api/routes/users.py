@@ -107,7 +107,10 @@ def add_user(session: SessionDep, clock: ClockDep, user: UserDep, body: UserCrea
     "/users/{login}",
     response_model=UserPublic,
     dependencies=[require("users.manage")],
-    responses={404: {"description": "没有该用户 / no such user"}},
+    responses={
+        404: {"description": "没有该用户 / no such user"},
+        409: {"description": "用户至少保留一个角色 / a user keeps at least one role"},
+    },
 )
 def change_user(
     session: SessionDep, clock: ClockDep, user: UserDep, login: Login, body: UserChange

@@ -29,7 +29,13 @@ from supply.auth.roles import ROLE_ZH, Permission, Role, parse_roles
 from supply.auth.tokens import new_api_token, token_digest
 from supply.core.audit import AuditEvent, record
 from supply.core.clock import SHANGHAI
-from supply.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from supply.core.errors import (
+    Conflict,
+    ConflictingInput,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from supply.core.paging import Page, paginate, sort_order
 from supply.core.sheets import Column, Sheet, write_xlsx
 
@@ -193,7 +199,10 @@ def _listed(row: Any) -> UserListed:
 
 
 def _order(where: UserFilter, columns: dict[str, Any]) -> list[Any]:
-    return sort_order(where.sort, columns, default=[], tiebreak=col(User.login))
+    order = sort_order(where.sort, columns, default=[], tiebreak=col(User.login))
+    if where.sort:  # none (no unit, never signed in) as the smallest, on every database
+        order[0] = order[0].nulls_last() if where.sort.startswith("-") else order[0].nulls_first()
+    return order
 
 
 def list_users(
@@ -279,8 +288,8 @@ def change_user(
     adding = set(_roles(add_roles))
     removing = set(_roles(remove_roles))
     roles = [r for r in dict.fromkeys([*user.roles, *sorted(adding)]) if r not in removing]
-    if not roles and user.roles:
-        raise InvalidInput(
+    if not roles and user.roles:  # well formed, but against what is stored: 409 to the API
+        raise ConflictingInput(
             f"用户 {login} 至少保留一个角色(停用请用“停用”) / {login} keeps at least one role "
             "(disable the user instead)",
             loc=("roles",),

@@ -28,6 +28,7 @@ from supply.packages.filings import record_filings
 from supply.packages.models import Filing, Package, PackageFigures
 from supply.policy import DeadlinePolicy
 from tests.packages.world import T0, build_budget_world
+from tests.signin import bearer
 from tests.web.conftest import NOW, csrf_of, sign_in
 
 CALENDAR = load_calendar()
@@ -372,3 +373,19 @@ def test_filing_without_the_csrf_token_is_refused(
         assert session.exec(select(Filing).where(col(Filing.filed_at).is_not(None))).all() == []
     assert web.post("/packages/filings/999999/file", data={
         "csrf_token": csrf_of(web.get("/packages").text), "reference": "x"}).status_code == 404  # fmt: skip
+
+
+def test_the_api_sorts_the_packages_as_the_page_does(
+    web: TestClient, world: dict[str, int]
+) -> None:
+    sign_in(web, "viewer")
+    page = list(table_rows(web.get("/packages", params={"sort": "-pending"}).text))
+    headers = bearer("viewer", now=NOW)
+    listed = web.get("/api/v1/packages", params={"sort": "-pending"}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()["items"]] == page
+    assert [p["projects"] for p in listed.json()["items"]] == [
+        int(table_rows(web.get("/packages").text)[p][9]) for p in page
+    ]
+    refused = web.get("/api/v1/packages", params={"sort": "height"}, headers=headers)
+    assert refused.status_code == 422

@@ -21,7 +21,7 @@ from supply.auth.roles import Role
 from supply.auth.units import set_unit
 from supply.auth.users import forget_cached
 from supply.core.audit import AuditEvent
-from tests.signin import PASSWORD, make_user
+from tests.signin import PASSWORD, bearer, make_user
 from tests.web.conftest import NOW, csrf_of, sign_in
 
 NEW_PASSWORD = "a new password of fourteen"
@@ -323,3 +323,21 @@ def test_the_excel_download_is_the_page_s_list_with_names_as_text(admin: TestCli
     assert formula[1].data_type == "s" and formula[1].value == HOSTILE_NAME
     text = " ".join(str(c) for r in rows for c in r if c is not None)
     assert "argon2" not in text and PASSWORD not in text
+
+
+def test_the_api_lists_users_with_their_last_sign_in_and_keeps_a_role(
+    admin: TestClient, web_engine: Engine
+) -> None:
+    headers = bearer("admin", now=NOW)
+    listed = admin.get("/api/v1/users", params={"sort": "-last_sign_in"}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert items[0]["login"] == "admin" and items[0]["last_sign_in"] is not None
+    assert {u["login"]: u["last_sign_in"] for u in items}["planner"] is None
+    assert all("password_hash" not in u for u in items)
+    emptied = admin.patch(
+        "/api/v1/users/planner", json={"remove_roles": ["planner"]}, headers=headers
+    )
+    assert emptied.status_code == 409 and "至少保留一个角色" in emptied.text
+    planner = user_of(web_engine, "planner")
+    assert planner is not None and planner.roles == ["planner"]
