@@ -149,14 +149,11 @@ def funding_command(
     """Write the draft application for supplementary funds: every package over budget."""
     from api.commands.db import cli_session
     from supply.packages.export import funding_application
-    from supply.packages.service import get_package_or_raise
 
     if file.suffix.lower() != ".xlsx":
         fail(f"{file}: the file name must end in .xlsx", 2)
     today = _today(None)
     with cli_session() as session:
-        for one in package or ():
-            get_package_or_raise(session=session, package_id=one)
         content, over = funding_application(
             session=session, today=today, year=year, package_ids=package
         )

@@ -19,20 +19,35 @@ router = APIRouter(tags=["packages"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PackageId = Annotated[str, Path(max_length=32, description="项目包编号 / package id")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="年度 / budget year")]
+SORT_PATTERN = rf"^-?({'|'.join(service.SORTABLE)})$"
 
 
 @router.get(
     "/packages", response_model=Page[PackageSummary], dependencies=[require("packages.read")]
 )
-def list_packages(session: SessionDep, page: PageDep, year: Year = None) -> Page[PackageSummary]:
+def list_packages(
+    session: SessionDep,
+    page: PageDep,
+    year: Year = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            pattern=SORT_PATTERN,
+            description=f"排序 / sort by one of {', '.join(service.SORTABLE)} (`-` before it: "
+            "descending); default newest year first, then by id",
+        ),
+    ] = None,
+) -> Page[PackageSummary]:
     """项目包列表及预算执行 / List project packages with their budget figures.
 
-    Newest year first; each package with committed (已占用), pending (待发生), remaining (剩余),
-    forecast (预计总额) and overrun (预计超支), in CNY as exact decimal strings.
+    Newest year first (or by `sort`); each package with committed (已占用), pending (待发生),
+    remaining (剩余), forecast (预计总额) and overrun (预计超支), in CNY as exact decimal strings,
+    and its number of projects.
     """
     return service.list_packages_with_figures(
-        session=session, year=year, offset=page.offset, limit=page.limit
-    )
+        session=session, where=service.PackageFilter(year=year, sort=sort), offset=page.offset,
+        limit=page.limit,
+    )  # fmt: skip
 
 
 @router.get(
@@ -97,8 +112,6 @@ def download_funding_application(
     Excel with Chinese headers: every package whose forecast exceeds its budget (预计超支的项目包),
     with its figures and the projects behind it.
     """
-    for one in package_id or ():
-        service.get_package_or_raise(session=session, package_id=one)
     content, _ = funding_application(
         session=session, today=today, year=year, package_ids=package_id
     )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, StrictBool
 
 from api.deps import MAX_ID, ClockDep, PageDep, SessionDep, UserDep, require
 from supply.auth import users
-from supply.auth.models import LOGIN_PATTERN, ApiTokenIssued, ApiTokenPublic, UserPublic
+from supply.auth.models import (
+    LOGIN_PATTERN,
+    ApiTokenIssued,
+    ApiTokenPublic,
+    UserListed,
+    UserPublic,
+)
 from supply.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from supply.auth.roles import Permission, Role
 from supply.core.paging import Page
@@ -59,10 +65,24 @@ class TokenCreate(BaseModel):
     scopes: list[Permission] = Field(min_length=1, description="权限 / permissions it grants")
 
 
-@router.get("/users", response_model=Page[UserPublic], dependencies=[require("users.read")])
-def list_users(session: SessionDep, page: PageDep) -> Page[UserPublic]:
-    """用户列表 / Users and service accounts, by login."""
-    return users.list_users(session, offset=page.offset, limit=page.limit)
+@router.get("/users", response_model=Page[UserListed], dependencies=[require("users.read")])
+def list_users(
+    session: SessionDep,
+    page: PageDep,
+    sort: Annotated[
+        str | None,
+        Query(
+            pattern=f"^-?({'|'.join(users.SORTABLE)})$",
+            description=f"排序 / sort by one of {', '.join(users.SORTABLE)} (`-` before it: "
+            "descending); default by login",
+        ),
+    ] = None,
+) -> Page[UserListed]:
+    """用户列表 / Users and service accounts, by login (or by `sort`), each with their last
+    sign-in if one is recorded; never a password or its hash."""
+    return users.list_users(
+        session, offset=page.offset, limit=page.limit, where=users.UserFilter(sort=sort)
+    )
 
 
 @router.post(
@@ -87,7 +107,10 @@ def add_user(session: SessionDep, clock: ClockDep, user: UserDep, body: UserCrea
     "/users/{login}",
     response_model=UserPublic,
     dependencies=[require("users.manage")],
-    responses={404: {"description": "没有该用户 / no such user"}},
+    responses={
+        404: {"description": "没有该用户 / no such user"},
+        409: {"description": "用户至少保留一个角色 / a user keeps at least one role"},
+    },
 )
 def change_user(
     session: SessionDep, clock: ClockDep, user: UserDep, login: Login, body: UserChange

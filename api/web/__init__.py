@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.web import audit, home, imports, projects, signin, stock, weekly
+from api.web import audit, home, imports, packages, projects, signin, stock, users, weekly
 from api.web.render import STATIC_DIR, STATIC_URL, error_page
 
 ROUTERS = (
@@ -24,8 +24,10 @@ ROUTERS = (
     weekly.router,
     projects.router,
     stock.router,
+    packages.router,
     imports.router,
     audit.router,
+    users.router,
 )
 # Paths that are not pages: the API, its documentation and the files.
 NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json")

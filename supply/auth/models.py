@@ -72,6 +72,14 @@ class UserPublic(SQLModel):
     changed_by: str
 
 
+class UserListed(UserPublic):
+    """A user as the list shows them: with their last sign-in, if one is recorded."""
+
+    last_sign_in: datetime | None = Field(
+        default=None, description="最近登录 / last sign-in (none recorded: null)"
+    )
+
+
 class Me(SQLModel):
     """The signed-in user, with what they may do."""
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from supply.auth.actor import Actor
 from supply.auth.models import User
 from supply.auth.passwords import verify_password
-from supply.auth.users import actor_of
+from supply.auth.users import SIGN_IN, actor_of
 from supply.core.audit import AuditEvent, current_context, record
 from supply.core.db import write_session
 from supply.core.errors import TooManyAttempts, Unauthenticated
@@ -96,6 +96,6 @@ def _sign_in(
         session.commit()
         raise Unauthenticated(LOCKED if reason == "disabled" else WRONG)
     assert user is not None
-    record(session, actor=login, action="auth.sign_in", object_type="user", object_id=login, at=now)
+    record(session, actor=login, action=SIGN_IN, object_type="user", object_id=login, at=now)
     session.commit()
     return actor_of(user)

@@ -7,9 +7,11 @@ import re
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import String, cast
 from sqlmodel import Session, col, func, select
 
 from supply.auth.actor import Actor
@@ -19,14 +21,23 @@ from supply.auth.models import (
     ApiTokenIssued,
     ApiTokenPublic,
     User,
+    UserListed,
     UserPublic,
 )
 from supply.auth.passwords import check_new_password, hash_password
-from supply.auth.roles import Permission, parse_roles
+from supply.auth.roles import ROLE_ZH, Permission, Role, parse_roles
 from supply.auth.tokens import new_api_token, token_digest
-from supply.core.audit import record
-from supply.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from supply.core.paging import Page, paginate
+from supply.core.audit import AuditEvent, record
+from supply.core.clock import SHANGHAI
+from supply.core.errors import (
+    Conflict,
+    ConflictingInput,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from supply.core.paging import Page, paginate, sort_order
+from supply.core.sheets import Column, Sheet, write_xlsx
 
 # How long a process trusts what it read of a user (roles, active): a user disabled elsewhere
 # loses access within this many seconds (the issue's "within a minute").
@@ -62,6 +73,14 @@ def _check_login(login: str) -> str:
     return login
 
 
+def _roles(names: Iterable[str], field: str = "roles") -> list[str]:
+    """The roles named, in table order; one that does not exist is InvalidInput."""
+    try:
+        return [r.value for r in parse_roles(names)]
+    except ValueError as exc:
+        raise InvalidInput(str(exc), loc=(field,)) from None
+
+
 def _state(user: User) -> dict[str, Any]:
     return {
         "display_name": user.display_name,
@@ -86,7 +105,7 @@ def add_user(
 ) -> UserPublic:
     """Add a person (with a password) or a service account (kind `service`, no password)."""
     _check_login(login)
-    chosen = [r.value for r in parse_roles(roles)]
+    chosen = _roles(roles)
     if not chosen:
         raise InvalidInput("至少一个角色 / give at least one role", loc=("roles",))
     if password is not None:  # a person without one signs in once an administrator sets it
@@ -119,11 +138,135 @@ def add_user(
     return public(user)
 
 
-def list_users(session: Session, *, offset: int, limit: int) -> Page[UserPublic]:
+@dataclass(frozen=True)
+class UserFilter:
+    """Which users a list shows, and in what order: `q` a part of the login or the name, one
+    role, one unit, active or disabled; `sort` a key of `SORTABLE` (`-key` descending), None for
+    by login."""
+
+    q: str | None = None
+    role: str | None = None
+    unit: str | None = None
+    active: bool | None = None
+    sort: str | None = None
+
+
+SIGN_IN = "auth.sign_in"  # the audit action of a successful sign-in (supply.auth.signin)
+
+
+def _last_sign_ins() -> Any:
+    """Each login's last successful sign-in, from the audit trail (a subquery)."""
+    return (
+        select(col(AuditEvent.object_id).label("login"), func.max(AuditEvent.at).label("at"))
+        .where(AuditEvent.action == SIGN_IN, AuditEvent.object_type == "user")
+        .group_by(col(AuditEvent.object_id))
+        .subquery()
+    )
+
+
+def _listing(where: UserFilter) -> tuple[Any, dict[str, Any]]:
+    last = _last_sign_ins()
+    statement = select(User, last.c.at).outerjoin(last, last.c.login == col(User.login))
+    if where.q:
+        statement = statement.where(
+            col(User.login).contains(where.q, autoescape=True)
+            | col(User.display_name).contains(where.q, autoescape=True)
+        )
+    if where.role:  # a JSON list: its text holds the role in quotes, on SQLite and PostgreSQL
+        quoted = f'"{where.role}"'
+        statement = statement.where(cast(User.roles, String).contains(quoted, autoescape=True))
+    if where.unit:
+        statement = statement.where(User.unit == where.unit)
+    if where.active is not None:
+        statement = statement.where(User.active == where.active)
+    columns = {
+        "login": col(User.login),
+        "name": col(User.display_name),
+        "unit": col(User.unit),
+        "active": col(User.active),
+        "last_sign_in": last.c.at,
+        "changed": col(User.changed_at),
+    }
+    return statement, columns
+
+
+SORTABLE = ("login", "name", "unit", "active", "last_sign_in", "changed")
+
+
+def _listed(row: Any) -> UserListed:
+    user, last = row
+    return UserListed(**public(user).model_dump(), last_sign_in=last)
+
+
+def _order(where: UserFilter, columns: dict[str, Any]) -> list[Any]:
+    order = sort_order(where.sort, columns, default=[], tiebreak=col(User.login))
+    if where.sort:  # none (no unit, never signed in) as the smallest, on every database
+        order[0] = order[0].nulls_last() if where.sort.startswith("-") else order[0].nulls_first()
+    return order
+
+
+def list_users(
+    session: Session, *, offset: int, limit: int, where: UserFilter | None = None
+) -> Page[UserListed]:
+    """Users and service accounts (never their password hashes), by login or as `where` sorts
+    them, each with their last sign-in."""
+    where = where or UserFilter()
+    statement, columns = _listing(where)
     return paginate(
-        session, select(User), order_by=[col(User.login)], offset=offset, limit=limit,
-        convert=public,
+        session, statement, order_by=_order(where, columns), offset=offset, limit=limit,
+        convert=_listed,
     )  # fmt: skip
+
+
+EXPORT_COLUMNS = (
+    Column("登录名 / login"),
+    Column("姓名 / name"),
+    Column("单位 / unit"),
+    Column("类型 / kind"),
+    Column("角色 / roles"),
+    Column("状态 / state"),
+    Column("最近登录(北京时间) / last sign-in"),
+    Column("创建 / created"),
+    Column("创建人 / created by"),
+    Column("修改 / changed"),
+    Column("修改人 / changed by"),
+)
+EXPORT_LIMIT = 100_000
+KIND_ZH = {"person": "人员", "service": "服务账号"}
+
+
+def _moment(at: datetime | None) -> str:
+    return "" if at is None else at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def export_users(session: Session, where: UserFilter) -> bytes:
+    """The users `where` selects, in its order, as an .xlsx workbook: every cell text (a name
+    starting with `=` stays text), roles in Chinese, never a password or its hash."""
+    statement, columns = _listing(where)
+    rows = [
+        (
+            user.login,
+            user.display_name,
+            user.unit or "",
+            KIND_ZH.get(user.kind, user.kind),
+            "、".join(ROLE_ZH.get(Role(r), r) if r in set(Role) else r for r in user.roles),
+            "启用" if user.active else "停用",
+            _moment(last),
+            _moment(user.created_at),
+            user.created_by,
+            _moment(user.changed_at),
+            user.changed_by,
+        )
+        for user, last in session.exec(
+            statement.order_by(*_order(where, columns)).limit(EXPORT_LIMIT)
+        ).all()
+    ]
+    return write_xlsx([Sheet("用户", EXPORT_COLUMNS, rows)])
+
+
+def get_user(session: Session, login: str) -> UserPublic:
+    """The user `login` (NotFound if there is none)."""
+    return public(_get(session, login))
 
 
 def change_user(
@@ -138,12 +281,20 @@ def change_user(
     unit: str | None = None,
     display_name: str | None = None,
 ) -> UserPublic:
-    """Change a user's roles, active flag, unit or name (one audit event with before/after)."""
+    """Change a user's roles, active flag, unit or name (one audit event with before/after); a
+    user keeps at least one role."""
     user = _get(session, login)
     before = _state(user)
-    adding = {r.value for r in parse_roles(add_roles)}
-    removing = {r.value for r in parse_roles(remove_roles)}
-    user.roles = [r for r in dict.fromkeys([*user.roles, *sorted(adding)]) if r not in removing]
+    adding = set(_roles(add_roles))
+    removing = set(_roles(remove_roles))
+    roles = [r for r in dict.fromkeys([*user.roles, *sorted(adding)]) if r not in removing]
+    if not roles and user.roles:  # well formed, but against what is stored: 409 to the API
+        raise ConflictingInput(
+            f"用户 {login} 至少保留一个角色(停用请用“停用”) / {login} keeps at least one role "
+            "(disable the user instead)",
+            loc=("roles",),
+        )
+    user.roles = roles
     if active is not None:
         user.active = active
     if unit is not None:

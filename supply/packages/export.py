@@ -1,4 +1,5 @@
-"""The draft application for supplementary funds (补充资金申请), Excel with Chinese headers.
+"""The draft application for supplementary funds (补充资金申请), Excel with Chinese headers; and
+the package list with its figures as Excel (项目包预算执行).
 
 One row per package whose forecast exceeds its budget, with the figures that justify it
 (budget, committed, pending, forecast, the overrun asked for), and the projects behind each on a
@@ -18,6 +19,7 @@ from supply.core.sheets import Column, Sheet, write_xlsx
 from supply.packages.budget import package_figures
 from supply.packages.filings import filing_status
 from supply.packages.models import FILING_STATUS_ZH, Filing, PackageFigures
+from supply.packages.service import PackageFilter, get_package_or_raise, package_summaries
 from supply.projects.models import PROJECT_STATUS_ZH, ProjectStatus
 
 SUMMARY_SHEET = "补充资金申请"
@@ -111,7 +113,10 @@ def funding_application(
     year: int | None = None,
     package_ids: Collection[str] | None = None,
 ) -> FundingApplication:
-    """The draft application for supplementary funds for every package over budget."""
+    """The draft application for supplementary funds for every package over budget (of `year`,
+    of `package_ids`); a package id that does not exist is NotFound."""
+    for package_id in package_ids or ():
+        get_package_or_raise(session=session, package_id=package_id)
     figures = package_figures(session=session, year=year, package_ids=package_ids)
     over = [f for f in figures if f.overrun > 0]
     filings = (
@@ -122,3 +127,26 @@ def funding_application(
         else []
     )
     return FundingApplication(funding_workbook(figures, list(filings), today=today), over)
+
+
+PACKAGES_SHEET = "项目包预算执行"
+PACKAGE_COLUMNS = [
+    Column("项目包编号"), Column("项目包名称"), Column("年度", "int"), Column("类别"),
+    *(Column(f"{name}(元)", "money", total=True) for name in (
+        "预算", "已占用", "待发生", "剩余预算", "预计总额", "预计超支",
+    )),
+    Column("项目数", "int", total=True),
+]  # fmt: skip
+
+
+def export_packages(*, session: Session, where: PackageFilter) -> bytes:
+    """The packages `where` selects, in its order, with their figures, as .xlsx bytes (names and
+    kinds as text, whatever they start with)."""
+    rows = [
+        [
+            s.id, s.name, s.year, s.kind, s.budget, s.committed, s.pending, s.remaining,
+            s.forecast, s.overrun, s.projects,
+        ]
+        for s in package_summaries(session=session, where=where)
+    ]  # fmt: skip
+    return write_xlsx([Sheet(PACKAGES_SHEET, PACKAGE_COLUMNS, rows, totals=bool(rows))])

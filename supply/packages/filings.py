@@ -21,7 +21,7 @@ from sqlalchemy import or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from supply.calendar import WorkCalendar
+from supply.calendar import CalendarError, WorkCalendar
 from supply.core.audit import record
 from supply.core.clock import local_today
 from supply.core.errors import Conflict, InvalidInput, NotFound
@@ -36,6 +36,16 @@ def filing_status(filing: Filing, *, today: date) -> FilingStatus:
     if filing.filed_at is not None:
         return FilingStatus.FILED
     return FilingStatus.OVERDUE if filing.due_on < today else FilingStatus.DUE
+
+
+def working_days_left(due_on: date, *, today: date, calendar: WorkCalendar) -> int | None:
+    """Working days from `today` to the due date: 0 on the due day, 2 two working days before
+    it, negative once past it (-1 the first working day after); None where the calendar has no
+    arrangement for the years between."""
+    try:
+        return calendar.working_days_between(today, due_on)
+    except CalendarError:
+        return None
 
 
 def week_end(today: date) -> date:
@@ -190,6 +200,7 @@ def list_filings(
     status: FilingStatus | None = None,
     due_this_week: bool = False,
     overdue: bool = False,
+    open_only: bool = False,
     package_id: str | None = None,
     project_id: str | None = None,
     offset: int = 0,
@@ -198,7 +209,8 @@ def list_filings(
     """List filings, earliest due first, as they stand on `today`.
 
     `due_this_week`: unfiled and due from today to Sunday; `overdue`: unfiled and past due; both
-    together: either. `status` keeps one status; `package_id`/`project_id` narrow further.
+    together: either; `open_only`: unfiled (due or overdue). `status` keeps one status;
+    `package_id`/`project_id` narrow further.
     """
     unfiled = col(Filing.filed_at).is_(None)
     statement = select(Filing, Package.name, Project.name).join(
@@ -214,6 +226,8 @@ def list_filings(
         wanted.append(unfiled & (col(Filing.due_on) < today))
     if wanted:
         statement = statement.where(or_(*wanted))
+    if open_only:
+        statement = statement.where(unfiled)
     if status == FilingStatus.FILED:
         statement = statement.where(col(Filing.filed_at).is_not(None))
     elif status == FilingStatus.OVERDUE:

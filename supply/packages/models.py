@@ -43,6 +43,7 @@ class PackageSummary(PackagePublic):
     remaining: Decimal = Field(description="剩余预算(元) / budget − committed, CNY")
     forecast: Decimal = Field(description="预计总额(元) / committed + pending, CNY")
     overrun: Decimal = Field(description="预计超支(元) / max(0, forecast − budget), CNY")
+    projects: int = Field(default=0, description="项目数 / the package's projects")
 
 
 class PackageCreate(SQLModel):

@@ -7,15 +7,16 @@ workbook import writes packages, projects and lines in one transaction).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from supply.core.audit import record
-from supply.core.errors import Conflict, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page, paginate
+from supply.core.errors import Conflict, InvalidInput, NotFound
+from supply.core.paging import DEFAULT_LIMIT, Page, check_page, paginate, sort_order
 from supply.packages.budget import package_figures
 from supply.packages.models import Package, PackageCreate, PackagePublic, PackageSummary
 
@@ -53,25 +54,122 @@ def list_packages(
     )
 
 
-def list_packages_with_figures(
-    *, session: Session, year: int | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
-) -> Page[PackageSummary]:
-    """List project packages as `list_packages` does, each with its budget figures."""
-    page = list_packages(session=session, year=year, offset=offset, limit=limit)
+@dataclass(frozen=True)
+class PackageFilter:
+    """Which packages a list shows, and in what order.
+
+    `q` matches a part of the id or the name; `over_only` keeps the packages whose forecast
+    exceeds their budget; `sort` is a key of `SORTABLE` (`-key` descending), None for the newest
+    year first, then by id.
+    """
+
+    year: int | None = None
+    q: str | None = None
+    kind: str | None = None
+    over_only: bool = False
+    sort: str | None = None
+
+
+# Sorted in the database: the package's own columns; in Python: its figures (computed).
+COLUMN_SORTS: dict[str, Any] = {
+    "id": col(Package.id),
+    "name": col(Package.name),
+    "year": col(Package.year),
+    "kind": col(Package.kind),
+    "budget": col(Package.budget),
+}
+FIGURE_SORTS = ("committed", "pending", "remaining", "forecast", "overrun")
+SORTABLE = (*COLUMN_SORTS, *FIGURE_SORTS)
+NEWEST_FIRST = (col(Package.year).desc(),)
+
+
+def _filtered(where: PackageFilter) -> Any:
+    statement = select(Package)
+    if where.year is not None:
+        statement = statement.where(Package.year == where.year)
+    if where.q:
+        statement = statement.where(
+            col(Package.id).contains(where.q, autoescape=True)
+            | col(Package.name).contains(where.q, autoescape=True)
+        )
+    if where.kind:
+        statement = statement.where(Package.kind == where.kind)
+    return statement
+
+
+def _order(sort: str | None) -> tuple[list[Any], str | None]:
+    """The ORDER BY of the database's part, and the figure to sort by afterwards (if any)."""
+    key = (sort or "").removeprefix("-")
+    if key in FIGURE_SORTS:
+        return [*NEWEST_FIRST, col(Package.id)], key
+    if key and key not in COLUMN_SORTS:
+        raise InvalidInput(
+            f"不能按 {key} 排序，可选：{'、'.join(SORTABLE)} / cannot sort by {key!r}; "
+            f"one of: {', '.join(SORTABLE)}",
+            loc=("sort",),
+        )
+    return sort_order(sort, COLUMN_SORTS, default=NEWEST_FIRST, tiebreak=col(Package.id)), None
+
+
+def _summaries(session: Session, packages: Sequence[Package]) -> list[PackageSummary]:
+    """The packages with their budget figures, in the order given."""
     figures = {
         f.package_id: f
-        for f in package_figures(session=session, package_ids=[p.id for p in page.items])
+        for f in package_figures(session=session, package_ids=[p.id for p in packages])
     }
-    items = [
+    return [
         PackageSummary(
-            **p.model_dump(),
-            **figures[p.id].model_dump(
-                include={"committed", "pending", "remaining", "forecast", "overrun"}
-            ),
+            **PackagePublic.model_validate(p).model_dump(),
+            **figures[p.id].model_dump(include=set(FIGURE_SORTS)),
+            projects=len(figures[p.id].projects),
         )
-        for p in page.items
+        for p in packages
     ]
-    return Page(items=items, total=page.total, offset=offset, limit=limit)
+
+
+def package_summaries(*, session: Session, where: PackageFilter) -> list[PackageSummary]:
+    """Every package `where` selects with its budget figures, in its order (for a download, a
+    chart of all, or a sort by a figure)."""
+    order, figure = _order(where.sort)
+    packages = session.exec(_filtered(where).order_by(*order)).all()
+    found = _summaries(session, packages)
+    if where.over_only:
+        found = [s for s in found if s.overrun > 0]
+    if figure is not None:  # a stable sort: equal figures keep the newest-year-first order
+        found.sort(key=lambda s: getattr(s, figure), reverse=(where.sort or "").startswith("-"))
+    return found
+
+
+def list_packages_with_figures(
+    *,
+    session: Session,
+    year: int | None = None,
+    where: PackageFilter | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[PackageSummary]:
+    """List project packages (newest year first, or as `where.sort` says), each with its budget
+    figures; `year` narrows `where` to one year. Only the page's packages are costed, unless
+    the list is sorted or narrowed by a figure."""
+    where = where or PackageFilter()
+    if year is not None:
+        where = replace(where, year=year)
+    check_page(offset=offset, limit=limit)
+    order, figure = _order(where.sort)
+    if figure is not None or where.over_only:
+        every = package_summaries(session=session, where=where)
+        items = every[offset : offset + limit]
+        return Page(items=items, total=len(every), offset=offset, limit=limit)
+    page = paginate(
+        session, _filtered(where), order_by=order, offset=offset, limit=limit, convert=lambda p: p
+    )
+    return Page(items=_summaries(session, page.items), total=page.total, offset=offset, limit=limit)
+
+
+def list_kinds(*, session: Session) -> list[str]:
+    """The kinds packages have (业扩配套, 重点工程, …), in order, none blank."""
+    rows = session.exec(select(Package.kind).distinct().order_by(col(Package.kind))).all()
+    return [kind for kind in rows if kind]
 
 
 def create_package(

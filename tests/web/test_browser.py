@@ -35,13 +35,13 @@ from tests.web.conftest import DEMO_NOW, Served
 pytestmark = pytest.mark.slow
 
 MENUS = {
-    "planner": ["周计划", "项目", "库存与定额", "导入"],
+    "planner": ["周计划", "项目", "库存与定额", "项目包与备案", "导入"],
     "pm.weihai": ["项目", "库存与定额"],
     "pm.wendeng": ["项目", "库存与定额"],
-    "development": ["周计划", "项目", "库存与定额"],
+    "development": ["周计划", "项目", "库存与定额", "项目包与备案"],
     "marketing": ["项目", "库存与定额"],
-    "viewer": ["周计划", "项目", "库存与定额", "审计"],
-    "admin": ["库存与定额", "导入", "审计"],
+    "viewer": ["周计划", "项目", "库存与定额", "项目包与备案", "审计", "用户"],
+    "admin": ["库存与定额", "导入", "审计", "用户"],
 }
 NAMES = {"planner": "物资部 李计划", "viewer": "公司领导 周只读", "admin": "系统管理员"}
 

@@ -231,3 +231,75 @@
     });
   }
 })();
+
+// Grouped bars of amounts in 元 (the packages' figures): [data-bars] = {title, categories,
+// series: [{key, name, data}]}; the value axis in 万元 (the title says so), the tooltip in 元.
+(function () {
+  "use strict";
+
+  var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
+  var COLORS = {
+    budget: "#5b7b8a", committed: "#2e7d5b", pending: "#e0922f",
+    remaining: "#8cc8bd", forecast: "#3465a4", overrun: "#c62828",
+  };
+
+  function yuan(value) {
+    return Number(value).toLocaleString("zh-CN", {
+      minimumFractionDigits: 2, maximumFractionDigits: 2,
+    }) + " 元";
+  }
+
+  function startBars(el) {
+    if (!window.echarts || el.dataset.started) return;
+    el.dataset.started = "1";
+    var data = JSON.parse(el.dataset.bars);
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    chart.setOption({
+      animation: !still,
+      textStyle: { fontFamily: FONT },
+      title: { text: data.title, left: 0, textStyle: { fontSize: 14, fontFamily: FONT } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: yuan },
+      legend: { right: 0, top: 0 },
+      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: data.categories,
+        axisLabel: { interval: 0, rotate: data.categories.length > 8 ? 30 : 0, fontSize: 11 },
+      },
+      yAxis: {
+        type: "value",
+        axisLabel: {
+          formatter: function (v) {
+            return (v / 10000).toLocaleString("zh-CN");
+          },
+        },
+      },
+      series: data.series.map(function (s) {
+        return {
+          name: s.name,
+          id: s.key,
+          type: "bar",
+          data: s.data,
+          itemStyle: { color: COLORS[s.key] },
+          barMaxWidth: 16,
+        };
+      }),
+    });
+    window.addEventListener("resize", function () {
+      chart.resize();
+    });
+  }
+
+  function start(root) {
+    root.querySelectorAll("[data-bars]").forEach(startBars);
+  }
+
+  if (window.htmx) {
+    window.htmx.onLoad(start);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () {
+      start(document);
+    });
+  }
+})();
