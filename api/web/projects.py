@@ -257,6 +257,7 @@ def request_form_context(session: Session, actor: Actor, form: RequestForm) -> d
     return {
         "form": form,
         "rows": rows,
+        "max_lines": MAX_FORM_LINES,
         "offered": offered.items,
         "materials": materials.items,
         "answer": None,

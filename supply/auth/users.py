@@ -199,10 +199,8 @@ def _listed(row: Any) -> UserListed:
 
 
 def _order(where: UserFilter, columns: dict[str, Any]) -> list[Any]:
-    order = sort_order(where.sort, columns, default=[], tiebreak=col(User.login))
-    if where.sort:  # none (no unit, never signed in) as the smallest, on every database
-        order[0] = order[0].nulls_last() if where.sort.startswith("-") else order[0].nulls_first()
-    return order
+    # none (no unit, never signed in) as the smallest
+    return sort_order(where.sort, columns, default=[], tiebreak=col(User.login), blanks="smallest")
 
 
 def list_users(

@@ -5,7 +5,7 @@ is sorted by a column its caller names."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
@@ -56,10 +56,15 @@ def paginate(
 
 
 def sort_order(
-    sort: str | None, columns: Mapping[str, Any], *, default: Sequence[Any], tiebreak: Any
+    sort: str | None,
+    columns: Mapping[str, Any],
+    *,
+    default: Sequence[Any],
+    tiebreak: Any,
+    blanks: Literal["last", "smallest"] = "last",
 ) -> list[Any]:
     """The ORDER BY of a list sorted by the caller's `sort`: a key of `columns` (ascending) or
-    `-key` (descending), then `tiebreak` so that pages never overlap (empty values last); `default` when none is
+    `-key` (descending), then `tiebreak` so that pages never overlap (empty values last, or as the smallest); `default` when none is
     asked for. An unknown key is refused, naming the keys there are."""
     if not sort:
         return [*default, tiebreak]
@@ -71,5 +76,9 @@ def sort_order(
             loc=("sort",),
         )
     column = columns[key]
-    order = column.desc() if sort.startswith("-") else column.asc()
-    return [order.nulls_last(), tiebreak]  # blanks at the end either way, on every database
+    descending = sort.startswith("-")
+    order = column.desc() if descending else column.asc()
+    # Empty values at the end either way, or (`smallest`) first going up — on every database.
+    if blanks == "smallest" and not descending:
+        return [order.nulls_first(), tiebreak]
+    return [order.nulls_last(), tiebreak]

@@ -241,6 +241,10 @@ def test_a_project_manager_asks_for_materials_and_releases_the_hold(
     page.get_by_label("工程类型").select_option("area_capacity_increase")
     page.get_by_label("所在地点").fill("wendeng")
     page.get_by_label("审批日期").fill("2026-11-30")
+    lines = page.locator("[data-line]").count()
+    page.get_by_role("button", name="添加一行").click()  # one more empty line, in the page
+    assert page.locator("[data-line]").count() == lines + 1
+    assert page.get_by_label("物料编码").last.input_value() == ""
     page.get_by_label("物料编码").first.fill("MTR-1P-SMART")
     page.get_by_label("数量").first.fill("abc")
     page.get_by_role("button", name="提交并获取答复").click()
@@ -313,11 +317,15 @@ def test_screenshots_of_every_page(served: Served, chromium: Any) -> None:
         sign_in(page, served, "pm.wendeng")
         no_horizontal_scroll(page)
         page.screenshot(path=SCREENSHOTS / "projects.png")
+        page.locator("table.projects tbody a").first.click()  # the most pressing project
+        page.wait_for_function("document.getElementById('chart-timeline') !== null")
+        no_horizontal_scroll(page)
+        page.screenshot(path=SCREENSHOTS / "project.png")
         page.goto(served.base + "/projects/request")
         no_horizontal_scroll(page)
         page.screenshot(path=SCREENSHOTS / "projects-request.png")
     finally:
         context.close()
-    for name in ("login", "weekly", "weekly-lines", "audit", "forbidden", "projects",
+    for name in ("login", "weekly", "weekly-lines", "audit", "forbidden", "projects", "project",
                  "projects-request"):  # fmt: skip
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000, name

@@ -260,12 +260,12 @@ def test_a_viewer_may_read_the_weekly_page_but_neither_run_nor_approve(web: Test
 @pytest.mark.parametrize(
     ("login", "menu"),
     [(role.value, titles) for role, titles in {
-        Role.PLANNER: ["周计划", "项目", "库存与定额", "导入"],
+        Role.PLANNER: ["周计划", "项目", "库存与定额", "项目包与备案", "导入"],
         Role.PROJECT_MANAGER: ["项目", "库存与定额"],
-        Role.DEVELOPMENT: ["周计划", "项目", "库存与定额"],
+        Role.DEVELOPMENT: ["周计划", "项目", "库存与定额", "项目包与备案"],
         Role.MARKETING: ["项目", "库存与定额"],
-        Role.VIEWER: ["周计划", "项目", "库存与定额", "审计"],
-        Role.ADMIN: ["库存与定额", "导入", "审计"],
+        Role.VIEWER: ["周计划", "项目", "库存与定额", "项目包与备案", "审计", "用户"],
+        Role.ADMIN: ["库存与定额", "导入", "审计", "用户"],
     }.items()],
 )  # fmt: skip
 def test_home_sends_each_role_to_its_first_page(

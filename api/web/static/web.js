@@ -132,7 +132,25 @@
     });
   }
 
+  // The request form's 添加一行: a copy of the last line, empty, up to the form's maximum.
+  function startAddLine(button) {
+    if (button.dataset.started) return;
+    button.dataset.started = "1";
+    button.addEventListener("click", function () {
+      var lines = button.closest("fieldset").querySelectorAll("[data-line]");
+      if (lines.length >= Number(button.dataset.max)) return;
+      var last = lines[lines.length - 1];
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      copy.querySelectorAll(".field-error").forEach(function (error) { error.remove(); });
+      last.after(copy);
+      copy.querySelector("input").focus();
+      if (lines.length + 1 >= Number(button.dataset.max)) button.disabled = true;
+    });
+  }
+
   function start(root) {
+    root.querySelectorAll("[data-add-line]").forEach(startAddLine);
     root.querySelectorAll("[data-countdown]").forEach(startCountdown);
     root.querySelectorAll("[data-chart]").forEach(startChart);
     root.querySelectorAll("[data-timeline]").forEach(startTimeline);
@@ -218,7 +236,25 @@
     });
   }
 
+  // The request form's 添加一行: a copy of the last line, empty, up to the form's maximum.
+  function startAddLine(button) {
+    if (button.dataset.started) return;
+    button.dataset.started = "1";
+    button.addEventListener("click", function () {
+      var lines = button.closest("fieldset").querySelectorAll("[data-line]");
+      if (lines.length >= Number(button.dataset.max)) return;
+      var last = lines[lines.length - 1];
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      copy.querySelectorAll(".field-error").forEach(function (error) { error.remove(); });
+      last.after(copy);
+      copy.querySelector("input").focus();
+      if (lines.length + 1 >= Number(button.dataset.max)) button.disabled = true;
+    });
+  }
+
   function start(root) {
+    root.querySelectorAll("[data-add-line]").forEach(startAddLine);
     root.querySelectorAll("[data-stock-chart]").forEach(startStockChart);
     root.querySelectorAll("form[data-confirm]").forEach(askFirst);
   }
@@ -291,7 +327,25 @@
     });
   }
 
+  // The request form's 添加一行: a copy of the last line, empty, up to the form's maximum.
+  function startAddLine(button) {
+    if (button.dataset.started) return;
+    button.dataset.started = "1";
+    button.addEventListener("click", function () {
+      var lines = button.closest("fieldset").querySelectorAll("[data-line]");
+      if (lines.length >= Number(button.dataset.max)) return;
+      var last = lines[lines.length - 1];
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      copy.querySelectorAll(".field-error").forEach(function (error) { error.remove(); });
+      last.after(copy);
+      copy.querySelector("input").focus();
+      if (lines.length + 1 >= Number(button.dataset.max)) button.disabled = true;
+    });
+  }
+
   function start(root) {
+    root.querySelectorAll("[data-add-line]").forEach(startAddLine);
     root.querySelectorAll("[data-bars]").forEach(startBars);
   }
 
