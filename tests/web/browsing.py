@@ -11,6 +11,16 @@ from tests.web.conftest import Served
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTH = 1366
+# Each demo user's menu, in its order.
+MENUS = {
+    "planner": ["周计划", "项目", "库存与定额", "项目包与备案", "导入"],
+    "pm.weihai": ["项目", "库存与定额"],
+    "pm.wendeng": ["项目", "库存与定额"],
+    "development": ["周计划", "项目", "库存与定额", "项目包与备案"],
+    "marketing": ["项目", "库存与定额"],
+    "viewer": ["周计划", "项目", "库存与定额", "项目包与备案", "审计", "用户"],
+    "admin": ["库存与定额", "导入", "审计", "用户"],
+}
 
 
 def sign_in(page: Any, served: Served, login: str, password: str | None = None) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.browsing import menu_of, no_horizontal_scroll, screenshot, sign_in
+from tests.web.browsing import MENUS, menu_of, no_horizontal_scroll, screenshot, sign_in
 from tests.web.conftest import DEMO_NOW, VIEWPORT, Served
 
 pytestmark = pytest.mark.slow
@@ -111,7 +111,7 @@ def test_development_files_a_filing_through_the_page(
     )
     assert (review, filed_at) == ("2026-11-30", None)
     sign_in(page, served, "development")
-    assert menu_of(page) == ["周计划", "项目", "项目包与备案"]
+    assert menu_of(page) == MENUS["development"]
     page.get_by_role("link", name="项目包与备案").click()
     page.wait_for_url(served.base + "/packages")
     row = page.locator(f'#filings tr[data-filing="{first}"]')
@@ -198,7 +198,7 @@ def test_the_packages_chart_holds_the_database_s_figures(
 def test_the_administrator_adds_a_user_who_then_signs_in(served: Served, browser_page: Any) -> None:
     page = browser_page
     sign_in(page, served, "admin")
-    assert menu_of(page) == ["审计", "用户"]
+    assert menu_of(page) == MENUS["admin"]
     page.get_by_role("link", name="用户").click()
     page.wait_for_url(served.base + "/users")
     form = page.locator("#add-user")
@@ -229,7 +229,7 @@ def test_the_administrator_adds_a_user_who_then_signs_in(served: Served, browser
     no_horizontal_scroll(page)
     page.context.clear_cookies()
     sign_in(page, served, NEW_LOGIN, NEW_PASSWORD)
-    assert menu_of(page) == ["周计划", "项目", "项目包与备案"]
+    assert menu_of(page) == MENUS["development"]
     assert "发展部 网页测试" in page.locator(".who .name").inner_text()
 
 

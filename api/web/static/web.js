@@ -1,21 +1,67 @@
-// gridsupply web pages: the cutoff countdown and the charts. Plain JavaScript, no library but
-// htmx (already loaded) and, on pages with a chart, ECharts. Runs on every piece of page htmx
-// puts in, so swapped-in parts work like the first page.
+// gridsupply web pages: the cutoff countdown, the charts, and a few form helpers. Plain
+// JavaScript, no library but htmx (already loaded) and, on pages with a chart, ECharts. Runs on
+// every piece of page htmx puts in, so swapped-in parts work like the first page.
 (function () {
   "use strict";
 
   var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
-  var COLORS = { on_time: "#2e7d5b", late: "#e0922f", unmet: "#c62828" };
+  var COLORS = {
+    // lines by outcome (周计划, a project's timeline)
+    on_time: "#2e7d5b", late: "#e0922f", unmet: "#c62828",
+    // stock against quota (库存与定额)
+    on_hand: "#00695f", held: "#e0922f", quota: "#9fb3b8",
+    // a package's figures (项目包与备案)
+    budget: "#5b7b8a", committed: "#2e7d5b", pending: "#e0922f",
+    remaining: "#8cc8bd", forecast: "#3465a4", overrun: "#c62828",
+  };
+  var BELOW = "#c62828";
+
+  // Each element is started once, however often htmx hands it over.
+  function once(el) {
+    if (el.dataset.started) return false;
+    el.dataset.started = "1";
+    return true;
+  }
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
   }
 
+  function yuan(value) {
+    return Number(value).toLocaleString("zh-CN", {
+      minimumFractionDigits: 2, maximumFractionDigits: 2,
+    }) + " 元";
+  }
+
+  // An ECharts chart on `el` with `option` and what every chart here shares: the fonts, no
+  // animation when the reader asks for reduced motion, a resize with the window.
+  function chartOn(el, option) {
+    if (!window.echarts || !once(el)) return null;
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    option.animation = !still;
+    option.textStyle = { fontFamily: FONT };
+    if (option.title) option.title.textStyle = { fontSize: 14, fontFamily: FONT };
+    chart.setOption(option);
+    window.addEventListener("resize", function () {
+      chart.resize();
+    });
+    return chart;
+  }
+
+  function bars(series, extra) {
+    return series.map(function (s) {
+      return Object.assign(
+        { name: s.name, id: s.key, type: "bar", data: s.data, itemStyle: { color: COLORS[s.key] } },
+        extra
+      );
+    });
+  }
+
   // The countdown counts by the server's clock (which may be frozen for training or tests):
   // the offset between it and this browser's clock is taken once, when the part is loaded.
   function startCountdown(el) {
-    if (el.dataset.started) return;
-    el.dataset.started = "1";
+    if (!once(el)) return;
     var cutoff = Date.parse(el.dataset.cutoff);
     var offset = Date.parse(el.dataset.now) - Date.now();
     var value = el.querySelector("[data-countdown-value]");
@@ -37,36 +83,17 @@
     tick();
   }
 
-  // A stacked bar chart of lines by category and outcome: {categories, series: [{name, key, data}]}.
+  // 周计划: lines by project type and outcome, stacked ({categories, series: [{name, key, data}]}).
   function startChart(el) {
-    if (!window.echarts || el.dataset.started) return;
-    el.dataset.started = "1";
     var data = JSON.parse(el.dataset.chart);
-    var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    chart.setOption({
-      animation: !still,
-      textStyle: { fontFamily: FONT },
-      title: { text: "按工程类型的需求行", left: 0, textStyle: { fontSize: 14, fontFamily: FONT } },
+    chartOn(el, {
+      title: { text: "按工程类型的需求行", left: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { right: 0, top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: data.categories, inverse: true },
-      series: data.series.map(function (s) {
-        return {
-          name: s.name,
-          id: s.key,
-          type: "bar",
-          stack: "lines",
-          data: s.data,
-          itemStyle: { color: COLORS[s.key] },
-          barMaxWidth: 22,
-        };
-      }),
-    });
-    window.addEventListener("resize", function () {
-      chart.resize();
+      series: bars(data.series, { stack: "lines", barMaxWidth: 22 }),
     });
   }
 
@@ -75,12 +102,8 @@
   // {lines: [{label, need_by, arrival, verdict, parts: [{arrival, quantity, state, kind}]}],
   //  approved_on, need_by, deadline}
   function startTimeline(el) {
-    if (!window.echarts || el.dataset.started) return;
-    el.dataset.started = "1";
     var data = JSON.parse(el.dataset.timeline);
     el.style.height = Math.min(520, 90 + 30 * data.lines.length) + "px";
-    var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     var labels = data.lines.map(function (l) { return l.label; });
     var arrivals = [];
     data.lines.forEach(function (l, i) {
@@ -91,10 +114,8 @@
         });
       });
     });
-    chart.setOption({
-      animation: !still,
-      textStyle: { fontFamily: FONT },
-      title: { text: "到货时间线", left: 0, textStyle: { fontSize: 14, fontFamily: FONT } },
+    chartOn(el, {
+      title: { text: "到货时间线", left: 0 },
       tooltip: {
         trigger: "item",
         formatter: function (p) {
@@ -124,66 +145,26 @@
             ],
           },
         },
-        { name: "到货", id: "arrival", type: "scatter", symbolSize: 10, data: arrivals },
+        {
+          name: "到货", id: "arrival", type: "scatter", symbolSize: 10, data: arrivals,
+          itemStyle: { color: COLORS.on_time },  // the legend's; each point: on time or late
+        },
       ],
     });
-    window.addEventListener("resize", function () {
-      chart.resize();
-    });
   }
 
-  // The request form's 添加一行: a copy of the last line, empty, up to the form's maximum.
-  function startAddLine(button) {
-    if (button.dataset.started) return;
-    button.dataset.started = "1";
-    button.addEventListener("click", function () {
-      var lines = button.closest("fieldset").querySelectorAll("[data-line]");
-      if (lines.length >= Number(button.dataset.max)) return;
-      var last = lines[lines.length - 1];
-      var copy = last.cloneNode(true);
-      copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
-      copy.querySelectorAll(".field-error").forEach(function (error) { error.remove(); });
-      last.after(copy);
-      copy.querySelector("input").focus();
-      if (lines.length + 1 >= Number(button.dataset.max)) button.disabled = true;
-    });
-  }
-
-  function start(root) {
-    root.querySelectorAll("[data-add-line]").forEach(startAddLine);
-    root.querySelectorAll("[data-countdown]").forEach(startCountdown);
-    root.querySelectorAll("[data-chart]").forEach(startChart);
-    root.querySelectorAll("[data-timeline]").forEach(startTimeline);
-  }
-
-  if (window.htmx) {
-    window.htmx.onLoad(start);
-  } else {
-    document.addEventListener("DOMContentLoaded", function () {
-      start(document);
-    });
-  }
-})();
-
-// 库存与定额 (/stock): reserve on hand, held and quota per warehouse and material as bars, the
-// on-hand bars below quota in red ({categories, names, below, series: [{name, key, data}]}); and
-// forms that ask before they send (`data-confirm`: confirming the quota catalog).
-(function () {
-  "use strict";
-
-  var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
-  var COLORS = { on_hand: "#00695f", held: "#e0922f", quota: "#9fb3b8" };
-  var BELOW = "#c62828";
-
+  // 库存与定额: reserve on hand, held and quota per warehouse and material as bars, the on-hand
+  // bars below quota in red ({categories, names, below, series: [{name, key, data}]}).
   function startStockChart(el) {
-    if (!window.echarts || el.dataset.started) return;
-    el.dataset.started = "1";
     var data = JSON.parse(el.dataset.stockChart);
-    var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    chart.setOption({
-      animation: !still,
-      textStyle: { fontFamily: FONT },
+    var series = bars(data.series, { barMaxWidth: 14, barGap: "10%" });
+    series.forEach(function (s) {
+      if (s.id !== "on_hand") return;
+      s.data = s.data.map(function (v, i) {
+        return data.below[i] ? { value: v, itemStyle: { color: BELOW } } : v;
+      });
+    });
+    chartOn(el, {
       tooltip: {
         trigger: "axis",
         axisPointer: { type: "shadow" },
@@ -207,94 +188,16 @@
       // The materials' units differ (台, 米, 只): a logarithmic axis keeps 8 台 and 6,000 米 both
       // readable; an empty bar is 0.
       yAxis: { type: "log", logBase: 10, min: 1, name: "数量（对数刻度）", nameTextStyle: { align: "left" } },
-      series: data.series.map(function (s) {
-        return {
-          name: s.name,
-          id: s.key,
-          type: "bar",
-          data: s.key === "on_hand"
-            ? s.data.map(function (v, i) {
-              return data.below[i] ? { value: v, itemStyle: { color: BELOW } } : v;
-            })
-            : s.data,
-          itemStyle: { color: COLORS[s.key] },
-          barMaxWidth: 14,
-          barGap: "10%",
-        };
-      }),
-    });
-    window.addEventListener("resize", function () {
-      chart.resize();
+      series: series,
     });
   }
 
-  function askFirst(form) {
-    if (form.dataset.asking) return;
-    form.dataset.asking = "1";
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  }
-
-  // The request form's 添加一行: a copy of the last line, empty, up to the form's maximum.
-  function startAddLine(button) {
-    if (button.dataset.started) return;
-    button.dataset.started = "1";
-    button.addEventListener("click", function () {
-      var lines = button.closest("fieldset").querySelectorAll("[data-line]");
-      if (lines.length >= Number(button.dataset.max)) return;
-      var last = lines[lines.length - 1];
-      var copy = last.cloneNode(true);
-      copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
-      copy.querySelectorAll(".field-error").forEach(function (error) { error.remove(); });
-      last.after(copy);
-      copy.querySelector("input").focus();
-      if (lines.length + 1 >= Number(button.dataset.max)) button.disabled = true;
-    });
-  }
-
-  function start(root) {
-    root.querySelectorAll("[data-add-line]").forEach(startAddLine);
-    root.querySelectorAll("[data-stock-chart]").forEach(startStockChart);
-    root.querySelectorAll("form[data-confirm]").forEach(askFirst);
-  }
-
-  if (window.htmx) {
-    window.htmx.onLoad(start);
-  } else {
-    document.addEventListener("DOMContentLoaded", function () {
-      start(document);
-    });
-  }
-})();
-
-// Grouped bars of amounts in 元 (the packages' figures): [data-bars] = {title, categories,
-// series: [{key, name, data}]}; the value axis in 万元 (the title says so), the tooltip in 元.
-(function () {
-  "use strict";
-
-  var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
-  var COLORS = {
-    budget: "#5b7b8a", committed: "#2e7d5b", pending: "#e0922f",
-    remaining: "#8cc8bd", forecast: "#3465a4", overrun: "#c62828",
-  };
-
-  function yuan(value) {
-    return Number(value).toLocaleString("zh-CN", {
-      minimumFractionDigits: 2, maximumFractionDigits: 2,
-    }) + " 元";
-  }
-
+  // 项目包与备案: grouped bars of amounts in 元 ({title, categories, series: [{key, name, data}]});
+  // the value axis in 万元 (the title says so), the tooltip in 元.
   function startBars(el) {
-    if (!window.echarts || el.dataset.started) return;
-    el.dataset.started = "1";
     var data = JSON.parse(el.dataset.bars);
-    var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    chart.setOption({
-      animation: !still,
-      textStyle: { fontFamily: FONT },
-      title: { text: data.title, left: 0, textStyle: { fontSize: 14, fontFamily: FONT } },
+    chartOn(el, {
+      title: { text: data.title, left: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: yuan },
       legend: { right: 0, top: 0 },
       grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
@@ -311,26 +214,21 @@
           },
         },
       },
-      series: data.series.map(function (s) {
-        return {
-          name: s.name,
-          id: s.key,
-          type: "bar",
-          data: s.data,
-          itemStyle: { color: COLORS[s.key] },
-          barMaxWidth: 16,
-        };
-      }),
+      series: bars(data.series, { barMaxWidth: 16 }),
     });
-    window.addEventListener("resize", function () {
-      chart.resize();
+  }
+
+  // Forms that ask before they send (`data-confirm`: confirming the quota catalog).
+  function askFirst(form) {
+    if (!once(form)) return;
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
 
   // The request form's 添加一行: a copy of the last line, empty, up to the form's maximum.
   function startAddLine(button) {
-    if (button.dataset.started) return;
-    button.dataset.started = "1";
+    if (!once(button)) return;
     button.addEventListener("click", function () {
       var lines = button.closest("fieldset").querySelectorAll("[data-line]");
       if (lines.length >= Number(button.dataset.max)) return;
@@ -344,9 +242,20 @@
     });
   }
 
+  var STARTERS = [
+    ["[data-countdown]", startCountdown],
+    ["[data-chart]", startChart],
+    ["[data-timeline]", startTimeline],
+    ["[data-stock-chart]", startStockChart],
+    ["[data-bars]", startBars],
+    ["form[data-confirm]", askFirst],
+    ["[data-add-line]", startAddLine],
+  ];
+
   function start(root) {
-    root.querySelectorAll("[data-add-line]").forEach(startAddLine);
-    root.querySelectorAll("[data-bars]").forEach(startBars);
+    STARTERS.forEach(function (pair) {
+      root.querySelectorAll(pair[0]).forEach(pair[1]);
+    });
   }
 
   if (window.htmx) {
