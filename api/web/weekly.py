@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -22,9 +22,11 @@ from api.web.session import PageActor, page_require
 from supply.auth.actor import Actor, ProjectScope
 from supply.auth.roles import Permission
 from supply.calendar import CalendarError, WorkCalendar
+from supply.core.clock import Clock
 from supply.core.errors import ImportRejected, NotFound, RowProblem
 from supply.core.money import line_amount
 from supply.core.paging import Page
+from supply.core.settings import Settings
 from supply.jobs.models import JobRunPublic, JobStatus
 from supply.jobs.service import JobOutcome, Step, get_job, start_job
 from supply.labels import KIND_ZH, REPLENISHMENT
@@ -287,8 +289,31 @@ def weekly_page(
     return render(request, "weekly/index.html", context, fragments=FRAGMENTS)
 
 
-@router.post("/run", dependencies=[page_require("plans.run")])
-def run_plan(
+@dataclass
+class WeekPage:
+    """What the weekly page's actions share: who acts, when, on which calendar and policy, and
+    how the page (or its `#batch` part, for htmx) is drawn after the action."""
+
+    request: Request
+    session: Session
+    now: datetime
+    clock: Clock
+    calendar: WorkCalendar
+    policy: DeadlinePolicy
+    settings: Settings
+    actor: Actor
+
+    def render(self, *, status: int = 200, **values: Any) -> Response:
+        context = weekly_context(
+            self.session, actor=self.actor, now=self.now, calendar=self.calendar,
+            policy=self.policy, **values,
+        )  # fmt: skip
+        return render(
+            self.request, "weekly/index.html", context, status=status, fragments=BATCH_FRAGMENTS
+        )
+
+
+def week_page(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -296,19 +321,26 @@ def run_plan(
     calendar: CalendarDep,
     policy: PolicyDep,
     actor: PageActor,
-    rerun: Annotated[bool, Form()] = False,
-) -> Response:
+) -> WeekPage:
+    return WeekPage(request, session, clock.now(), clock, calendar, policy, settings, actor)
+
+
+WeekDep = Annotated[WeekPage, Depends(week_page)]
+
+
+@router.post("/run", dependencies=[page_require("plans.run")])
+def run_plan(week: WeekDep, rerun: Annotated[bool, Form()] = False) -> Response:
     """运行周计划: the batch of this moment, as POST /api/v1/plans/runs, started in the
     background; the answer is its progress, which the page follows step by step."""
-    now = clock.now()
-    engine = session.get_bind()
+    engine = week.session.get_bind()
     assert isinstance(engine, Engine)  # sessions are bound to the engine, never a connection
 
     def work(step: Step) -> JobOutcome:
         started = time.monotonic()
         run = run_weekly(
-            engine=engine, at=now, now=now, user=actor.login, calendar=calendar, policy=policy,
-            settings=settings, rerun=rerun, progress=step,
+            engine=engine, at=week.now, now=week.now, user=week.actor.login,
+            calendar=week.calendar, policy=week.policy, settings=week.settings, rerun=rerun,
+            progress=step,
         ).run  # fmt: skip
         return JobOutcome(
             f"批次 {run.batch_id} 第 {run.id} 次运行完成（{run.solve_status}），用时 "
@@ -316,111 +348,59 @@ def run_plan(
             {"batch_id": run.batch_id, "run_id": run.id},
         )
 
-    job_id = start_job(
-        engine,  # type: ignore[arg-type]
-        name=RUN_JOB,
-        user=actor.login,
-        clock=clock.now,
-        work=work,
-    )
-    if not is_htmx(request):  # a browser without scripts: the progress page, reloaded by hand
+    job_id = start_job(engine, name=RUN_JOB, user=week.actor.login, clock=week.clock.now, work=work)
+    if not is_htmx(week.request):  # a browser without scripts: the progress page, by hand
         return RedirectResponse(f"/weekly/jobs/{job_id}", status_code=303)
-    return job_view(request, session, clock, calendar, policy, actor, job_id)
+    return job_view(week, job_id)
 
 
 @router.get("/jobs/{job_id}", dependencies=[page_require("plans.read")])
-def job_view(
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    policy: PolicyDep,
-    actor: PageActor,
-    job_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)],
-) -> Response:
+def job_view(week: WeekDep, job_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)]) -> Response:
     """A run of the weekly plan as it goes: its steps so far (htmx asks again every half second),
     then, once it has ended, the batch with the run's steps and outcome."""
-    job = get_job(session=session, job_id=job_id, name=RUN_JOB)
+    job = get_job(session=week.session, job_id=job_id, name=RUN_JOB)
     if job.status == JobStatus.RUNNING:
-        context = weekly_context(
-            session, actor=actor, now=clock.now(), calendar=calendar, policy=policy, job=job
-        )
-        return render(request, "weekly/index.html", context, fragments=BATCH_FRAGMENTS)
-    result = job.result or {}
+        return week.render(job=job)
     failed = job.status == JobStatus.FAILED
-    context = weekly_context(
-        session, actor=actor, now=clock.now(), calendar=calendar, policy=policy,
-        batch=result.get("batch_id"), steps=job.steps,
+    return week.render(
+        batch=(job.result or {}).get("batch_id"), steps=job.steps,
         notice="" if failed else job.message, problem=job.message if failed else "",
     )  # fmt: skip
-    return render(request, "weekly/index.html", context, fragments=BATCH_FRAGMENTS)
 
 
 @router.post("/{batch}/approve", dependencies=[page_require("plans.approve")])
-def approve(
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    calendar: CalendarDep,
-    policy: PolicyDep,
-    actor: PageActor,
-    batch: str,
-) -> Response:
+def approve(week: WeekDep, batch: str) -> Response:
     """审批: approve and freeze the batch's run, as POST /api/v1/plans/batches/{id}/approve;
     the answer shows the budget warnings it raised and the filings it opened."""
-    now = clock.now()
     approval = approve_run(
-        session=session,
-        batch_id=_batch_or_404(batch),
-        user=actor.login,
-        now=now,
-        calendar=calendar,
-        policy=policy,
-        settings=settings,
-    )
-    notice = f"批次 {approval.batch_id} 已批准，计划已冻结，实物储备与寄存已占用。"
-    context = weekly_context(
-        session, actor=actor, now=now, calendar=calendar, policy=policy, batch=approval.batch_id,
-        approval=approval, notice=notice,
+        session=week.session, batch_id=_batch_or_404(batch), user=week.actor.login,
+        now=week.now, calendar=week.calendar, policy=week.policy, settings=week.settings,
     )  # fmt: skip
-    return render(request, "weekly/index.html", context, fragments={"batch": "weekly/_batch.html"})
+    notice = f"批次 {approval.batch_id} 已批准，计划已冻结，实物储备与寄存已占用。"
+    return week.render(batch=approval.batch_id, approval=approval, notice=notice)
 
 
 @router.post("/{batch}/province-match", dependencies=[page_require("plans.import")])
 def import_match(
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    calendar: CalendarDep,
-    policy: PolicyDep,
-    actor: PageActor,
-    batch: str,
-    file: Annotated[UploadFile | None, File()] = None,
+    week: WeekDep, batch: str, file: Annotated[UploadFile | None, File()] = None
 ) -> Response:
     """导入省公司匹配结果, as POST /api/v1/plans/batches/{id}/province-match: all rows or none;
     the page shows each re-dated line before and after, or each problem by row and column."""
-    batch_id, now = _batch_or_404(batch), clock.now()
-    upload, status = ProvinceUpload(), 200
+    batch_id, upload, status = _batch_or_404(batch), ProvinceUpload(), 200
     if file is None or not file.filename:
         upload.errors["file"] = "请选择省公司匹配结果文件（.xlsx 或 .csv） / choose the file"
         status = 422
     else:
+        limit = week.settings.max_upload_bytes
         try:
             upload.imported = import_province_match(
-                session=session, batch_id=batch_id,
-                content=file.file.read(settings.max_upload_bytes + 1), file_name=file.filename,
-                user=actor.login, now=now, max_bytes=settings.max_upload_bytes,
+                session=week.session, batch_id=batch_id, content=file.file.read(limit + 1),
+                file_name=file.filename, user=week.actor.login, now=week.now, max_bytes=limit,
             )  # fmt: skip
         except ImportRejected as rejected:
             upload.problems, status = list(rejected.problems), 422
             upload.errors["file"] = rejected.message
-    context = weekly_context(
-        session, actor=actor, now=now, calendar=calendar, policy=policy, batch=batch_id,
-        province=upload,
-    )  # fmt: skip
-    return render(request, "weekly/index.html", context, status=status, fragments=BATCH_FRAGMENTS)
+    return week.render(status=status, batch=batch_id, province=upload)
 
 
 @router.get("/{batch}/lines.xlsx", dependencies=[page_require("plans.read")])
