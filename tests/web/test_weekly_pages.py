@@ -33,7 +33,7 @@ from supply.timeline import LineTimeline, PartState, Verdict, project_timeline
 from supply.weekly.models import PlanLine, PlanRun, ProvinceMatch
 from tests.conftest import xlsx_bytes
 from tests.web.conftest import csrf_of, sign_in
-from tests.weekly.world import add_project, load_world, settings_for
+from tests.weekly.world import add_on_time_and_late, add_project, load_world, settings_for
 
 HTMX = {"HX-Request": "true", "HX-Target": "batch"}
 
@@ -42,23 +42,7 @@ HTMX = {"HX-Request": "true", "HX-Target": "batch"}
 def planner(web_app: FastAPI, web_engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     with Session(web_engine) as session:
         load_world(session)
-        add_project(
-            session,
-            "P-CAP",
-            kind="area_capacity_increase",
-            approved=date(2026, 11, 26),
-            location="wendeng",
-            lines=[("DT-400", 1)],
-        )
-        add_project(
-            session,
-            "P-LATE",
-            kind="lv_extension",
-            approved=date(2026, 11, 27),
-            location="huancui",
-            voltage="0.4kV",
-            lines=[("CB10-300", 100)],
-        )
+        add_on_time_and_late(session)
         add_project(
             session,
             "P-METER",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,30 +21,19 @@ from supply.core.settings import Settings
 from tests.audit import events, last_id, only
 from tests.conftest import xlsx_bytes
 from tests.signin import act_as
-from tests.weekly.world import BEFORE_CUTOFF, add_project, load_world, settings_for
+from tests.weekly.world import (
+    BEFORE_CUTOFF,
+    add_on_time_and_late,
+    load_world,
+    settings_for,
+)
 
 
 @pytest.fixture
 def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     with Session(engine) as session:
         load_world(session)
-        add_project(
-            session,
-            "P-CAP",
-            kind="area_capacity_increase",
-            approved=date(2026, 11, 26),
-            location="wendeng",
-            lines=[("DT-400", 1)],
-        )
-        add_project(
-            session,
-            "P-LATE",
-            kind="lv_extension",
-            approved=date(2026, 11, 27),
-            location="huancui",
-            voltage="0.4kV",
-            lines=[("CB10-300", 100)],
-        )
+        add_on_time_and_late(session)
         settings = settings_for(session, str(tmp_path / "runs"))
     app: FastAPI = create_app()
 

@@ -128,6 +128,15 @@ def add_project(
     return project
 
 
+def add_on_time_and_late(session: Session) -> None:
+    """Two projects: a transformer for wendeng from its reserve, on time (P-CAP), and 100 m of
+    cable for a 5-day job at huancui from the agreement line, 16 days late (P-LATE)."""
+    add_project(session, "P-CAP", kind="area_capacity_increase", approved=date(2026, 11, 26),
+                location="wendeng", lines=[("DT-400", 1)])  # fmt: skip
+    add_project(session, "P-LATE", kind="lv_extension", approved=date(2026, 11, 27),
+                location="huancui", voltage="0.4kV", lines=[("CB10-300", 100)])  # fmt: skip
+
+
 def settings_for(session: Session, runs: str) -> Settings:
     """Settings pointing at this test's database and run folder."""
     url = session.get_bind().url.render_as_string(hide_password=False)  # type: ignore[union-attr]
@@ -138,6 +147,7 @@ __all__ = [
     "BEFORE_CUTOFF",
     "CALENDAR",
     "POLICY",
+    "add_on_time_and_late",
     "add_project",
     "load_world",
     "settings_for",
