@@ -44,6 +44,7 @@ browser:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_solve.py
+	$(BIN)/python benchmarks/bench_pages.py
 
 # Swagger UI and ReDoc for /docs and /redoc, served from the package (offline networks).
 SWAGGER_UI ?= swagger-ui-dist@5
