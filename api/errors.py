@@ -80,9 +80,19 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """Answer `status` with one error in FastAPI's `{"detail": [{"type", "loc", "msg"}]}` shape."""
+    return problems_response(status, [(kind, list(loc), message)], headers=headers)
+
+
+def problems_response(
+    status: int,
+    problems: Sequence[tuple[str, Sequence[str | int], str]],
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Answer `status` with every problem, each `(type, loc, msg)`, in the error shape."""
     return JSONResponse(
         status_code=status,
-        content={"detail": [{"type": kind, "loc": list(loc), "msg": message}]},
+        content={"detail": [{"type": k, "loc": list(loc), "msg": m} for k, loc, m in problems]},
         headers=dict(headers) if headers else None,
     )
 

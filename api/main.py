@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.access import AccessLog
 from api.contract import MethodGuard, document_errors
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
-from api.routes import PREFIX, ROUTERS, TAGS
+from api.metrics import install_metrics
+from api.routes import PREFIX, ROUTERS, TAGS, probes
 from api.security import install_security
 from api.web import install_page_errors, install_web
 
@@ -33,9 +35,10 @@ Request bodies, by default: JSON at most 1 MB, file uploads at most 20 MB (413 b
 
 
 def create_app() -> FastAPI:
-    """Build the application: every router under /api/v1, the error boundary, the body limits,
-    405 answers as the OpenAPI document says, the documentation pages served offline, and the
-    web pages at / (signed in with a cookie, kept out of the OpenAPI document)."""
+    """Build the application: every router under /api/v1, the probes (/healthz, /readyz) and
+    /metrics at the root, the error boundary, the body limits, 405 answers as the OpenAPI
+    document says, the documentation pages served offline, the web pages at / (signed in with a
+    cookie, kept out of the OpenAPI document), and a log line per request."""
     app = FastAPI(
         title="gridsupply",
         summary="业扩配套电网工程物资供应匹配 / "
@@ -48,6 +51,8 @@ def create_app() -> FastAPI:
     )
     for router in ROUTERS:  # each directly: FastAPI matches nested included routers slowly
         app.include_router(router, prefix=PREFIX)
+    app.include_router(probes.router)  # /healthz, /readyz at the root, as probes expect
+    install_metrics(app)  # /metrics (not in the document), and the solves measured
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -63,5 +68,7 @@ def create_app() -> FastAPI:
     app.add_middleware(MethodGuard, spec=lambda: app.openapi())
     install_error_handlers(app)
     install_page_errors(app)
-    install_security(app)  # outermost: every answer, errors too, carries the headers
+    install_security(app)  # every answer, errors too, carries the headers
+    # Outermost: each request's line in the log and its latency, as the client got it.
+    app.add_middleware(AccessLog, routes=app.router.routes)
     return app

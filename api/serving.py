@@ -14,6 +14,7 @@ import signal
 import socket
 import time
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -45,14 +46,16 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def _worker(sock: socket.socket, log_level: str, access_log: bool) -> None:
+def _worker(sock: socket.socket, log_level: str, log_config: dict[str, Any]) -> None:
     tune_gc()
-    config = uvicorn.Config(APP, factory=True, log_level=log_level, access_log=access_log)
+    config = uvicorn.Config(
+        APP, factory=True, log_level=log_level, log_config=log_config, access_log=False
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve_processes(
-    *, host: str, port: int, workers: int, log_level: str = "info", access_log: bool = True
+    *, host: str, port: int, workers: int, log_level: str, log_config: dict[str, Any]
 ) -> None:
     """Run `workers` processes until SIGINT or SIGTERM; a process that dies is started again
     (after a pause if it died young, so a crash does not spin)."""
@@ -69,17 +72,17 @@ def serve_processes(
         for _ in range(workers):
             sockets.append(_socket(host, port))
             sockets[-1].listen(2048)
-        _supervise(sockets, log_level, access_log)
+        _supervise(sockets, log_level, log_config)
     finally:
         for sock in sockets:
             sock.close()
 
 
-def _supervise(sockets: list[socket.socket], log_level: str, access_log: bool) -> None:
+def _supervise(sockets: list[socket.socket], log_level: str, log_config: dict[str, Any]) -> None:
     context = multiprocessing.get_context("spawn")
 
     def start(sock: socket.socket) -> tuple[multiprocessing.process.BaseProcess, float]:
-        process = context.Process(target=_worker, args=(sock, log_level, access_log))
+        process = context.Process(target=_worker, args=(sock, log_level, log_config))
         process.start()
         return process, time.monotonic()
 

@@ -150,6 +150,10 @@ class WorkCalendar:
         """Say whether a year's arrangement is loaded."""
         return year in self.years
 
+    def missing_years(self, start: date, end: date) -> list[int]:
+        """The years from `start` to `end` (both included) that no arrangement covers."""
+        return [year for year in range(start.year, end.year + 1) if year not in self.years]
+
     def arrangement(self, year: int) -> YearArrangement:
         """Return a year's arrangement or raise YearNotLoaded."""
         try:

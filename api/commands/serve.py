@@ -34,7 +34,12 @@ def serve_command(
         int, typer.Option(min=1, max=64, help="server processes (they share the database)")
     ] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="what the server logs")] = LogLevel.INFO,
-    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="log every request: method, path, status, milliseconds, request id (at info)"
+        ),
+    ] = True,
     supervisor: Annotated[
         Supervisor,
         typer.Option(
@@ -52,10 +57,15 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve the web pages (/) and the HTTP API (/api/v1, docs at /docs) after bringing the
-    database schema up to date.
+    database schema up to date; probes at /healthz and /readyz, /metrics with
+    GRIDSUPPLY_METRICS_TOKEN; the log on stderr (GRIDSUPPLY_LOG_FORMAT=json: JSON lines).
 
     Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo."""
     import uvicorn
+
+    from api.logs import logging_config
+    from api.metrics import multiprocess_metrics
+    from supply.core.settings import get_settings
 
     _signing_key(demo=demo)
 
@@ -65,24 +75,30 @@ def serve_command(
         f"serving http://{host}:{port}/ (网页 web pages) and http://{host}:{port}/docs (API)",
         highlight=False,
     )
-    if workers > 1 and not reload and supervisor == "reuseport" and reuse_port_available():
-        try:
-            serve_processes(host=host, port=port, workers=workers, log_level=log_level.value,
-                            access_log=access_log)  # fmt: skip
-        except OSError as exc:
-            fail(f"cannot listen on {host}:{port}: {exc.strerror} (is another server running?)")
-        return
-    tune_gc()  # this process serves (uvicorn's own workers and reloads run with the default)
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        workers=None if reload else workers,
-        log_level=log_level.value,
-        access_log=access_log,
+    log_config = logging_config(
+        log_format=get_settings().log_format, level=log_level.value, access_log=access_log
     )
+    processes = 1 if reload else workers
+    with multiprocess_metrics(processes):  # the processes' metrics summed at every scrape
+        if processes > 1 and supervisor == "reuseport" and reuse_port_available():
+            try:
+                serve_processes(host=host, port=port, workers=workers, log_level=log_level.value,
+                                log_config=log_config)  # fmt: skip
+            except OSError as exc:
+                fail(f"cannot listen on {host}:{port}: {exc.strerror} (is another server running?)")
+            return
+        tune_gc()  # this process serves (uvicorn's own workers and reloads run with the default)
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            reload=reload,
+            workers=None if reload else workers,
+            log_level=log_level.value,
+            log_config=log_config,
+            access_log=False,  # ours (api/access.py) says more: route, duration, request id
+        )
 
 
 def _signing_key(*, demo: bool) -> None:

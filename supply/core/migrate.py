@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from supply.core.db import make_engine
 from supply.core.settings import get_settings
@@ -34,16 +35,30 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+@cache
 def head_revision() -> str | None:
-    """Return the newest revision the package ships."""
+    """Return the newest revision the package ships (read once per process: it cannot change
+    while the process runs)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision the package ships."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
+def revision_of(engine: Engine) -> str | None:
+    """Return the revision the database behind `engine` is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def current_revision(url: str | None = None) -> str | None:
     """Return the revision the database is at (None for an empty database)."""
     engine = make_engine(url or get_settings().database_url)
     try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+        return revision_of(engine)
     finally:
         engine.dispose()

@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from decimal import Decimal
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,13 @@ POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/gridsupply"
 MIN_SECRET_LENGTH = 32
 MAX_INSTALL_WORKING_DAYS = 250  # a year of working days: past any site work after delivery
 InstallWorkingDays = Annotated[int, Field(strict=True, ge=0, le=MAX_INSTALL_WORKING_DAYS)]
+
+
+class LogFormat(StrEnum):
+    """How the server writes its log: lines for people, or one JSON object per line."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class SettingsInvalid(ValueError):
@@ -176,6 +184,18 @@ class Settings(BaseSettings):
         "`sign_in_window_minutes`; more are refused until the window passes",
     )
     sign_in_window_minutes: int = Field(default=15, ge=1, description="see sign_in_attempts")
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="how `gridsupply serve` writes its log on stderr: text (a line for people) "
+        "or json (one JSON object per line, for a log collector); either way one line per "
+        "request and per job, with the request id",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=f"/metrics is served only when this is set ({MIN_SECRET_LENGTH}+ characters), "
+        "to a scraper sending `Authorization: Bearer <token>` (the figures are the business's: "
+        "holds, promises, overdue filings); unset: /metrics answers 404",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins a browser may call the API from (JSON list, e.g. "
@@ -187,6 +207,13 @@ class Settings(BaseSettings):
     def _supported_database(cls, url: str) -> str:
         return check_database_url(url)
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"shorter than {MIN_SECRET_LENGTH} characters")
+        return token
+
 
 # What is wrong and what to write instead, where pydantic's own message would not say.
 _PROBLEMS = {
@@ -195,6 +222,9 @@ _PROBLEMS = {
 _HINTS = {
     "frozen_now": "write ISO 8601 with an offset, such as 2026-11-30T11:00:00+08:00, or unset it",
     "runs_dir": "point it at a folder the service may write in (it is made when missing)",
+    "log_format": "write text or json",
+    "metrics_token": "set it to a long random secret, e.g. python3 -c 'import secrets; "
+    "print(secrets.token_urlsafe(32))', or unset it (then /metrics is not served)",
     "install_working_days": 'write JSON such as {"area_new": 6}: keys are project types ('
     + ", ".join(ProjectType)
     + f"), values whole working days 0–{MAX_INSTALL_WORKING_DAYS}",
@@ -205,9 +235,15 @@ def _variable(field: str) -> str:
     return f"{_PREFIX}{field.upper()}"
 
 
+# Secrets are never repeated in a message (it goes to terminals and logs).
+_SECRETS = {"secret_key", "metrics_token"}
+
+
 def _line(field: str, message: str, value: object = None) -> str:
     name = _variable(field)
     shown = os.environ.get(name, os.environ.get(name.lower(), value))
+    if field in _SECRETS:
+        shown = "<hidden>"
     hint = _HINTS.get(field)
     return f"配置错误 / invalid setting {name}={shown!r}: {_PROBLEMS.get(field, message)}" + (
         f"; {hint}" if hint else ""

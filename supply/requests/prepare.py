@@ -30,6 +30,7 @@ from supply.auth.units import units_by_location
 from supply.availability import SupplyState, catalogued_materials, load_supply
 from supply.core.clock import local_today
 from supply.core.errors import ConflictingInput, DomainError, InvalidInput
+from supply.core.observe import SolveKind, solving
 from supply.demand.queries import competing_demand, open_demand
 from supply.demand.service import LineFacts, check_lines, line_facts
 from supply.emergency import emergency_materials
@@ -307,9 +308,10 @@ def solve_joint(joint: Joint) -> Plan:
     demand of it is left out.
     """
     keys = joint.keys
-    joint.problem, plan, too_big = solve_within_limits(
-        joint.problem, lambda instance: solve(instance, explain_only=keys), lines=set(keys)
-    )
+    with solving(SolveKind.URGENT, lines=len(joint.problem.instance.demands)):
+        joint.problem, plan, too_big = solve_within_limits(
+            joint.problem, lambda instance: solve(instance, explain_only=keys), lines=set(keys)
+        )
     joint.refused += too_big
     if plan.status == "invalid":
         raise InvalidInput(

@@ -26,6 +26,7 @@ from supply.availability import SupplyState
 from supply.calendar import WorkCalendar
 from supply.core.clock import utc
 from supply.core.errors import InvalidInput
+from supply.core.observe import SolveKind, solving
 from supply.core.settings import Settings, check_runs_dir, runs_dir_unusable
 from supply.limits import Refusal, solve_within_limits, with_refusals
 from supply.planning import MatchingProblem, after_plan, build_instance, replenishment_demands
@@ -76,7 +77,7 @@ def run_weekly(
         )
     count = len(read.problem.instance.demands)
     step(f"求解 {count} 行项目需求 / solving {count} project demand lines")
-    read.problem, solved, baseline, too_big = _solve_checked(read.problem)
+    read.problem, solved, baseline, too_big = _solve_checked(read.problem, SolveKind.WEEKLY)
     read.refused += too_big  # materials the engine cannot plan exactly, with the reason
     # Lines the planner cannot take are unmet, with the reason (supply.limits), in the plan and
     # in the baseline it is compared with; plan.json keeps the engine's plan of instance.json,
@@ -93,7 +94,9 @@ def run_weekly(
     )
     count = len(replenish.instance.demands)
     step(f"求解 {count} 行补库需求 / solving {count} replenishment lines")
-    replenish, replenish_solved, replenish_baseline, replenish_refused = _solve_checked(replenish)
+    replenish, replenish_solved, replenish_baseline, replenish_refused = _solve_checked(
+        replenish, SolveKind.REPLENISHMENT
+    )
     replenish_plan, replenish_baseline = (
         with_refusals(p, replenish_refused) for p in (replenish_solved, replenish_baseline)
     )
@@ -193,14 +196,16 @@ def _write_run(
 
 
 def _solve_checked(
-    problem: MatchingProblem,
+    problem: MatchingProblem, kind: SolveKind
 ) -> tuple[MatchingProblem, Plan, Plan, list[Refusal]]:
     """Solve (and the baseline); refuse an invalid instance or a plan the checker rejects.
 
     A material the engine cannot plan exactly leaves the instance, its lines refused with the
     reason (`supply.limits.solve_within_limits`): returns the problem solved, its plan, the
-    baseline and those refusals."""
-    problem, plan, refused = solve_within_limits(problem, solve)
+    baseline and those refusals. The solve (not the check, nor the baseline) is measured as
+    `kind` for whoever listens (`supply.core.observe`)."""
+    with solving(kind, lines=len(problem.instance.demands)):
+        problem, plan, refused = solve_within_limits(problem, solve)
     if plan.status == "invalid":
         raise InvalidInput(
             "匹配实例无效 / the matching instance is invalid: "

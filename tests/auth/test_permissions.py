@@ -20,15 +20,22 @@ from sqlmodel import Session
 
 from api.deps import get_clock, get_session
 from api.main import create_app
-from api.routes import PREFIX, ROUTERS
+from api.routes import PREFIX, ROUTERS, probes
 from supply.auth.roles import ROLE_PERMISSIONS, Role
 from supply.auth.users import change_user, forget_cached
 from supply.core.clock import SHANGHAI, FixedClock
 from tests.signin import bearer, make_user
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
-# Routes anyone may call: health probes and signing in; /auth/me needs a sign-in, no permission.
-PUBLIC = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/token")}
+# Routes anyone may call: health probes (the API's, and /healthz, /readyz at the root, which say
+# whether the service works, never what it holds) and signing in; /auth/me needs a sign-in, no
+# permission. /metrics is not in the document: its own token guards it (tests/ops).
+PUBLIC = {
+    ("GET", "/api/v1/health"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+}
 SIGNED_IN_ONLY = {("GET", "/api/v1/auth/me")}
 
 
@@ -46,14 +53,14 @@ def permissions_of(route: APIRoute) -> set[str]:
 
 
 def operations(app: FastAPI) -> list[tuple[str, str, set[str]]]:
-    """Every operation the app serves under /api/v1, with the permissions its route declares;
-    each is in the OpenAPI document."""
+    """Every operation the app serves under /api/v1 and the probes at the root, with the
+    permissions its route declares; each is in the OpenAPI document."""
     spec_paths = app.openapi()["paths"]
     found = []
-    for router in ROUTERS:
+    for router, prefix in [*((r, PREFIX) for r in ROUTERS), (probes.router, "")]:
         for route in router.routes:
             assert isinstance(route, APIRoute)
-            path = PREFIX + route.path
+            path = prefix + route.path
             assert path in spec_paths, path
             for method in sorted(route.methods):
                 found.append((method, path, permissions_of(route)))
