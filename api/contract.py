@@ -169,8 +169,10 @@ class MethodGuard:
             path, root = scope["path"], scope.get("root_path", "")
             allowed = self.allowed(path[len(root) :] if root and path.startswith(root) else path)
             if scope["method"] == "HEAD" and (allowed is None or "HEAD" in allowed):
-                # the routes (the docs pages too) answer GET; a path without one answers as such
-                await self.app({**scope, "method": "GET"}, receive, _headers_only(send))
+                # the routes (the docs pages too) answer GET; a path without one answers as such.
+                # The scope itself changes: the layers outside see the route chosen for it.
+                scope["method"] = "GET"
+                await self.app(scope, receive, _headers_only(send))
                 return
             if allowed is not None and scope["method"] not in allowed:
                 listed = ", ".join(sorted(allowed))

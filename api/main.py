@@ -70,5 +70,6 @@ def create_app() -> FastAPI:
     install_page_errors(app)
     install_security(app)  # every answer, errors too, carries the headers
     # Outermost: each request's line in the log and its latency, as the client got it.
-    app.add_middleware(AccessLog, routes=app.router.routes)
+    prefixes = {id(route): PREFIX for router in ROUTERS for route in router.routes}
+    app.add_middleware(AccessLog, routes=app.router.routes, prefixes=prefixes)
     return app

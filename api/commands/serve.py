@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -65,19 +68,19 @@ def serve_command(
 
     from api.logs import logging_config
     from api.metrics import multiprocess_metrics
-    from supply.core.settings import get_settings
+    from supply.core.settings import LogFormat, get_settings
 
-    _signing_key(demo=demo)
+    log_format = get_settings().log_format
+    log_config = logging_config(log_format=log_format, level=log_level.value, access_log=access_log)
+    if log_format == LogFormat.JSON:  # this process's lines are JSON too, from the first
+        logging.config.dictConfig(log_config)
+    say = _say(json_lines=log_format == LogFormat.JSON)
+
+    _signing_key(demo=demo, say=say)
 
     if migrate:
         upgrade_database()
-    err.print(
-        f"serving http://{host}:{port}/ (网页 web pages) and http://{host}:{port}/docs (API)",
-        highlight=False,
-    )
-    log_config = logging_config(
-        log_format=get_settings().log_format, level=log_level.value, access_log=access_log
-    )
+    say(f"serving http://{host}:{port}/ (网页 web pages) and http://{host}:{port}/docs (API)")
     processes = 1 if reload else workers
     with multiprocess_metrics(processes):  # the processes' metrics summed at every scrape
         if processes > 1 and supervisor == "reuseport" and reuse_port_available():
@@ -101,7 +104,19 @@ def serve_command(
         )
 
 
-def _signing_key(*, demo: bool) -> None:
+def _say(*, json_lines: bool) -> Callable[[str], None]:
+    """Tell the operator something on stderr: a line for people, or a log record as JSON."""
+
+    def say(text: str) -> None:
+        if json_lines:
+            logging.getLogger("gridsupply.serve").info(text)
+        else:
+            err.print(text, highlight=False)
+
+    return say
+
+
+def _signing_key(*, demo: bool, say: Callable[[str], None]) -> None:
     """Refuse to serve without a signing key, unless a demo: then make one for this run (in the
     environment, so every server process signs and checks with the same key)."""
     import os
@@ -115,7 +130,7 @@ def _signing_key(*, demo: bool) -> None:
         if not demo:
             fail(str(exc), 2)
         os.environ["GRIDSUPPLY_SECRET_KEY"] = secrets.token_urlsafe(32)
-        err.print("demo: tokens are signed with a key made for this run", highlight=False)
+        say("demo: tokens are signed with a key made for this run")
 
 
 def register(app: typer.Typer) -> None:
