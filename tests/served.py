@@ -24,15 +24,21 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    env: Mapping[str, str], log_path: Path, *, workers: int = 1, cwd: Path | None = None
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    workers: int = 1,
+    cwd: Path | None = None,
+    log_level: str = "warning",
 ) -> Iterator[tuple[str, int]]:
-    """Serve (the database and settings `env` names) with `workers` processes; yield the base
-    URL and the port once `/api/v1/health` answers 200 (or raise with the server's log)."""
+    """Serve (the database and settings `env` names) with `workers` processes, logging at
+    `log_level`; yield the base URL and the port once `/api/v1/health` answers 200 (or raise
+    with the server's log)."""
     port = free_port()
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [str(BIN / "gridsupply"), "serve", "--no-migrate", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+             "--port", str(port), "--workers", str(workers), "--log-level", log_level],
             env=dict(env), cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from supply.core.audit import record
+from supply.core.db import write_session
 from supply.core.errors import DomainError, NotFound
 from supply.jobs.models import JobRun, JobRunPublic, JobStatus
 
@@ -71,7 +72,9 @@ def _run(engine: Engine, name: str, job_id: int, clock: Callable[[], datetime], 
     started = [began]
 
     def update(change: Callable[[JobRun], None]) -> None:
-        with Session(engine) as session:
+        # Read and write under the write lock: two jobs updating at once on SQLite would
+        # otherwise each hold a read lock the other's write waits for ("database is locked").
+        with write_session(engine) as session:
             job = session.get(JobRun, job_id)
             assert job is not None
             change(job)
