@@ -115,5 +115,5 @@ def test_a_short_metrics_token_is_refused_without_being_repeated(
     assert "hunter2" not in str(refused.value) and "32 characters" in str(refused.value)
     monkeypatch.setenv("GRIDSUPPLY_LOG_FORMAT", "xml")
     monkeypatch.delenv("GRIDSUPPLY_METRICS_TOKEN")
-    with pytest.raises(SettingsInvalid, match="GRIDSUPPLY_LOG_FORMAT='xml'.*text or json"):
+    with pytest.raises(SettingsInvalid, match=r"GRIDSUPPLY_LOG_FORMAT='xml'.*text or json"):
         read_settings()
