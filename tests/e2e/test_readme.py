@@ -37,6 +37,10 @@ SAYS = {
     "users list": ["li.gong", "物资部李工"],
     "audit --object user:li.gong": ["user.create", "user.change"],
     "api/v1/auth/me": ['"login":"planner"', "401"],
+    "8766/readyz": ['"loc":["readiness","calendar"]', "lacks 2027", "} 503"],
+    "8766/metrics | grep": ["gridsupply_holds_open ", "gridsupply_filings_overdue "],
+    "metrics without the token": ["metrics without the token: 401"],
+    "gridsupply.access": ['"route": "', '"request_id": "'],
 }
 
 
