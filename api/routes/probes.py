@@ -41,7 +41,17 @@ class Readiness(BaseModel):
     checks: list[CheckState]
 
 
-@router.get("/healthz", response_model=Alive)
+@router.get(
+    "/healthz",
+    response_model=Alive,
+    summary="存活探针 / liveness: the process is up",
+    responses={
+        503: {
+            "description": "服务配置有误(detail 指明变量) / the service is misconfigured: a "
+            "GRIDSUPPLY_ variable cannot be used (`detail` names it); the database is never asked"
+        }
+    },
+)
 async def healthz() -> Alive:
     """存活探针: 进程在运行即返回 ok(不访问数据库) / Liveness: answer ok while the process
     runs (nothing else is touched, not even the database)."""
@@ -51,6 +61,7 @@ async def healthz() -> Alive:
 @router.get(
     "/readyz",
     response_model=Readiness,
+    summary="就绪探针 / readiness: ready to work, or 503 naming each reason",
     responses={
         503: {
             "description": "未就绪: detail 逐项列出原因(loc 为 readiness 与检查项名称), 每项说明"
