@@ -170,9 +170,14 @@ class MethodGuard:
             allowed = self.allowed(path[len(root) :] if root and path.startswith(root) else path)
             if scope["method"] == "HEAD" and (allowed is None or "HEAD" in allowed):
                 # the routes (the docs pages too) answer GET; a path without one answers as such.
-                # The scope itself changes: the layers outside see the route chosen for it.
-                scope["method"] = "GET"
-                await self.app(scope, receive, _headers_only(send))
+                # A copy of the scope (the server reads the method in it to send no body); the
+                # route chosen is told to the layers outside (the access log labels by it).
+                as_get = {**scope, "method": "GET"}
+                try:
+                    await self.app(as_get, receive, _headers_only(send))
+                finally:
+                    if "route" in as_get:
+                        scope["route"] = as_get["route"]
                 return
             if allowed is not None and scope["method"] not in allowed:
                 listed = ", ".join(sorted(allowed))

@@ -64,6 +64,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         env=env, cwd=folder, capture_output=True, text=True, input=PASSWORD + "\n", timeout=60,
     )  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
+    # As an operator would before December: next year's working days loaded, so that /readyz,
+    # 60 days ahead of the demo's moment, is ready (its 503s: tests/ops/test_readiness.py).
+    # The rows are synthetic, not the State Council's 2027 arrangement.
+    (folder / "calendars").mkdir(exist_ok=True)
+    (folder / "calendars" / "2027.csv").write_text(
+        "# synthetic 2027 for tests\ndate,type,name\n2027-01-01,holiday,元旦\n", encoding="utf-8"
+    )
     server = {**env, "GRIDSUPPLY_FROZEN_NOW": DEMO_NOW}
     with serving(server, folder / "server.log", cwd=folder) as (base, port):
         signed = httpx.post(

@@ -86,6 +86,8 @@ def test_served_json_logs_and_metrics_of_every_process(tmp_path: Path, env: dict
     with serving(served_env, log, workers=2, log_level="info") as (base, _):
         answers = hold_requests(base)
         given = httpx.get(f"{base}/api/v1/holds/77", headers={"X-Request-ID": "ops-json-77"})
+        head = httpx.head(f"{base}/api/v1/holds/78")  # answered as GET, without the body
+        alive = httpx.head(f"{base}/healthz")
         scrapes = [counted(base) for _ in range(6)]
         bad = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer wrong"})
     # No folder was named: serve made one for this run, and every scrape summed both processes.
@@ -103,6 +105,10 @@ def test_served_json_logs_and_metrics_of_every_process(tmp_path: Path, env: dict
         assert line["method"] == "GET" and line["route"] == "/api/v1/holds/{hold_id}"
         assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert by_id["ops-json-77"]["path"] == "/api/v1/holds/77"
+    assert head.status_code == 401 and head.content == b"" and alive.status_code == 200
+    headed = by_id[head.headers["X-Request-ID"]]
+    assert (headed["method"], headed["route"]) == ("HEAD", "/api/v1/holds/{hold_id}")
+    assert "Traceback" not in log.read_text(encoding="utf-8")
     # The scrapes with the token are quiet (debug); the one refused is logged.
     metrics_lines = [line for line in access if line["route"] == "/metrics"]
     assert [line["status"] for line in metrics_lines] == [401]
