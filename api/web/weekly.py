@@ -37,7 +37,7 @@ from supply.weekly import queries
 from supply.weekly.approval import approve_run
 from supply.weekly.export import EXPORTS
 from supply.weekly.kpis import NO_PACKAGE
-from supply.weekly.line_sheet import lines_workbook
+from supply.weekly.list_sheets import lines_workbook, runs_workbook
 from supply.weekly.models import LineKind, PlanRunPublic, RunApproval, RunStatus
 from supply.weekly.province import MatchImport, import_province_match
 from supply.weekly.run import run_weekly
@@ -401,6 +401,12 @@ def import_match(
             upload.problems, status = list(rejected.problems), 422
             upload.errors["file"] = rejected.message
     return week.render(status=status, batch=batch_id, province=upload)
+
+
+@router.get("/runs.xlsx", dependencies=[page_require("plans.read")])
+def download_runs(session: SessionDep) -> Response:
+    """下载历次运行: every run, newest first, as Excel."""
+    return xlsx_download(runs_workbook(queries.list_runs(session=session)), "历次运行.xlsx")
 
 
 @router.get("/{batch}/lines.xlsx", dependencies=[page_require("plans.read")])

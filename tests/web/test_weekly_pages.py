@@ -304,3 +304,18 @@ def _timeline_line(session: Session, project_id: str, line_id: int) -> LineTimel
 def _project_ids(page: str) -> list[str]:
     table = page.split('<table class="data projects">')[1].split("</table>")[0]
     return [part.split('"')[0] for part in table.split('<a href="/projects/')[1:]]
+
+
+def test_the_runs_download_as_the_page_lists_them(planner: TestClient, web_engine: Engine) -> None:
+    _follow(planner, _start(planner))
+    _follow(planner, _start(planner, rerun="true"))
+    with Session(web_engine) as session:
+        runs = session.exec(select(PlanRun).order_by(col(PlanRun.id).desc())).all()
+    file = planner.get("/weekly/runs.xlsx")
+    assert file.status_code == 200
+    rows = list(load_workbook(io.BytesIO(file.content)).active.iter_rows(values_only=True))
+    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
+        (run.id, run.batch_id, {"draft": "草稿", "superseded": "已被取代"}[run.status])
+        for run in runs
+    ]
+    assert [r[6] for r in rows[1:]] == [run.kpis["totals"]["on_time_lines"] for run in runs]
