@@ -358,7 +358,7 @@ def run_plan(week: WeekDep, rerun: Annotated[bool, Form()] = False) -> Response:
 def job_view(week: WeekDep, job_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)]) -> Response:
     """A run of the weekly plan as it goes: its steps so far (htmx asks again every half second),
     then, once it has ended, the batch with the run's steps and outcome."""
-    job = get_job(session=week.session, job_id=job_id, name=RUN_JOB)
+    job = get_job(session=week.session, job_id=job_id, now=week.now, name=RUN_JOB)
     if job.status == JobStatus.RUNNING:
         return week.render(job=job)
     failed = job.status == JobStatus.FAILED

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -109,9 +109,23 @@ def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work)
         finish(JobStatus.SUCCEEDED, outcome.message, outcome.result)
 
 
-def get_job(*, session: Session, job_id: int, name: str | None = None) -> JobRunPublic:
-    """A job's run as it stands; NotFound for no such run (or one of another job than `name`)."""
+STALE_AFTER = timedelta(hours=1)  # a run still "running" after this: its process is gone
+INTERRUPTED = (
+    "运行中断：超过 1 小时未结束（服务器可能已重启），请重新运行 / interrupted: not ended after an "
+    "hour (the server may have restarted); run it again"
+)
+
+
+def get_job(
+    *, session: Session, job_id: int, now: datetime, name: str | None = None
+) -> JobRunPublic:
+    """A job's run as it stands at `now`; NotFound for no such run (or one of another job than
+    `name`). A run still marked running after STALE_AFTER is reported as failed (interrupted):
+    the thread that ran it went with its process, and a page must not wait for it forever."""
     job = session.get(JobRun, job_id)
     if job is None or (name is not None and job.name != name):
         raise NotFound(f"没有作业运行 {job_id} / no job run {job_id}", loc=("job_id",))
-    return JobRunPublic.model_validate(job, from_attributes=True)
+    found = JobRunPublic.model_validate(job, from_attributes=True)
+    if found.status == JobStatus.RUNNING and now - found.started_at > STALE_AFTER:
+        return found.model_copy(update={"status": JobStatus.FAILED, "message": INTERRUPTED})
+    return found

@@ -12,7 +12,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -32,7 +32,7 @@ from supply.projects.models import Project
 from supply.timeline import LineTimeline, PartState, Verdict, project_timeline
 from supply.weekly.models import PlanLine, PlanRun, ProvinceMatch
 from tests.conftest import xlsx_bytes
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.weekly.world import add_on_time_and_late, add_project, load_world, settings_for
 
 HTMX = {"HX-Request": "true", "HX-Target": "batch"}
@@ -319,3 +319,25 @@ def test_the_runs_download_as_the_page_lists_them(planner: TestClient, web_engin
         for run in runs
     ]
     assert [r[6] for r in rows[1:]] == [run.kpis["totals"]["on_time_lines"] for run in runs]
+
+
+def test_a_run_whose_process_is_gone_is_said_to_be_interrupted(
+    planner: TestClient, web_engine: Engine
+) -> None:
+    with Session(web_engine) as session:  # a run left "running" by a server that stopped
+        job = JobRun(name="weekly_plan", started_by="planner", started_at=NOW - timedelta(hours=2),
+                     steps=[{"text": "读取需求与库存 / reading", "seconds": None}])  # fmt: skip
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    page = planner.get(f"/weekly/jobs/{job_id}", headers=HTMX).text
+    assert "运行中断" in page and f'hx-get="/weekly/jobs/{job_id}"' not in page  # no more polling
+    with Session(web_engine) as session:
+        fresh = JobRun(name="weekly_plan", started_by="planner", started_at=NOW, steps=[])
+        session.add(fresh)
+        session.commit()
+        fresh_id = fresh.id
+    assert (
+        f'hx-get="/weekly/jobs/{fresh_id}"'
+        in planner.get(f"/weekly/jobs/{fresh_id}", headers=HTMX).text
+    )  # one just started is still followed
