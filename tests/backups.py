@@ -120,3 +120,24 @@ def require_pg_tools(url: str) -> None:
         if os.environ.get("GRIDSUPPLY_TEST_REQUIRE_POSTGRES"):
             pytest.fail(f"{exc.message} (GRIDSUPPLY_TEST_REQUIRE_POSTGRES is set)")
         pytest.skip(f"{exc.message} (`make pg-client` as root installs them)")
+
+
+def _missing_client() -> str:
+    """The test server's major version if its pg_dump or pg_restore is not installed (or only
+    older ones are), else "" (also when PostgreSQL cannot be reached: its tests say so)."""
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    try:
+        major = server_major(POSTGRES_ADMIN_URL)
+    except Exception:
+        return ""
+    try:
+        for tool in ("pg_dump", "pg_restore"):
+            find_client(tool, major)
+    except BackupRefused:
+        return str(major)
+    return ""
+
+
+if __name__ == "__main__":  # `make pg-client`: which postgresql-client-<version> to install
+    print(_missing_client())

@@ -184,9 +184,7 @@ def test_a_backup_during_a_burst_of_requests_restores_to_one_consistent_moment(
             _check_invariants(copy, imported)
             with Session(copy) as session:
                 kept = set(session.exec(select(SupplyRequest.id)))
-                issued = set(
-                    session.exec(select(Hold.id).where(Hold.status == HoldStatus.ISSUED))
-                )
+                issued = set(session.exec(select(Hold.id).where(Hold.status == HoldStatus.ISSUED)))
         finally:
             copy.dispose()
 
