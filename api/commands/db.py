@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from api.commands.environment import cli_clock
 from api.commands.render import fail, out
 from supply.core import backup, migrate
 from supply.core.clock import SHANGHAI
@@ -129,15 +130,17 @@ def backup_command(
 @db_app.command("restore")
 def restore_command(
     file: Annotated[Path, typer.Argument(help="a backup written by `gridsupply db backup`")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="who restores it (default: GRIDSUPPLY_USER, or the OS user)"),
+    ] = None,
 ) -> None:
     """Restore a backup into the configured database, which must be empty (a new SQLite file,
     or a new PostgreSQL database); its audit event is written into the restored database."""
-    from api.commands.environment import cli_clock
-
     settings = get_settings()
     try:
         report = backup.restore(
-            url=settings.database_url, source=file, now=cli_clock().now(), by=cli_user(None),
+            url=settings.database_url, source=file, now=cli_clock().now(), by=cli_user(by),
             pg_bin_dir=settings.pg_bin_dir,
         )  # fmt: skip
     except backup.BackupRefused as exc:
@@ -160,7 +163,8 @@ def restore_command(
     if report.contents.revision != migrate.head_revision():
         out.print(
             f"note: the backup is at revision {report.contents.revision}, this version's newest "
-            f"is {migrate.head_revision()}: run `gridsupply db upgrade` before serving it",
+            f"is {migrate.head_revision()}: `gridsupply db upgrade` brings an older one up to "
+            "date before it is served; a newer one needs the version that made it",
             highlight=False,
         )
 

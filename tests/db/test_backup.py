@@ -257,3 +257,30 @@ def test_the_client_of_the_server_s_version_is_chosen_first_then_the_nearest_new
     assert find_client("pg_dump", 14).major == 15
     assert find_client("pg_dump", 17).version == "17.2"
     assert find_client("pg_dump", 12).major == 13
+
+
+@pytest.mark.parametrize(("revision", "audited"), [("0009", True), ("0008", False)])
+def test_a_backup_of_an_older_schema_restores_and_says_to_upgrade(
+    revision: str, audited: bool, tmp_path: Path
+) -> None:
+    old = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(old, revision)
+    file = tmp_path / "old-backup.db"
+    assert gridsupply(["db", "backup", str(file)], old).returncode == 0
+    target = f"sqlite:///{tmp_path / 'restored.db'}"
+
+    done = gridsupply(["db", "restore", str(file), "--by", "运维"], target)
+
+    assert done.returncode == 0, done.stderr
+    assert f"revision {revision}, in " in done.stdout
+    assert f"the backup is at revision {revision}, this version's newest is " in done.stdout
+    assert "`gridsupply db upgrade` brings an older one up to date" in done.stdout
+    assert ("audit event #1: db.restore" in done.stdout) is audited
+    assert ("the restore's audit event was not written" in done.stdout) is not audited
+    assert gridsupply(["db", "upgrade"], target).returncode == 0
+    engine = make_engine(target)
+    try:
+        found = [(e.actor, e.action, e.after["run_by"]) for e in events(engine)]  # type: ignore[index]
+    finally:
+        engine.dispose()
+    assert found == ([("system", "db.restore", "运维")] if audited else [])
