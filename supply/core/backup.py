@@ -172,20 +172,19 @@ def backup(*, url: str, target: Path, pg_bin_dir: str = "") -> BackupReport:
         )
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     started = time.perf_counter()
+    tool = ""
     try:
         if database_kind(url) == "sqlite":
-            contents, verified, tool = (
-                _sqlite_backup(url, partial),
-                "PRAGMA integrity_check: ok",
-                "",
-            )
+            contents = _sqlite_backup(url, partial)
+            verified = "PRAGMA integrity_check: ok"
         else:
             contents, verified, client = _pg_backup(url, partial, pg_bin_dir)
             tool = str(client)
         _sync(partial)
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        for leftover in ("", "-journal", "-wal", "-shm"):
+            Path(f"{partial}{leftover}").unlink(missing_ok=True)
     return BackupReport(
         path=target, kind=database_kind(url), size=target.stat().st_size,
         seconds=time.perf_counter() - started, contents=contents, verified=verified, tool=tool,
