@@ -252,7 +252,9 @@ def test_the_client_of_the_server_s_version_is_chosen_first_then_the_nearest_new
         _fake_tool(tmp_path / "lib" / str(major) / "bin", "pg_dump", f"{major}.2")
     _fake_tool(tmp_path / "path", "pg_dump", "17.2")
     monkeypatch.setenv("PATH", str(tmp_path / "path"))
-    monkeypatch.setattr("supply.core.backup.PG_TOOL_DIRS", (str(tmp_path / "lib" / "*" / "bin"),))
+    monkeypatch.setattr(
+        "supply.core.backup.postgres.PG_TOOL_DIRS", (str(tmp_path / "lib" / "*" / "bin"),)
+    )
     assert find_client("pg_dump", 15).path == tmp_path / "lib" / "15" / "bin" / "pg_dump"
     assert find_client("pg_dump", 14).major == 15
     assert find_client("pg_dump", 17).version == "17.2"
