@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         "`sign_in_window_minutes`; more are refused until the window passes",
     )
     sign_in_window_minutes: int = Field(default=15, ge=1, description="see sign_in_attempts")
+    pg_bin_dir: str = Field(
+        default="",
+        description="the folder of the PostgreSQL client tools `gridsupply db backup|restore` "
+        "run (pg_dump, pg_restore); empty: PATH, then /usr/lib/postgresql/<version>/bin and "
+        "/usr/pgsql-<version>/bin, the server's major version first",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins a browser may call the API from (JSON list, e.g. "

@@ -37,6 +37,8 @@ SAYS = {
     "users list": ["li.gong", "物资部李工"],
     "audit --object user:li.gong": ["user.create", "user.change"],
     "api/v1/auth/me": ['"login":"planner"', "401"],
+    "db backup gridsupply-backup.db": ["written to gridsupply-backup.db", "integrity_check: ok"],
+    "db restore gridsupply-backup.db": ["restored gridsupply-backup.db into", "db.restore"],
 }
 
 
