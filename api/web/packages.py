@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import MAX_ID, CalendarDep, ClockDep, SessionDep, TodayDep
+from api.downloads import xlsx_download
 from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from supply.auth.actor import Actor
@@ -25,7 +25,6 @@ from supply.core.clock import local_today
 from supply.core.errors import InvalidInput, NotFound
 from supply.core.money import fen
 from supply.core.paging import Page
-from supply.core.sheets import MEDIA_TYPES
 from supply.packages import filings
 from supply.packages.export import export_filings, export_packages, funding_application
 from supply.packages.models import FILING_STATUS_ZH, FilingPublic, FilingStatus, PackageSummary
@@ -242,28 +241,17 @@ def _filed_notice(session: Session, filing_id: int, today: date) -> str:
     )
 
 
-def _download(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type=MEDIA_TYPES["xlsx"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 @router.get("/export", dependencies=[page_require("packages.read")])
 def packages_export(session: SessionDep, view: View) -> Response:
     """The filtered packages with their figures as Excel, in the page's order."""
-    return _download(export_packages(session=session, where=view.where), EXPORT_NAME)
+    return xlsx_download(export_packages(session=session, where=view.where), EXPORT_NAME)
 
 
 @router.get("/filings/export", dependencies=[page_require("filings.read")])
 def filings_export(session: SessionDep, today: TodayDep, view: View) -> Response:
     """The filings the page's filter selects, in its order, as Excel."""
     found = filings.all_filings(session=session, today=today, **view.filing_filters())
-    return _download(export_filings(found), f"备案_{today:%Y%m%d}.xlsx")
+    return xlsx_download(export_filings(found), f"备案_{today:%Y%m%d}.xlsx")
 
 
 @router.get("/{package_id}/funding-application", dependencies=[page_require("packages.read")])
@@ -271,7 +259,7 @@ def package_funding_application(session: SessionDep, today: TodayDep, package_id
     """追加资金申请: the draft for one package, as GET /api/v1/funding-application?package_id=…"""
     package_id = package_id[:32]
     content, _ = funding_application(session=session, today=today, package_ids=[package_id])
-    return _download(content, f"追加资金申请_{package_id}_{today:%Y%m%d}.xlsx")
+    return xlsx_download(content, f"追加资金申请_{package_id}_{today:%Y%m%d}.xlsx")
 
 
 @router.post("/filings/{filing_id}/file", dependencies=[page_require("filings.write")])
