@@ -81,6 +81,22 @@ def _roles(names: Iterable[str], field: str = "roles") -> list[str]:
         raise InvalidInput(str(exc), loc=(field,)) from None
 
 
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
+
+
+def check_email(address: str) -> str | None:
+    """The address to store (None for blank), or InvalidInput for one that is not an address."""
+    text = address.strip()
+    if not text:
+        return None
+    if len(text) > 254 or not EMAIL_PATTERN.match(text):
+        raise InvalidInput(
+            f"不是电子邮箱地址 / not an e-mail address: {text[:60]!r} (e.g. li.gong@example.cn)",
+            loc=("email",),
+        )
+    return text
+
+
 def _state(user: User) -> dict[str, Any]:
     return {
         "display_name": user.display_name,
@@ -278,11 +294,12 @@ def change_user(
     active: bool | None = None,
     unit: str | None = None,
     display_name: str | None = None,
+    email: str | None = None,
 ) -> UserPublic:
-    """Change a user's roles, active flag, unit or name (one audit event with before/after); a
-    user keeps at least one role."""
+    """Change a user's roles, active flag, unit, name or e-mail address (`""` removes it; one
+    audit event with before/after); a user keeps at least one role."""
     user = _get(session, login)
-    before = _state(user)
+    before = {**_state(user), "email": user.email}
     adding = set(_roles(add_roles))
     removing = set(_roles(remove_roles))
     roles = [r for r in dict.fromkeys([*user.roles, *sorted(adding)]) if r not in removing]
@@ -299,7 +316,9 @@ def change_user(
         user.unit = unit or None
     if display_name is not None:
         user.display_name = display_name.strip()[:100] or user.display_name
-    after = _state(user)
+    if email is not None:
+        user.email = check_email(email)
+    after = {**_state(user), "email": user.email}
     if after == before:
         return public(user)
     changed_before = {k: v for k, v in before.items() if after[k] != v}
