@@ -218,8 +218,11 @@ class Settings(BaseSettings):
         default=2, ge=0, le=20, description="filings due within this many working days are reminded"
     )
     agreement_warn_days: int = Field(
-        default=30, ge=1, le=366, description="agreement lines ending within this many days are "
-        "warned of when below the lower end of their band"
+        default=30,
+        ge=1,
+        le=366,
+        description="agreement lines ending within this many days are "
+        "warned of when below the lower end of their band",
     )
     calendar_horizon_days: int = Field(
         default=60,

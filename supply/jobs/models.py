@@ -52,9 +52,7 @@ class JobRun(SQLModel, table=True):
     many servers share the database (NULLs, runs by hand, never collide)."""
 
     __tablename__ = "job_run"
-    __table_args__ = (
-        Index("uq_job_run_name_scheduled_for", "name", "scheduled_for", unique=True),
-    )
+    __table_args__ = (Index("uq_job_run_name_scheduled_for", "name", "scheduled_for", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, index=True, description="作业 / job name")
@@ -67,7 +65,9 @@ class JobRun(SQLModel, table=True):
     )
     message: str = Field(default="", max_length=2000, description="结果或错误 / outcome in words")
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    trigger: str = Field(default=Trigger.PAGE, max_length=16, description="schedule | manual | page")
+    trigger: str = Field(
+        default=Trigger.PAGE, max_length=16, description="schedule | manual | page"
+    )
     scheduled_for: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="计划时刻 / the scheduled moment (UTC)"
     )

@@ -83,9 +83,7 @@ def _send_once(messages: list[EmailMessage], settings: Settings) -> None:
     host, port, timeout = settings.smtp_host.strip(), settings.smtp_port, settings.smtp_timeout_s
     smtp: smtplib.SMTP
     if settings.smtp_security == "ssl":
-        smtp = smtplib.SMTP_SSL(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     with smtp:

@@ -27,9 +27,13 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     created_by: str = Field(max_length=100, description="发出者(作业) / the job that sent it")
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    emailed_to: str | None = Field(default=None, max_length=254, description="邮件地址 / e-mailed to")
+    emailed_to: str | None = Field(
+        default=None, max_length=254, description="邮件地址 / e-mailed to"
+    )
     emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    email_error: str = Field(default="", max_length=500, description="邮件未发出的原因 / why not sent")
+    email_error: str = Field(
+        default="", max_length=500, description="邮件未发出的原因 / why not sent"
+    )
 
 
 class NotificationPublic(SQLModel):

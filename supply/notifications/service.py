@@ -172,9 +172,11 @@ def list_notifications(
         .where(Notification.login == login, col(Notification.read_at).is_(None))
     ).one()
     listed = mine.where(col(Notification.read_at).is_(None)) if unread_only else mine
-    total = unread if unread_only else session.exec(
-        select(func.count()).select_from(listed.subquery())
-    ).one()
+    total = (
+        unread
+        if unread_only
+        else session.exec(select(func.count()).select_from(listed.subquery())).one()
+    )
     items = session.exec(
         listed.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
         .offset(offset)
