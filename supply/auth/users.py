@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from supply.auth.actor import Actor
@@ -27,7 +28,7 @@ from supply.auth.models import (
 from supply.auth.passwords import check_new_password, hash_password
 from supply.auth.roles import ROLE_ZH, Permission, Role, parse_roles
 from supply.auth.tokens import new_api_token, token_digest
-from supply.core.audit import AuditEvent, record
+from supply.core.audit import SYSTEM_USER, AuditEvent, record
 from supply.core.clock import SHANGHAI
 from supply.core.errors import (
     Conflict,
@@ -152,6 +153,22 @@ def add_user(
     session.commit()
     forget_cached()
     return public(user)
+
+
+def ensure_system_account(session: Session, *, now: datetime) -> None:
+    """Make the service account `system` — who scheduled jobs act and are audited as — unless
+    it exists: no password, no tokens, so no one signs in as it, and no person can take its
+    name. Two processes making it at once: one does, the other finds it."""
+    if session.exec(select(User.id).where(User.login == SYSTEM_USER)).first() is not None:
+        return
+    try:
+        add_user(
+            session, login=SYSTEM_USER, display_name="系统(定时作业) / system (scheduled jobs)",
+            roles=[Role.VIEWER.value], unit=None, password=None, by=SYSTEM_USER, now=now,
+            kind="service",
+        )  # fmt: skip
+    except (Conflict, IntegrityError):
+        session.rollback()
 
 
 @dataclass(frozen=True)

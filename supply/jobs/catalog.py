@@ -46,8 +46,8 @@ class JobSpec:
         """When it runs, in words."""
         at = self.time_of_day(settings).strftime("%H:%M")
         if self.cutoff_days_only:
-            return f"批次截止日 {at}（节假日顺延）/ {at} on each batch's cutoff day"
-        return f"每天 {at} / daily at {at}"
+            return f"截止日 {at} / {at} on cutoff days"
+        return f"每天 {at} / daily {at}"
 
 
 JOBS: dict[str, JobSpec] = {
@@ -55,24 +55,18 @@ JOBS: dict[str, JobSpec] = {
     for spec in (
         JobSpec(
             "monday_draft",
-            "周计划草稿 / the batch's draft plan",
+            "周计划草稿 / draft plan",
             "job_monday_draft_at",
             weekly.monday_draft,
             cutoff_days_only=True,
         ),
         JobSpec(
-            "holds_expiry", "保留到期释放 / holds expiry", "job_holds_expiry_at", daily.holds_expiry
+            "holds_expiry", "保留到期 / holds expiry", "job_holds_expiry_at", daily.holds_expiry
         ),
-        JobSpec("filings", "备案与预算提醒 / filings and budgets", "job_filings_at", daily.filings),
-        JobSpec(
-            "agreements", "协议执行预警 / agreement lines", "job_agreements_at", daily.agreements
-        ),
-        JobSpec(
-            "calendar", "工作日历预警 / calendar years", "job_calendar_at", daily.calendar_check
-        ),
-        JobSpec(
-            "province", "省公司匹配结果提醒 / province result", "job_province_at", weekly.province
-        ),
+        JobSpec("filings", "备案与预算 / filings, budgets", "job_filings_at", daily.filings),
+        JobSpec("agreements", "协议执行 / agreement lines", "job_agreements_at", daily.agreements),
+        JobSpec("calendar", "工作日历 / calendar years", "job_calendar_at", daily.calendar_check),
+        JobSpec("province", "省公司结果 / province result", "job_province_at", weekly.province),
     )
 }
 
@@ -98,7 +92,7 @@ def next_run(
     """When it next does its work after `now`: its next firing, for a cutoff-day job the next
     firing on a batch's cutoff day (None when the calendar cannot say within five weeks)."""
     trigger = spec.trigger(settings)
-    moment = trigger.get_next_fire_time(None, now)
+    moment = trigger.get_next_fire_time(None, now + timedelta(seconds=1))
     for _ in range(36):
         if moment is None or not spec.cutoff_days_only:
             return moment

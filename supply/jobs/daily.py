@@ -112,9 +112,11 @@ def filings(ctx: JobContext) -> JobOutcome:
     ctx.step("查找逾期与将到期的备案 / finding filings overdue and due soon")
     window = ctx.settings.remind_filing_working_days
     with Session(ctx.engine) as session:
-        open_filings = list_filings(
-            session=session, today=ctx.today, open_only=True, limit=10_000
-        ).items
+        open_filings = every_row(
+            lambda offset, limit: list_filings(
+                session=session, today=ctx.today, open_only=True, offset=offset, limit=limit
+            )
+        )
         development = people_with_roles(session, [Role.DEVELOPMENT])
         ctx.step("核对项目包预算 / checking package budgets")
         over = package_summaries(

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from supply.auth.users import ensure_system_account
 from supply.calendar import WorkCalendar
 from supply.core.audit import SYSTEM_USER
 from supply.core.clock import Clock
@@ -53,6 +54,9 @@ def run_job(
     (by another server process or host) is not run again: the attempt is `skipped`."""
     spec = get_spec(name)
     now = clock.now()
+    if user == SYSTEM_USER:
+        with Session(engine) as session:
+            ensure_system_account(session, now=now)
     job_id = claim_run(
         engine, name=name, user=user, now=now, trigger=trigger, scheduled_for=scheduled_for
     )

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from supply.core.audit import record
 from supply.core.errors import DomainError, NotFound
+from supply.core.settings import SettingsInvalid
 from supply.jobs.models import JobRun, JobRunPublic, JobStatus, Outcome, Trigger
 
 logger = logging.getLogger(__name__)
@@ -155,6 +156,8 @@ def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work)
         outcome = work(step)
     except DomainError as exc:
         finish(JobStatus.FAILED, Outcome.FAILED, exc.message, None)
+    except SettingsInvalid as exc:  # e.g. a run folder that cannot be written
+        finish(JobStatus.FAILED, Outcome.FAILED, str(exc), None)
     except Exception:
         logger.exception("job %s failed", job_id)
         finish(JobStatus.FAILED, Outcome.FAILED, INTERNAL_ERROR, None)
