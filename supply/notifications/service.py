@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from supply.auth.models import User
 from supply.auth.roles import Role
+from supply.auth.units import units_by_location
 from supply.core.audit import record
 from supply.core.errors import NotFound
 from supply.core.settings import Settings
@@ -53,7 +54,8 @@ def people_with_roles(session: Session, roles: Collection[Role]) -> list[User]:
 
 def managers_of(session: Session, project_ids: Collection[str]) -> dict[str, list[User]]:
     """Each project's managers: its assigned manager if that is an active user, else the
-    project managers of its unit (active people)."""
+    project managers of its unit (active people; a project stored without a unit: the unit of
+    its location)."""
     if not project_ids:
         return {}
     projects = session.exec(select(Project).where(col(Project.id).in_(sorted(project_ids))))
@@ -62,13 +64,15 @@ def managers_of(session: Session, project_ids: Collection[str]) -> dict[str, lis
         u.login: u
         for u in session.exec(select(User).where(col(User.active).is_(True), User.kind == "person"))
     }
+    units = units_by_location(session)
     found: dict[str, list[User]] = {}
     for project in projects:
         assigned = by_login.get(project.manager or "")
+        unit = project.unit or units.get(project.location)
         if assigned is not None:
             found[project.id] = [assigned]
         else:
-            found[project.id] = [m for m in managers if project.unit and m.unit == project.unit]
+            found[project.id] = [m for m in managers if unit and m.unit == unit]
     return found
 
 
