@@ -35,7 +35,9 @@ def read_notification(
     session: SessionDep,
     clock: ClockDep,
     user: UserDep,
-    notification_id: Annotated[int, Path(ge=1, le=MAX_ID, description="提醒编号 / notification id")],
+    notification_id: Annotated[
+        int, Path(ge=1, le=MAX_ID, description="提醒编号 / notification id")
+    ],
 ) -> NotificationPublic:
     """标记为已读 / Mark one of my notifications read."""
     return mark_read(session=session, login=user, notification_id=notification_id, now=clock.now())

@@ -18,6 +18,7 @@ from supply.auth.users import ensure_system_account
 from supply.calendar import WorkCalendar
 from supply.core.audit import SYSTEM_USER
 from supply.core.clock import Clock
+from supply.core.db import import_models, write_session
 from supply.core.paging import DEFAULT_LIMIT, Page, paginate
 from supply.core.settings import Settings
 from supply.jobs.catalog import JOBS, get_spec, next_run
@@ -53,9 +54,10 @@ def run_job(
     """Run job `name` now, here; NotFound for no such job. A scheduled moment already claimed
     (by another server process or host) is not run again: the attempt is `skipped`."""
     spec = get_spec(name)
+    import_models()  # a job may flush rows referring to any table (holds → requests …)
     now = clock.now()
     if user == SYSTEM_USER:
-        with Session(engine) as session:
+        with write_session(engine) as session:
             ensure_system_account(session, now=now)
     job_id = claim_run(
         engine, name=name, user=user, now=now, trigger=trigger, scheduled_for=scheduled_for

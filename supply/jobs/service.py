@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from supply.core.audit import record
+from supply.core.db import write_session
 from supply.core.errors import DomainError, NotFound
 from supply.core.settings import SettingsInvalid
 from supply.jobs.models import JobRun, JobRunPublic, JobStatus, Outcome, Trigger
@@ -60,7 +61,7 @@ def claim_run(
     any other — another server process or host on the same database — gets None and must not
     run it (the unique index decides, on SQLite and PostgreSQL alike)."""
     try:
-        with Session(engine) as session:
+        with write_session(engine) as session:
             job = JobRun(
                 name=name, started_by=user[:100], started_at=now, trigger=trigger,
                 scheduled_for=scheduled_for,
@@ -112,7 +113,7 @@ def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work)
     started = [time.monotonic()]
 
     def update(change: Callable[[JobRun], None]) -> None:
-        with Session(engine) as session:
+        with write_session(engine) as session:
             job = session.get(JobRun, job_id)
             assert job is not None
             change(job)
@@ -135,7 +136,7 @@ def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work)
     def finish(
         status: JobStatus, outcome: Outcome, message: str, result: dict[str, Any] | None
     ) -> None:
-        with Session(engine) as session:
+        with write_session(engine) as session:
             job = session.get(JobRun, job_id)
             assert job is not None
             job.steps = close_last(job)

@@ -74,6 +74,7 @@ def job(
     settings: Settings | None = None,
     scheduled: bool = True,
     tmp_runs: str | None = None,
+    user: str = "system",
 ) -> JobAttempt:
     """Run job `name` at moment `at` (a frozen clock), as the scheduler does (its scheduled
     moment is `at`) unless `scheduled` is False (by hand)."""
@@ -87,6 +88,7 @@ def job(
         calendar=calendar or default_calendar(),
         policy=DeadlinePolicy(),
         clock=FixedClock(at),
+        user=user,
         trigger=Trigger.SCHEDULE if scheduled else Trigger.MANUAL,
         scheduled_for=at if scheduled else None,
     )
