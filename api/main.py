@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,11 +34,31 @@ Request bodies, by default: JSON at most 1 MB, file uploads at most 20 MB (413 b
 """
 
 
-def create_app() -> FastAPI:
+@asynccontextmanager
+async def _scheduled(app: FastAPI) -> AsyncIterator[None]:
+    """Run this process's scheduler while it serves (unless GRIDSUPPLY_SCHEDULER=off)."""
+    from supply.jobs.schedule import start_scheduler, stop_scheduler
+
+    start_scheduler()
+    try:
+        yield
+    finally:
+        stop_scheduler()
+
+
+def create_served_app() -> FastAPI:
+    """The application `gridsupply serve` runs: `create_app()` with the scheduled jobs running
+    in the process (supply.jobs.schedule; off with GRIDSUPPLY_SCHEDULER=off)."""
+    return create_app(scheduler=True)
+
+
+def create_app(*, scheduler: bool = False) -> FastAPI:
     """Build the application: every router under /api/v1, the error boundary, the body limits,
     405 answers as the OpenAPI document says, the documentation pages served offline, and the
-    web pages at / (signed in with a cookie, kept out of the OpenAPI document)."""
+    web pages at / (signed in with a cookie, kept out of the OpenAPI document). With
+    `scheduler`, the scheduled jobs run while it serves."""
     app = FastAPI(
+        lifespan=_scheduled if scheduler else None,
         title="gridsupply",
         summary="业扩配套电网工程物资供应匹配 / "
         "materials supply matching for grid connection projects",

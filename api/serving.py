@@ -17,7 +17,7 @@ from types import FrameType
 
 import uvicorn
 
-APP = "api.main:create_app"
+APP = "api.main:create_served_app"  # with the scheduled jobs (GRIDSUPPLY_SCHEDULER)
 
 
 def reuse_port_available() -> bool:

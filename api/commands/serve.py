@@ -9,7 +9,7 @@ import typer
 
 from api.commands.db import upgrade_database
 from api.commands.render import err, fail
-from api.serving import reuse_port_available, serve_processes, tune_gc
+from api.serving import APP, reuse_port_available, serve_processes, tune_gc
 
 
 class Supervisor(StrEnum):
@@ -54,7 +54,9 @@ def serve_command(
     """Serve the web pages (/) and the HTTP API (/api/v1, docs at /docs) after bringing the
     database schema up to date.
 
-    Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo."""
+    Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo. Every
+    server process runs the scheduled jobs (docs/jobs.md), each scheduled moment once however
+    many processes share the database; GRIDSUPPLY_SCHEDULER=off turns them off."""
     import uvicorn
 
     _signing_key(demo=demo)
@@ -74,7 +76,7 @@ def serve_command(
         return
     tune_gc()  # this process serves (uvicorn's own workers and reloads run with the default)
     uvicorn.run(
-        "api.main:create_app",
+        APP,
         factory=True,
         host=host,
         port=port,

@@ -18,11 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from supply.core.audit import record
+from supply.core.db import write_session
 from supply.core.errors import DomainError, NotFound
-from supply.jobs.models import JobRun, JobRunPublic, JobStatus
+from supply.core.settings import SettingsInvalid
+from supply.jobs.models import JobRun, JobRunPublic, JobStatus, Outcome, Trigger
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +35,52 @@ INTERNAL_ERROR = "内部错误，详见服务器日志 / internal error: see the
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """How a job ended well: in words, and what a page needs to show it (JSON values)."""
+    """How a job ended well: in words, and what a page needs to show it (JSON values);
+    `skipped` when it found nothing to do (not the cutoff day, already planned …)."""
 
     message: str
     result: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
 
 
 Work = Callable[[Step], JobOutcome]
+
+
+def claim_run(
+    engine: Engine,
+    *,
+    name: str,
+    user: str,
+    now: datetime,
+    trigger: Trigger = Trigger.PAGE,
+    scheduled_for: datetime | None = None,
+) -> int | None:
+    """Record that `user` starts a run of `name` (audited, committed at once) and return its id.
+
+    A scheduled run names its moment: the first process to record (name, moment) gets the id,
+    any other — another server process or host on the same database — gets None and must not
+    run it (the unique index decides, on SQLite and PostgreSQL alike)."""
+    try:
+        with write_session(engine) as session:
+            job = JobRun(
+                name=name, started_by=user[:100], started_at=now, trigger=trigger,
+                scheduled_for=scheduled_for,
+            )  # fmt: skip
+            session.add(job)
+            session.flush()
+            assert job.id is not None
+            record(
+                session, actor=user, action="job.start", object_type="job_run",
+                object_id=job.id,
+                after={"name": name, "trigger": trigger, "scheduled_for": scheduled_for},
+                at=now,
+            )  # fmt: skip
+            session.commit()
+            return job.id
+    except IntegrityError:
+        if scheduled_for is None:
+            raise
+        return None
 
 
 def start_job(
@@ -46,17 +88,8 @@ def start_job(
 ) -> int:
     """Record a run of `name` started by `user` (audited), start `work` in a thread with a
     `step(text)` that records each step, and return the run's id at once."""
-    with Session(engine) as session:
-        job = JobRun(name=name, started_by=user, started_at=clock())
-        session.add(job)
-        session.flush()
-        assert job.id is not None
-        record(
-            session, actor=user, action="job.start", object_type="job_run", object_id=job.id,
-            after={"name": name}, at=job.started_at,
-        )  # fmt: skip
-        session.commit()
-        job_id = job.id
+    job_id = claim_run(engine, name=name, user=user, now=clock())
+    assert job_id is not None  # not a scheduled moment: never contended
     context = contextvars.copy_context()
     thread = threading.Thread(
         target=context.run, args=(_run, engine, job_id, clock, work),
@@ -66,11 +99,21 @@ def start_job(
     return job_id
 
 
+def run_claimed(
+    engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work
+) -> JobRunPublic:
+    """Run `work` for the claimed run `job_id` here and now, recording its steps and how it
+    ended (audited as whoever started it); return the run as recorded."""
+    _run(engine, job_id, clock, work)
+    with Session(engine) as session:
+        return get_job(session=session, job_id=job_id)
+
+
 def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work) -> None:
     started = [time.monotonic()]
 
     def update(change: Callable[[JobRun], None]) -> None:
-        with Session(engine) as session:
+        with write_session(engine) as session:
             job = session.get(JobRun, job_id)
             assert job is not None
             change(job)
@@ -90,23 +133,38 @@ def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work)
 
         update(add)
 
-    def finish(status: JobStatus, message: str, result: dict[str, Any] | None) -> None:
-        def end(job: JobRun) -> None:
+    def finish(
+        status: JobStatus, outcome: Outcome, message: str, result: dict[str, Any] | None
+    ) -> None:
+        with write_session(engine) as session:
+            job = session.get(JobRun, job_id)
+            assert job is not None
             job.steps = close_last(job)
-            job.status, job.message, job.result = status, message[:2000], result
+            job.status, job.outcome = status, outcome
+            job.message, job.result = message[:2000], result
             job.finished_at = clock()
-
-        update(end)
+            session.add(job)
+            record(
+                session, actor=job.started_by, action="job.finish", object_type="job_run",
+                object_id=job_id,
+                after={"name": job.name, "status": status, "outcome": outcome,
+                       "message": job.message[:200]},
+                at=job.finished_at,
+            )  # fmt: skip
+            session.commit()
 
     try:
         outcome = work(step)
     except DomainError as exc:
-        finish(JobStatus.FAILED, exc.message, None)
+        finish(JobStatus.FAILED, Outcome.FAILED, exc.message, None)
+    except SettingsInvalid as exc:  # e.g. a run folder that cannot be written
+        finish(JobStatus.FAILED, Outcome.FAILED, str(exc), None)
     except Exception:
         logger.exception("job %s failed", job_id)
-        finish(JobStatus.FAILED, INTERNAL_ERROR, None)
+        finish(JobStatus.FAILED, Outcome.FAILED, INTERNAL_ERROR, None)
     else:
-        finish(JobStatus.SUCCEEDED, outcome.message, outcome.result)
+        done = Outcome.SKIPPED if outcome.skipped else Outcome.RAN
+        finish(JobStatus.SUCCEEDED, done, outcome.message, outcome.result)
 
 
 STALE_AFTER = timedelta(hours=1)  # a run still "running" after this: its process is gone

@@ -27,9 +27,14 @@ from supply.core.clock import SHANGHAI, FixedClock
 from tests.signin import bearer, make_user
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
-# Routes anyone may call: health probes and signing in; /auth/me needs a sign-in, no permission.
+# Routes anyone may call: health probes and signing in; /auth/me and one's own notifications
+# need a sign-in, no permission.
 PUBLIC = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/token")}
-SIGNED_IN_ONLY = {("GET", "/api/v1/auth/me")}
+SIGNED_IN_ONLY = {
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/notifications"),  # each user's own
+    ("POST", "/api/v1/notifications/{notification_id}/read"),
+}
 
 
 def permissions_of(route: APIRoute) -> set[str]:
