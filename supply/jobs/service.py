@@ -106,7 +106,7 @@ def run_claimed(
     ended (audited as whoever started it); return the run as recorded."""
     _run(engine, job_id, clock, work)
     with Session(engine) as session:
-        return get_job(session=session, job_id=job_id)
+        return get_job(session=session, job_id=job_id, now=clock())
 
 
 def _run(engine: Engine, job_id: int, clock: Callable[[], datetime], work: Work) -> None:
