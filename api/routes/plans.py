@@ -214,4 +214,5 @@ def import_match(
         user=user,
         now=clock.now(),
         max_bytes=settings.max_upload_bytes,
+        settings=settings,
     )

@@ -396,6 +396,7 @@ def import_match(
             upload.imported = import_province_match(
                 session=week.session, batch_id=batch_id, content=file.file.read(limit + 1),
                 file_name=file.filename, user=week.actor.login, now=week.now, max_bytes=limit,
+                settings=week.settings,
             )  # fmt: skip
         except ImportRejected as rejected:
             upload.problems, status = list(rejected.problems), 422

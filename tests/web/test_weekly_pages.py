@@ -28,6 +28,7 @@ from supply.core.audit import AuditEvent
 from supply.demand.models import DemandLine
 from supply.holds.models import Hold
 from supply.jobs.models import JobRun, JobStatus
+from supply.notifications.models import Notification
 from supply.projects.models import Project
 from supply.timeline import LineTimeline, PartState, Verdict, project_timeline
 from supply.weekly.models import PlanLine, PlanRun, ProvinceMatch
@@ -206,6 +207,12 @@ def test_the_province_s_matching_is_uploaded_and_the_page_shows_what_moved(
     with Session(web_engine) as session:
         assert session.exec(select(ProvinceMatch)).all() == []  # nothing of a refused file
 
+    with Session(web_engine) as session:  # P-LATE's manager is told when its arrival moves
+        project = session.get(Project, "P-LATE")
+        assert project is not None
+        project.manager = "project_manager"
+        session.add(project)
+        session.commit()
     ok = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 100, "2026-12-15"]])
     assert ok.status_code == 200, ok.text
     with Session(web_engine) as session:
@@ -217,6 +224,11 @@ def test_the_province_s_matching_is_uploaded_and_the_page_shows_what_moved(
     assert "P-LATE" in moves
     for day, late in (before, after):  # the line's arrival and lateness, before and after
         assert day.isoformat() in moves and f"{late} 天" in moves
+    with Session(web_engine) as session:
+        told = session.exec(select(Notification).where(Notification.kind == "arrival.moved")).all()
+    assert [n.login for n in told] == ["project_manager"]
+    assert before[0].isoformat() in told[0].body and after[0].isoformat() in told[0].body
+    assert told[0].link == "/projects/P-LATE"
     shown = planner.get("/weekly").text  # later: the matching as imported, no second upload
     assert "data-province-matches" in shown and 'name="file"' not in shown
     again = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 1, "2026-12-15"]])
