@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean vendor-docs vendor-web browser
+.PHONY: demo test lint bench clean vendor-docs vendor-web browser pg-client systemd-analyze
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/gridsupply demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser pg-client systemd-analyze
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -40,6 +40,38 @@ browser:
 	       [ -z "$$GRIDSUPPLY_TEST_REQUIRE_BROWSER" ] || exit 1; }; \
 	else \
 	  echo "the browser tests need $(CHROMIUM) and Chinese fonts: as root, apt-get install chromium fonts-noto-cjk (they are skipped until then)"; \
+	fi
+
+# The backup tests on PostgreSQL run pg_dump and pg_restore of the test server's major version
+# (tests/backups.py prints that version when they are missing or older). Installed with apt-get
+# where that can be done (Debian: postgresql-client-<version>); otherwise say what to install:
+# those tests are then skipped, except in CI (GRIDSUPPLY_TEST_REQUIRE_POSTGRES=1): they fail.
+pg-client: $(STAMP)
+	@need=$$($(BIN)/python -m tests.backups 2>/dev/null); \
+	if [ -z "$$need" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing postgresql-client-$$need for the backup tests (apt-get)"; \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q postgresql-client-$$need >/dev/null; } \
+	  || { echo "apt-get could not install postgresql-client-$$need"; \
+	       [ -z "$$GRIDSUPPLY_TEST_REQUIRE_POSTGRES" ] || exit 1; }; \
+	else \
+	  echo "the backup tests on PostgreSQL need pg_dump and pg_restore $$need: as root, apt-get install postgresql-client-$$need (they are skipped until then)"; \
+	fi
+
+# The systemd units (deploy/systemd) are checked by `systemd-analyze verify` (tests/e2e/test_deploy.py):
+# Debian's systemd, installed with apt-get where that can be done; else skipped, except in CI
+# (GRIDSUPPLY_TEST_REQUIRE_SYSTEMD=1), where the test fails.
+systemd-analyze:
+	@if command -v systemd-analyze >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing systemd for systemd-analyze (apt-get)"; \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends systemd >/dev/null; } \
+	  || { echo "apt-get could not install systemd"; \
+	       [ -z "$$GRIDSUPPLY_TEST_REQUIRE_SYSTEMD" ] || exit 1; }; \
+	else \
+	  echo "the systemd unit test needs systemd-analyze: as root, apt-get install systemd (it is skipped until then)"; \
 	fi
 
 bench: $(STAMP)

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "holds": "requests",
     "users": "users",
     "audit": "users",
+    "jobs": "jobs",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

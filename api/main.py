@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import install_metrics
+from api.readiness import install_scheduler_check
 from api.routes import PREFIX, ROUTERS, TAGS, probes
 from api.security import install_security
 from api.web import install_page_errors, install_web
@@ -34,12 +37,32 @@ Request bodies, by default: JSON at most 1 MB, file uploads at most 20 MB (413 b
 """
 
 
-def create_app() -> FastAPI:
+@asynccontextmanager
+async def _scheduled(app: FastAPI) -> AsyncIterator[None]:
+    """Run this process's scheduler while it serves (unless GRIDSUPPLY_SCHEDULER=off)."""
+    from supply.jobs.schedule import start_scheduler, stop_scheduler
+
+    start_scheduler()
+    try:
+        yield
+    finally:
+        stop_scheduler()
+
+
+def create_served_app() -> FastAPI:
+    """The application `gridsupply serve` runs: `create_app()` with the scheduled jobs running
+    in the process (supply.jobs.schedule; off with GRIDSUPPLY_SCHEDULER=off)."""
+    return create_app(scheduler=True)
+
+
+def create_app(*, scheduler: bool = False) -> FastAPI:
     """Build the application: every router under /api/v1, the probes (/healthz, /readyz) and
     /metrics at the root, the error boundary, the body limits, 405 answers as the OpenAPI
     document says, the documentation pages served offline, the web pages at / (signed in with a
-    cookie, kept out of the OpenAPI document), and a log line per request."""
+    cookie, kept out of the OpenAPI document), and a log line per request. With `scheduler`, the
+    scheduled jobs run while it serves, and /readyz asks whether they do."""
     app = FastAPI(
+        lifespan=_scheduled if scheduler else None,
         title="gridsupply",
         summary="业扩配套电网工程物资供应匹配 / "
         "materials supply matching for grid connection projects",
@@ -52,6 +75,7 @@ def create_app() -> FastAPI:
     for router in ROUTERS:  # each directly: FastAPI matches nested included routers slowly
         app.include_router(router, prefix=PREFIX)
     app.include_router(probes.router)  # /healthz, /readyz at the root, as probes expect
+    install_scheduler_check(scheduler=scheduler)
     install_metrics(app)  # /metrics (not in the document), and the solves measured
     generate = app.openapi
 

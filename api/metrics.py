@@ -9,7 +9,8 @@ What it shows:
   measured by the service (`supply.core.observe`) and heard here;
 - read from the database at each scrape (the same from any server process, cheap counts):
   `gridsupply_holds_open`, `gridsupply_promises_open`, `gridsupply_filings_overdue`,
-  `gridsupply_job_runs_total{job,outcome}` (finished runs in the `job_run` table),
+  `gridsupply_job_runs_total{job,outcome}` (finished runs in the `job_run` table: ran,
+  skipped, failed),
   `gridsupply_jobs_running{job}` and `gridsupply_database_up` (0 when they could not be read).
 
 Who may read it: the figures are the business's, so /metrics is served only when
@@ -116,17 +117,18 @@ def database_families(work: OpenWork | None) -> list[Metric]:
         return [up]
     runs = CounterMetricFamily(
         "gridsupply_job_runs",
-        "Finished job runs by job and outcome (rows of the job_run table)",
+        "Finished job runs by job and outcome: ran, skipped (nothing to do), failed (rows of "
+        "the job_run table)",
         labels=["job", "outcome"],
     )
     running = GaugeMetricFamily(
         "gridsupply_jobs_running", "Job runs under way (or left running by a crash)", labels=["job"]
     )
-    for (job, status), count in sorted(work.job_runs.items()):
-        if status == JobStatus.RUNNING:
+    for (job, outcome), count in sorted(work.job_runs.items()):
+        if outcome == JobStatus.RUNNING:
             running.add_metric([job], count)
         else:
-            runs.add_metric([job, status], count)
+            runs.add_metric([job, outcome], count)
     return [
         up,
         GaugeMetricFamily(

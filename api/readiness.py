@@ -3,9 +3,11 @@
 Each check is a function of the `Probe` (the database engine, the settings, the moment) that
 returns a `Verdict`: ready or not, in words that say how to fix it. The built-in checks are
 `database` (reachable and writable), `migrations` (the schema is at the newest revision),
-`calendar` (the working-day calendar covers today and the next `CALENDAR_DAYS_AHEAD` days)
-and `scheduler`, which is only a placeholder saying "not configured" (ready) until the
-scheduler registers its own check under that name with `register_check`.
+`calendar` (the working-day calendar covers today and the next `calendar_horizon_days`, 60 by
+default: what the calendar job warns of)
+and `scheduler`: the scheduler's own `scheduler_alive()` in a server that runs it
+(`install_scheduler_check`, called as the application is built), else "not configured" (ready).
+Other checks are added with `register_check`.
 
 A check that raises is not ready, and says what it raised (the traceback goes to the log).
 """
@@ -31,8 +33,6 @@ from supply.core.migrate import head_revision, known_revisions, revision_of
 from supply.core.settings import Settings
 
 logger = logging.getLogger("gridsupply.readiness")
-
-CALENDAR_DAYS_AHEAD = 60
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,10 @@ def check_migrations(probe: Probe) -> Verdict:
 
 
 def check_calendar(probe: Probe) -> Verdict:
-    """The working-day calendar has every year from today to `CALENDAR_DAYS_AHEAD` days on."""
+    """The working-day calendar has every year from today to `calendar_horizon_days` on."""
     today = local_today(probe.now)
-    until = today + timedelta(days=CALENDAR_DAYS_AHEAD)
+    ahead = probe.settings.calendar_horizon_days
+    until = today + timedelta(days=ahead)
     try:
         calendar = load_calendar(Path(probe.settings.calendar_dir))
     except CalendarError as exc:  # a stored year that cannot be read
@@ -148,7 +149,7 @@ def check_calendar(probe: Probe) -> Verdict:
         return Verdict(
             False,
             f"工作日历缺少 {years} 年 / the working-day calendar lacks {years}, within "
-            f"{CALENDAR_DAYS_AHEAD} days of {today}: deadlines and need-by dates there cannot be "
+            f"{ahead} days of {today}: deadlines and need-by dates there cannot be "
             f"counted. Load the official arrangement with `{LOAD_HINT}` (format: "
             "docs/calendar.md)",
         )
@@ -158,6 +159,20 @@ def check_calendar(probe: Probe) -> Verdict:
 def scheduler_not_configured(probe: Probe) -> Verdict:
     """No scheduler runs in this server: nothing to wait for."""
     return Verdict(True, "未配置 / not configured")
+
+
+def check_scheduler(probe: Probe) -> Verdict:
+    """This process's scheduler runs and has its jobs (or is turned off by setting)."""
+    from supply.jobs.schedule import scheduler_alive
+
+    ready, detail = scheduler_alive()
+    return Verdict(ready, detail)
+
+
+def install_scheduler_check(*, scheduler: bool) -> None:
+    """Check the scheduler if this server runs one (`gridsupply serve`), else say it is not
+    configured (the application is built once per server process: its choice holds)."""
+    register_check("scheduler", check_scheduler if scheduler else scheduler_not_configured)
 
 
 register_check("database", check_database)

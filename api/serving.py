@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 
-APP = "api.main:create_app"
+APP = "api.main:create_served_app"  # with the scheduled jobs (GRIDSUPPLY_SCHEDULER)
 
 
 def reuse_port_available() -> bool:

@@ -20,6 +20,9 @@ KIND_ZH: Mapping[str, str] = {
 }
 OUTCOME_ZH: Mapping[str, str] = {"on_time": "按时", "late": "延迟", "unmet": "未满足"}
 REPLENISHMENT = "replenishment"
+
+# A weekly run's status.
+RUN_STATUS_ZH = {"draft": "草稿", "approved": "已批准", "superseded": "已被取代"}
 # Why a line is late or unmet: the optimizer's causes (optimizer.contract), `no_agreement` for
 # reserve that no agreement line can replenish (supply.weekly.lines), and `over_limit` for a
 # line set aside because its quantity or cost is past the limits (supply.limits).

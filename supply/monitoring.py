@@ -13,14 +13,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from supply.holds.models import Hold, HoldStatus, Promise, PromiseStatus
-from supply.jobs.models import JobRun
+from supply.jobs.models import JobRun, JobStatus
 from supply.packages.models import Filing
 
 
 @dataclass(frozen=True)
 class OpenWork:
     """Holds on stock not yet issued or released, promises not yet fulfilled or cancelled,
-    filings past their due date unfiled (on `today`), and job runs by name and status."""
+    filings past their due date unfiled (on `today`), and job runs by name and outcome (ran,
+    skipped, failed; `running` for those under way)."""
 
     holds_open: int
     promises_open: int
@@ -38,13 +39,19 @@ def open_work(*, session: Session, today: date) -> OpenWork:
         select(func.count()).where(col(Filing.filed_at).is_(None), col(Filing.due_on) < today)
     ).one()
     runs = session.exec(
-        select(JobRun.name, JobRun.status, func.count()).group_by(
-            col(JobRun.name), col(JobRun.status)
+        select(JobRun.name, JobRun.status, JobRun.outcome, func.count()).group_by(
+            col(JobRun.name), col(JobRun.status), col(JobRun.outcome)
         )
     ).all()
+    job_runs: dict[tuple[str, str], int] = {}
+    for name, status, outcome, count in runs:
+        # A finished run by its outcome (ran, skipped, failed); one finished before outcomes
+        # were recorded, by its status; a run under way as `running`.
+        key = (name, "running" if status == JobStatus.RUNNING else outcome or status)
+        job_runs[key] = job_runs.get(key, 0) + int(count)
     return OpenWork(
         holds_open=int(holds),
         promises_open=int(promises),
         filings_overdue=int(overdue),
-        job_runs={(name, status): int(count) for name, status, count in runs},
+        job_runs=job_runs,
     )

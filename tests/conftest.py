@@ -47,6 +47,8 @@ from supply.sample.week import (
 
 # Sign-in tokens need a key; servers the tests start inherit it.
 os.environ.setdefault("GRIDSUPPLY_SECRET_KEY", "test-only secret key, 32 characters or more")
+# No scheduled jobs in the servers tests start, unless a test turns them on (tests/jobs).
+os.environ.setdefault("GRIDSUPPLY_SCHEDULER", "off")
 POSTGRES_ADMIN_URL = os.environ.get(
     "GRIDSUPPLY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -25,7 +25,7 @@ EXIT_MISCONFIGURED = 2
 # Commands that open the configured database (the first word on the command line).
 DATABASE_COMMANDS = frozenset(
     {"demo", "db", "catalogs", "serve", "plan", "projects", "packages", "filings", "request",
-     "holds"}
+     "holds", "jobs"}
 )  # fmt: skip
 # Commands that read no setting at all: they need not pay for reading them.
 STANDALONE_COMMANDS = frozenset({"solve", "check"})

@@ -329,6 +329,7 @@ def import_match_command(
                 user=cli_user(by),
                 now=cli_clock().now(),
                 max_bytes=limit,
+                settings=cli_settings(),
             )
         except ImportRejected as rejected:
             print_rejection(rejected)

@@ -12,7 +12,7 @@ import typer
 
 from api.commands.db import upgrade_database
 from api.commands.render import err, fail
-from api.serving import reuse_port_available, serve_processes, tune_gc
+from api.serving import APP, reuse_port_available, serve_processes, tune_gc
 
 
 class Supervisor(StrEnum):
@@ -63,7 +63,9 @@ def serve_command(
     database schema up to date; probes at /healthz and /readyz, /metrics with
     GRIDSUPPLY_METRICS_TOKEN; the log on stderr (GRIDSUPPLY_LOG_FORMAT=json: JSON lines).
 
-    Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo."""
+    Needs GRIDSUPPLY_SECRET_KEY (the key sign-in tokens are signed with) unless --demo. Every
+    server process runs the scheduled jobs (docs/jobs.md), each scheduled moment once however
+    many processes share the database; GRIDSUPPLY_SCHEDULER=off turns them off."""
     import uvicorn
 
     from api.logs import logging_config
@@ -92,7 +94,7 @@ def serve_command(
             return
         tune_gc()  # this process serves (uvicorn's own workers and reloads run with the default)
         uvicorn.run(
-            "api.main:create_app",
+            APP,
             factory=True,
             host=host,
             port=port,

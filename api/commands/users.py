@@ -111,6 +111,20 @@ def roles(
     out.print(f"{user.login}: roles {', '.join(user.roles)}; unit {user.unit or '-'}")
 
 
+@users_app.command("email")
+def email_command(
+    login: Annotated[str, typer.Argument(help="登录名 / login name")],
+    address: Annotated[str, typer.Argument(help="电子邮箱, '' 清除 / e-mail address ('' clears)")],
+    by: As = None,
+) -> None:
+    """Set where a user's reminders are e-mailed (when GRIDSUPPLY_SMTP_HOST is set)."""
+    from supply.auth.users import change_user
+
+    with cli_session() as session:
+        change_user(session, login, by=cli_user(by), now=_now(), email=address)
+    out.print(f"{login}: e-mail {address.strip() or '-'}", highlight=False)
+
+
 def _set_active(login: str, active: bool, by: str | None) -> None:
     from supply.auth.users import change_user
 

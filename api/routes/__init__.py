@@ -13,7 +13,9 @@ from api.routes import (
     filings,
     holds,
     imports,
+    jobs,
     materials,
+    notifications,
     packages,
     plans,
     projects,
@@ -41,6 +43,8 @@ for module in (
     holds,
     users,
     audit,
+    jobs,
+    notifications,
 ):
     for route in module.router.routes:
         # The docstring's first line, Chinese / English, is the summary shown in the docs.
@@ -53,6 +57,12 @@ TAGS = [
     {"name": "auth", "description": "登录 / sign-in"},
     {"name": "users", "description": "用户、服务账号与 API 令牌 / users, service accounts, tokens"},
     {"name": "audit", "description": "审计日志 / the audit trail"},
+    {
+        "name": "jobs",
+        "description": "定时作业: 周计划草稿、保留到期、备案与预算、协议、日历、省公司结果 / "
+        "scheduled jobs and their runs",
+    },
+    {"name": "notifications", "description": "我的提醒 / the signed-in user's notifications"},
     {
         "name": "materials",
         "description": "物料、仓库与运输天数 / materials, warehouses, transport days",

@@ -24,7 +24,7 @@ from supply.core.sheets import MEDIA_TYPES
 from supply.weekly import queries
 from supply.weekly.approval import approve_run
 from supply.weekly.export import EXPORTS
-from supply.weekly.line_sheet import lines_workbook
+from supply.weekly.list_sheets import lines_workbook
 from supply.weekly.models import (
     LineKind,
     MatchImportPublic,
@@ -214,4 +214,5 @@ def import_match(
         user=user,
         now=clock.now(),
         max_bytes=settings.max_upload_bytes,
+        settings=settings,
     )

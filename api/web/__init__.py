@@ -15,7 +15,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.web import audit, home, imports, packages, projects, signin, stock, users, weekly
+from api.web import (
+    audit,
+    home,
+    imports,
+    notifications,
+    packages,
+    projects,
+    signin,
+    stock,
+    users,
+    weekly,
+)
 from api.web.render import STATIC_DIR, STATIC_URL, error_page
 
 ROUTERS = (
@@ -28,6 +39,7 @@ ROUTERS = (
     imports.router,
     audit.router,
     users.router,
+    notifications.router,
 )
 # Paths that are not pages: the API, its documentation and the files.
 NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json")

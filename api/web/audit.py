@@ -8,17 +8,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api.deps import SessionDep
+from api.downloads import xlsx_download
 from api.web.render import PageRoute, render
 from api.web.session import page_require
 from supply.audit.queries import SORTABLE, AuditFilter, export_events, list_events
 from supply.core.clock import SHANGHAI
-from supply.core.sheets import MEDIA_TYPES
 
 router = APIRouter(
     prefix="/audit",
@@ -153,11 +152,4 @@ def audit_page(
 @router.get("/export")
 def audit_export(session: SessionDep, found: Filters) -> Response:
     """The filtered events as an Excel workbook (as GET /api/v1/audit/export)."""
-    return Response(
-        export_events(session, found.where),
-        media_type=MEDIA_TYPES["xlsx"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(EXPORT_NAME)}",
-            "Cache-Control": "no-store",
-        },
-    )
+    return xlsx_download(export_events(session, found.where), EXPORT_NAME)

@@ -23,6 +23,7 @@ from supply.core.money import fen
 from supply.demand.models import DEMAND_STATUS_ZH
 from supply.labels import (
     OUTCOME_ZH,
+    RUN_STATUS_ZH,
     cause_label,
     emergency_cause_label,
     kind_label,
@@ -33,7 +34,6 @@ from supply.timeline import PART_STATE_ZH, VERDICT_ZH
 
 EMPTY = "—"
 
-RUN_STATUS_ZH = {"draft": "草稿", "approved": "已批准", "superseded": "已被取代"}
 PROJECT_STATUS_WORDS = {str(k): v for k, v in PROJECT_STATUS_ZH.items()}
 LINE_STATUS_WORDS = {str(k): v for k, v in DEMAND_STATUS_ZH.items()}
 HOLD_STATUS_ZH = {"held": "已保留", "issued": "已出库", "released": "已释放"}

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from api.deps import CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep, TodayDep
+from api.downloads import xlsx_download
 from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from catalogs import importing as catalog_imports
@@ -158,17 +159,6 @@ def record_page(
 # ------------------------------------------------------------------ each kind's file
 
 
-def _download(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type=MEDIA_TYPES["xlsx"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 @router.get("/templates/projects", dependencies=[page_require("projects.read")])
 def projects_template(session: SessionDep, today: TodayDep, actor: PageActor) -> Response:
     """The project workbook of the projects the actor reaches, in the format its import reads
@@ -176,7 +166,7 @@ def projects_template(session: SessionDep, today: TodayDep, actor: PageActor) ->
     content = project_imports.export_projects(
         session=session, fmt="xlsx", scope=actor.project_scope
     )
-    return _download(content, f"项目工作簿-{today.isoformat()}.xlsx")
+    return xlsx_download(content, f"项目工作簿-{today.isoformat()}.xlsx")
 
 
 @router.get("/templates/{kind}", dependencies=[page_require("catalogs.read")])
@@ -190,7 +180,7 @@ def catalog_template(
     content = catalog_imports.export_catalog(
         session=session, kind=kind, fmt="xlsx", year=today.year
     )
-    return _download(content, f"{SPECS[kind].sheet}-{today.isoformat()}.xlsx")
+    return xlsx_download(content, f"{SPECS[kind].sheet}-{today.isoformat()}.xlsx")
 
 
 # ------------------------------------------------------------------ uploads

@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import MAX_ID, CalendarDep, ClockDep, SessionDep, TodayDep
+from api.downloads import xlsx_download
 from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from supply.auth.actor import Actor
@@ -25,9 +25,8 @@ from supply.core.clock import local_today
 from supply.core.errors import InvalidInput, NotFound
 from supply.core.money import fen
 from supply.core.paging import Page
-from supply.core.sheets import MEDIA_TYPES
 from supply.packages import filings
-from supply.packages.export import export_packages, funding_application
+from supply.packages.export import export_filings, export_packages, funding_application
 from supply.packages.models import FILING_STATUS_ZH, FilingPublic, FilingStatus, PackageSummary
 from supply.packages.service import (
     SORTABLE,
@@ -72,9 +71,17 @@ class PackagesView:
     filings: str = OPEN
     errors: dict[str, str] = field(default_factory=dict)
 
+    def filing_filters(self) -> dict[str, Any]:
+        """The filings' filters as `filings.list_filings` takes them."""
+        return {
+            "open_only": self.filings == OPEN,
+            "status": FilingStatus(self.filings) if self.filings in set(FilingStatus) else None,
+            "sort": self.form["filings_sort"] or None,
+        }
+
 
 def packages_view(
-    year: str, q: str, kind: str, over: str, sort: str, filings_view: str
+    year: str, q: str, kind: str, over: str, sort: str, filings_view: str, filings_sort: str = ""
 ) -> PackagesView:
     """Read the filters: a year that is not one, or a filings view that does not exist, is
     named under its field and not applied; an unknown sort is dropped."""
@@ -85,6 +92,9 @@ def packages_view(
         "over": "1" if over in ("1", "true", "on") else "",
         "sort": sort if sort.removeprefix("-") in SORTABLE else "",
         "filings": filings_view.strip()[:20],
+        "filings_sort": filings_sort
+        if filings_sort.removeprefix("-") in filings.FILING_SORTS
+        else "",
     }
     errors: dict[str, str] = {}
     chosen_year = None
@@ -116,8 +126,11 @@ def _view(
     over: Text = None,
     sort: Text = None,
     filings: Text = None,
+    filings_sort: Text = None,
 ) -> PackagesView:
-    return packages_view(year or "", q or "", kind or "", over or "", sort or "", filings or "")
+    return packages_view(
+        year or "", q or "", kind or "", over or "", sort or "", filings or "", filings_sort or ""
+    )
 
 
 View = Annotated[PackagesView, Depends(_view)]
@@ -136,15 +149,13 @@ def chart_data(items: list[PackageSummary]) -> dict[str, Any]:
     }
 
 
-def _filings_page(session: Session, today: date, view: str, offset: int) -> Page[FilingPublic]:
+def _filings_page(
+    session: Session, today: date, view: PackagesView, offset: int
+) -> Page[FilingPublic]:
     return filings.list_filings(
-        session=session,
-        today=today,
-        open_only=view == OPEN,
-        status=FilingStatus(view) if view in set(FilingStatus) else None,
-        offset=offset,
-        limit=FILINGS_PER_PAGE,
-    )
+        session=session, today=today, offset=offset, limit=FILINGS_PER_PAGE,
+        **view.filing_filters(),
+    )  # fmt: skip
 
 
 def packages_context(
@@ -165,9 +176,7 @@ def packages_context(
         session=session, where=view.where, offset=offset, limit=PER_PAGE
     )
     can_read_filings = actor.can(Permission.FILINGS_READ)
-    filed = (
-        _filings_page(session, today, view.filings, filings_offset) if can_read_filings else None
-    )
+    filed = _filings_page(session, today, view, filings_offset) if can_read_filings else None
     left = {
         f.id: filings.working_days_left(f.due_on, today=today, calendar=calendar)
         for f in (filed.items if filed else [])
@@ -232,21 +241,17 @@ def _filed_notice(session: Session, filing_id: int, today: date) -> str:
     )
 
 
-def _download(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type=MEDIA_TYPES["xlsx"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 @router.get("/export", dependencies=[page_require("packages.read")])
 def packages_export(session: SessionDep, view: View) -> Response:
     """The filtered packages with their figures as Excel, in the page's order."""
-    return _download(export_packages(session=session, where=view.where), EXPORT_NAME)
+    return xlsx_download(export_packages(session=session, where=view.where), EXPORT_NAME)
+
+
+@router.get("/filings/export", dependencies=[page_require("filings.read")])
+def filings_export(session: SessionDep, today: TodayDep, view: View) -> Response:
+    """The filings the page's filter selects, in its order, as Excel."""
+    found = filings.all_filings(session=session, today=today, **view.filing_filters())
+    return xlsx_download(export_filings(found), f"备案_{today:%Y%m%d}.xlsx")
 
 
 @router.get("/{package_id}/funding-application", dependencies=[page_require("packages.read")])
@@ -254,7 +259,7 @@ def package_funding_application(session: SessionDep, today: TodayDep, package_id
     """追加资金申请: the draft for one package, as GET /api/v1/funding-application?package_id=…"""
     package_id = package_id[:32]
     content, _ = funding_application(session=session, today=today, package_ids=[package_id])
-    return _download(content, f"追加资金申请_{package_id}_{today:%Y%m%d}.xlsx")
+    return xlsx_download(content, f"追加资金申请_{package_id}_{today:%Y%m%d}.xlsx")
 
 
 @router.post("/filings/{filing_id}/file", dependencies=[page_require("filings.write")])

@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import MAX_ID, ClockDep, SessionDep, TodayDep
+from api.downloads import xlsx_download
 from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from catalogs.models import QUOTA_CATALOG_STATUS_ZH, QuotaCatalogPublic, QuotaCatalogStatus
@@ -31,7 +31,6 @@ from catalogs.reserve import (
 )
 from supply.auth.actor import Actor
 from supply.auth.roles import Permission
-from supply.core.sheets import MEDIA_TYPES
 from supply.stock.export import (
     export_agreements,
     export_consignment,
@@ -103,17 +102,6 @@ def _warehouse(value: str, known: list[str], errors: dict[str, str]) -> str | No
 
 def _warehouse_ids(session: Session) -> list[str]:
     return [w.id for w in list_warehouses(session=session, limit=WAREHOUSES_OFFERED).items]
-
-
-def _excel(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type=MEDIA_TYPES["xlsx"],
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def head_context(session: Session, today: date, tab: str) -> dict[str, Any]:
@@ -212,7 +200,9 @@ def stock_export(
 ) -> Response:
     """库存对照定额.xlsx: every position the filters select, in the table's order."""
     _, where = position_filter(_warehouse_ids(session), warehouse, q, below, sort)
-    return _excel(export_positions(session=session, today=today, where=where), "库存对照定额.xlsx")
+    return xlsx_download(
+        export_positions(session=session, today=today, where=where), "库存对照定额.xlsx"
+    )
 
 
 # ------------------------------------------------------------------ agreements
@@ -283,7 +273,9 @@ def agreements_export(
 ) -> Response:
     """协议库存执行.xlsx: every agreement line the filters select."""
     _, where = agreement_filter(supplier, q, expiring, sort)
-    return _excel(export_agreements(session=session, today=today, where=where), "协议库存执行.xlsx")
+    return xlsx_download(
+        export_agreements(session=session, today=today, where=where), "协议库存执行.xlsx"
+    )
 
 
 # ------------------------------------------------------------------ consignment
@@ -351,7 +343,7 @@ def consignment_export(
 ) -> Response:
     """寄售库存.xlsx: every consignment row of the suppliers the filters select."""
     _, where = consignment_filter(_warehouse_ids(session), supplier, warehouse, q, sort)
-    return _excel(export_consignment(session=session, where=where), "寄售库存.xlsx")
+    return xlsx_download(export_consignment(session=session, where=where), "寄售库存.xlsx")
 
 
 # ------------------------------------------------------------------ the quota catalog
@@ -419,7 +411,7 @@ def quotas_page(
 def quotas_export(session: SessionDep, today: TodayDep, year: Text = None) -> Response:
     """储备定额目录.xlsx: the year's versions and each draft's changes."""
     chosen = _year(year, today, {})
-    return _excel(
+    return xlsx_download(
         export_quota_catalogs(session=session, year=chosen), f"{chosen}年储备定额目录.xlsx"
     )
 

@@ -37,7 +37,7 @@ from supply.weekly import queries
 from supply.weekly.approval import approve_run
 from supply.weekly.export import EXPORTS
 from supply.weekly.kpis import NO_PACKAGE
-from supply.weekly.line_sheet import lines_workbook
+from supply.weekly.list_sheets import lines_workbook, runs_workbook
 from supply.weekly.models import LineKind, PlanRunPublic, RunApproval, RunStatus
 from supply.weekly.province import MatchImport, import_province_match
 from supply.weekly.run import run_weekly
@@ -358,7 +358,7 @@ def run_plan(week: WeekDep, rerun: Annotated[bool, Form()] = False) -> Response:
 def job_view(week: WeekDep, job_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)]) -> Response:
     """A run of the weekly plan as it goes: its steps so far (htmx asks again every half second),
     then, once it has ended, the batch with the run's steps and outcome."""
-    job = get_job(session=week.session, job_id=job_id, name=RUN_JOB)
+    job = get_job(session=week.session, job_id=job_id, now=week.now, name=RUN_JOB)
     if job.status == JobStatus.RUNNING:
         return week.render(job=job)
     failed = job.status == JobStatus.FAILED
@@ -396,11 +396,18 @@ def import_match(
             upload.imported = import_province_match(
                 session=week.session, batch_id=batch_id, content=file.file.read(limit + 1),
                 file_name=file.filename, user=week.actor.login, now=week.now, max_bytes=limit,
+                settings=week.settings,
             )  # fmt: skip
         except ImportRejected as rejected:
             upload.problems, status = list(rejected.problems), 422
             upload.errors["file"] = rejected.message
     return week.render(status=status, batch=batch_id, province=upload)
+
+
+@router.get("/runs.xlsx", dependencies=[page_require("plans.read")])
+def download_runs(session: SessionDep) -> Response:
+    """下载历次运行: every run, newest first, as Excel."""
+    return xlsx_download(runs_workbook(queries.list_runs(session=session)), "历次运行.xlsx")
 
 
 @router.get("/{batch}/lines.xlsx", dependencies=[page_require("plans.read")])

@@ -34,6 +34,9 @@ class User(SQLModel, table=True):
     kind: str = Field(default="person", max_length=16, description="person | service")
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     active: bool = Field(default=True)
+    email: str | None = Field(
+        default=None, max_length=254, description="电子邮箱(提醒邮件) / e-mail for reminders"
+    )
     password_hash: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=100)

@@ -37,6 +37,8 @@ class Permission(StrEnum):
     USERS_READ = "users.read"
     USERS_MANAGE = "users.manage"
     CALENDAR_WRITE = "calendar.write"
+    JOBS_READ = "jobs.read"
+    JOBS_RUN = "jobs.run"
 
 
 class Role(StrEnum):
@@ -84,6 +86,8 @@ PERMISSION_ZH: Mapping[Permission, str] = {
     Permission.USERS_READ: "查看用户",
     Permission.USERS_MANAGE: "管理用户与令牌",
     Permission.CALENDAR_WRITE: "维护工作日历",
+    Permission.JOBS_READ: "查看定时作业",
+    Permission.JOBS_RUN: "手动运行定时作业",
 }
 
 P = Permission
@@ -107,6 +111,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.REQUESTS_READ,
             P.PACKAGES_READ,
             P.FILINGS_READ,
+            P.JOBS_READ,
+            P.JOBS_RUN,
         }
     ),
     Role.PROJECT_MANAGER: frozenset(
@@ -145,6 +151,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.CATALOGS_READ,
             P.CATALOGS_IMPORT,
             P.PROJECTS_IMPORT,
+            P.JOBS_READ,
+            P.JOBS_RUN,
         }
     ),
 }

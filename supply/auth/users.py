@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from supply.auth.actor import Actor
@@ -27,7 +28,7 @@ from supply.auth.models import (
 from supply.auth.passwords import check_new_password, hash_password
 from supply.auth.roles import ROLE_ZH, Permission, Role, parse_roles
 from supply.auth.tokens import new_api_token, token_digest
-from supply.core.audit import AuditEvent, record
+from supply.core.audit import SYSTEM_USER, AuditEvent, record
 from supply.core.clock import SHANGHAI
 from supply.core.errors import (
     Conflict,
@@ -79,6 +80,22 @@ def _roles(names: Iterable[str], field: str = "roles") -> list[str]:
         return [r.value for r in parse_roles(names)]
     except ValueError as exc:
         raise InvalidInput(str(exc), loc=(field,)) from None
+
+
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
+
+
+def check_email(address: str) -> str | None:
+    """The address to store (None for blank), or InvalidInput for one that is not an address."""
+    text = address.strip()
+    if not text:
+        return None
+    if len(text) > 254 or not EMAIL_PATTERN.match(text):
+        raise InvalidInput(
+            f"不是电子邮箱地址 / not an e-mail address: {text[:60]!r} (e.g. li.gong@example.cn)",
+            loc=("email",),
+        )
+    return text
 
 
 def _state(user: User) -> dict[str, Any]:
@@ -136,6 +153,22 @@ def add_user(
     session.commit()
     forget_cached()
     return public(user)
+
+
+def ensure_system_account(session: Session, *, now: datetime) -> None:
+    """Make the service account `system` — who scheduled jobs act and are audited as — unless
+    it exists: no password, no tokens, so no one signs in as it, and no person can take its
+    name. Two processes making it at once: one does, the other finds it."""
+    if session.exec(select(User.id).where(User.login == SYSTEM_USER)).first() is not None:
+        return
+    try:
+        add_user(
+            session, login=SYSTEM_USER, display_name="系统(定时作业) / system (scheduled jobs)",
+            roles=[Role.VIEWER.value], unit=None, password=None, by=SYSTEM_USER, now=now,
+            kind="service",
+        )  # fmt: skip
+    except (Conflict, IntegrityError):
+        session.rollback()
 
 
 @dataclass(frozen=True)
@@ -278,11 +311,12 @@ def change_user(
     active: bool | None = None,
     unit: str | None = None,
     display_name: str | None = None,
+    email: str | None = None,
 ) -> UserPublic:
-    """Change a user's roles, active flag, unit or name (one audit event with before/after); a
-    user keeps at least one role."""
+    """Change a user's roles, active flag, unit, name or e-mail address (`""` removes it; one
+    audit event with before/after); a user keeps at least one role."""
     user = _get(session, login)
-    before = _state(user)
+    before = {**_state(user), "email": user.email}
     adding = set(_roles(add_roles))
     removing = set(_roles(remove_roles))
     roles = [r for r in dict.fromkeys([*user.roles, *sorted(adding)]) if r not in removing]
@@ -299,7 +333,9 @@ def change_user(
         user.unit = unit or None
     if display_name is not None:
         user.display_name = display_name.strip()[:100] or user.display_name
-    after = _state(user)
+    if email is not None:
+        user.email = check_email(email)
+    after = {**_state(user), "email": user.email}
     if after == before:
         return public(user)
     changed_before = {k: v for k, v in before.items() if after[k] != v}

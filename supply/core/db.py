@@ -47,6 +47,7 @@ MODEL_MODULES = (
     "supply.auth.models",
     "supply.core.audit",
     "supply.jobs.models",
+    "supply.notifications.models",
 )
 
 

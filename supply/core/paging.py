@@ -82,3 +82,15 @@ def sort_order(
     if blanks == "smallest" and not descending:
         return [order.nulls_first(), tiebreak]
     return [order.nulls_last(), tiebreak]
+
+
+def every(page_of: Callable[[int, int], Page[T]], *, cap: int) -> list[T]:
+    """All the items a paged read gives (`page_of(offset, limit)`), page after page, at most
+    `cap` — for a download of a whole list in its order."""
+    found: list[T] = []
+    while len(found) < cap:
+        page = page_of(len(found), MAX_LIMIT)
+        found += page.items
+        if not page.items or len(found) >= page.total:
+            break
+    return found[:cap]

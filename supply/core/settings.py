@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -196,11 +197,81 @@ class Settings(BaseSettings):
         "to a scraper sending `Authorization: Bearer <token>` (the figures are the business's: "
         "holds, promises, overdue filings); unset: /metrics answers 404",
     )
+    pg_bin_dir: str = Field(
+        default="",
+        description="the folder of the PostgreSQL client tools `gridsupply db backup|restore` "
+        "run (pg_dump, pg_restore); empty: PATH, then /usr/lib/postgresql/<version>/bin and "
+        "/usr/pgsql-<version>/bin, the server's major version first",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins a browser may call the API from (JSON list, e.g. "
         '["https://erp.example.cn"]); empty: cross-origin calls are not allowed',
     )
+
+    # ---- scheduled jobs (docs/jobs.md): times of day in Asia/Shanghai, HH:MM
+    scheduler: bool = Field(
+        default=True,
+        description="run the scheduled jobs inside `gridsupply serve` (on/off); several servers "
+        "on one database run each scheduled moment once",
+    )
+    job_monday_draft_at: time = Field(
+        default=time(11, 0),
+        description="the draft plan of the batch is made at this time on its cutoff day (the "
+        "moved day in a holiday week)",
+    )
+    job_holds_expiry_at: time = Field(
+        default=time(6, 0), description="holds past their date are released daily at this time"
+    )
+    job_filings_at: time = Field(
+        default=time(8, 0),
+        description="filings due soon and overdue, and packages over budget, are reminded daily",
+    )
+    job_agreements_at: time = Field(
+        default=time(8, 30),
+        description="agreement lines ending below their band, or past 100 %, are warned of daily",
+    )
+    job_calendar_at: time = Field(
+        default=time(8, 45),
+        description="a missing working-day calendar year is warned of daily at this time",
+    )
+    job_province_at: time = Field(
+        default=time(9, 0),
+        description="a province matching result not imported two working days after the "
+        "cutoff is reminded daily at this time",
+    )
+    remind_filing_working_days: int = Field(
+        default=2, ge=0, le=20, description="filings due within this many working days are reminded"
+    )
+    agreement_warn_days: int = Field(
+        default=30,
+        ge=1,
+        le=366,
+        description="agreement lines ending within this many days are "
+        "warned of when below the lower end of their band",
+    )
+    calendar_horizon_days: int = Field(
+        default=60,
+        ge=1,
+        le=366,
+        description="the calendar job warns when a deadline of a project approved today (the "
+        "longest build time) or today + this many days falls in a year the calendar lacks",
+    )
+
+    # ---- e-mail (docs/jobs.md): off unless a host is set
+    smtp_host: str = Field(default="", description="SMTP server for reminder e-mail; empty: off")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="starttls (port 587), ssl (implicit TLS, port 465) or none (a relay on the "
+        "same host or network only)",
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty: no authentication")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_from: str = Field(
+        default="gridsupply@localhost", description="the sender address of reminder e-mail"
+    )
+    smtp_timeout_s: float = Field(default=10, gt=0, le=120, description="seconds per SMTP try")
 
     @field_validator("database_url")
     @classmethod
@@ -236,7 +307,7 @@ def _variable(field: str) -> str:
 
 
 # Secrets are never repeated in a message (it goes to terminals and logs).
-_SECRETS = {"secret_key", "metrics_token"}
+_SECRETS = {"secret_key", "metrics_token", "smtp_password"}
 
 
 def _line(field: str, message: str, value: object = None) -> str:

@@ -15,10 +15,11 @@ from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
+from supply.core.clock import SHANGHAI
 from supply.core.sheets import Column, Sheet, write_xlsx
 from supply.packages.budget import package_figures
 from supply.packages.filings import filing_status
-from supply.packages.models import FILING_STATUS_ZH, Filing, PackageFigures
+from supply.packages.models import FILING_STATUS_ZH, Filing, FilingPublic, PackageFigures
 from supply.packages.service import PackageFilter, get_package_or_raise, package_summaries
 from supply.projects.models import PROJECT_STATUS_ZH, ProjectStatus
 
@@ -150,3 +151,35 @@ def export_packages(*, session: Session, where: PackageFilter) -> bytes:
         for s in package_summaries(session=session, where=where)
     ]  # fmt: skip
     return write_xlsx([Sheet(PACKAGES_SHEET, PACKAGE_COLUMNS, rows, totals=bool(rows))])
+
+
+FILINGS_SHEET = "备案"
+FILING_COLUMNS = [
+    Column("编号 / id", "int"),
+    Column("项目包 / package"),
+    Column("项目包名称 / package name"),
+    Column("项目 / project"),
+    Column("项目名称 / project name"),
+    Column("超支(元) / overrun", "money", total=True),
+    Column("评审日期 / review", "date"),
+    Column("备案截止 / due", "date"),
+    Column("状态 / status"),
+    Column("备案时间 / filed at"),
+    Column("备案人 / filed by"),
+    Column("省公司备案文号 / reference"),
+]
+
+
+def export_filings(filings: Sequence[FilingPublic]) -> bytes:
+    """The filings as the page lists them (its filter, its order), as .xlsx bytes; names and the
+    province's reference as text."""
+    rows = [
+        [
+            f.id, f.package_id, f.package_name, f.project_id, f.project_name, f.overrun,
+            f.review_on, f.due_on, FILING_STATUS_ZH[f.status],
+            f.filed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if f.filed_at else None,
+            f.filed_by, f.reference,
+        ]
+        for f in filings
+    ]  # fmt: skip
+    return write_xlsx([Sheet(FILINGS_SHEET, FILING_COLUMNS, rows, totals=bool(rows))])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,7 +26,7 @@ from supply.calendar import CalendarError, WorkCalendar
 from supply.core.audit import record
 from supply.core.clock import local_today
 from supply.core.errors import Conflict, InvalidInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, Page, paginate
+from supply.core.paging import DEFAULT_LIMIT, Page, every, paginate, sort_order
 from supply.packages.models import BudgetWarning, Filing, FilingPublic, FilingStatus, Package
 from supply.policy import DeadlinePolicy, filing_due
 from supply.projects.models import Project
@@ -205,8 +206,10 @@ def list_filings(
     project_id: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
+    sort: str | None = None,
 ) -> Page[FilingPublic]:
-    """List filings, earliest due first, as they stand on `today`.
+    """List filings, earliest due first (or by `sort`, a key of FILING_SORTS, `-key`
+    descending), as they stand on `today`.
 
     `due_this_week`: unfiled and due from today to Sunday; `overdue`: unfiled and past due; both
     together: either; `open_only`: unfiled (due or overdue). `status` keeps one status;
@@ -241,8 +244,34 @@ def list_filings(
     return paginate(
         session,
         statement,
-        order_by=[col(Filing.due_on), col(Filing.id)],
+        order_by=sort_order(
+            sort, FILING_SORTS, default=[col(Filing.due_on)], tiebreak=col(Filing.id)
+        ),
         offset=offset,
         limit=limit,
         convert=lambda row: _public(*row, today=today),
+    )
+
+
+FILING_SORTS: dict[str, Any] = {
+    "id": col(Filing.id),
+    "package": col(Filing.package_id),
+    "project": col(Filing.project_id),
+    "overrun": col(Filing.overrun),
+    "review_on": col(Filing.review_on),
+    "due_on": col(Filing.due_on),
+    "filed_at": col(Filing.filed_at),
+}
+
+
+EXPORT_LIMIT = 50_000  # filings in one download
+
+
+def all_filings(*, session: Session, today: date, **filters: Any) -> list[FilingPublic]:
+    """Every filing `list_filings(**filters)` selects, in its order (at most EXPORT_LIMIT)."""
+    return every(
+        lambda offset, limit: list_filings(
+            session=session, today=today, offset=offset, limit=limit, **filters
+        ),
+        cap=EXPORT_LIMIT,
     )

@@ -22,7 +22,7 @@ from supply.calendar import WorkCalendar
 from supply.commitments import held_or_issued
 from supply.core.audit import changed, record
 from supply.core.errors import Conflict, InvalidInput, NotFound
-from supply.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate, sort_order
+from supply.core.paging import DEFAULT_LIMIT, Page, every, paginate, sort_order
 from supply.demand.models import DemandLine, DemandStatus
 from supply.packages.models import Package
 from supply.policy import DeadlinePolicy, ProjectType
@@ -477,9 +477,7 @@ EXPORT_LIMIT = 50_000  # projects in one download
 
 def all_projects(*, session: Session, **filters: Any) -> list[ProjectPublic]:
     """Every project `list_projects(**filters)` selects, in its order (at most EXPORT_LIMIT)."""
-    found: list[ProjectPublic] = []
-    while True:
-        page = list_projects(session=session, offset=len(found), limit=MAX_LIMIT, **filters)
-        found += page.items
-        if not page.items or len(found) >= min(page.total, EXPORT_LIMIT):
-            return found[:EXPORT_LIMIT]
+    return every(
+        lambda offset, limit: list_projects(session=session, offset=offset, limit=limit, **filters),
+        cap=EXPORT_LIMIT,
+    )

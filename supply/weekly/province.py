@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from catalogs.models import AgreementLine, ImportKind, ImportRecord, ImportStatus, upper_quantity
 from catalogs.records import audit_import, new_record, record_rejected
 from supply.core.errors import Conflict, ImportRejected, RowProblem
+from supply.core.settings import Settings
 from supply.core.sheets.cells import (
     CellError,
     formula_error,
@@ -37,6 +38,7 @@ from supply.core.sheets.cells import (
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_sheet
 from supply.core.sheets.table import Cell as CellKind
 from supply.core.sheets.table import Column, header_index, match_header
+from supply.notifications.service import Reminder, deliver, managers_of, notify
 from supply.weekly.models import LineKind, PlanLine, ProvinceMatch, RunStatus
 from supply.weekly.queries import get_run_or_raise
 
@@ -105,6 +107,7 @@ class MatchImport:
     agreement_lines: int
     plan_lines: int
     moves: list[LineMove] = field(default_factory=list)
+    told: list[int] = field(default_factory=list)  # the managers' notifications it wrote
 
 
 def import_province_match(
@@ -116,6 +119,7 @@ def import_province_match(
     user: str,
     now: datetime,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    settings: Settings | None = None,
 ) -> MatchImport:
     """Import the province's matching result for an approved batch (all rows or none; a file
     over `max_bytes` is refused).
@@ -135,6 +139,8 @@ def import_province_match(
     except ImportRejected as rejected:
         record_rejected(session, record, rejected.problems, count=len(rejected.problems))
         raise
+    if settings is not None and result.told:  # e-mailed once committed (a server may be slow)
+        deliver(session.get_bind(), result.told, settings=settings, now=now)  # type: ignore[arg-type]
     return result
 
 
@@ -299,10 +305,40 @@ def _import(
         f"{len(per_line)} agreement lines, {len(redated)} plan lines updated"
     )
     audit_import(session, record)
+    told = _tell_managers(session, moves, batch_id, now=now, by=user)
     session.commit()
     return MatchImport(
-        rows=len(rows), agreement_lines=len(per_line), plan_lines=len(redated), moves=moves
+        told=told,
+        rows=len(rows),
+        agreement_lines=len(per_line),
+        plan_lines=len(redated),
+        moves=moves,
     )
+
+
+def _tell_managers(
+    session: Session, moves: list[LineMove], batch_id: str, *, now: datetime, by: str
+) -> list[int]:
+    """Tell each project's managers that a line's promised arrival moved (once per line and new
+    date): when it now comes, and whether it is late."""
+    moved = [m for m in moves if m.project_id and m.arrival_after != m.arrival_before]
+    managers = managers_of(session, {m.project_id for m in moved if m.project_id})
+    pairs = []
+    for m in moved:
+        late = f"，晚于需到货日 {m.late_days_after} 天" if m.late_days_after else "，在需到货日前"
+        reminder = Reminder(
+            kind="arrival.moved",
+            key=f"arrival.moved:{m.plan_line_id}:{m.arrival_after.isoformat()}",
+            title=f"{m.project_id} {m.material_code} 预计到货改为 {m.arrival_after.isoformat()}",
+            body=(
+                f"省公司集中匹配（批次 {batch_id}）后，项目 {m.project_id} 的 {m.material_code} "
+                f"预计到货由 {m.arrival_before.isoformat()} 改为 {m.arrival_after.isoformat()}"
+                f"{late}（需到货 {m.need_by.isoformat()}）。"
+            ),
+            link=f"/projects/{m.project_id}",
+        )
+        pairs += [(user, reminder) for user in managers.get(m.project_id or "", [])]
+    return notify(session, pairs, now=now, by=by)
 
 
 def _redate(

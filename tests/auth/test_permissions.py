@@ -28,15 +28,20 @@ from tests.signin import bearer, make_user
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
 # Routes anyone may call: health probes (the API's, and /healthz, /readyz at the root, which say
-# whether the service works, never what it holds) and signing in; /auth/me needs a sign-in, no
-# permission. /metrics is not in the document: its own token guards it (tests/ops).
+# whether the service works, never what it holds) and signing in; /auth/me and one's own
+# notifications need a sign-in, no permission. /metrics is not in the document: its own token
+# guards it (tests/ops).
 PUBLIC = {
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/auth/token"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 }
-SIGNED_IN_ONLY = {("GET", "/api/v1/auth/me")}
+SIGNED_IN_ONLY = {
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/notifications"),  # each user's own
+    ("POST", "/api/v1/notifications/{notification_id}/read"),
+}
 
 
 def permissions_of(route: APIRoute) -> set[str]:

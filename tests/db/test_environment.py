@@ -44,6 +44,8 @@ GRIDSUPPLY = str(Path(sys.executable).parent / "gridsupply")
 DATABASE_COMMANDS = [
     ["db", "upgrade"],
     ["db", "current"],
+    ["db", "backup", "/nonexistent/backup.db"],
+    ["db", "restore", "/nonexistent/backup.db"],
     ["catalogs", "summary"],
     ["catalogs", "imports"],
     ["projects", "list"],

@@ -41,6 +41,9 @@ SAYS = {
     "8766/metrics | grep": ["gridsupply_holds_open ", "gridsupply_filings_overdue "],
     "metrics without the token": ["metrics without the token: 401"],
     "gridsupply.access": ['"route": "', '"request_id": "'],
+    "db backup gridsupply-backup.db": ["written to gridsupply-backup.db", "integrity_check: ok"],
+    "db restore gridsupply-backup.db": ["restored gridsupply-backup.db into", "db.restore"],
+    "jobs run calendar": ["2027", "gridsupply calendar load FILE"],
 }
 
 
@@ -56,7 +59,9 @@ def test_the_readme_has_no_placeholders() -> None:
 
 # Commands whose answer depends on today's date (the quota year of the sample, holds and their
 # expiry, the batch of a request, an approval's filings and their due dates).
-CLOCK_READERS = ("catalogs sample", "plan approve", "gridsupply request", "holds", "filings")
+CLOCK_READERS = (
+    "catalogs sample", "plan approve", "gridsupply request", "holds", "filings", "jobs run"
+)  # fmt: skip
 
 
 def test_the_readme_freezes_the_clock_at_the_demo_s_moment_before_reading_it() -> None:

@@ -45,7 +45,7 @@ def captured() -> Iterator[io.StringIO]:
 def finished(engine: Engine, job_id: int) -> str:
     for _ in range(200):
         with Session(engine) as session:
-            status = get_job(session=session, job_id=job_id).status
+            status = get_job(session=session, job_id=job_id, now=NOW).status
         if status != JobStatus.RUNNING:
             return status
         time.sleep(0.05)
@@ -62,22 +62,28 @@ def test_each_job_run_writes_one_json_line_with_its_outcome_and_request(
     def refuses(step: Step) -> JobOutcome:
         raise Conflict("批次已批准 / the batch is approved")
 
+    def idle(step: Step) -> JobOutcome:
+        return JobOutcome("nothing to do", skipped=True)
+
     with request_context("req-job-1", "127.0.0.1"):
         good = start_job(engine, name="weekly_draft", user="system", clock=lambda: NOW, work=works)
     bad = start_job(engine, name="holds_expiry", user="system", clock=lambda: NOW, work=refuses)
-    assert (finished(engine, good), finished(engine, bad)) == ("succeeded", "failed")
+    none = start_job(engine, name="filings", user="system", clock=lambda: NOW, work=idle)
+    statuses = [finished(engine, run) for run in (good, bad, none)]
+    assert statuses == ["succeeded", "failed", "succeeded"]
     time.sleep(0.1)  # the line is written just after the row
 
     lines = [json.loads(line) for line in captured.getvalue().splitlines()]
     jobs = [line for line in lines if line["logger"] == "gridsupply.jobs"]
-    assert len(jobs) == 2
+    assert len(jobs) == 3
     by_run = {line["job_run_id"]: line for line in jobs}
-    assert by_run[good]["job"] == "weekly_draft" and by_run[good]["outcome"] == "succeeded"
+    assert by_run[good]["job"] == "weekly_draft" and by_run[good]["outcome"] == "ran"
     assert by_run[good]["level"] == "INFO" and "did 3 things" in by_run[good]["message"]
     assert by_run[good]["request_id"] == "req-job-1"  # started by that request
     assert by_run[bad]["outcome"] == "failed" and by_run[bad]["level"] == "WARNING"
     assert "the batch is approved" in by_run[bad]["message"]
     assert "request_id" not in by_run[bad]
+    assert by_run[none]["outcome"] == "skipped" and by_run[none]["level"] == "INFO"
     assert all(isinstance(line["duration_s"], float) for line in jobs)
 
 

@@ -25,7 +25,6 @@ from sqlmodel import Session
 from api.deps import get_clock, get_session, get_settings
 from api.main import create_app
 from api.readiness import (
-    CALENDAR_DAYS_AHEAD,
     Probe,
     Verdict,
     register_check,
@@ -51,7 +50,7 @@ date,type,name
 CHECKS = ["database", "migrations", "calendar", "scheduler"]
 
 
-def application(engine: Engine, *, at: datetime, calendars: Path) -> FastAPI:
+def application(engine: Engine, *, at: datetime, calendars: Path, **settings: object) -> FastAPI:
     app = create_app()
 
     def session() -> Iterator[Session]:
@@ -60,12 +59,13 @@ def application(engine: Engine, *, at: datetime, calendars: Path) -> FastAPI:
 
     app.dependency_overrides[get_session] = session
     app.dependency_overrides[get_clock] = lambda: FixedClock(at)
-    app.dependency_overrides[get_settings] = lambda: Settings(calendar_dir=str(calendars))
+    configured = Settings(calendar_dir=str(calendars), **settings)  # type: ignore[arg-type]
+    app.dependency_overrides[get_settings] = lambda: configured
     return app
 
 
-def ready(engine: Engine, *, at: datetime, calendars: Path) -> Any:
-    with TestClient(application(engine, at=at, calendars=calendars)) as client:
+def ready(engine: Engine, *, at: datetime, calendars: Path, **settings: object) -> Any:
+    with TestClient(application(engine, at=at, calendars=calendars, **settings)) as client:
         return client.get("/readyz")
 
 
@@ -123,10 +123,13 @@ def test_a_year_within_60_days_that_the_calendar_lacks_is_the_one_reason(
     assert ready(engine, at=DECEMBER, calendars=tmp_path / "calendars").status_code == 200
     (tmp_path / "calendars" / "2027.csv").unlink()
     day_before = datetime(2026, 11, 1, 12, 0, tzinfo=SHANGHAI)  # + 60 days = 2026-12-31
-    assert CALENDAR_DAYS_AHEAD == 60
+    assert Settings().calendar_horizon_days == 60  # as far as the calendar job looks
     assert ready(engine, at=day_before, calendars=tmp_path / "calendars").status_code == 200
     day_of = datetime(2026, 11, 2, 12, 0, tzinfo=SHANGHAI)  # + 60 days = 2027-01-01
     assert list(reasons(ready(engine, at=day_of, calendars=tmp_path / "calendars"))) == ["calendar"]
+    # GRIDSUPPLY_CALENDAR_HORIZON_DAYS moves it: 10 days from 2026-12-15 stay in 2026.
+    shorter = ready(engine, at=DECEMBER, calendars=tmp_path / "calendars", calendar_horizon_days=10)
+    assert shorter.status_code == 200, shorter.text
 
 
 def test_a_read_only_database_is_the_one_reason(db_url: str, tmp_path: Path) -> None:
@@ -175,11 +178,13 @@ def test_a_registered_check_is_run_and_a_check_that_raises_is_a_reason(
     def broken(probe: Probe) -> Verdict:
         raise RuntimeError("boom")
 
-    register_check("scheduler", stalled)  # the scheduler replaces the placeholder
+    app = application(engine, at=JUNE, calendars=tmp_path / "calendars")
+    register_check("scheduler", stalled)  # replaces the placeholder, as a scheduler's would
     register_check("backups", broken)
     try:
         assert list(registered()) == [*CHECKS, "backups"]
-        found = reasons(ready(engine, at=JUNE, calendars=tmp_path / "calendars"))
+        with TestClient(app) as client:
+            found = reasons(client.get("/readyz"))
         assert found == {
             "scheduler": "调度器停止 / the scheduler stopped at 06:00",
             "backups": "检查出错 / the check failed: RuntimeError",
@@ -188,6 +193,27 @@ def test_a_registered_check_is_run_and_a_check_that_raises_is_a_reason(
         unregister_check("backups")
         register_check("scheduler", scheduler_not_configured)
     assert ready(engine, at=JUNE, calendars=tmp_path / "calendars").status_code == 200
+
+
+def test_a_server_running_the_scheduler_asks_it(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = application(engine, at=JUNE, calendars=tmp_path / "calendars")
+    try:
+        served = create_app(scheduler=True)  # as `gridsupply serve` builds it
+        for dependency, override in app.dependency_overrides.items():
+            served.dependency_overrides[dependency] = override
+        # On (the test suite turns it off) but not started (no lifespan here): not ready.
+        monkeypatch.setenv("GRIDSUPPLY_SCHEDULER", "on")
+        found = reasons(TestClient(served).get("/readyz"))
+        assert list(found) == ["scheduler"] and "has not started" in found["scheduler"]
+        monkeypatch.setenv("GRIDSUPPLY_SCHEDULER", "off")
+        answer = TestClient(served).get("/readyz")
+        assert answer.status_code == 200, answer.text
+        [scheduler] = [c for c in answer.json()["checks"] if c["name"] == "scheduler"]
+        assert "GRIDSUPPLY_SCHEDULER=off" in scheduler["detail"]
+    finally:
+        create_app()  # the placeholder again, for the tests after this one
 
 
 # ---------------------------------------------------------------- a real server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import time
 from pathlib import Path
 
 from supply.core.settings import Settings
@@ -21,7 +22,10 @@ def table() -> dict[str, str]:
 
 
 def shown(default: object) -> str:
-    if default is None:
+    if default is None or default == "":
+        return "—"
+    if isinstance(default, time):
+        return default.strftime("%H:%M")
         return "—"
     if isinstance(default, bool):
         return str(default).lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -21,6 +22,7 @@ from supply.core.settings import Settings
 from supply.requests.models import RequestAnswer, SupplyRequestIn
 from supply.requests.service import submit_request
 from tests.conftest import POSTGRES_ADMIN_URL, copy_database
+from tests.served import serving
 from tests.weekly.world import CALENDAR, POLICY, load_world, settings_for
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)  # batch 2026-W49, province match 12-02
@@ -78,6 +80,21 @@ def world(engine: Engine, tmp_path: Path) -> Settings:
     """Settings for this test's world database (loaded from the template) and run folder."""
     with Session(engine) as session:
         return settings_for(session, str(tmp_path / "runs"))
+
+
+@pytest.fixture
+def server(db_url: str, world: Settings, tmp_path: Path) -> Iterator[str]:
+    """A real `gridsupply serve --workers 2` on this test's world, its clock frozen at FRIDAY;
+    yields its base URL."""
+    env = {
+        **os.environ,
+        "GRIDSUPPLY_DATABASE_URL": db_url,
+        "GRIDSUPPLY_RUNS_DIR": str(tmp_path / "runs"),
+        "GRIDSUPPLY_CALENDAR_DIR": str(tmp_path / "calendars"),
+        "GRIDSUPPLY_FROZEN_NOW": FRIDAY.isoformat(),
+    }
+    with serving(env, tmp_path / "server.log", workers=2) as (base, _):
+        yield base
 
 
 def new_project(

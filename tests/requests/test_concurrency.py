@@ -3,17 +3,15 @@
 `gridsupply serve --workers 2` runs two server processes on 127.0.0.1 (so no lock in Python
 memory could help), on SQLite and on PostgreSQL. Afterwards the database itself is checked: for every stock row on-hand
 ≥ 0 and Σ held ≤ on-hand; every agreement line within its band; every request answered exactly
-once (duplicates with the same Idempotency-Key get the first answer).
+once (duplicates with the same Idempotency-Key get the first answer), whole, and audited
+(`tests/requests/invariants.py`, which a backup restored after a burst is checked against too).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,29 +19,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from catalogs.models import AgreementLine, Consignment, ReserveStock
-from supply.core.settings import Settings
+from catalogs.models import AgreementLine
 from supply.holds.models import Hold, Promise
 from supply.requests.models import SupplyRequest
 from tests.requests.conftest import FRIDAY, new_project
-from tests.served import serving
+from tests.requests.invariants import (
+    assert_audited,
+    assert_nothing_dangles,
+    assert_stock_within_bounds,
+)
 from tests.signin import EVERY_ROLE, bearer, make_user
 
 DISTINCT = 40
 REPEATS = 10  # sent again, concurrently, with the same key and body
-
-
-@pytest.fixture
-def server(db_url: str, world: Settings, tmp_path: Path) -> Iterator[str]:
-    env = {
-        **os.environ,
-        "GRIDSUPPLY_DATABASE_URL": db_url,
-        "GRIDSUPPLY_RUNS_DIR": str(tmp_path / "runs"),
-        "GRIDSUPPLY_CALENDAR_DIR": str(tmp_path / "calendars"),
-        "GRIDSUPPLY_FROZEN_NOW": FRIDAY.isoformat(),
-    }
-    with serving(env, tmp_path / "server.log", workers=2) as (base, _):
-        yield base
 
 
 def _bodies() -> list[tuple[str, dict[str, Any]]]:
@@ -87,26 +75,14 @@ def test_fifty_simultaneous_requests_never_hand_out_the_same_stock_twice(
 
     with Session(engine) as session:
         assert len(session.exec(select(SupplyRequest)).all()) == DISTINCT  # none lost, none twice
+        assert_stock_within_bounds(session)
+        assert_nothing_dangles(session)
+        assert_audited(session)
         holds = session.exec(select(Hold).where(Hold.status == "held")).all()
-        held: dict[tuple[str, str], int] = defaultdict(int)
-        held_consignment: dict[int, int] = defaultdict(int)
-        for h in holds:
-            if h.consignment_id is None:
-                held[h.warehouse_id, h.material_code] += h.quantity
-            else:
-                held_consignment[h.consignment_id] += h.quantity
-        for stock in session.exec(select(ReserveStock)):
-            key = (stock.warehouse_id, stock.material_code)
-            assert 0 <= held[key] <= stock.quantity, key
-        for row in session.exec(select(Consignment)):
-            assert 0 <= held_consignment[row.id or 0] <= row.quantity
         promised: dict[int, int] = defaultdict(int)
         for p in session.exec(select(Promise).where(Promise.status == "promised")):
             if p.agreement_line_id is not None:
                 promised[p.agreement_line_id] += p.quantity
-        for line in session.exec(select(AgreementLine)):
-            upper = line.estimated_quantity * line.band_high_pct // 100
-            assert line.ordered_quantity + promised[line.id or 0] <= upper, line.id
         # The last transformers: exactly two requests hold one each; everyone else was promised.
         transformer = [h for h in holds if h.material_code == "DT-400"]
         assert sorted(h.quantity for h in transformer) == [1, 1]

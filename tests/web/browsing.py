@@ -49,6 +49,7 @@ def screenshot(page: Any, name: str) -> None:
     """docs/screenshots/<name>.png of the page as it is, after checking that it fits 1366 px
     (a page that breaks its layout fails here) and that the picture is not blank."""
     no_horizontal_scroll(page)
+    page.mouse.move(0, 0)  # no hover left from a click: the same page gives the same picture
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path)

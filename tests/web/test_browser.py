@@ -30,6 +30,7 @@ from tests.web.browsing import (
     csrf_token_of,
     menu_of,
     no_horizontal_scroll,
+    screenshot,
     sign_in,
 )
 from tests.web.conftest import DEMO_NOW, Served
@@ -291,36 +292,29 @@ def test_screenshots_of_every_page(served: Served, chromium: Any) -> None:
         page = context.new_page()
         page.goto(served.base + "/login")
         page.get_by_label("用户名").fill("planner")
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "login.png")
+        screenshot(page, "login")
         sign_in(page, served, "planner")
         page.wait_for_function("document.getElementById('chart-by-type') !== null")
         assert page.locator("[data-countdown-value]").inner_text() == "00:30:00"
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "weekly.png")
+        screenshot(page, "weekly")
         page.evaluate("document.getElementById('lines').scrollIntoView()")
-        page.screenshot(path=SCREENSHOTS / "weekly-lines.png")
+        screenshot(page, "weekly-lines")
         context.clear_cookies()
         sign_in(page, served, "admin")
         page.goto(served.base + "/audit")
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "audit.png")
+        screenshot(page, "audit")
         context.clear_cookies()
         sign_in(page, served, "marketing")
         page.goto(served.base + "/weekly")
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "forbidden.png")
+        screenshot(page, "forbidden")
         context.clear_cookies()
         sign_in(page, served, "pm.wendeng")
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "projects.png")
+        screenshot(page, "projects")
         page.locator("table.projects tbody a").first.click()  # the most pressing project
         page.wait_for_function("document.getElementById('chart-timeline') !== null")
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "project.png")
+        screenshot(page, "project")
         page.goto(served.base + "/projects/request")
-        no_horizontal_scroll(page)
-        page.screenshot(path=SCREENSHOTS / "projects-request.png")
+        screenshot(page, "projects-request")
     finally:
         context.close()
     for name in ("login", "weekly", "weekly-lines", "audit", "forbidden", "projects", "project",

@@ -290,6 +290,32 @@ def test_the_open_filings_say_how_many_working_days_are_left(
     assert ">待发展部备案<" in overdue  # the planner reads, development files
 
 
+def test_the_filings_sort_and_download_as_the_page_lists_them(
+    web: TestClient, world: dict[str, int], web_engine: Engine
+) -> None:
+    sign_in(web, "planner")
+    with Session(web_engine) as session:
+        stored = session.exec(select(Filing)).all()
+    latest_due = [
+        f.id for f in sorted(stored, key=lambda f: (f.due_on, -(f.id or 0)), reverse=True)
+    ]
+    earliest_due = [f.id for f in sorted(stored, key=lambda f: (f.due_on, f.id or 0))]
+    assert latest_due != earliest_due  # the sort matters
+    page = web.get("/packages?filings_sort=-due_on").text
+    shown = [int(i) for i in re.findall(r'data-filing="(\d+)"', page)]
+    assert shown == latest_due
+    assert 'aria-sort="descending"' in page.split('<table class="data filings">')[1]
+    file = web.get("/packages/filings/export?filings_sort=-due_on")
+    assert file.status_code == 200
+    rows = list(load_workbook(io.BytesIO(file.content)).active.iter_rows(values_only=True))
+    body = [row for row in rows[1:] if isinstance(row[0], int)]
+    assert [row[0] for row in body] == latest_due
+    assert [Decimal(str(row[5])) for row in body] == [
+        next(f.overrun for f in stored if f.id == row[0]) for row in body
+    ]
+    assert web.get("/packages?filings_sort=nonsense").status_code == 200  # dropped
+
+
 def _file(web: TestClient, filing_id: int, reference: str, token: str | None = None) -> Any:
     token = token if token is not None else csrf_of(web.get("/packages").text)
     return web.post(

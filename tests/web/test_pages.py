@@ -35,7 +35,11 @@ from tests.web.conftest import NOW, csrf_of, sign_in
 
 # Pages anyone may open (the sign-in), or any signed-in user (home, sign-out).
 PUBLIC_PAGES = {("GET", "/login"), ("POST", "/login")}
-SIGNED_IN_PAGES = {("GET", "/"), ("GET", "/logout"), ("POST", "/logout")}
+SIGNED_IN_PAGES = {
+    ("GET", "/"), ("GET", "/logout"), ("POST", "/logout"),
+    ("GET", "/notifications"), ("GET", "/notifications/badge"),
+    ("POST", "/notifications/{notification_id}/read"),
+}  # fmt: skip
 
 
 def page_routes() -> list[APIRoute]:

@@ -12,7 +12,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,11 +28,12 @@ from supply.core.audit import AuditEvent
 from supply.demand.models import DemandLine
 from supply.holds.models import Hold
 from supply.jobs.models import JobRun, JobStatus
+from supply.notifications.models import Notification
 from supply.projects.models import Project
 from supply.timeline import LineTimeline, PartState, Verdict, project_timeline
 from supply.weekly.models import PlanLine, PlanRun, ProvinceMatch
 from tests.conftest import xlsx_bytes
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.weekly.world import add_on_time_and_late, add_project, load_world, settings_for
 
 HTMX = {"HX-Request": "true", "HX-Target": "batch"}
@@ -206,6 +207,12 @@ def test_the_province_s_matching_is_uploaded_and_the_page_shows_what_moved(
     with Session(web_engine) as session:
         assert session.exec(select(ProvinceMatch)).all() == []  # nothing of a refused file
 
+    with Session(web_engine) as session:  # P-LATE's manager is told when its arrival moves
+        project = session.get(Project, "P-LATE")
+        assert project is not None
+        project.manager = "project_manager"
+        session.add(project)
+        session.commit()
     ok = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 100, "2026-12-15"]])
     assert ok.status_code == 200, ok.text
     with Session(web_engine) as session:
@@ -217,6 +224,11 @@ def test_the_province_s_matching_is_uploaded_and_the_page_shows_what_moved(
     assert "P-LATE" in moves
     for day, late in (before, after):  # the line's arrival and lateness, before and after
         assert day.isoformat() in moves and f"{late} 天" in moves
+    with Session(web_engine) as session:
+        told = session.exec(select(Notification).where(Notification.kind == "arrival.moved")).all()
+    assert [n.login for n in told] == ["project_manager"]
+    assert before[0].isoformat() in told[0].body and after[0].isoformat() in told[0].body
+    assert told[0].link == "/projects/P-LATE"
     shown = planner.get("/weekly").text  # later: the matching as imported, no second upload
     assert "data-province-matches" in shown and 'name="file"' not in shown
     again = _upload(planner, [["CB10-300", "WH-CENTRAL", "SD-2026-01", 2, 1, "2026-12-15"]])
@@ -304,3 +316,40 @@ def _timeline_line(session: Session, project_id: str, line_id: int) -> LineTimel
 def _project_ids(page: str) -> list[str]:
     table = page.split('<table class="data projects">')[1].split("</table>")[0]
     return [part.split('"')[0] for part in table.split('<a href="/projects/')[1:]]
+
+
+def test_the_runs_download_as_the_page_lists_them(planner: TestClient, web_engine: Engine) -> None:
+    _follow(planner, _start(planner))
+    _follow(planner, _start(planner, rerun="true"))
+    with Session(web_engine) as session:
+        runs = session.exec(select(PlanRun).order_by(col(PlanRun.id).desc())).all()
+    file = planner.get("/weekly/runs.xlsx")
+    assert file.status_code == 200
+    rows = list(load_workbook(io.BytesIO(file.content)).active.iter_rows(values_only=True))
+    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
+        (run.id, run.batch_id, {"draft": "草稿", "superseded": "已被取代"}[run.status])
+        for run in runs
+    ]
+    assert [r[6] for r in rows[1:]] == [run.kpis["totals"]["on_time_lines"] for run in runs]
+
+
+def test_a_run_whose_process_is_gone_is_said_to_be_interrupted(
+    planner: TestClient, web_engine: Engine
+) -> None:
+    with Session(web_engine) as session:  # a run left "running" by a server that stopped
+        job = JobRun(name="weekly_plan", started_by="planner", started_at=NOW - timedelta(hours=2),
+                     steps=[{"text": "读取需求与库存 / reading", "seconds": None}])  # fmt: skip
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    page = planner.get(f"/weekly/jobs/{job_id}", headers=HTMX).text
+    assert "运行中断" in page and f'hx-get="/weekly/jobs/{job_id}"' not in page  # no more polling
+    with Session(web_engine) as session:
+        fresh = JobRun(name="weekly_plan", started_by="planner", started_at=NOW, steps=[])
+        session.add(fresh)
+        session.commit()
+        fresh_id = fresh.id
+    assert (
+        f'hx-get="/weekly/jobs/{fresh_id}"'
+        in planner.get(f"/weekly/jobs/{fresh_id}", headers=HTMX).text
+    )  # one just started is still followed
