@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -159,21 +159,27 @@ def chart_data(positions: list[StockPosition]) -> dict[str, Any]:
     }
 
 
-@router.get("", dependencies=READ)
-def stock_page(
-    request: Request,
+def _positions(
     session: SessionDep,
-    today: TodayDep,
     warehouse: Text = None,
     q: Text = None,
     below: Text = None,
     sort: Text = None,
-    offset: Offset = 0,
+) -> tuple[Filters, PositionFilter]:
+    return position_filter(_warehouse_ids(session), warehouse, q, below, sort)
+
+
+Positions = Annotated[tuple[Filters, PositionFilter], Depends(_positions)]
+
+
+@router.get("", dependencies=READ)
+def stock_page(
+    request: Request, session: SessionDep, today: TodayDep, chosen: Positions, offset: Offset = 0
 ) -> Response:
     """Reserve on hand, held and quota per warehouse and material: a chart of the rows shown and
     the table, largest shortfall value first; htmx asks for the part alone (`#positions`)."""
     warehouses = _warehouse_ids(session)
-    found, where = position_filter(warehouses, warehouse, q, below, sort)
+    found, where = chosen
     page = stock_positions(
         session=session, today=today, where=where, offset=offset, limit=POSITIONS_PER_PAGE
     )
@@ -190,16 +196,9 @@ def stock_page(
 
 
 @router.get("/export", dependencies=READ)
-def stock_export(
-    session: SessionDep,
-    today: TodayDep,
-    warehouse: Text = None,
-    q: Text = None,
-    below: Text = None,
-    sort: Text = None,
-) -> Response:
+def stock_export(session: SessionDep, today: TodayDep, chosen: Positions) -> Response:
     """库存对照定额.xlsx: every position the filters select, in the table's order."""
-    _, where = position_filter(_warehouse_ids(session), warehouse, q, below, sort)
+    _, where = chosen
     return xlsx_download(
         export_positions(session=session, today=today, where=where), "库存对照定额.xlsx"
     )
@@ -227,20 +226,22 @@ def agreement_filter(
     return Filters(form=form), where
 
 
+def _agreements(
+    supplier: Text = None, q: Text = None, expiring: Text = None, sort: Text = None
+) -> tuple[Filters, AgreementFilter]:
+    return agreement_filter(supplier, q, expiring, sort)
+
+
+Agreements = Annotated[tuple[Filters, AgreementFilter], Depends(_agreements)]
+
+
 @router.get("/agreements", dependencies=READ)
 def agreements_page(
-    request: Request,
-    session: SessionDep,
-    today: TodayDep,
-    supplier: Text = None,
-    q: Text = None,
-    expiring: Text = None,
-    sort: Text = None,
-    offset: Offset = 0,
+    request: Request, session: SessionDep, today: TodayDep, chosen: Agreements, offset: Offset = 0
 ) -> Response:
     """Agreement lines against their 80–120 % band (ordered, and with what is promised), and
     the lines whose validity ends within 30 days; htmx asks for the table alone."""
-    found, where = agreement_filter(supplier, q, expiring, sort)
+    found, where = chosen
     page = agreement_execution(
         session=session, today=today, where=where, offset=offset, limit=AGREEMENTS_PER_PAGE
     )
@@ -263,16 +264,9 @@ def agreements_page(
 
 
 @router.get("/agreements/export", dependencies=READ)
-def agreements_export(
-    session: SessionDep,
-    today: TodayDep,
-    supplier: Text = None,
-    q: Text = None,
-    expiring: Text = None,
-    sort: Text = None,
-) -> Response:
+def agreements_export(session: SessionDep, today: TodayDep, chosen: Agreements) -> Response:
     """协议库存执行.xlsx: every agreement line the filters select."""
-    _, where = agreement_filter(supplier, q, expiring, sort)
+    _, where = chosen
     return xlsx_download(
         export_agreements(session=session, today=today, where=where), "协议库存执行.xlsx"
     )
@@ -301,21 +295,31 @@ def consignment_filter(
     return found, where
 
 
+def _consignment(
+    session: SessionDep,
+    supplier: Text = None,
+    warehouse: Text = None,
+    q: Text = None,
+    sort: Text = None,
+) -> tuple[Filters, ConsignmentFilter]:
+    return consignment_filter(_warehouse_ids(session), supplier, warehouse, q, sort)
+
+
+Consignment = Annotated[tuple[Filters, ConsignmentFilter], Depends(_consignment)]
+
+
 @router.get("/consignment", dependencies=READ)
 def consignment_page(
     request: Request,
     session: SessionDep,
     today: TodayDep,
-    supplier: Text = None,
-    warehouse: Text = None,
-    q: Text = None,
-    sort: Text = None,
+    chosen: Consignment,
     offset: Offset = 0,
 ) -> Response:
     """Vendor consignment by supplier (theirs until issued), the largest value first; htmx
     asks for the table alone (`#consignment`)."""
     warehouses = _warehouse_ids(session)
-    found, where = consignment_filter(warehouses, supplier, warehouse, q, sort)
+    found, where = chosen
     page = consignment_by_supplier(
         session=session, where=where, offset=offset, limit=SUPPLIERS_PER_PAGE
     )
@@ -334,15 +338,9 @@ def consignment_page(
 
 
 @router.get("/consignment/export", dependencies=READ)
-def consignment_export(
-    session: SessionDep,
-    supplier: Text = None,
-    warehouse: Text = None,
-    q: Text = None,
-    sort: Text = None,
-) -> Response:
+def consignment_export(session: SessionDep, chosen: Consignment) -> Response:
     """寄售库存.xlsx: every consignment row of the suppliers the filters select."""
-    _, where = consignment_filter(_warehouse_ids(session), supplier, warehouse, q, sort)
+    _, where = chosen
     return xlsx_download(export_consignment(session=session, where=where), "寄售库存.xlsx")
 
 
