@@ -1,13 +1,18 @@
 """A week of the sample data with a frozen clock moved forward by hand, the jobs called as two
-schedulers (server processes or hosts) would call them: the Monday draft made once though both
+schedulers (two server processes, here two OS processes on one database) would call them: the Monday draft made once though both
 fire at 11:00, the planner told before the cutoff, filings and the province's result reminded,
 holds warned of and then released — the reminders received by a real SMTP server."""
 
 from __future__ import annotations
 
-import threading
+import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime, time
 from pathlib import Path
+from time import sleep
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -18,7 +23,6 @@ from supply.core.clock import SHANGHAI
 from supply.core.settings import get_settings
 from supply.holds.models import Hold, HoldStatus
 from supply.jobs.models import JobRun
-from supply.jobs.runner import JobAttempt
 from supply.notifications.models import Notification
 from supply.policy import DeadlinePolicy
 from supply.sample.people import load_people
@@ -26,6 +30,7 @@ from supply.weekly.approval import approve_run
 from supply.weekly.models import PlanRun
 from tests.jobs.conftest import Inbox, job
 
+ROOT = Path(__file__).resolve().parents[2]
 MAIL = {
     "planner": "planner@weihai.example.cn",
     "development": "development@weihai.example.cn",
@@ -37,25 +42,26 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
 
 
-def race(name: str, engine: Engine, moment: datetime, runs: str) -> list[JobAttempt]:
-    """Two schedulers fire job `name` for the same moment at the same time."""
-    start = threading.Barrier(2)
-    found: list[JobAttempt] = []
-    errors: list[BaseException] = []
-
-    def fire() -> None:
-        start.wait()
-        try:
-            found.append(job(name, engine, moment, tmp_runs=runs))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=fire) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert errors == [] and len(found) == 2
+def race(name: str, engine: Engine, moment: datetime, runs: str, tmp: Path) -> list[dict[str, Any]]:
+    """Two server processes fire job `name` for the same moment at the same time: two OS
+    processes (`tests/jobs/race.py`) on the same database, let go together."""
+    url = engine.url.render_as_string(hide_password=False)
+    go = tmp / f"go-{name}"
+    env = {**os.environ, "GRIDSUPPLY_DATABASE_URL": url}
+    command = [sys.executable, "-m", "tests.jobs.race", name, moment.isoformat(), runs, str(go)]
+    processes = [
+        subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    sleep(3)  # both imported and waiting
+    go.touch()
+    found = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-3000:]
+        found.append(json.loads(out.strip().splitlines()[-1]))
     return found
 
 
@@ -72,10 +78,10 @@ def test_a_week_runs_by_itself(week_engine: Engine, inbox: Inbox, tmp_path: Path
 
     # Monday 11-30 11:00, the cutoff day of 2026-W49: both schedulers fire, one plans.
     monday = at(date(2026, 11, 30), 11)
-    attempts = race("monday_draft", engine, monday, runs)
-    assert sorted(a.outcome for a in attempts) == ["ran", "skipped"]
-    [lost] = [a for a in attempts if a.outcome == "skipped"]
-    assert lost.run is None and "another process" in lost.message
+    attempts = race("monday_draft", engine, monday, runs, tmp_path)
+    assert sorted(a["outcome"] for a in attempts) == ["ran", "skipped"]
+    [lost] = [a for a in attempts if a["outcome"] == "skipped"]
+    assert not lost["recorded"] and "another process" in lost["message"]
     with Session(engine) as session:
         recorded = session.exec(select(JobRun).where(JobRun.name == "monday_draft")).all()
         plans = session.exec(select(PlanRun)).all()
