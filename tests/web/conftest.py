@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from sqlmodel import Session
 from api.deps import get_clock, get_session
 from api.main import create_app
 from supply.auth.roles import Role
+from supply.auth.users import forget_cached
 from supply.core.clock import SHANGHAI, FixedClock
 from supply.core.db import make_engine
 from tests.served import BIN, serving
@@ -53,37 +55,56 @@ NOW = datetime(2026, 11, 30, 11, 30, tzinfo=SHANGHAI)
 # ------------------------------------------------------------------ in process
 
 
-@pytest.fixture
-def web_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    """A migrated SQLite database of this test's own, with one user per role (login = the
-    role's name, password PASSWORD, unit weihai)."""
-    path = tmp_path / "web.db"
-    shutil.copy(sqlite_template, path)
+@contextmanager
+def engine_with_roles(template: Path, path: Path, *, now: datetime = NOW) -> Iterator[Engine]:
+    """A copy of the migrated database `template` at `path`, with one user per role (login =
+    the role's name, password PASSWORD, unit weihai); disposed, and the actors forgotten, after."""
+    shutil.copy(template, path)
     engine = make_engine(f"sqlite:///{path}")
     for role in Role:
-        make_user(engine, role.value, (role.value,), now=NOW, unit="weihai")
-    yield engine
-    engine.dispose()
+        make_user(engine, role.value, (role.value,), now=now, unit="weihai")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        forget_cached()
+
+
+def app_on(engine: Engine, *, now: datetime = NOW) -> FastAPI:
+    """The application on `engine` at `now`; nobody is signed in until a test signs in."""
+    app = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session
+    app.dependency_overrides[get_clock] = lambda: FixedClock(now)
+    return app
+
+
+def browser_like(app: FastAPI) -> TestClient:
+    """A client that keeps cookies, does not follow redirects, and sees errors as pages."""
+    return TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+
+
+@pytest.fixture
+def web_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of this test's own, with one user per role."""
+    with engine_with_roles(sqlite_template, tmp_path / "web.db") as engine:
+        yield engine
 
 
 @pytest.fixture
 def web_app(web_engine: Engine) -> FastAPI:
-    """The application on `web_engine` at NOW; nobody is signed in until a test signs in."""
-    app = create_app()
-
-    def session() -> Iterator[Session]:
-        with Session(web_engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
-    app.dependency_overrides[get_clock] = lambda: FixedClock(NOW)
-    return app
+    """The application on `web_engine` at NOW."""
+    return app_on(web_engine)
 
 
 @pytest.fixture
 def web(web_app: FastAPI) -> Iterator[TestClient]:
     """A browser-like client: keeps cookies, does not follow redirects, sees errors as pages."""
-    with TestClient(web_app, raise_server_exceptions=False, follow_redirects=False) as client:
+    with browser_like(web_app) as client:
         yield client
 
 

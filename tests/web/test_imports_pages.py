@@ -10,7 +10,6 @@ import contextlib
 import html
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,17 +22,13 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from api.deps import get_clock, get_session, get_settings
-from api.main import create_app
+from api.deps import get_settings
 from catalogs.columns import SPECS
 from catalogs.importing import import_catalog
 from catalogs.models import CatalogKind, ImportRecord, Warehouse
-from supply.auth.roles import Role
-from supply.auth.users import forget_cached
 from supply.calendar import default_calendar
 from supply.core.audit import AuditEvent
-from supply.core.clock import SHANGHAI, FixedClock
-from supply.core.db import make_engine
+from supply.core.clock import SHANGHAI
 from supply.core.errors import ImportRejected, RowProblem
 from supply.core.settings import get_settings as read_settings
 from supply.demand.models import DemandLine
@@ -43,8 +38,7 @@ from supply.projects.importing import import_projects
 from supply.projects.models import Project
 from tests.conftest import xlsx_bytes
 from tests.db.test_projects_import import LINES, PACKAGES, PROJECTS, workbook
-from tests.signin import make_user
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import app_on, browser_like, csrf_of, engine_with_roles, sign_in
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,32 +48,20 @@ WAREHOUSE_HEADER = ["仓库编码", "仓库名称", "仓库级别", "所在地�
 @pytest.fixture
 def engine(tmp_path: Path, sqlite_sample_templates: dict[str, Path]) -> Iterator[Engine]:
     """The sample catalogs (SQLite) with a user per role (login = the role's name)."""
-    path = tmp_path / "imports.db"
-    shutil.copy(sqlite_sample_templates["catalogs"], path)
-    engine = make_engine(f"sqlite:///{path}")
-    for role in Role:
-        make_user(engine, role.value, (role.value,), now=NOW, unit="weihai")
-    yield engine
-    engine.dispose()
-    forget_cached()
+    with engine_with_roles(
+        sqlite_sample_templates["catalogs"], tmp_path / "imports.db", now=NOW
+    ) as engine:
+        yield engine
 
 
 @pytest.fixture
 def app(engine: Engine) -> FastAPI:
-    app = create_app()
-
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
-    app.dependency_overrides[get_clock] = lambda: FixedClock(NOW)
-    return app
+    return app_on(engine, now=NOW)
 
 
 @pytest.fixture
 def web(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+    with browser_like(app) as client:
         yield client
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.deps import get_clock, get_session
-from api.main import create_app
 from catalogs.models import (
     AgreementLine,
     AgreementLinePublic,
@@ -38,10 +34,7 @@ from catalogs.models import (
     ReserveStock,
 )
 from supply.auth.roles import ROLE_PERMISSIONS, Permission, Role
-from supply.auth.users import forget_cached
 from supply.core.audit import AuditEvent
-from supply.core.clock import FixedClock
-from supply.core.db import make_engine
 from supply.core.money import fen
 from supply.demand.models import DemandLine
 from supply.holds.models import Hold
@@ -54,8 +47,7 @@ from supply.stock.queries import (
     percent_of,
     stock_positions,
 )
-from tests.signin import make_user
-from tests.web.conftest import NOW, csrf_of, sign_in
+from tests.web.conftest import NOW, app_on, browser_like, csrf_of, engine_with_roles, sign_in
 
 TODAY = NOW.date()
 GET_PAGES = (
@@ -78,14 +70,8 @@ class Seeded:
 @pytest.fixture
 def stock_engine(tmp_path: Path, sqlite_sample_templates: dict[str, Path]) -> Iterator[Engine]:
     """The sample catalogs and week, a user per role (login = the role), and two holds."""
-    path = tmp_path / "stock.db"
-    shutil.copy(sqlite_sample_templates["week"], path)
-    engine = make_engine(f"sqlite:///{path}")
-    for role in Role:
-        make_user(engine, role.value, (role.value,), now=NOW, unit="weihai")
-    yield engine
-    engine.dispose()
-    forget_cached()
+    with engine_with_roles(sqlite_sample_templates["week"], tmp_path / "stock.db") as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -122,15 +108,7 @@ def seeded(stock_engine: Engine) -> Seeded:
 
 @pytest.fixture
 def pages(stock_engine: Engine, seeded: Seeded) -> Iterator[TestClient]:
-    app: FastAPI = create_app()
-
-    def session() -> Iterator[Session]:
-        with Session(stock_engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
-    app.dependency_overrides[get_clock] = lambda: FixedClock(NOW)
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+    with browser_like(app_on(stock_engine)) as client:
         yield client
 
 
