@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description='installation working days per project type, e.g. {"area_new": 6} (JSON): '
         f"keys are project types, values whole working days 0–{MAX_INSTALL_WORKING_DAYS}",
     )
+    city: str = Field(
+        default="威海",
+        min_length=1,
+        max_length=40,
+        description="the city company (地市公司) named in the requirement plan sent to the province",
+    )
     province_match_working_days: int = Field(
         default=2, ge=0, description="working days from the cutoff to the province's matching"
     )

@@ -37,6 +37,7 @@ from supply.labels import (
     kind_label,
     project_type_label,
 )
+from supply.projects.models import PRIORITY_WEIGHT, PRIORITY_ZH, REPLENISHMENT_WEIGHT, Priority
 from supply.weekly.inputs import RunInputs
 from supply.weekly.lines import LineRow
 
@@ -44,7 +45,7 @@ PLAN_COLUMNS = [
     "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
     "unit", "quantity", "source_id", "warehouse_id", "warehouse_name", "supplier", "unit_cost",
     "arrival", "need_by", "late_days", "reason", "reason_zh", "cause", "emergency_cause",
-    "replenish_warehouse_id",
+    "replenish_warehouse_id", "voltage_class", "priority",
 ]  # fmt: skip
 Row = Mapping[str, Any]
 
@@ -57,6 +58,11 @@ EXPORTS = {
     "packages": "项目包汇总",
 }
 NO_PACKAGE_ZH = "(无项目包)"
+# The demand's weight back to its project's priority (the province weighs lines by it).
+REPLENISHMENT = "replenishment"
+WEIGHT_PRIORITY = {w: p.value for p, w in PRIORITY_WEIGHT.items()} | {
+    REPLENISHMENT_WEIGHT: REPLENISHMENT
+}
 SPEND_KINDS = ("reserve", "consignment", "agreement", "emergency")
 OUTCOMES = ("on_time", "late", "unmet")
 
@@ -67,6 +73,7 @@ def export_rows(lines: list[LineRow], read: RunInputs) -> list[dict[str, Any]]:
     rows = []
     for line in lines:
         name, unit = read.materials.get(line.material_code, ("", ""))
+        demand = read.problem.demands.get(line.demand_key)
         rows.append(
             {
                 "kind": line.kind,
@@ -91,6 +98,8 @@ def export_rows(lines: list[LineRow], read: RunInputs) -> list[dict[str, Any]]:
                 "cause": line.cause,
                 "emergency_cause": line.emergency_cause,
                 "replenish_warehouse_id": line.replenish_warehouse_id,
+                "voltage_class": demand.voltage_class if demand else "",
+                "priority": WEIGHT_PRIORITY.get(demand.weight, "") if demand else "",
             }
         )
     return rows
@@ -160,8 +169,18 @@ def _sort_value(value: Any) -> tuple[int, Any]:
     return (0, value)
 
 
-def agreement_requirements(lines: Sequence[Row], batch_id: str) -> bytes:
-    """协议库存需求计划: per material and delivery warehouse, with the lines behind each row."""
+def priority_label(value: str) -> str:
+    """A line's priority as the requirement plan writes it (一般, 市级重点, 省级重点, 补库)."""
+    if value == REPLENISHMENT:
+        return "补库"
+    return PRIORITY_ZH[Priority(value)] if value in Priority._value2member_map_ else ""
+
+
+def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") -> bytes:
+    """协议库存需求计划: per material and delivery warehouse, with the lines behind each row.
+
+    The province matches every city's plan centrally (`supply.province`): each project line says
+    its city, voltage class and priority, which the province weighs it by."""
     agreement = [r for r in lines if r["kind"] == "agreement"]
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in agreement:
@@ -172,6 +191,7 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str) -> bytes:
         summary.append(
             [
                 batch_id,
+                city,
                 material,
                 first["material_name"],
                 first["unit"],
@@ -187,6 +207,7 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str) -> bytes:
         name="需求汇总",
         columns=[
             Column("批次"),
+            Column("地市"),
             Column("物料编码"),
             Column("物料名称"),
             Column("单位"),
@@ -203,11 +224,14 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str) -> bytes:
     detail = _sheet(
         "项目明细",
         [
+            (Column("地市"), lambda r: city),
             MATERIAL,
             (Column("交货仓库"), "warehouse_id"),
             PROJECT,
             PROJECT_NAME,
             PROJECT_TYPE,
+            (Column("电压等级"), lambda r: r.get("voltage_class", "")),
+            (Column("优先级"), lambda r: priority_label(r.get("priority", ""))),
             (Column("需求行"), "demand"),
             QUANTITY,
             NEED_BY,
@@ -448,6 +472,7 @@ def write_exports(
     warehouse_names: Mapping[str, str],
     packages: Mapping[str, str | None] | None = None,
     promised: Sequence[Row] = (),
+    city: str = "",
 ) -> dict[str, Path]:
     """Write every export of a run into `directory`; return them by name.
 
@@ -458,7 +483,7 @@ def write_exports(
     """
     procured = [*lines, *promised]
     contents = {
-        "agreement_requirements": agreement_requirements(procured, batch_id),
+        "agreement_requirements": agreement_requirements(procured, batch_id, city),
         "issue_list": issue_list(lines, warehouse_names),
         "emergency": emergency_list(procured),
         "late_unmet": late_and_unmet(lines),

@@ -226,6 +226,8 @@ def promised_rows(
                 "cause": "",
                 "emergency_cause": promise.emergency_cause or "",
                 "replenish_warehouse_id": None,
+                "voltage_class": project.voltage_class,
+                "priority": project.priority,
             }
         )
     return rows

@@ -191,6 +191,7 @@ def _write_run(
         warehouse_names=read.warehouses,
         packages={d.project_id: d.package for d in read.problem.demands.values()},
         promised=read.promised,
+        city=settings.city,
     )
     return _Written(files=files, lines=lines, kpis=kpis)
 
