@@ -295,6 +295,6 @@ def summary_figures(result: ProvinceMatch, out: Outcome) -> dict[str, Any]:
                 a.ordered + out.matched.get(a.key, 0),
                 result.inputs.match_day,
                 result.rule.horizon_days,
-            )  # fmt: skip
+            )
         ),
     }
