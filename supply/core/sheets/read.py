@@ -25,7 +25,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any, Literal, cast
@@ -212,15 +212,20 @@ def _fast_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) -> li
         return None
 
 
-def _as_openpyxl(cells: list[object]) -> tuple[object, ...]:
+def _as_openpyxl(cells: Sequence[object]) -> list[object]:
     """A row as openpyxl reads it: whole numbers as int, dates as datetimes, empty as None."""
-    return tuple(
-        None if value == "" else
-        int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**53 else
-        datetime(value.year, value.month, value.day)
-        if isinstance(value, date) and not isinstance(value, datetime) else value
-        for value in cells
-    )  # fmt: skip
+    row = list(cells)
+    for i, value in enumerate(row):
+        kind = type(value)
+        if kind is str:
+            if not value:
+                row[i] = None
+        elif kind is float:
+            if value.is_integer() and -(2**53) < value < 2**53:  # type: ignore[attr-defined, operator]
+                row[i] = int(value)  # type: ignore[call-overload]
+        elif kind is date:
+            row[i] = datetime(value.year, value.month, value.day)  # type: ignore[attr-defined]
+    return row
 
 
 def _read_xlsx_sheets(content: bytes, preferred_sheets: tuple[str, ...] | None) -> list[Sheet]:
@@ -356,7 +361,7 @@ def _filled(cells: list[object]) -> bool:
     return any(v is not None and str(v).strip() for v in cells)
 
 
-def _filled_rows(values: Iterable[tuple[object, ...]]) -> list[tuple[int, list[object]]]:
+def _filled_rows(values: Iterable[Sequence[object]]) -> list[tuple[int, list[object]]]:
     """The non-empty rows with their numbers, at most MAX_ROWS + 2 (enough to refuse a file)."""
     rows: list[tuple[int, list[object]]] = []
     for number, cells in enumerate(values, 1):
