@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +56,7 @@ def match_command(
             cities=[upload(c) for c in cities],
             out_dir=output,
             settings=settings,
+            workers=os.cpu_count() or 1,
         )
     except ImportRejected as rejected:
         print_rejection(rejected)

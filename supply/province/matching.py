@@ -19,6 +19,8 @@ from the line's delivery site to the city. docs/province.md says it in full.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -113,8 +115,12 @@ def read_inputs(
     cities: list[Upload],
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
+    workers: int = 1,
 ) -> ProvinceInputs:
-    """Read and check every file; raise `ImportRejected` with every problem of every file."""
+    """Read and check every file; raise `ImportRejected` with every problem of every file.
+
+    With `workers` > 1 the cities' plans are read by that many processes (the command line; a
+    server reads them in its own process)."""
     match_day = batch_by_id(batch_id, calendar=calendar, policy=policy)
     if not cities:
         raise InvalidInput("没有地市的需求计划 / no city's plan was given", loc=("cities",))
@@ -123,9 +129,10 @@ def read_inputs(
             f"最多 {MAX_CITIES} 个地市文件 / at most {MAX_CITIES} city files", loc=("cities",)
         )
     problems: list[RowProblem] = []
-    plans = [
-        read_city_plan(f.content, f.name, batch_id=batch_id, problems=problems) for f in cities
-    ]
+    plans = []
+    for plan, found in _read_cities(cities, batch_id, workers):
+        plans.append(plan)
+        problems += found
     lines = read_agreements(agreements.content, agreements.name, problems=problems)
     days = read_transport(transport.content, transport.name, problems=problems)
     read = [p for p in plans if p is not None]
@@ -137,6 +144,25 @@ def read_inputs(
             problems,
         )
     return ProvinceInputs(batch_id, match_day, read, lines, days)
+
+
+def _read_city(upload: Upload, batch_id: str) -> tuple[CityPlan | None, list[RowProblem]]:
+    problems: list[RowProblem] = []
+    return read_city_plan(
+        upload.content, upload.name, batch_id=batch_id, problems=problems
+    ), problems
+
+
+def _read_cities(
+    cities: list[Upload], batch_id: str, workers: int
+) -> list[tuple[CityPlan | None, list[RowProblem]]]:
+    if workers <= 1 or len(cities) <= 1:
+        return [_read_city(c, batch_id) for c in cities]
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    with ProcessPoolExecutor(max_workers=min(workers, len(cities)), mp_context=context) as pool:
+        return list(pool.map(_read_city, cities, [batch_id] * len(cities)))
 
 
 def _check_across(
@@ -254,7 +280,7 @@ def build_instance(
         ],
         sources=sources,
         transport=[
-            Transport(**{"from": site, "to": city, "days": d})
+            Transport.model_validate({"from": site, "to": city, "days": d})
             for (site, city), d in sorted(inputs.transport.items())
             if site in sites and city in cities
         ],

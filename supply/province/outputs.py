@@ -22,6 +22,7 @@ from typing import Any
 from optimizer import instance_to_json, plan_to_json
 from supply.core.money import line_amount
 from supply.core.sheets import Column, Sheet, write_xlsx
+from supply.core.sheets.write import ColumnKind
 from supply.province.files import CityLine, ProvinceAgreement
 from supply.province.matching import ProvinceMatch, serves
 from supply.weekly.province import SPEC as MATCH_RESULT
@@ -67,9 +68,9 @@ def outcome(result: ProvinceMatch) -> Outcome:
         quantity = int(a.quantity)
         served[a.demand] += quantity
         latest[a.demand] = max(latest[a.demand], a.late_days)
-        key = (line.city, line.material, line.warehouse, agreement.agreement_no,
-               agreement.line_no, agreement.supplier)  # fmt: skip
-        row = grouped.setdefault(key, [0, a.arrival, 0, agreement])
+        group = (line.city, line.material, line.warehouse, agreement.agreement_no,
+                 agreement.line_no, agreement.supplier)  # fmt: skip
+        row = grouped.setdefault(group, [0, a.arrival, 0, agreement])
         row[0] += quantity
         row[1] = max(row[1], a.arrival)
         row[2] += 1
@@ -126,11 +127,11 @@ _PROBLEM_COLUMNS = [
 
 def city_workbook(city: str, rows: list[list[Any]], problems: list[list[Any]]) -> bytes:
     """A city's matching result: 匹配结果 as `plan import-match` reads it, then its problems."""
+    kinds: dict[str, ColumnKind] = {"quantity": "int", "line_no": "int", "expected_arrival": "date"}
     columns = [
-        Column(c.zh, {"quantity": "int", "line_no": "int", "expected_arrival": "date"}
-               .get(c.key, "text"), total=c.key == "quantity")
+        Column(c.zh, kinds.get(c.key, "text"), total=c.key == "quantity")
         for c in MATCH_RESULT.columns
-    ]  # fmt: skip
+    ]
     info = [
         Column("交货地点(供应商)"),
         Column("协议单价(元)", "price"),

@@ -52,13 +52,15 @@ def match_files(
     cities: list[Upload],
     out_dir: Path,
     settings: Settings,
+    workers: int = 1,
 ) -> MatchReport:
-    """Check every file, match the province's week, write the results into `out_dir`."""
+    """Check every file, match the province's week, write the results into `out_dir` (the
+    cities' plans read by `workers` processes)."""
     start = time.perf_counter()
     calendar, policy = load_calendar(), policy_from_settings(settings)
     inputs = read_inputs(
         batch_id=batch_id, agreements=agreements, transport=transport, cities=cities,
-        calendar=calendar, policy=policy,
+        calendar=calendar, policy=policy, workers=workers,
     )  # fmt: skip
     read = time.perf_counter()
     result = match(inputs, band_rule(settings))
