@@ -1,0 +1,1 @@
+"""The province's central matching (省公司集中匹配)."""
