@@ -146,16 +146,19 @@ class _Tender:
     valid_to: date
 
 
-def _table(name: str, package: str = "supply.province") -> list[dict[str, str]]:
-    folder = files(package).joinpath("data") if package == "supply.province" else files(package)
-    text = folder.joinpath(name).read_text(encoding="utf-8")
+def _table(package: str, *path: str) -> list[dict[str, str]]:
+    text = files(package).joinpath(*path).read_text(encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def _stores(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((store, name) for store, name in (s.split("=", 1) for s in text.split("|")))
 
 
 @cache
 def cities() -> tuple[City, ...]:
     """The 16 city companies of Shandong (`data/cities.csv`), sized relative to Weihai."""
-    rows = _table("cities.csv")
+    rows = _table("supply.province", "data", "cities.csv")
     weihai = next(r for r in rows if r["city"] == WEIHAI)
     people, gdp = float(weihai["population_2020_10k"]), float(weihai["gdp_2023_100m_cny"])
     return tuple(
@@ -167,7 +170,7 @@ def cities() -> tuple[City, ...]:
             lon=float(r["lon"]),
             lat=float(r["lat"]),
             districts=tuple(r["districts"].split("|")),
-            stores=tuple(tuple(s.split("=", 1)) for s in r["stores"].split("|")),  # type: ignore[misc]
+            stores=_stores(r["stores"]),
         )
         for r in rows
     )
@@ -177,16 +180,17 @@ def cities() -> tuple[City, ...]:
 def suppliers() -> tuple[Supplier, ...]:
     """The Weihai sample's suppliers (numbered as its agreements are) and the province's others."""
     sample = {name: (number, prefixes) for number, (name, prefixes) in enumerate(SUPPLIERS, 1)}
-    found = []
-    for r in _table("suppliers.csv"):
-        number, prefixes = sample.get(r["supplier"], (len(sample) + len(found) + 1, ()))
+    found: list[Supplier] = []
+    for r in _table("supply.province", "data", "suppliers.csv"):
+        others = len(found) - sum(f.name in sample for f in found)
+        number, prefixes = sample.get(
+            r["supplier"], (len(sample) + others + 1, tuple(r["prefixes"].split("|")))
+        )
         sites = tuple(
             (f"SITE-{r['short']}-{n}", city)
             for n, city in enumerate(r["site_cities"].split("|"), 1)
         )
-        found.append(
-            Supplier(number, r["supplier"], prefixes or tuple(r["prefixes"].split("|")), sites)
-        )
+        found.append(Supplier(number, r["supplier"], prefixes, sites))
     return tuple(sorted(found, key=lambda s: s.number))
 
 
@@ -194,7 +198,7 @@ def suppliers() -> tuple[Supplier, ...]:
 def materials() -> dict[str, Material]:
     """The sample material master (`supply/sample/materials.csv`), by code."""
     found = {}
-    for r in _table("materials.csv", "supply.sample"):
+    for r in _table("supply.sample", "materials.csv"):
         unit = lookup_unit(r["unit"])
         assert unit is not None, r["unit"]
         modes = r["typical_mode"].split("|")
