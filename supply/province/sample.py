@@ -45,7 +45,7 @@ from catalogs.models import CatalogKind
 from supply.calendar import CalendarError, WorkCalendar, default_calendar
 from supply.core.clock import SHANGHAI
 from supply.core.sheets import Column, Sheet, write_xlsx
-from supply.core.units import lookup_unit
+from supply.core.units import MAX_QUANTITY, lookup_unit
 from supply.policy import batch_for
 from supply.projects.models import PRIORITY_ZH
 from supply.sample.catalogs import SUPPLIERS, sample_rows
@@ -655,8 +655,9 @@ def _further_lines(
 
 
 def _estimate(quantity: float, factor: int) -> int:
-    """An estimate as a tender writes it: two significant figures of the catalog unit."""
-    amount = max(1.0, quantity / factor)
+    """An estimate as a tender writes it: two significant figures of the catalog unit, and at
+    most half the largest quantity a file may hold (50,000 t of tower steel, 50,000 km)."""
+    amount = max(1.0, min(quantity, MAX_QUANTITY / 2) / factor)
     step = max(1, 10 ** (math.floor(math.log10(amount)) - 1))
     return max(1, round(amount / step)) * step * factor
 
