@@ -28,8 +28,6 @@ STATES: dict[str, tuple[float, tuple[float, float]]] = {
     "expired": (0.15, (0.80, 1.10)),  # validity already over
     "fresh": (0.35, (0.00, 0.30)),  # a new tender
 }
-
-
 TENDER_CODES = "CDEFGHJKLMNPQRSTUVWXYZ"  # SDXY-A and -B are the Weihai demo's tenders
 
 

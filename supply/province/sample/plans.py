@@ -289,18 +289,21 @@ def refer(
 ) -> None:
     """Give each drawn row the agreement line its city's plan proposed, and its arrival."""
     offers: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    every: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for line in catalog:
+        every[line["material_code"]].append(line)
         if (
             line["valid_from"] <= matching_day <= line["valid_to"]
             and line["ordered_quantity"] * 100 < line["estimated_quantity"] * line["band_high_pct"]
         ):
             offers[line["material_code"]].append(line)
     days = transport_days()
-    for city, city_rows in rows.items():
-        for row in city_rows:
+    for city, plan in rows.items():
+        for row in plan:
             if "source_id" in row:  # Weihai's own rows say what the demo's plan proposed
                 continue
-            line = rng.choice(offers[row["material"]])
+            # A line serving on the matching day; should none be left, the city names any.
+            line = rng.choice(offers[row["material"]] or every[row["material"]])
             source = f"A:{line['agreement_no']}/{line['line_no']}"
             arrival = matching_day + timedelta(
                 days=line["lead_days"] + days[line["delivery_warehouse_id"], city]
