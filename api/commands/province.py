@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -77,7 +78,7 @@ def match_command(
     for city in figures["cities"]:
         table.add_row(
             city["city"], f"{city['lines']:,}", f"{city['on_time']:,}", f"{city['late']:,}",
-            f"{city['unmet_lines']:,}", city["amount"],
+            f"{city['unmet_lines']:,}", f"{Decimal(city['amount']):,.2f}",
         )  # fmt: skip
     out.print(table)
     out.print(
