@@ -60,23 +60,26 @@ def outcome(result: ProvinceMatch) -> Outcome:
     """Read the plan per city (result rows, figures) and per agreement line."""
     out = Outcome(cities={p.city: CityFigures() for p in result.inputs.cities})
     grouped: dict[tuple[str, str, str, str, int, str], list[Any]] = {}
-    served: dict[str, int] = defaultdict(int)
-    latest: dict[str, int] = defaultdict(int)
-    for a in result.plan.allocations:
-        line = result.lines[a.demand]
-        agreement = result.agreements[a.source]
-        quantity = int(a.quantity)
-        served[a.demand] += quantity
-        latest[a.demand] = max(latest[a.demand], a.late_days)
+    served: dict[int, int] = defaultdict(int)
+    short: dict[int, int] = defaultdict(int)
+    latest: dict[int, int] = defaultdict(int)
+    for portion in result.portions:
+        line = portion.line
+        if not portion.source:
+            short[id(line)] += portion.quantity
+            continue
+        agreement = result.agreements[portion.source]
+        served[id(line)] += portion.quantity
+        latest[id(line)] = max(latest[id(line)], portion.late_days)
         group = (line.city, line.material, line.warehouse, agreement.agreement_no,
                  agreement.line_no, agreement.supplier)  # fmt: skip
-        row = grouped.setdefault(group, [0, a.arrival, 0, agreement])
-        row[0] += quantity
-        row[1] = max(row[1], a.arrival)
+        row = grouped.setdefault(group, [0, portion.arrival, 0, agreement])
+        row[0] += portion.quantity
+        row[1] = max(row[1], portion.arrival)
         row[2] += 1
-        out.matched[a.source] = out.matched.get(a.source, 0) + quantity
-        amount = line_amount(agreement.unit_price, quantity)
-        out.spend[a.source] = out.spend.get(a.source, Decimal(0)) + amount
+        out.matched[portion.source] = out.matched.get(portion.source, 0) + portion.quantity
+        amount = line_amount(agreement.unit_price, portion.quantity)
+        out.spend[portion.source] = out.spend.get(portion.source, Decimal(0)) + amount
         out.cities[line.city].amount += amount
     for (city, material, warehouse, no, line_no, supplier), (q, arrival, n, a) in sorted(
         grouped.items()
@@ -87,24 +90,26 @@ def outcome(result: ProvinceMatch) -> Outcome:
         )  # fmt: skip
     reasons = {u.demand: u.reason_zh or u.reason for u in result.plan.unmet}
     late_reasons = {x.demand: x.reason_zh or x.reason for x in result.plan.late}
-    unmet_left = {u.demand: int(u.quantity) for u in result.plan.unmet}
-    for key, line in result.lines.items():
-        figures = out.cities[line.city]
-        figures.lines += 1
-        figures.quantity += line.quantity
-        figures.matched += served[key]
-        short = unmet_left.get(key, line.quantity - served[key])
-        if short > 0:
-            figures.unmet_lines += 1
-            figures.unmet_quantity += short
-        elif latest[key] > 0:
-            figures.late += 1
-        else:
-            figures.on_time += 1
-        if short > 0 or latest[key] > 0:
-            out.problems.append(_problem_row(line, served[key], short, latest[key],
-                                             reasons.get(key) or late_reasons.get(key, "")))  # fmt: skip
-    out.problems.sort(key=lambda r: (r[0], r[1], r[3]))
+    for key, lines in result.lines.items():
+        for line in lines:
+            figures = out.cities[line.city]
+            figures.lines += 1
+            figures.quantity += line.quantity
+            figures.matched += served[id(line)]
+            missing, late = short[id(line)], latest[id(line)]
+            if missing:
+                figures.unmet_lines += 1
+                figures.unmet_quantity += missing
+            elif late:
+                figures.late += 1
+            else:
+                figures.on_time += 1
+            if missing or late:
+                reason = reasons.get(key) if missing else late_reasons.get(key)
+                out.problems.append(
+                    _problem_row(line, served[id(line)], missing, late, reason or "")
+                )
+    out.problems.sort(key=lambda r: (r[0], r[1] or "", r[3]))
     return out
 
 
