@@ -5,14 +5,18 @@ the instance and plan for replay.
 - `{batch}_{city}_省公司匹配结果.xlsx`: sheet 匹配结果, one row per material, delivery warehouse
   and agreement line (the quantity matched, the arrival at the city), then 未满足与延迟;
 - `{batch}_省公司匹配汇总.xlsx`: 按协议行 (matched this week, execution against the band, lines
-  at risk), 按供应商, 按地市 (matched, late, unmatched), 未满足与延迟 (with the engine's reasons);
+  at risk), 按供应商, 按地市 (matched, on time, late, unmatched), 未满足 (the lines not matched in
+  full, with the engine's reasons);
 - `instance.json`, `plan.json`: `gridsupply solve instance.json` gives the plan again.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -231,13 +235,28 @@ def summary_workbook(result: ProvinceMatch, out: Outcome) -> bytes:
                 cities,
                 totals=True,
             ),
-            Sheet("未满足与延迟", _PROBLEM_COLUMNS, out.problems, totals=True),
+            # The lines not matched in full, with the engine's reasons; each city's late lines
+            # are in its own result (未满足与延迟), their counts in 按地市.
+            Sheet("未满足", _PROBLEM_COLUMNS, [r for r in out.problems if r[12]], totals=True),
         ]
     )  # fmt: skip
 
 
-def write_outputs(result: ProvinceMatch, directory: Path) -> dict[str, Path]:
-    """Write every output of a matching into `directory`; return them by name."""
+def _in_processes(
+    make: Callable[..., bytes], arguments: list[tuple[Any, ...]], workers: int
+) -> list[bytes]:
+    """`make(*a)` for each of `arguments`, by `workers` processes when more than one."""
+    if workers <= 1 or len(arguments) <= 1:
+        return [make(*a) for a in arguments]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(make, *zip(*arguments, strict=True)))
+
+
+def write_outputs(result: ProvinceMatch, directory: Path, *, workers: int = 1) -> dict[str, Path]:
+    """Write every output of a matching into `directory` (the cities' results by `workers`
+    processes); return them by name."""
     directory.mkdir(parents=True, exist_ok=True)
     out = outcome(result)
     batch = result.inputs.batch_id
@@ -249,11 +268,15 @@ def write_outputs(result: ProvinceMatch, directory: Path) -> dict[str, Path]:
             summary_figures(result, out), ensure_ascii=False, indent=1, default=str
         ),
     }
-    for plan in result.inputs.cities:
-        rows = out.rows.get(plan.city, [])
-        files[f"{batch}_{plan.city}_{CITY_RESULT}.xlsx"] = city_workbook(
-            plan.city, rows, out.problems
-        )
+    cities = [plan.city for plan in result.inputs.cities]
+    mine: dict[str, list[list[Any]]] = defaultdict(list)
+    for row in out.problems:
+        mine[row[0]].append(row)
+    books = _in_processes(
+        city_workbook, [(c, out.rows.get(c, []), mine[c]) for c in cities], workers
+    )
+    for city, book in zip(cities, books, strict=True):
+        files[f"{batch}_{city}_{CITY_RESULT}.xlsx"] = book
     paths = {}
     for name, content in files.items():
         path = directory / name

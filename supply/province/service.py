@@ -65,7 +65,7 @@ def match_files(
     read = time.perf_counter()
     result = match(inputs, band_rule(settings))
     solved = time.perf_counter()
-    files = write_outputs(result, out_dir)
+    files = write_outputs(result, out_dir, workers=workers)
     written = time.perf_counter()
     figures = json.loads(files[FIGURES].read_text(encoding="utf-8"))
     return MatchReport(
