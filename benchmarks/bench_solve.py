@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,25 +41,49 @@ from optimizer.model import material_models
 from optimizer.network import EXACT_LIMIT
 from optimizer.validate import checked_matching
 
-GRIDSUPPLY = Path(sys.executable).with_name("gridsupply")
+# `gridsupply solve` as its console script runs it, and at exit its peak resident set (VmHWM:
+# this process's own, from exec on). `ru_maxrss` would not do: Linux carries the peak of the
+# memory a process had before exec over into it, and a child made by vfork had its parent's.
+_MEASURED = """
+import os, sys
+from api.cli import main
+sys.argv = ["gridsupply", *sys.argv[1:]]
+try:
+    main()
+finally:
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["BENCH_PEAK_FILE"], "w", encoding="ascii") as out:
+        out.write(peak)
+"""
+
+
+def run_measured(args: list[str]) -> tuple[float, float, float]:
+    """Run `gridsupply ARGS` in a fresh process: (seconds, CPU seconds, peak resident MB)."""
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _MEASURED, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "BENCH_PEAK_FILE": peak_file.name},
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            error = proc.stderr.read().decode()[-500:] if proc.stderr else ""
+            raise SystemExit(f"gridsupply {args[0]} failed ({code}): {error}")
+        if proc.stderr:
+            proc.stderr.close()
+        peak_kb = int(Path(peak_file.name).read_text(encoding="ascii"))
+    return seconds, usage.ru_utime + usage.ru_stime, peak_kb / 1024
 
 
 def end_to_end(instance: Path, plan: Path) -> tuple[float, float, float]:
     """Run `gridsupply solve` in a fresh process; return (seconds, peak resident MB, CPU s)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [str(GRIDSUPPLY), "solve", str(instance), "-o", str(plan)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"gridsupply solve failed ({proc.returncode}): {proc.stderr[-500:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return seconds, after.ru_maxrss / 1024, cpu
+    seconds, cpu, peak = run_measured(["solve", str(instance), "-o", str(plan)])
+    return seconds, peak, cpu
 
 
 def bare_flow(instance: Instance) -> dict[str, float]:
