@@ -48,7 +48,6 @@ from benchmarks.bench_solve import run_measured
 from benchmarks.generate import SIZES, generate
 from optimizer import (
     Instance,
-    Plan,
     check_plan,
     parse_instance,
     plan_to_json,
@@ -146,7 +145,7 @@ def warm(_: int) -> int:
 
 def solve_part(instance: str, plan: str) -> dict[str, Any]:
     """Solve one part's instance file and write its plan file (in a worker)."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     text = Path(instance).read_bytes()
     result = solve_instance_text(text)
     del text
@@ -157,6 +156,7 @@ def solve_part(instance: str, plan: str) -> dict[str, Any]:
         "plan": plan,
         "objective": result.objective.model_dump(),
         "seconds": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
         "solve_seconds": result.stats["solve_seconds"],
         "pid": os.getpid(),
         "peak_mb": _status_mb("VmHWM"),  # its own since exec: workers are spawned
@@ -198,25 +198,39 @@ def run_pool(paths: Sequence[tuple[Path, Path]], workers: int) -> PoolRun:
     return PoolRun(workers, seconds, results)
 
 
-def merge(plans: Sequence[str], merged: Path) -> tuple[Plan, float]:
-    """Read the part plans, concatenate their lines, sum their objectives, write the whole."""
+def merge(plans: Sequence[str], merged: Path) -> tuple[Tiers, float]:
+    """Read the part plans, concatenate their lines, sum their objectives, write the whole plan
+    (as JSON: the parts were checked as they were written, and the checker reads the whole)."""
     start = time.perf_counter()
-    parts = [read_plan(Path(p).read_bytes()) for p in plans]
     total = [Fraction(0)] * 3
-    for p in parts:
-        total = [a + b for a, b in zip(total, tiers_of(p.objective), strict=True)]
-    plan = Plan.model_construct(
-        version=1,
-        status="optimal" if all(p.status == "optimal" for p in parts) else "feasible",
-        objective=Objective(**{name: _number(v) for name, v in zip(TIERS, total, strict=True)}),
-        allocations=[a for p in parts for a in p.allocations],
-        unmet=[u for p in parts for u in p.unmet],
-        late=[e for p in parts for e in p.late],
-        errors=[],
-        stats={"parts": len(parts), "solver": parts[0].stats.get("solver") if parts else ""},
-    )
-    merged.write_text(plan_to_json(plan), encoding="utf-8")
-    return plan, time.perf_counter() - start
+    lists: dict[str, list[Any]] = {"allocations": [], "unmet": [], "late": []}
+    statuses = set()
+    for path in plans:
+        part = json.loads(Path(path).read_bytes())
+        statuses.add(part["status"])
+        total = [a + b for a, b in zip(total, tiers_of(part["objective"]), strict=True)]
+        for key, items in lists.items():
+            items += part[key]
+    whole = {
+        "version": 1,
+        "status": "optimal" if statuses == {"optimal"} else "feasible",
+        "objective": {name: _number(v) for name, v in zip(TIERS, total, strict=True)},
+        **lists,
+        "stats": {"parts": len(plans)},
+    }
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    with merged.open("w", encoding="utf-8") as out:  # one list item per line, as plans are
+        out.write("{\n")
+        for i, (key, value) in enumerate(whole.items()):
+            out.write(",\n" if i else "")
+            if isinstance(value, list) and value:
+                out.write(f" {dump(key)}: [\n  ")
+                out.write(",\n  ".join(map(dump, value)))
+                out.write("\n ]")
+            else:
+                out.write(f" {dump(key)}: {dump(value)}")
+        out.write("\n}\n")
+    return (total[0], total[1], total[2]), time.perf_counter() - start
 
 
 def _number(value: Fraction) -> int | float:
@@ -281,34 +295,38 @@ def bench(name: str, args: argparse.Namespace, tmp: Path) -> None:
         whole_allocations = {(a.demand, a.source): a.quantity for a in whole_plan.allocations}
         del whole_plan
 
-    merged_plan = None
+    merged = tmp / f"{name}-merged.json"
+    parts_tiers = None
     for workers in args.workers:
         run = run_pool(paths, workers)
-        merged_plan, merge_seconds = merge(
-            [r["plan"] for r in run.results], tmp / f"{name}-merged.json"
-        )
+        merged_tiers, merge_seconds = merge([r["plan"] for r in run.results], merged)
         peaks = run.worker_peaks()
-        slowest = max(run.results, key=lambda r: r["seconds"])
+        slowest = max(run.results, key=lambda r: r["cpu"])
+        cpu = sum(r["cpu"] for r in run.results)
         print(
             f"pool of {workers} worker(s), {args.parts} parts: {run.seconds:.1f} s "
             f"(load average {os.getloadavg()[0]:.1f}); split {split_seconds:.1f} + pool "
             f"{run.seconds:.1f} + merge {merge_seconds:.1f} = "
-            f"{split_seconds + run.seconds + merge_seconds:.1f} s; slowest part "
-            f"{slowest['seconds']:.1f} s; worker peak RSS "
+            f"{split_seconds + run.seconds + merge_seconds:.1f} s; parts' CPU {cpu:.1f} s in "
+            f"all, the largest {slowest['cpu']:.1f} s (engine solve "
+            f"{slowest['solve_seconds']:.1f} s); worker peak RSS "
             f"{', '.join(f'{p:,.0f}' for p in sorted(peaks.values()))} MB "
             f"(sum {sum(peaks.values()):,.0f} MB)",
             flush=True,
         )
         parts_tiers = run.tiers()
-        if tiers_of(merged_plan.objective) != parts_tiers:
+        if merged_tiers != parts_tiers:
             raise SystemExit("the merged objective is not the sum of the parts")
         if whole_tiers is not None:
             same = "equal" if parts_tiers == whole_tiers else "DIFFERENT"
             print(f"  sum of the parts' tiers: {_show(parts_tiers)}; whole solve's: {same}")
             if parts_tiers != whole_tiers:
                 raise SystemExit("split and whole disagree")
-    if merged_plan is None:
+    if parts_tiers is None:
         return
+    start = time.perf_counter()
+    merged_plan = read_plan(merged.read_bytes())
+    print(f"  the merged plan read back in {time.perf_counter() - start:.1f} s", flush=True)
     if whole_tiers is not None:
         merged_allocations = {(a.demand, a.source): a.quantity for a in merged_plan.allocations}
         print(
