@@ -22,8 +22,9 @@ Non-negative costs. A floor unit saves money: a negative cost. Instead every pat
 the sink of a material is shifted by P = the material's largest floor penalty (`floor_shift`):
 unmet arcs cost P, a floor arc P − floor_penalty, every other source → sink arc P more. Each unit
 of demand takes exactly one path, so the model's tier 3 is the contract's cost + P · (the
-material's demand) − Σ floor_penalty · floor: a constant apart, the same optima. Without floors
-P = 0 and the network is what it always was.
+material's demand) − Σ floor_penalty · floor (− the below-quota penalty on reserve whose quota is
+above its stock, as before): a constant apart, the same optima (docs/optimizer.md). Without
+floors P = 0 and the network is what it always was.
 
 The families are built for all materials at once (vectorised) and sliced per material: the base
 problem separates by material, and small networks solve much faster than one large one.

@@ -44,7 +44,8 @@ def solve_instance_text(
     instance = parse_rules(text)  # `solve` checks the magnitudes
     if isinstance(instance, list):
         return invalid_plan(instance)
-    return solve(instance, method=method, time_limit=time_limit)
+    # parse_rules has checked the rules across objects: not twice (60 ms on a province week)
+    return _solve_valid(instance, method=method, time_limit=time_limit)
 
 
 def solve(
@@ -67,6 +68,20 @@ def solve(
     errors = cross_check(instance)
     if errors:
         return invalid_plan(errors)
+    return _solve_valid(
+        instance, method=method, time_limit=time_limit, timer=timer, explain_only=explain_only
+    )
+
+
+def _solve_valid(
+    instance: Instance,
+    *,
+    method: Method = "optimal",
+    time_limit: float | None = None,
+    timer: Callable[[], float] = time.perf_counter,
+    explain_only: Collection[str] | None = None,
+) -> Plan:
+    """`solve` of an instance whose rules across objects are checked (`cross_check`)."""
     start = timer()
     m = checked_matching(instance)  # numbers too large to plan exactly are errors too
     if isinstance(m, list):

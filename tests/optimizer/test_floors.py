@@ -261,3 +261,41 @@ def test_the_instance_schema_lists_every_field_of_a_source() -> None:
         assert items["properties"][name] == {"type": "number", "minimum": 0, "default": 0}
     documented = (CONTRACTS / "matching-instance.md").read_text(encoding="utf-8")
     assert "`floor`" in documented and "`floor_penalty`" in documented
+
+
+def test_every_floor_penalty_either_solves_or_is_named_never_a_crash() -> None:
+    # Up to and past the flow engine's headroom, alone and with a reserve floor below its quota
+    # (P + the below-quota penalty on one arc): an optimal plan, or an invalid one naming it.
+    for penalty in (0, 3e16):
+        for exponent in range(12, 20):
+            for mantissa in (1, 2.5, 4, 7):
+                doc = instance_doc(
+                    [demand_line("D1", "2026-12-05", 8)],
+                    [
+                        source_row(
+                            "R1",
+                            "reserve",
+                            "2026-12-01",
+                            10,
+                            100,
+                            quota=8,
+                            floor=5,
+                            floor_penalty=mantissa * 10.0**exponent,
+                        ),
+                        source_row("A1", "agreement", "2026-12-01", 20, 105, floor=3),
+                    ],
+                    penalty=penalty,
+                )
+                doc["sources"][1]["floor_penalty"] = mantissa * 10.0 ** (exponent - 1)
+                plan = solve_document(doc)
+                assert plan.status in ("optimal", "invalid"), (penalty, mantissa, exponent)
+                if plan.status == "invalid":
+                    assert {(e.id, e.field) for e in plan.errors} <= {
+                        ("R1", "floor_penalty"),
+                        ("A1", "floor_penalty"),
+                        ("instance", "policy.reserve_below_quota_penalty"),
+                    }
+                else:
+                    instance = validate_instance(doc)
+                    assert not isinstance(instance, list)
+                    assert check_plan(instance, plan).problems == []
