@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +136,13 @@ def _replenishing(row: Row) -> str:
 def _amount(row: Row) -> Decimal | None:
     if row["kind"] == "unmet":
         return None
-    return line_amount(Decimal(row["unit_cost"]), int(row["quantity"]))
+    return _line_amount(Decimal(row["unit_cost"]), int(row["quantity"]))
+
+
+@lru_cache(maxsize=1 << 16)
+def _line_amount(unit_cost: Decimal, quantity: int) -> Decimal:
+    # A week repeats its few prices and quantities: each amount is worked out once.
+    return line_amount(unit_cost, quantity)
 
 
 def _sheet(
@@ -143,18 +152,22 @@ def _sheet(
     *,
     totals: bool = True,
 ) -> Sheet:
-    def value(row: Row, get: _Getter) -> Any:
-        return row.get(get) if isinstance(get, str) else get(row)
-
+    getters = [methodcaller("get", get) if isinstance(get, str) else get for _, get in columns]
     return Sheet(
         name=name,
         columns=[c for c, _ in columns],
-        rows=[[value(row, get) for _, get in columns] for row in rows],
+        rows=[[get(row) for get in getters] for row in rows],
         totals=totals,
     )
 
 
 def _sorted(rows: Iterable[Row], *fields: str) -> list[Row]:
+    """The rows by `fields` in order, a missing value (None) after every other."""
+    rows = list(rows)
+    plain = itemgetter(*fields) if len(fields) > 1 else lambda row: (row[fields[0]],)
+    if all(row.get(f) is not None for row in rows for f in fields):
+        return sorted(rows, key=plain)  # the same order, without a key of pairs per field
+
     def key(row: Row) -> tuple:
         return tuple(_sort_value(row.get(f)) for f in fields)
 
@@ -176,12 +189,12 @@ def priority_label(value: str) -> str:
     return PRIORITY_ZH[Priority(value)] if value in Priority._value2member_map_ else ""
 
 
-def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") -> bytes:
-    """协议库存需求计划: per material and delivery warehouse, with the lines behind each row.
+def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = "") -> bytes:
+    """协议库存需求计划: per material and delivery warehouse, with the lines behind each row
+    (`agreement`: the agreement lines, the plan's and those promised to urgent requests).
 
     The province matches every city's plan centrally (`supply.province`): each project line says
     its city, voltage class and priority, which the province weighs it by."""
-    agreement = [r for r in lines if r["kind"] == "agreement"]
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in agreement:
         groups[row["material"], row["warehouse_id"]].append(row)
@@ -249,12 +262,10 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") 
     return write_xlsx([summary_sheet, detail])
 
 
-def issue_list(lines: Sequence[Row], warehouse_names: Mapping[str, str]) -> bytes:
+def issue_list(
+    by_warehouse: Mapping[str, Sequence[Row]], warehouse_names: Mapping[str, str]
+) -> bytes:
     """出库清单: reserve and consignment leaving each warehouse, one sheet per warehouse."""
-    stock = [r for r in lines if r["kind"] in ("reserve", "consignment")]
-    by_warehouse: dict[str, list[Row]] = defaultdict(list)
-    for row in stock:
-        by_warehouse[str(row["warehouse_id"])].append(row)
     sheets = [
         _sheet(
             f"{warehouse} {warehouse_names.get(warehouse, '')}".strip(),
@@ -281,10 +292,10 @@ def issue_list(lines: Sequence[Row], warehouse_names: Mapping[str, str]) -> byte
     return write_xlsx(sheets)
 
 
-def emergency_list(lines: Sequence[Row]) -> bytes:
+def emergency_list(emergency: Sequence[Row]) -> bytes:
     """紧急采购清单: what must be bought outside agreements, per line, with its cause and dates;
     then the lines and amounts per cause (catalog materials bought this way need approval)."""
-    rows = _sorted([r for r in lines if r["kind"] == "emergency"], "need_by", "material", "demand")
+    rows = _sorted(emergency, "need_by", "material", "demand")
     detail = _sheet(
         "紧急采购",
         [
@@ -329,14 +340,9 @@ def emergency_list(lines: Sequence[Row]) -> bytes:
     return write_xlsx([detail, by_cause])
 
 
-def late_and_unmet(lines: Sequence[Row]) -> bytes:
+def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
     """延迟与未满足清单: every late or unmet line with the reason (R8)."""
-    rows = _sorted(
-        [r for r in lines if r["kind"] == "unmet" or r["late_days"] > 0],
-        "need_by",
-        "demand",
-        "kind",
-    )
+    rows = _sorted(late_or_unmet, "need_by", "demand", "kind")
     return write_xlsx(
         [
             _sheet(
@@ -369,14 +375,9 @@ def _outcome(row: Row) -> str:
     return f"{OUTCOME_ZH[outcome]} {outcome}"
 
 
-def replenishment_list(lines: Sequence[Row]) -> bytes:
+def replenishment_list(replenishment: Sequence[Row]) -> bytes:
     """补库清单: reserve below quota and the source planned to refill it."""
-    rows = _sorted(
-        [r for r in lines if r.get("replenish_warehouse_id")],
-        "replenish_warehouse_id",
-        "material",
-        "kind",
-    )
+    rows = _sorted(replenishment, "replenish_warehouse_id", "material", "kind")
     return write_xlsx(
         [
             _sheet(
@@ -404,10 +405,10 @@ def replenishment_list(lines: Sequence[Row]) -> bytes:
     )
 
 
-def package_summary(lines: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
+def package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
     """项目包汇总: per package (`packages` maps project → package), lines on time, late and
-    unmet and the planned cost by source; then per package and project."""
-    rows = [r for r in lines if r["project_id"]]
+    unmet and the planned cost by source; then per package and project (`rows`: the projects'
+    plan lines)."""
     if not rows:
         return write_xlsx(
             [_nothing("项目包汇总", "本批次没有项目需求 / no project demand in this batch")]
@@ -460,6 +461,45 @@ def package_summary(lines: Sequence[Row], packages: Mapping[str, str | None]) ->
     return write_xlsx([table(False), table(True)])
 
 
+@dataclass
+class ExportRows:
+    """The plan lines each export lists, in plan order (`split_lines`)."""
+
+    agreement: list[Row] = field(default_factory=list)  # the plan's, then those promised
+    stock: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by warehouse
+    emergency: list[Row] = field(default_factory=list)  # the plan's, then those promised
+    late_or_unmet: list[Row] = field(default_factory=list)
+    replenishment: list[Row] = field(default_factory=list)
+    projects: list[Row] = field(default_factory=list)  # every line of a project
+
+
+def split_lines(lines: Iterable[Row], promised: Iterable[Row] = ()) -> ExportRows:
+    """One pass over the plan lines for every export; the `promised` rows (agreement and
+    emergency supply promised to urgent requests) go to the requirement plan and the emergency
+    list only."""
+    rows = ExportRows()
+    for row in lines:
+        kind = row["kind"]
+        if kind == "agreement":
+            rows.agreement.append(row)
+        elif kind == "emergency":
+            rows.emergency.append(row)
+        elif kind in ("reserve", "consignment"):
+            rows.stock[str(row["warehouse_id"])].append(row)
+        if kind == "unmet" or row["late_days"] > 0:
+            rows.late_or_unmet.append(row)
+        if row.get("replenish_warehouse_id"):
+            rows.replenishment.append(row)
+        if row["project_id"]:
+            rows.projects.append(row)
+    for row in promised:
+        if row["kind"] == "agreement":
+            rows.agreement.append(row)
+        elif row["kind"] == "emergency":
+            rows.emergency.append(row)
+    return rows
+
+
 def _nothing(name: str, note: str) -> Sheet:
     return Sheet(name=name, columns=[Column("说明")], rows=[[note]])
 
@@ -481,14 +521,14 @@ def write_exports(
     the province and to procurement with the plan's own (the requirement plan, the emergency
     list), but they are not this plan's lines, so the other exports leave them out.
     """
-    procured = [*lines, *promised]
+    rows = split_lines(lines, promised)
     contents = {
-        "agreement_requirements": agreement_requirements(procured, batch_id, city),
-        "issue_list": issue_list(lines, warehouse_names),
-        "emergency": emergency_list(procured),
-        "late_unmet": late_and_unmet(lines),
-        "replenishment": replenishment_list(lines),
-        "packages": package_summary(lines, packages or {}),
+        "agreement_requirements": agreement_requirements(rows.agreement, batch_id, city),
+        "issue_list": issue_list(rows.stock, warehouse_names),
+        "emergency": emergency_list(rows.emergency),
+        "late_unmet": late_and_unmet(rows.late_or_unmet),
+        "replenishment": replenishment_list(rows.replenishment),
+        "packages": package_summary(rows.projects, packages or {}),
     }
     paths = {}
     for name, content in contents.items():

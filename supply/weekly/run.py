@@ -203,7 +203,7 @@ def _solve_checked(
 
     A material the engine cannot plan exactly leaves the instance, its lines refused with the
     reason (`supply.limits.solve_within_limits`): returns the problem solved, its plan, the
-    baseline and those refusals. The solve (not the check, nor the baseline) is measured as
+    baseline (without reasons) and those refusals. The solve (not the check, nor the baseline) is measured as
     `kind` for whoever listens (`supply.core.observe`)."""
     with solving(kind, lines=len(problem.instance.demands)):
         problem, plan, refused = solve_within_limits(problem, solve)
@@ -218,7 +218,10 @@ def _solve_checked(
         raise RuntimeError(
             "the plan failed the independent check: " + "; ".join(report.problems[:5])
         )
-    return problem, plan, solve(problem.instance, method="greedy"), refused
+    # The baseline is only counted (supply.weekly.kpis reads outcomes from its allocations):
+    # its lines' reasons would never be read.
+    baseline = solve(problem.instance, method="greedy", explain_only=())
+    return problem, plan, baseline, refused
 
 
 def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:

@@ -7,9 +7,10 @@ the same moment, is a conflict, and this one is not saved. The lines go in with 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from supply.weekly.inputs import RunInputs
 from supply.weekly.lines import LineRow
 from supply.weekly.models import PlanLine, PlanRun, PlanRunPublic, RunStatus
 from supply.weekly.queries import live_run
+
+FIELDS = tuple(f.name for f in fields(LineRow))  # the plan line's columns, but its run and id
 
 
 def save_run(
@@ -83,9 +86,14 @@ def save_run(
                 "was saved at the same moment; look at it, or re-run",
                 loc=("batch_id",),
             ) from None
-        if lines:  # one executemany, not one ORM object per line
-            session.execute(
-                insert(PlanLine), [{**asdict(line), "run_id": run.id} for line in lines]
+        if lines:  # one executemany of plain rows (psycopg pipelines it): no ORM object per line
+            values = attrgetter(*FIELDS)
+            session.connection().execute(
+                insert(PlanLine.__table__),  # type: ignore[arg-type]  # SQLModel's table
+                [
+                    {"run_id": run.id, **dict(zip(FIELDS, values(line), strict=True))}
+                    for line in lines
+                ],
             )
         record(
             session, actor=user, action="plan.run", object_type="plan_run", object_id=run.id or "",
