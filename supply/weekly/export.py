@@ -108,16 +108,23 @@ def export_rows(lines: list[LineRow], read: RunInputs) -> list[dict[str, Any]]:
     return rows
 
 
+# The words for codes, each worked out once per code (a week has a few dozen codes, and its
+# lists some 100,000 cells that show one).
+_type_label = lru_cache(maxsize=256)(project_type_label)
+_kind_label = lru_cache(maxsize=256)(kind_label)
+_cause_label = lru_cache(maxsize=256)(cause_label)
+_emergency_label = lru_cache(maxsize=256)(emergency_cause_label)
+
 # The columns the exports share: (column, how to read it from a plan line).
 _Getter = str | Callable[[Row], Any]
 PROJECT = (Column("项目编号"), "project_id")
 PROJECT_NAME = (Column("项目名称"), lambda r: r["project_name"] or _replenishing(r))
-PROJECT_TYPE = (Column("工程类型"), lambda r: project_type_label(r["project_type"]))
+PROJECT_TYPE = (Column("工程类型"), lambda r: _type_label(r["project_type"]))
 MATERIAL = (Column("物料编码"), "material")
 MATERIAL_NAME = (Column("物料名称"), "material_name")
 UNIT = (Column("单位"), "unit")
 QUANTITY = (Column("数量", "int"), "quantity")
-SOURCE = (Column("来源"), lambda r: kind_label(r["kind"]))
+SOURCE = (Column("来源"), lambda r: _kind_label(r["kind"]))
 UNIT_COST = (
     Column("单价(元)", "price"),
     lambda r: None if r["kind"] == "unmet" else r["unit_cost"],
@@ -311,7 +318,7 @@ def emergency_list(emergency: Sequence[Row]) -> bytes:
             NEED_BY,
             ARRIVAL,
             LATE_DAYS,
-            (Column("紧急采购原因"), lambda r: emergency_cause_label(r["emergency_cause"])),
+            (Column("紧急采购原因"), lambda r: _emergency_label(r["emergency_cause"])),
             (Column("说明"), "reason_zh"),
             (Column("说明(英文) / reason"), "reason"),
         ],
@@ -360,7 +367,7 @@ def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
                     NEED_BY,
                     ARRIVAL,
                     LATE_DAYS,
-                    (Column("原因类别"), lambda r: cause_label(r["cause"])),
+                    (Column("原因类别"), lambda r: _cause_label(r["cause"])),
                     (Column("原因"), "reason_zh"),
                     (Column("原因(英文) / reason"), "reason"),
                 ],
@@ -395,7 +402,7 @@ def replenishment_list(replenishment: Sequence[Row]) -> bytes:
                     AMOUNT,
                     NEED_BY,
                     ARRIVAL,
-                    (Column("原因类别"), lambda r: cause_label(r["cause"])),
+                    (Column("原因类别"), lambda r: _cause_label(r["cause"])),
                     (Column("说明"), "reason_zh"),
                     (Column("说明(英文) / reason"), "reason"),
                 ],

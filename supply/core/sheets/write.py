@@ -138,33 +138,31 @@ def _write_sheet(book: Package, name: str, sheet: Sheet) -> None:
         out.write(
             '<row r="1">'
             + "".join(
-                f'<c r="{letter}1" s="{style}" t="s"><v>{out.shared(column.header)}</v></c>'
+                f'<c r="{letter}1" s="{style}" t="s"><v>{book.shared(column.header)}</v></c>'
                 for letter, column in zip(letters, columns, strict=True)
             )
             + "</row>"
         )
         cells = [
-            _cell_writer(c.kind, letter, out.shared)
-            for letter, c in zip(letters, columns, strict=True)
+            _cell_writer(c.kind, letter, book) for letter, c in zip(letters, columns, strict=True)
         ]
-        summed = [p for p, c in enumerate(columns) if c.total and p > 0] if totals else []
-        sums: dict[int, Decimal | int] = {
-            p: 0 if columns[p].kind == "int" else Decimal(0) for p in summed
-        }
         chunk: list[str] = []
         for number, values in enumerate(rows, start=2):
             r = str(number)
             row = "".join([cell(value, r) for cell, value in zip(cells, values, strict=False)])
             if row:  # a row of blanks is left out, as Excel leaves it out
                 chunk.append(f'<row r="{r}">{row}</row>')
-            for p in summed:
-                sums[p] += _addend(columns[p].kind, values[p])
             if len(chunk) > 4096:
                 out.write("".join(chunk))
                 chunk.clear()
         out.write("".join(chunk))
         if totals:
-            out.write(_totals_row(sheet, letters, sums, out.shared))
+            sums = {
+                p: _column_total(c.kind, (row[p] for row in rows))
+                for p, c in enumerate(columns)
+                if c.total and p > 0
+            }
+            out.write(_totals_row(sheet, letters, sums, book.shared))
 
 
 def _blank(value: Any) -> bool:
@@ -179,44 +177,86 @@ def _last_filled(rows: Sequence[Sequence[Any]], columns: int) -> int:
     return 1
 
 
-def _cell_writer(kind: str, letter: str, shared: Callable[[str], int]) -> Callable[[Any, str], str]:
-    """How a column's cell is written (its XML, "" for a blank: None, '' or NaN); text is
-    always a string cell, whatever it starts with."""
-    text, style = STYLES["text"], STYLES[kind]
+def _cell_writer(kind: str, letter: str, book: Package) -> Callable[[Any, str], str]:
+    """How a column's cell is written: its XML, "" for a blank (None, '' or NaN). Text is always
+    a string cell, whatever it starts with; so is a str in a column of another kind.
 
-    def cell(value: Any, row: str) -> str:
+    This is the inner loop of every export, so it is made per column: a cell is its reference
+    and a tail (style, value), and a column of numbers or dates works out the tail of each
+    distinct value once (equal values are written alike: 1, 1.0 and Decimal("1.00") are one
+    amount)."""
+    shared, known = book.shared, book.known
+    start, as_text = f'<c r="{letter}', f'" s="{STYLES["text"]}" t="s"><v>'
+
+    def text(value: Any, row: str) -> str:
+        if value.__class__ is not str:
+            if value is None or (isinstance(value, float) and value != value):
+                return ""
+            value = str(value)
+        elif not value:
+            return ""
+        index = known(value)
+        if index is None:
+            index = shared(value)
+        return f"{start}{row}{as_text}{index}</v></c>"
+
+    if kind == "text":
+        return text
+    as_number = f'" s="{STYLES[kind]}"><v>'
+
+    def tail(value: Any) -> str:
         if _blank(value):
             return ""
-        if kind == "text" or isinstance(value, str):
-            return f'<c r="{letter}{row}" s="{text}" t="s"><v>{shared(str(value))}</v></c>'
+        if isinstance(value, str):
+            return f"{as_text}{shared(value)}</v></c>"
         if kind == "date":
             day = value.date() if isinstance(value, datetime) else value
-            return f'<c r="{letter}{row}" s="{style}"><v>{serial(day)}</v></c>'
+            return f"{as_number}{serial(day)}</v></c>"
         if kind == "int":
-            return f'<c r="{letter}{row}" s="{style}"><v>{int(value):.16G}</v></c>'
+            return f"{as_number}{int(value):.16G}</v></c>"
         amount = as_decimal(value)
         if kind == "money":
             amount = fen(amount)
         if len(amount.as_tuple().digits) > EXCEL_DIGITS:
             shown = amount.normalize()
             if len(shown.as_tuple().digits) > EXCEL_DIGITS:
-                return (
-                    f'<c r="{letter}{row}" s="{text}" t="s"><v>{shared(format(shown, "f"))}</v></c>'
-                )
-        return f'<c r="{letter}{row}" s="{style}"><v>{float(amount):.16G}</v></c>'
+                return f"{as_text}{shared(format(shown, 'f'))}</v></c>"
+        return f"{as_number}{float(amount):.16G}</v></c>"
+
+    tails: dict[Any, str] = {}
+
+    def cell(value: Any, row: str) -> str:
+        if value is None:
+            return ""
+        shown = tails.get(value)
+        if shown is None:
+            shown = tails[value] = tail(value)
+        return f"{start}{row}{shown}" if shown else ""
 
     return cell
 
 
 def _addend(kind: str, value: Any) -> Decimal | int:
     """What a cell adds to its column's total (`total_of`, one cell at a time)."""
-    if value is None:
-        return 0
     if kind == "int":
         return int(value)
     if kind == "money":
         return fen(as_decimal(value))
     return as_decimal(value)
+
+
+def _column_total(kind: str, values: Iterable[Any]) -> Decimal | int:
+    """`total_of` a column's values, each distinct value converted once."""
+    addends: dict[Any, Decimal | int] = {}
+    total: Decimal | int = 0 if kind == "int" else Decimal(0)
+    for value in values:
+        if value is None:
+            continue
+        addend = addends.get(value)
+        if addend is None:
+            addend = addends[value] = _addend(kind, value)
+        total += addend
+    return total
 
 
 def _totals_row(

@@ -148,11 +148,13 @@ class Package:
     fills: Sequence[str] = ()  # header fills (#RRGGBB), in the order `header_style` numbers them
     compresslevel: int = 6
     _zip: zipfile.ZipFile = field(init=False)
-    _strings: dict[str, int] = field(default_factory=dict, init=False)
-    _string_count: int = field(default=0, init=False)
+    _strings: dict[str, int] = field(default_factory=dict, init=False)  # text → its index
+    _items: list[str] = field(default_factory=list, init=False)  # the shared strings, in order
     _sheets: list[_SheetPart] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
+        # The index of a text if it is a shared string already: the writer's fast path.
+        self.known: Callable[[str], int | None] = self._strings.get
         self._zip = zipfile.ZipFile(
             self.stream, "w", zipfile.ZIP_DEFLATED, compresslevel=self.compresslevel
         )
@@ -162,12 +164,17 @@ class Package:
         return BOLD["text"] if fill is None else _FIRST_HEADER_FILL + list(self.fills).index(fill)
 
     def shared(self, text: str) -> int:
-        """The index of `text` in the shared strings (added if new); counts one use."""
-        self._string_count += 1
+        """The index of `text` in the shared strings (added if new; cut as Excel cuts it)."""
         index = self._strings.get(text)
         if index is None:
-            index = self._strings[text] = len(self._strings)
+            stored = excel_text(text)
+            index = self._strings.get(stored) if stored != text else None
+            if index is None:
+                index = self._strings[stored] = len(self._items)
+                self._items.append(stored)
+            self._strings[text] = index
         return index
+
 
     @contextmanager
     def sheet(
@@ -299,11 +306,10 @@ class Package:
             ),
         )
         self._zip.writestr("xl/styles.xml", _styles(self.fills))
-        items = "".join(_si(text) for text in self._strings)
+        items = "".join(_si(text) for text in self._items)
         self._zip.writestr(
             "xl/sharedStrings.xml",
-            f'{_XML}<sst xmlns="{_MAIN}" count="{self._string_count}" '
-            f'uniqueCount="{len(self._strings)}">{items}</sst>',
+            f'{_XML}<sst xmlns="{_MAIN}" uniqueCount="{len(self._items)}">{items}</sst>',
         )
         self._zip.writestr(
             "_rels/.rels",
