@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -175,7 +177,6 @@ class Package:
             self._strings[text] = index
         return index
 
-
     @contextmanager
     def sheet(
         self,
@@ -202,14 +203,17 @@ class Package:
         )
         chunks: list[str] = []
         size = 0
-        with self._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part:
+        with (
+            self._zip.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part,
+            _Compressor(part.write) as compress,
+        ):
 
             def write(xml: str) -> None:
                 nonlocal size
                 chunks.append(xml)
                 size += len(xml)
                 if size > 1 << 20:  # a megabyte of text at a time into the compressor
-                    part.write("".join(chunks).encode())
+                    compress("".join(chunks).encode())
                     chunks.clear()
                     size = 0
 
@@ -232,7 +236,7 @@ class Package:
                 + ('<legacyDrawing r:id="rId1"/>' if notes else "")
                 + "</worksheet>"
             )
-            part.write("".join(chunks).encode())
+            compress("".join(chunks).encode())
         if notes:
             self._write_notes(number, notes, widths)
 
@@ -318,6 +322,32 @@ class Package:
         )
         self._zip.writestr("[Content_Types].xml", _content_types(sheets))
         self._zip.close()
+
+
+class _Compressor:
+    """Writes a zip member's chunks on a thread of its own: zlib compresses without holding
+    the interpreter lock, so a sheet's next rows are made while its last ones are compressed
+    (on a second core). At most two chunks wait; leaving waits for all and raises their error."""
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx-compress")
+        self._pending: deque[Future[object]] = deque()
+
+    def __call__(self, data: bytes) -> None:
+        while len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write, data))
+
+    def __enter__(self) -> _Compressor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown()
 
 
 def _range(corner: str) -> str:
