@@ -34,17 +34,13 @@ OUTCOMES = ("on_time", "late", "unmet")
 NO_PACKAGE = "(none)"  # projects that belong to no package
 
 
-def line_outcomes(plan: Plan, problem: MatchingProblem) -> dict[str, str]:
-    """Each demand's outcome: unmet if any of it is unmet, else late if any of it is late.
+def _shares(plan: Plan, problem: MatchingProblem) -> dict[str, tuple[str, int, int]]:
+    """Per demand with an allocation or a shortfall: its outcome (unmet if any of it is unmet,
+    else late if any of it is late), its late and its unmet quantity.
 
     Read from the allocations alone (what is not served is unmet), so that a plan made without
     its reasons — the baseline — counts the same as one with them: the checker holds a plan's
     `late` and `unmet` lists to its allocations."""
-    return {key: outcome for key, (outcome, _, _) in _shares(plan, problem).items()}
-
-
-def _shares(plan: Plan, problem: MatchingProblem) -> dict[str, tuple[str, int, int]]:
-    """Per demand with an allocation or a shortfall: its outcome, its late and unmet quantity."""
     served: dict[str, float] = defaultdict(float)
     late: dict[str, float] = defaultdict(float)
     for a in plan.allocations:
@@ -97,11 +93,14 @@ def outcome_kpis(
     prices: Mapping[str, Decimal],
     group: Mapping[str, str] | None = None,
     refused: Collection[str] = (),
+    shares: Mapping[str, tuple[str, int, int]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Lines and value (at standard price) on time, late and unmet: `total`, and per group of
     demands when `group` maps demand → group name; the `refused` demands (refused before
-    matching) apart, as `refused_lines` and `refused_value`."""
-    shares = _shares(plan, problem)
+    matching) apart, as `refused_lines` and `refused_value`. (`shares`: the plan's `_shares`,
+    if already worked out.)"""
+    if shares is None:
+        shares = _shares(plan, problem)
     buckets: dict[str, dict[str, Any]] = defaultdict(_outcome_counts)
     buckets["total"] = _outcome_counts()  # even with no demand
     zero = Decimal(0)
@@ -191,21 +190,30 @@ def compute_kpis(
         else project_types.get(demand.project_id, "?")
         for key, demand in problem.demands.items()
     }
-    outcomes = outcome_kpis(problem, plan, prices=prices, group=kind_of, refused=refused)
+    shares = _shares(plan, problem)
+    outcomes = outcome_kpis(
+        problem, plan, prices=prices, group=kind_of, refused=refused, shares=shares
+    )
     return {
         "totals": outcomes.pop("total"),
         "by_project_type": dict(sorted(outcomes.items())),
         **spend_kpis(problem, plan),
-        "by_package": package_kpis(problem, plan),
+        "by_package": package_kpis(problem, plan, shares),
         "objective": plan.objective.model_dump(),
         "baseline": _baseline(problem, baseline, prices, refused),
     }
 
 
-def package_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, dict[str, Any]]:
+def package_kpis(
+    problem: MatchingProblem,
+    plan: Plan,
+    shares: Mapping[str, tuple[str, int, int]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Per project package: its lines on time, late and unmet, and the cost the run plans for it
     by source (what approval would commit from its budget); replenishment has no package."""
-    outcome = line_outcomes(plan, problem)
+    if shares is None:
+        shares = _shares(plan, problem)
+    outcome = {key: share[0] for key, share in shares.items()}
     rows: dict[str, dict[str, Any]] = {}
     costs: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
 
