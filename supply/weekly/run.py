@@ -39,7 +39,7 @@ from supply.weekly.inputs import RunInputs, read_inputs
 from supply.weekly.kpis import compute_kpis
 from supply.weekly.lines import LineRow, plan_lines
 from supply.weekly.models import PlanRunPublic
-from supply.weekly.save import save_run
+from supply.weekly.save import BackgroundSave
 
 Progress = Callable[[str], None]
 
@@ -133,11 +133,11 @@ def _run_weekly(
     step("写出计划与报表 / writing the plan and exports")
     run_dir = _new_run_dir(settings, read.batch.id, now)
     try:  # a run that is not saved leaves no folder behind, half-written or whole
-        exports = _write_run(
-            run_dir,
+        projects = read.problem  # the problem solved (read.problem becomes the merged view)
+        lines, kpis = _results(
             read,
-            (solved, plan, baseline),
-            (replenish, replenish_solved, replenish_plan, replenish_baseline),
+            (plan, baseline),
+            (replenish, replenish_plan, replenish_baseline),
             left=left,
             refused=(
                 {r.item.key for r in read.refused},
@@ -145,21 +145,31 @@ def _run_weekly(
             ),
             settings=settings,
         )
-        step("保存 / saving the run")
-        saved = save_run(
-            engine,
-            read=read,
-            plan=plan,
-            lines=exports.lines,
-            kpis=exports.kpis,
-            run_dir=run_dir,
-            now=now,
+        # The run is saved while its files are written (the database works on its own, and
+        # SQLite's writes and the exports' compression without the interpreter lock); it is
+        # committed only once they are all written.
+        saving = BackgroundSave(
+            engine, read=read, plan=plan, lines=lines, kpis=kpis, run_dir=run_dir, now=now,
             user=user,
-        )
+        )  # fmt: skip
+        try:
+            files = _write_files(
+                run_dir,
+                read,
+                ((projects, solved), (replenish, replenish_solved)),
+                lines=lines,
+                kpis=kpis,
+                settings=settings,
+            )
+        except BaseException:
+            saving.abandon()
+            raise
+        saved = saving.commit()
+        step("保存 / saving the run")  # saved: only now may a step write (SQLite has one writer)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    return RunOutcome(run=saved, run_dir=run_dir, exports=exports.files, plan=plan)
+    return RunOutcome(run=saved, run_dir=run_dir, exports=files, plan=plan)
 
 
 class _CollectorPause:
@@ -196,47 +206,26 @@ class _CollectorPause:
 _collector_paused = _CollectorPause()
 
 
-@dataclass
-class _Written:
-    """What a run wrote to its folder: the export files, and the lines and KPIs to save."""
-
-    files: dict[str, Path]
-    lines: list[LineRow]
-    kpis: dict[str, Any]
-
-
-def _write_run(
-    run_dir: Path,
+def _results(
     read: RunInputs,
-    projects: tuple[Plan, Plan, Plan],
-    replenishment: tuple[MatchingProblem, Plan, Plan, Plan],
+    projects: tuple[Plan, Plan],
+    replenishment: tuple[MatchingProblem, Plan, Plan],
     *,
     left: SupplyState,
     refused: tuple[set[str], set[str]],
     settings: Settings,
-) -> _Written:
-    """Write the run's instances, plans, KPIs and exports into `run_dir`: the projects' (the
-    engine's plan, the plan with refusals, the baseline) and the replenishment's (its problem
-    too); `left` is the supply the projects leave, `refused` the refused keys of each."""
-    solved, plan, baseline = projects
-    replenish, replenish_solved, replenish_plan, replenish_baseline = replenishment
-    for name, problem, written in (
-        ("", read.problem, solved),
-        ("replenishment-", replenish, replenish_solved),
-    ):
-        (run_dir / f"{name}instance.json").write_text(
-            instance_to_json(problem.instance), encoding="utf-8"
-        )
-        (run_dir / f"{name}plan.json").write_text(plan_to_json(written), encoding="utf-8")
+) -> tuple[list[LineRow], dict[str, Any]]:
+    """The run's plan lines and KPIs: the projects' (the plan with refusals, the baseline)
+    and the replenishment's (its problem, plan and baseline); `left` is the supply the projects
+    leave, `refused` the refused keys of each. `read.problem` becomes both problems in one."""
+    plan, baseline = projects
+    replenish, replenish_plan, replenish_baseline = replenishment
     prices = {code: m.standard_price for code, m in read.supply.materials.items()}
     kpis = compute_kpis(
         read.problem, plan, baseline, read.project_types, prices=prices, refused=refused[0]
     )
     kpis["replenishment"] = compute_kpis(
         replenish, replenish_plan, replenish_baseline, {}, prices=prices, refused=refused[1]
-    )
-    (run_dir / "kpis.json").write_text(
-        json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     lines = plan_lines(
         read.problem,
@@ -247,7 +236,29 @@ def _write_run(
         refused=refused[0],
     ) + plan_lines(replenish, replenish_plan, left, read.catalogued, refused=refused[1])
     read.problem = merge(read.problem, replenish)
-    files = write_exports(
+    return lines, kpis
+
+
+def _write_files(
+    run_dir: Path,
+    read: RunInputs,
+    solved: tuple[tuple[MatchingProblem, Plan], tuple[MatchingProblem, Plan]],
+    *,
+    lines: list[LineRow],
+    kpis: dict[str, Any],
+    settings: Settings,
+) -> dict[str, Path]:
+    """Write the run's instances and the engine's plans of them (projects', replenishment's),
+    its KPIs and its exports into `run_dir`; return the exports by name."""
+    for name, (problem, written) in zip(("", "replenishment-"), solved, strict=True):
+        (run_dir / f"{name}instance.json").write_text(
+            instance_to_json(problem.instance), encoding="utf-8"
+        )
+        (run_dir / f"{name}plan.json").write_text(plan_to_json(written), encoding="utf-8")
+    (run_dir / "kpis.json").write_text(
+        json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return write_exports(
         run_dir,
         export_rows(lines, read),
         batch_id=read.batch.id,
@@ -256,7 +267,6 @@ def _write_run(
         promised=read.promised,
         city=settings.city,
     )
-    return _Written(files=files, lines=lines, kpis=kpis)
 
 
 def _solve_checked(

@@ -7,11 +7,14 @@ the same moment, is a conflict, and this one is not saved. The lines go in with 
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
 from pathlib import Path
+from threading import Event, Thread
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -74,8 +77,10 @@ def save_run(
     run_dir: Path,
     now: datetime,
     user: str,
+    before_commit: Callable[[], None] = lambda: None,
 ) -> PlanRunPublic:
-    """Save the run and its lines; the batch's live draft (still the one read) is superseded."""
+    """Save the run and its lines; the batch's live draft (still the one read) is superseded.
+    `before_commit` is called last, in the transaction: raising there leaves nothing saved."""
     with Session(engine) as session:
         current = live_run(session, read.batch.id)
         if (current.id if current else None) != read.previous:
@@ -127,6 +132,63 @@ def save_run(
                    "lines": len(lines), "supersedes_id": run.supersedes_id},
             at=now,
         )  # fmt: skip
+        before_commit()
         session.commit()
         session.refresh(run)
         return PlanRunPublic.model_validate(run)
+
+
+class BackgroundSave:
+    """`save_run` on a thread of its own, committed only when the caller says so: the run's
+    files are written meanwhile, and a run whose files fail is not saved (`abandon`).
+
+    The database does most of the saving's work on its own (PostgreSQL in its own process,
+    SQLite without the interpreter lock), so it costs the run little time. The caller writes
+    nothing else to the database until `commit` or `abandon` returns (SQLite has one writer)."""
+
+    def __init__(self, engine: Engine, **run: Any) -> None:
+        self._decided = Event()
+        self._keep = False
+        self._saved: PlanRunPublic | None = None
+        self._error: BaseException | None = None
+        # In the caller's context: the audit event carries its request (supply.core.audit).
+        context = contextvars.copy_context()
+        self._thread = Thread(
+            target=context.run,
+            args=(self._save, engine),
+            kwargs=run,
+            name="weekly-run-save",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _save(self, engine: Engine, **run: Any) -> None:
+        try:
+            self._saved = save_run(engine, before_commit=self._wait, **run)
+        except BaseException as exc:  # handed to the caller's thread by `commit`
+            self._error = exc
+
+    def _wait(self) -> None:
+        self._decided.wait()
+        if not self._keep:
+            raise _Abandoned
+
+    def commit(self) -> PlanRunPublic:
+        """Commit the run (once its files are written) and return it; raise what saving
+        raised (a `Conflict`: another run of the batch was saved meanwhile)."""
+        self._keep = True
+        self._decided.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._saved is not None
+        return self._saved
+
+    def abandon(self) -> None:
+        """Roll the save back (or let it fail on its own) and wait for the thread to end."""
+        self._decided.set()
+        self._thread.join()
+
+
+class _Abandoned(Exception):
+    """The run's files could not be written: its save is rolled back."""
