@@ -77,6 +77,7 @@ systemd-analyze:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_solve.py
 	$(BIN)/python benchmarks/bench_pages.py
+	$(BIN)/python benchmarks/bench_province.py
 
 # Swagger UI and ReDoc for /docs and /redoc, served from the package (offline networks).
 SWAGGER_UI ?= swagger-ui-dist@5

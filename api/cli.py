@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "users": "users",
     "audit": "users",
     "jobs": "jobs",
+    "province": "province",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

@@ -115,6 +115,9 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
             left = _exact(s.quantity) - taken[s.id]
             below = max(Fraction(0), _exact(s.quota) - left)
             cost += _exact(instance.policy.reserve_below_quota_penalty) * below
+        if s.floor and s.floor_penalty:  # each unit of its floor left unused costs the penalty
+            unused = max(Fraction(0), _exact(s.floor) - taken[s.id])
+            cost += _exact(s.floor_penalty) * unused
 
     unmet_listed = {u.demand: _exact(u.quantity) for u in plan.unmet}
     late_listed = {entry.demand: entry.late_days for entry in plan.late}

@@ -88,6 +88,10 @@ class Source(_Model):
     ready: IsoDate
     unit_cost: NonNegative
     quota: NonNegative = 0
+    # Units of this source that should be used (an agreement line: its shortfall to the lower
+    # end of its execution band), and the cost of each unit of it left unused.
+    floor: NonNegative = 0
+    floor_penalty: NonNegative = 0
 
 
 class Transport(_Model):

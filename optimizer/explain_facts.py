@@ -2,18 +2,21 @@
 
 For every source a late or unmet line could have used, `line_facts` states what the plan did with
 it — used up (and by whom), kept at its quota, passed over for a cheaper source arriving the same
-day, no stock, or still had stock — and picks the line's cause code. The words of a reason are
+day or for one the same day whose floor it counts toward, no stock, or still had stock — and picks
+the line's cause code. The words of a reason are
 rendered from these facts alone (`optimizer.explain_words`), so each fact can be checked against
 the plan on its own (tests/optimizer/truth.py).
 
 What the lexicographic objective implies, and so what an optimal plan's facts say:
 
 - unmet outranks everything: every eligible source of an unmet line is used up;
-- lateness outranks cost, and the below-quota penalty is a cost (tier 3): every on-time source of
-  a late line is used up — reserve is never held at its quota while a line waits for it — and so
-  is every source that would have made the line less late;
-- cost decides only between sources arriving the same day: a cheaper one served the line, or
-  reserve was kept at its quota because drawing it costs the penalty per unit (R6).
+- lateness outranks cost, and the below-quota and floor penalties are costs (tier 3): every
+  on-time source of a late line is used up — reserve is never held at its quota, nor a line kept
+  waiting for another source's floor — and so is every source that would have made the line less
+  late;
+- cost decides only between sources arriving the same day: a cheaper one served the line, or one
+  whose floor (an agreement line's execution band) the units count toward, or reserve was kept at
+  its quota because drawing it costs the penalty per unit (R6).
 
 Any other plan (the greedy baseline, a time limit) gets facts true of that plan: a source it left
 unused is said to have "still had N left", never to be used up.
@@ -48,7 +51,7 @@ SHOWN = 3  # demands named per source, and on-time sources named per line, befor
 _RESERVE = KINDS.index("reserve")
 
 Quantity = int | float
-Status = Literal["used_up", "kept_for_quota", "cheaper", "still_had", "no_stock"]
+Status = Literal["used_up", "kept_for_quota", "cheaper", "floor", "still_had", "no_stock"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 
 
@@ -81,7 +84,9 @@ class SourceFact:
     `used_up`: nothing left (`takers`: the other lines that took it, most important first);
     `kept_for_quota`: reserve whose stock left is all at or below its `quota`, each unit drawn
     below it costing `penalty`; `cheaper`: `instead` served this line the same day at a lower
-    (or the same) unit cost; `still_had`: stock left (`left`; None: unlimited); `no_stock`.
+    (or the same) unit cost; `floor`: `instead` served this line the same day and every unit of
+    it counts toward its floor (`floor`, `floor_used` of it used, `floor_penalty` per unit left
+    unused); `still_had`: stock left (`left`; None: unlimited); `no_stock`.
     """
 
     source: Ref
@@ -94,6 +99,9 @@ class SourceFact:
     quota: Quantity = 0
     penalty: float = 0
     instead: Ref | None = None
+    floor: Quantity = 0  # of `instead`, with status `floor`
+    floor_used: Quantity = 0
+    floor_penalty: float = 0
 
 
 @dataclass(slots=True)
@@ -151,6 +159,8 @@ class PlanFacts:
             np.where(m.s_kind == _RESERVE, m.s_quota, -1) if m.penalty else -np.ones_like(m.s_qty)
         )
         self.s_quota = quota.tolist()
+        # A floor matters only where leaving it unused costs something.
+        self.s_floor = np.where(m.s_floor_penalty > 0, m.s_floor, 0).tolist()
         self.penalty = self.inst.policy.reserve_below_quota_penalty
         self.used = (
             np.bincount(m.a_source, weights=x, minlength=m.n_sources).astype(np.int64).tolist()
@@ -264,7 +274,7 @@ class PlanFacts:
 
     def fact(self, a: int, d: int, rivals: Sequence[int] = ()) -> SourceFact:
         """What the plan did with arc a's source, seen from demand d; `rivals`: the arcs that
-        served d on the same day, when cost alone decided between them and a."""
+        served d on the same day, when tier 3 (cost and penalties) alone decided between them and a."""
         s = self.a_source[a]
         stock, own = self.s_qty[s], self.quantity(self.x[a])
         ref = self.ref(a)
@@ -283,8 +293,27 @@ class PlanFacts:
         if rivals:
             rival = min(rivals, key=lambda r: (self.s_cost[self.a_source[r]], r))
             cost, other = self.s_cost[s], self.s_cost[self.a_source[rival]]
-            if other < cost or (other == cost and not held):
+            cheaper = other < cost or (other == cost and not held)
+            # Rivals whose every unit used counts toward their floor: taking one unit back
+            # would leave one more unit of that floor unused.
+            floored = [r for r in rivals if self.within_floor(self.a_source[r])]
+            short = self.used[s] < self.s_floor[s]  # this source's own floor pulled the other way
+            if cheaper and not (floored and short):
                 return SourceFact(ref, "cheaper", size, rest, own, instead=self.ref(rival))
+            if floored:
+                best = min(floored, key=lambda r: (self.s_cost[self.a_source[r]], r))
+                r_s = self.a_source[best]
+                return SourceFact(
+                    ref,
+                    "floor",
+                    size,
+                    rest,
+                    own,
+                    instead=self.ref(best),
+                    floor=self.quantity(self.s_floor[r_s]),
+                    floor_used=self.quantity(self.used[r_s]),
+                    floor_penalty=self.inst.sources[r_s].floor_penalty,
+                )
         if held:
             return SourceFact(
                 ref,
@@ -296,6 +325,10 @@ class PlanFacts:
                 penalty=self.penalty,
             )
         return SourceFact(ref, "still_had", size, rest, own)
+
+    def within_floor(self, s: int) -> bool:
+        """Whether source s was used and every unit of it counts toward its (penalised) floor."""
+        return 0 < self.used[s] <= self.s_floor[s]
 
     def takers(self, s: int, d: int, *, mine: bool) -> tuple[tuple[Taker, ...], int]:
         """The other lines that took source s, the first few named, and how many more."""

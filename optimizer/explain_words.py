@@ -45,6 +45,7 @@ _COUNTED = {
     "used_up": ("used up", "已被占用"),
     "kept_for_quota": ("kept for its quota", "保留至定额"),
     "cheaper": ("passed over for a cheaper source", "因同日有更便宜的来源未用"),
+    "floor": ("passed over for a source short of its floor", "因同日来源需达到下限未用"),
     "still_had": ("still had stock", "尚有库存"),
     "no_stock": ("had no stock", "无库存"),
 }
@@ -113,7 +114,7 @@ class ReasonWriter:
             zh += f"；最早的其他来源为{zh_name}，{arrives} 到货"
             if not first.own:  # this line was served from it: nothing held it back
                 did_en, did_zh = self.did(first)
-                if first.status == "cheaper":
+                if first.status in ("cheaper", "floor"):
                     en += "; " + did_en
                     zh += "；" + did_zh
                 else:
@@ -204,9 +205,32 @@ class ReasonWriter:
                 "and served this line",
                 f"{zh_name} 同日到货且单价相同（{mine} 元/单位），已供本行",
             )
+        if status == "floor" and s.instead is not None:
+            return self.floor(s, s.instead)
         if s.left is None:
             return "still had stock (no limit)", "仍有库存（不限量）"
         return f"still had {s.left} left", f"尚余 {s.left} 未用"
+
+    def floor(self, s: SourceFact, instead: Ref) -> tuple[str, str]:
+        """Another source served the line the same day, toward its floor: "agreement A2 arrives
+        the same day and served this line to bring its agreement line toward its execution
+        band (floor 10, 6 used, penalty 20 per unit short)"."""
+        en_name, zh_name = self.names(instead)
+        numbers_en = f"floor {s.floor}, {s.floor_used} used, penalty {_money(s.floor_penalty)}"
+        numbers_zh = (
+            f"下限 {s.floor}，已用 {s.floor_used}，每少用一件罚 {_money(s.floor_penalty)} 元"
+        )
+        if instead.kind == "agreement":
+            return (
+                f"{en_name} arrives the same day and served this line to bring its agreement "
+                f"line toward its execution band ({numbers_en} per unit short)",
+                f"{zh_name} 同日到货，为使协议执行量达到下限已供本行（{numbers_zh}）",
+            )
+        return (
+            f"{en_name} arrives the same day and served this line toward its floor "
+            f"({numbers_en} per unit short)",
+            f"{zh_name} 同日到货，为使用量达到下限已供本行（{numbers_zh}）",
+        )
 
     def used_up(self, s: SourceFact) -> tuple[str, str]:
         """Say who used a source up: "was used up by D2 (…) and 3 more", "已被 D2（…）…占用"."""

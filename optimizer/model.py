@@ -6,8 +6,24 @@ costs:
 
 - `add_demand_cover`: demand → eligible source, at weight × late days and the unit cost;
 - `add_unmet`: demand → sink, at the demand's weight in tier 1 (what is not supplied);
+- `add_source_floor`: source → sink, the units of its floor, each used one saving its floor
+  penalty;
 - `add_source_capacity`: source → sink, the stock that can go without touching the quota;
 - `add_quota_penalty`: source → sink, reserve stock below its quota, at the penalty per unit.
+
+A source's stock is cut into these parts in the order a plan uses them: first the floor (each unit
+saves the floor penalty), then what is free, last what is below the quota (each unit costs the
+penalty). A unit can be both in the floor and below the quota; it then carries both. The marginal
+cost of a source's units never decreases, so the cheapest parts fill first and the arcs give
+exactly the contract's `floor_penalty · max(0, floor − used)` and
+`penalty · max(0, quota − left)` terms.
+
+Non-negative costs. A floor unit saves money: a negative cost. Instead every path from a demand to
+the sink of a material is shifted by P = the material's largest floor penalty (`floor_shift`):
+unmet arcs cost P, a floor arc P − floor_penalty, every other source → sink arc P more. Each unit
+of demand takes exactly one path, so the model's tier 3 is the contract's cost + P · (the
+material's demand) − Σ floor_penalty · floor: a constant apart, the same optima. Without floors
+P = 0 and the network is what it always was.
 
 The families are built for all materials at once (vectorised) and sliced per material: the base
 problem separates by material, and small networks solve much faster than one large one.
@@ -128,10 +144,13 @@ def material_models(m: Matching) -> Iterator[tuple[int, MaterialModel]]:
     layout = Layout.of(m)
     built = _Arcs()
     capacity = source_capacity(m)
+    parts = SourceParts.of(m, capacity)
+    shift = floor_shift(m, capacity)
     add_demand_cover(built, m, layout, capacity)  # first: a material's cover arcs lead its arcs
-    add_unmet(built, m, layout)
-    add_source_capacity(built, m, layout, capacity)
-    add_quota_penalty(built, m, layout)
+    add_unmet(built, m, layout, shift)
+    add_source_floor(built, m, layout, parts, shift)
+    add_source_capacity(built, m, layout, parts, shift)
+    add_quota_penalty(built, m, layout, parts, shift)
 
     material = np.concatenate(built.material)
     arcs = built.columns(np.argsort(material, kind="stable"))  # families keep their order
@@ -202,8 +221,50 @@ def add_demand_cover(built: _Arcs, m: Matching, layout: Layout, capacity: np.nda
     )
 
 
-def add_unmet(built: _Arcs, m: Matching, layout: Layout) -> None:
-    """Demand → sink arcs: every unit not supplied costs the demand's weight in tier 1."""
+@dataclass
+class SourceParts:
+    """Each source's stock cut where its marginal cost changes: per source, the units of its floor
+    above the quota level and below it, the free units, and the units below the quota only."""
+
+    floor_free: np.ndarray  # in the floor, not below the quota: saves the floor penalty
+    floor_below: np.ndarray  # in the floor and below the quota: saves one, costs the other
+    free: np.ndarray
+    below: np.ndarray  # below the quota, not in the floor: costs the penalty
+
+    @staticmethod
+    def of(m: Matching, capacity: np.ndarray) -> SourceParts:
+        """Cut every source's capacity at its floor and at its quota level."""
+        floor = np.where(m.s_floor_penalty > 0, np.minimum(m.s_floor, capacity), 0)
+        # Reserve below its quota matters only where drawing it costs something.
+        quota = np.where(m.s_kind == RESERVE, np.minimum(capacity, m.s_quota), 0)
+        if not m.penalty:
+            quota = np.zeros_like(capacity)
+        level = capacity - quota  # units above the quota level come first
+        return SourceParts(
+            floor_free=np.minimum(floor, level),
+            floor_below=np.maximum(0, floor - level),
+            free=np.maximum(0, level - floor),
+            below=capacity - np.maximum(floor, level),
+        )
+
+
+def floor_shift(m: Matching, capacity: np.ndarray) -> np.ndarray:
+    """Per material, P: the largest floor penalty of its sources whose floor can carry flow (0
+    where none): every path to the sink is shifted by it, so that no arc cost is negative."""
+    shift = np.zeros(len(m.materials), dtype=np.int64)
+    live = (m.s_floor_penalty > 0) & (np.minimum(m.s_floor, capacity) > 0)
+    np.maximum.at(shift, m.s_material[live], m.s_floor_penalty[live])
+    return shift
+
+
+def _shifted(shift: np.ndarray, material: np.ndarray) -> np.ndarray | int:
+    """Each arc's shift by its material (0, a number, where no material has a floor)."""
+    return shift[material] if shift.any() else 0
+
+
+def add_unmet(built: _Arcs, m: Matching, layout: Layout, shift: np.ndarray) -> None:
+    """Demand → sink arcs: every unit not supplied costs the demand's weight in tier 1 (and the
+    material's shift P in tier 3, as every other path does)."""
     built.add(
         m.d_material,
         tail=layout.demand_node,
@@ -211,38 +272,60 @@ def add_unmet(built: _Arcs, m: Matching, layout: Layout) -> None:
         capacity=m.d_qty,
         unmet=m.d_weight,
         late=0,
-        cost=0,
+        cost=_shifted(shift, m.d_material),
     )
 
 
-def add_source_capacity(built: _Arcs, m: Matching, layout: Layout, capacity: np.ndarray) -> None:
-    """Source → sink arcs: the stock a source can give without going below its quota."""
-    quota = np.where(m.s_kind == RESERVE, m.s_quota, 0) if m.penalty else 0
-    free = np.maximum(0, capacity - quota)
-    built.add(
-        m.s_material,
-        tail=layout.source_node,
-        head=layout.sink[m.s_material],
-        capacity=free,
-        unmet=0,
-        late=0,
-        cost=0,
-    )
-
-
-def add_quota_penalty(built: _Arcs, m: Matching, layout: Layout) -> None:
-    """Source → sink arcs for reserve stock below its quota, at the penalty per unit."""
-    if not m.penalty:
-        return
-    below = np.where(m.s_kind == RESERVE, np.minimum(m.s_qty, m.s_quota), 0)
-    keep = np.flatnonzero(below > 0)
+def _source_arcs(
+    built: _Arcs,
+    m: Matching,
+    layout: Layout,
+    capacity: np.ndarray,
+    cost: np.ndarray | int,
+    *,
+    all_sources: bool = False,
+) -> None:
+    """Source → sink arcs of the given capacity and tier-3 cost per source (only those with
+    capacity, unless `all_sources`)."""
+    keep = np.arange(m.n_sources) if all_sources else np.flatnonzero(capacity > 0)
     material = m.s_material[keep]
     built.add(
         material,
         tail=layout.source_node[keep],
         head=layout.sink[material],
-        capacity=below[keep],
+        capacity=capacity[keep],
         unmet=0,
         late=0,
-        cost=m.penalty,
+        cost=cost[keep] if isinstance(cost, np.ndarray) else cost,
     )
+
+
+def add_source_floor(
+    built: _Arcs, m: Matching, layout: Layout, parts: SourceParts, shift: np.ndarray
+) -> None:
+    """Source → sink arcs for the units of a source's floor: each used saves its floor penalty
+    (P − floor penalty; + the below-quota penalty for floor units below the quota level)."""
+    if not shift.any():
+        return
+    saving = shift[m.s_material] - m.s_floor_penalty
+    _source_arcs(built, m, layout, parts.floor_free, saving)
+    if m.penalty:
+        _source_arcs(built, m, layout, parts.floor_below, saving + m.penalty)
+
+
+def add_source_capacity(
+    built: _Arcs, m: Matching, layout: Layout, parts: SourceParts, shift: np.ndarray
+) -> None:
+    """Source → sink arcs: the stock a source can give past its floor without going below its
+    quota (at the material's shift P)."""
+    cost = _shifted(shift, m.s_material)
+    _source_arcs(built, m, layout, parts.free, cost, all_sources=True)
+
+
+def add_quota_penalty(
+    built: _Arcs, m: Matching, layout: Layout, parts: SourceParts, shift: np.ndarray
+) -> None:
+    """Source → sink arcs for reserve stock below its quota, at the penalty per unit (+ P)."""
+    if not m.penalty:
+        return
+    _source_arcs(built, m, layout, parts.below, _shifted(shift, m.s_material) + m.penalty)

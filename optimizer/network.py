@@ -50,7 +50,9 @@ class Scale:
         quantities = [d.quantity for d in instance.demands]
         quantities += [s.quantity for s in instance.sources if s.quantity is not None]
         quantities += [s.quota for s in instance.sources]
+        quantities += [s.floor for s in instance.sources]
         money = [s.unit_cost for s in instance.sources]
+        money += [s.floor_penalty for s in instance.sources]
         money.append(instance.policy.reserve_below_quota_penalty)
         weights = [d.weight for d in instance.demands]
         needed = [
@@ -81,6 +83,8 @@ class Matching:
     s_qty: np.ndarray  # UNLIMITED for emergency without a limit
     s_cost: np.ndarray
     s_quota: np.ndarray
+    s_floor: np.ndarray
+    s_floor_penalty: np.ndarray
     penalty: int
     a_demand: np.ndarray
     a_source: np.ndarray
@@ -157,6 +161,8 @@ def build_matching(instance: Instance, scale: Scale | None = None) -> Matching:
         s_qty=s_qty,
         s_cost=_scaled([s.unit_cost for s in sources], scale.money),
         s_quota=_scaled([s.quota for s in sources], scale.quantity),
+        s_floor=_scaled([s.floor for s in sources], scale.quantity),
+        s_floor_penalty=_scaled([s.floor_penalty for s in sources], scale.money),
         penalty=round(instance.policy.reserve_below_quota_penalty * scale.money),
         a_demand=a_demand,
         a_source=a_source,

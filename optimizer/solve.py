@@ -176,6 +176,7 @@ def objective(m: Matching, x: np.ndarray) -> Objective:
     reserve = (m.s_kind == KINDS.index("reserve")) & (m.s_qty != UNLIMITED)
     below = np.maximum(0, m.s_quota - (m.s_qty - used))[reserve]
     cost += m.penalty * sum(below.tolist())
+    cost += _dot(m.s_floor_penalty, np.maximum(0, m.s_floor - used))  # floors left unused
     q, w, money = m.scale.quantity, m.scale.weight, m.scale.money
     return Objective(
         unmet_weighted=_number(Fraction(unmet, w * q)),

@@ -8,7 +8,8 @@ cannot keep exact is an error of the instance, not a crash of the solve. Quantit
 must stay below 2⁵³ (they are summed in float64), each alone and a material's demand in all;
 costs once scaled, times the nodes of their material's network + 1, below 2⁶¹ (the flow
 engine's headroom, `network.EXACT_LIMIT`) — the weight on unmet units, weight × late days, unit
-costs and the below-quota penalty, on the arcs that can carry flow; arrivals no later than
+costs, the below-quota penalty and the floor penalties (their material's largest, plus the
+below-quota penalty where both are on), on the arcs that can carry flow; arrivals no later than
 9999-12-31.
 """
 
@@ -36,7 +37,7 @@ from optimizer.contract import (
     UnreadableInput,
     _compact,
 )
-from optimizer.model import RESERVE, source_capacity
+from optimizer.model import RESERVE, floor_shift, source_capacity
 from optimizer.network import (
     EXACT_LIMIT,
     EXACT_SUM,
@@ -232,6 +233,18 @@ def _source_rules(instance: Instance) -> list[InstanceError]:
                     message=f"null (unlimited) is allowed for emergency sources only, not {s.kind}",
                 )
             )
+        if s.quantity is not None and s.floor > s.quantity:
+            # Refused, not clamped: a floor past the stock can never be met, and clamping it
+            # would hide a caller's mistake (an agreement line's band is 80-120 % of one
+            # estimate, so its floor is below its quantity).
+            errors.append(
+                InstanceError(
+                    id=s.id,
+                    field="floor",
+                    message=f"{_show(s.floor)} is more than the quantity {_show(s.quantity)}: "
+                    "a floor above the quantity can never be met; give at most the quantity",
+                )
+            )
         if s.quota and s.kind != "reserve":
             errors.append(
                 InstanceError(
@@ -378,8 +391,12 @@ def _value_problems(instance: Instance, scale: Scale) -> list[Problem]:
         found.append(error(s.material, s.id, "quantity", s.quantity or 0, most_quantity))
     for s in _past(sources, lambda s: s.quota, q, EXACT_SUM):
         found.append(error(s.material, s.id, "quota", s.quota, most_quantity))
+    for s in _past(sources, lambda s: s.floor, q, EXACT_SUM):
+        found.append(error(s.material, s.id, "floor", s.floor, most_quantity))
     for s in _past(sources, lambda s: s.unit_cost, money, EXACT_LIMIT):
         found.append(error(s.material, s.id, "unit_cost", s.unit_cost, most_cost))
+    for s in _past(sources, lambda s: s.floor_penalty, money, EXACT_LIMIT):
+        found.append(error(s.material, s.id, "floor_penalty", s.floor_penalty, most_cost))
     penalty = instance.policy.reserve_below_quota_penalty
     if penalty * money >= EXACT_LIMIT:
         found.append(
@@ -479,15 +496,32 @@ def _network_problems(m: Matching) -> list[Problem]:
         s = int(m.a_source[live[mine[np.argmax(costs[mine])]]])
         most = (EXACT_LIMIT - 1) // int(factor[k]) / money
         say(k, source_ids[s], "unit_cost", f"unit cost {_show(int(m.s_cost[s]) / money)}", most)
+    charged = np.zeros(n, dtype=bool)  # materials with reserve below its quota, penalised
     if m.penalty:
         below = (m.s_kind == RESERVE) & (np.minimum(m.s_qty, m.s_quota) > 0)
-        charged = np.zeros(n, dtype=bool)
         charged[m.s_material[below]] = True
         top = np.where(charged, float(m.penalty), -1.0)
         for k in flagged(top):
             most = (EXACT_LIMIT - 1) // int(factor[k]) / money
             what = f"the below-quota penalty {_show(m.penalty / money)}"
             say(k, "instance", "policy.reserve_below_quota_penalty", what, most)
+    # Floors shift every path of their material by its largest floor penalty P (`model`): the
+    # source -> sink arcs cost up to P, or P + the below-quota penalty.
+    shift = floor_shift(m, capacity).astype(np.float64)
+    penalty = np.where(charged, float(m.penalty), 0.0)
+    too_large = (shift * factor >= EXACT_LIMIT) | (
+        ((shift + penalty) * factor >= EXACT_LIMIT) & (penalty * factor < EXACT_LIMIT)
+    )
+    for k in np.flatnonzero(has_demand & (shift > 0) & too_large).tolist():
+        mine = np.flatnonzero(m.s_material == k)
+        live = np.minimum(m.s_floor[mine], capacity[mine]) > 0
+        s = int(mine[np.argmax(np.where(live, m.s_floor_penalty[mine], -1))])
+        most = (EXACT_LIMIT - 1) // int(factor[k]) / money
+        what = f"floor penalty {_show(int(m.s_floor_penalty[s]) / money)}"
+        if penalty[k]:
+            what += f" (with the below-quota penalty {_show(m.penalty / money)})"
+            most -= m.penalty / money
+        say(k, source_ids[s], "floor_penalty", what, most)
     # One error per number, however many tiers it is in (a weight: unmet and lateness).
     first: dict[tuple[str, str], Problem] = {}
     for problem in found:

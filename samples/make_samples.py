@@ -6,10 +6,23 @@ arriving when the plan expected, except the first two rows, which the suppliers 
 days later (so `plan import-match` has arrivals to re-date). Run after `make demo`:
 
     .venv/bin/python samples/make_samples.py
+
+`supply/province/data/2026-W49_威海_协议库存需求计划.xlsx`: Weihai's plan in the province's sample
+(`supply.province.sample`) — the 协议库存需求计划 that `gridsupply demo` writes for batch 2026-W49,
+as it is. `--weihai-plan` runs the demo in a temporary folder (its own database and runs folder,
+nothing of the caller's environment but the path) and copies the file:
+
+    .venv/bin/python samples/make_samples.py --weihai-plan
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +37,7 @@ from supply.weekly.province import SPEC
 
 HERE = Path(__file__).parent
 BATCH = "2026-W49"
+PROVINCE_DATA = HERE.parent / "supply" / "province" / "data"
 
 
 def province_match(session: Session) -> bytes:
@@ -68,7 +82,36 @@ def province_match(session: Session) -> bytes:
     return write_table(SPEC, out, "xlsx")
 
 
+def weihai_plan() -> Path:
+    """Run `gridsupply demo` in a temporary folder and copy its requirement plan to the
+    province's sample data (`supply/province/data/`)."""
+    gridsupply = Path(sys.executable).with_name("gridsupply")
+    with tempfile.TemporaryDirectory(prefix="gridsupply-demo-") as folder:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDSUPPLY_")}
+        env |= {
+            "GRIDSUPPLY_DATABASE_URL": f"sqlite:///{folder}/gridsupply.db",
+            "GRIDSUPPLY_RUNS_DIR": f"{folder}/runs",
+            "GRIDSUPPLY_CITY": "威海",
+        }
+        subprocess.run(
+            [str(gridsupply), "demo"], cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL
+        )
+        (plan,) = Path(folder, "runs", BATCH).glob(f"run-*/{BATCH}_协议库存需求计划.xlsx")
+        target = PROVINCE_DATA / f"{BATCH}_威海_协议库存需求计划.xlsx"
+        shutil.copyfile(plan, target)
+    return target
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--weihai-plan",
+        action="store_true",
+        help="write Weihai's requirement plan for the province's sample (runs the demo itself)",
+    )
+    if parser.parse_args().weihai_plan:
+        print(f"wrote {weihai_plan()}")
+        return
     engine = make_engine("sqlite:///gridsupply.db")
     try:
         with Session(engine) as session:

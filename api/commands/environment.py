@@ -28,7 +28,7 @@ DATABASE_COMMANDS = frozenset(
      "holds", "jobs"}
 )  # fmt: skip
 # Commands that read no setting at all: they need not pay for reading them.
-STANDALONE_COMMANDS = frozenset({"solve", "check"})
+STANDALONE_COMMANDS = frozenset({"solve", "check", "province"})
 # Commands that write weekly runs (or serve the API that does): GRIDSUPPLY_RUNS_DIR must be usable.
 RUNS_COMMANDS = frozenset({"demo", "serve", "plan"})
 

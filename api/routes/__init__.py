@@ -19,6 +19,7 @@ from api.routes import (
     packages,
     plans,
     projects,
+    province,
     requests,
     reserve,
     system,
@@ -36,6 +37,7 @@ for module in (
     catalogs,
     imports,
     plans,
+    province,
     projects,
     packages,
     filings,
@@ -61,6 +63,10 @@ TAGS = [
         "name": "jobs",
         "description": "定时作业: 周计划草稿、保留到期、备案与预算、协议、日历、省公司结果 / "
         "scheduled jobs and their runs",
+    },
+    {
+        "name": "province",
+        "description": "省公司集中匹配 / the province's central matching of the cities' plans",
     },
     {"name": "notifications", "description": "我的提醒 / the signed-in user's notifications"},
     {

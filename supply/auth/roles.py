@@ -39,6 +39,8 @@ class Permission(StrEnum):
     CALENDAR_WRITE = "calendar.write"
     JOBS_READ = "jobs.read"
     JOBS_RUN = "jobs.run"
+    PROVINCE_READ = "province.read"
+    PROVINCE_MATCH = "province.match"
 
 
 class Role(StrEnum):
@@ -48,6 +50,7 @@ class Role(StrEnum):
     MARKETING = "marketing"
     VIEWER = "viewer"
     ADMIN = "admin"
+    PROVINCE_PLANNER = "province_planner"
 
 
 ROLE_ZH: Mapping[Role, str] = {
@@ -57,6 +60,7 @@ ROLE_ZH: Mapping[Role, str] = {
     Role.MARKETING: "营销部",
     Role.VIEWER: "只读",
     Role.ADMIN: "系统管理员",
+    Role.PROVINCE_PLANNER: "省公司物资计划员",
 }
 
 # What each permission allows, in the words the web pages show (a 403 page names it so).
@@ -88,6 +92,8 @@ PERMISSION_ZH: Mapping[Permission, str] = {
     Permission.CALENDAR_WRITE: "维护工作日历",
     Permission.JOBS_READ: "查看定时作业",
     Permission.JOBS_RUN: "手动运行定时作业",
+    Permission.PROVINCE_READ: "查看省公司集中匹配",
+    Permission.PROVINCE_MATCH: "运行省公司集中匹配",
 }
 
 P = Permission
@@ -155,6 +161,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.JOBS_RUN,
         }
     ),
+    # The province's materials planner matches the cities' plans centrally (supply/province).
+    Role.PROVINCE_PLANNER: frozenset({P.PROVINCE_READ, P.PROVINCE_MATCH}),
 }
 
 # Roles whose project permissions reach every unit; a project manager's reach only their own.

@@ -122,6 +122,20 @@ class Settings(BaseSettings):
     province_match_working_days: int = Field(
         default=2, ge=0, description="working days from the cutoff to the province's matching"
     )
+    province_band_horizon_days: int = Field(
+        default=30,
+        ge=0,
+        le=366,
+        description="the province's matching prefers agreement lines ending within this many "
+        "days below their lower band",
+    )
+    province_band_penalty_pct: Decimal = Field(
+        default=Decimal(10),
+        ge=0,
+        le=100,
+        description="what a unit left short of an ending line's lower band costs the province's "
+        "matching, in % of its price",
+    )
     filing_working_days: int = Field(
         default=2, ge=0, description="working days after review a package filing is due"
     )

@@ -1,7 +1,9 @@
 """An independent reference optimum: the contract's three tiers as sequential CP-SAT models.
 
 Written straight from the contract text (not from the flow model): integer variables per eligible
-pair, tier 1 minimised, fixed, tier 2 minimised, fixed, tier 3 minimised. Small instances only.
+pair, tier 1 minimised, fixed, tier 2 minimised, fixed, tier 3 minimised — tier 3 with the
+below-quota penalty and each source's floor left unused, each a variable bounded below by its
+shortfall. Small instances only (whole-number quantities and floors, money in cents).
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ def reference_tiers(doc: dict[str, Any]) -> tuple[float, float, float]:
             below = model.new_int_var(0, total_qty + s.get("quota", 0), f"below{j}")
             model.add(below >= s.get("quota", 0) - (s["quantity"] - used))
             cost_terms.append(penalty * below)
+        floor, floor_penalty = s.get("floor", 0), round(s.get("floor_penalty", 0) * CENTS)
+        if floor and floor_penalty:  # each unit of the floor left unused costs its penalty
+            short = model.new_int_var(0, floor, f"short{j}")
+            model.add(short >= floor - used)
+            cost_terms.append(floor_penalty * short)
     tiers = [sum(unmet_terms), sum(late_terms), sum(cost_terms)]
     values = []
     for tier in tiers:

@@ -24,7 +24,7 @@ from optimizer.explain_words import late_reasons, unmet_reasons
 from optimizer.network import Matching, build_matching
 
 SHOWN = 3  # on-time sources a late reason names one by one
-IDLE = {"still_had", "kept_for_quota", "cheaper"}
+IDLE = {"still_had", "kept_for_quota", "cheaper", "floor"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,13 @@ EN = Words(
             "arrives the same day at a lower cost (",
             "arrives the same day at the same cost (",
         ),
+        # an agreement line's floor is the lower end of its execution band; any other kind's
+        # is just its floor (`_states_values` checks which one the kind calls for)
+        "floor": (
+            "arrives the same day and served this line to bring its agreement line toward its "
+            "execution band (",
+            "arrives the same day and served this line toward its floor (",
+        ),
         "still_had": ("still had ",),
         "no_stock": ("has no stock",),
     },
@@ -102,6 +109,10 @@ ZH = Words(
         "used_up": ("已被", "已全部供本行"),
         "kept_for_quota": ("保留至定额（",),
         "cheaper": ("同日到货且单价更低（", "同日到货且单价相同（"),
+        "floor": (
+            "同日到货，为使协议执行量达到下限已供本行（",
+            "同日到货，为使用量达到下限已供本行（",
+        ),
         "still_had": ("尚余 ", "仍有库存（不限量）"),
         "no_stock": ("无库存",),
     },
@@ -345,6 +356,28 @@ def source_problems(world: _World, d: Demand, f: SourceFact) -> list[str]:
                     f"{other.id} is not cheaper",
                 ),
             ]
+    elif f.status == "floor":
+        other = world.sources.get(f.instead.source) if f.instead else None
+        wrong.append((other is None, "names no source that served instead"))
+        if other is not None and f.instead is not None:
+            used = world.taken[other.id]
+            wrong += [
+                (world.got[d.id, other.id] <= 0, f"{other.id} did not serve this line"),
+                (f.own != 0, "this line got some of it"),
+                (left is not None and left <= 0, "it had nothing left"),
+                (world.arrival(other, d) != f.source.arrival, f"{other.id} not the same day"),
+                (f.instead.arrival != f.source.arrival, "instead's arrival"),
+                (f.instead.kind != other.kind, "instead's kind"),
+                (
+                    other.floor_penalty <= 0 or used > Fraction(other.floor),
+                    f"not every unit of {other.id} counts toward its floor",
+                ),
+                (
+                    (Fraction(f.floor), Fraction(f.floor_used), f.floor_penalty)
+                    != (Fraction(other.floor), used, other.floor_penalty),
+                    f"{other.id}'s floor, use or floor penalty",
+                ),
+            ]
     elif f.status == "still_had":
         wrong.append((left is not None and left <= 0, "it has nothing left"))
     return [f"{where}: {what}" for bad, what in wrong if bad]
@@ -382,10 +415,10 @@ def late_problems(world: _World, f: LateFacts) -> list[str]:
     other = f.earliest_other
     if (
         other is not None
-        and other.status == "cheaper"
+        and other.status in ("cheaper", "floor")
         and any(arrival > (other.source.arrival or date.max) for _, arrival in got)
     ):
-        problems.append(f"{d.id}: cheaper the same day, yet something later served it")
+        problems.append(f"{d.id}: {other.status} the same day, yet something later served it")
     late_got = [(arrival, world.order[s]) for s, arrival in got if arrival > d.need_by]
     if f.served is not None and (
         world.got[d.id, f.served.source] <= 0
@@ -480,6 +513,14 @@ def _states_values(part: str, fact: SourceFact, year: int, words: Words) -> bool
     elif fact.status == "cheaper" and fact.instead is not None:
         other, mine = _number(fact.instead.unit_cost), _number(fact.source.unit_cost)
         values += [fact.instead.source, other, *([mine] if mine != other else [])]  # "vs"
+    elif fact.status == "floor" and fact.instead is not None:
+        values += [
+            fact.instead.source,
+            _number(fact.floor),
+            _number(fact.floor_used),
+            _number(fact.floor_penalty),
+        ]
+        phrases.append(words.says["floor"][0 if fact.instead.kind == "agreement" else 1])
     elif fact.status == "still_had" and fact.left is not None:
         values.append(_number(fact.left))
     at = 0  # in the order the facts give them: each taker's weight and need-by after its id
@@ -549,7 +590,7 @@ def words_problems(
                 problems.append(f"{f.demand} ({w}): words for the earliest other ({other.status})")
             elif (
                 not other.own
-                and other.status != "cheaper"
+                and other.status not in ("cheaper", "floor")
                 and f.served is not None
                 and words.served.format(
                     name=words.name(f.served.kind, f.served.source),

@@ -129,8 +129,9 @@ def test_the_monday_run_plans_saves_and_exports(world: Session, tmp_path: Path) 
         "kpis.json",
     }
     requirements = sheet_rows(outcome.exports["agreement_requirements"], "需求汇总")
-    assert requirements[0][:7] == (
+    assert requirements[0][:8] == (
         "批次",
+        "地市",
         "物料编码",
         "物料名称",
         "单位",
@@ -138,8 +139,8 @@ def test_the_monday_run_plans_saves_and_exports(world: Session, tmp_path: Path) 
         "交货仓库名称",
         "需求数量",
     )
-    assert [row[:7] for row in requirements[1:-1]] == [
-        ("2026-W49", "DT-400", "10kV油浸式配电变压器 400kVA", "台", "WH-CENTRAL", "物资中心库", 2)
+    assert [row[:8] for row in requirements[1:-1]] == [
+        ("2026-W49", "威海", "DT-400", "10kV油浸式配电变压器 400kVA", "台", "WH-CENTRAL", "物资中心库", 2)
     ]
     assert requirements[-1][0] == "合计 / total (1 行)"
     issues = sheet_rows(outcome.exports["issue_list"], "WH-WD 文登周转库")
