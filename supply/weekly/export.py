@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -115,24 +115,46 @@ _kind_label = lru_cache(maxsize=256)(kind_label)
 _cause_label = lru_cache(maxsize=256)(cause_label)
 _emergency_label = lru_cache(maxsize=256)(emergency_cause_label)
 
-# The columns the exports share: (column, how to read it from a plan line).
+# The columns the exports share: (column, the plan line's value it shows: a key of the line
+# as `split_lines` gives it, or a function of the line).
 _Getter = str | Callable[[Row], Any]
 PROJECT = (Column("项目编号"), "project_id")
-PROJECT_NAME = (Column("项目名称"), lambda r: r["project_name"] or _replenishing(r))
-PROJECT_TYPE = (Column("工程类型"), lambda r: _type_label(r["project_type"]))
+PROJECT_NAME = (Column("项目名称"), "project_label")
+PROJECT_TYPE = (Column("工程类型"), "type_label")
 MATERIAL = (Column("物料编码"), "material")
 MATERIAL_NAME = (Column("物料名称"), "material_name")
 UNIT = (Column("单位"), "unit")
 QUANTITY = (Column("数量", "int"), "quantity")
-SOURCE = (Column("来源"), lambda r: _kind_label(r["kind"]))
-UNIT_COST = (
-    Column("单价(元)", "price"),
-    lambda r: None if r["kind"] == "unmet" else r["unit_cost"],
-)
-AMOUNT = (Column("金额(元)", "money", total=True), lambda r: _amount(r))
+SOURCE = (Column("来源"), "source_label")
+UNIT_COST = (Column("单价(元)", "price"), "price")
+AMOUNT = (Column("金额(元)", "money", total=True), "amount")
 NEED_BY = (Column("需到货日期", "date"), "need_by")
 ARRIVAL = (Column("预计到货日期", "date"), "arrival")
 LATE_DAYS = (Column("延迟天数", "int"), "late_days")
+
+
+_BLANK = dict.fromkeys(PLAN_COLUMNS)
+
+
+def shown(line: Row) -> dict[str, Any]:
+    """A plan line (`PLAN_COLUMNS`) with the values the exports show that are not its own:
+    the project (or the reserve replenished), the words for its codes, its unit price and
+    amount (none for an unmet rest), its outcome (if late or unmet) and priority."""
+    kind = line["kind"]
+    return {
+        **_BLANK,
+        **line,
+        "project_label": line["project_name"] or _replenishing(line),
+        "type_label": _type_label(line["project_type"]),
+        "source_label": _kind_label(kind),
+        "price": None if kind == "unmet" else line["unit_cost"],
+        "amount": _amount(line),
+        "cause_label": _cause_label(line["cause"]),
+        "emergency_label": _emergency_label(line["emergency_cause"]),
+        "outcome_label": _outcome(line),
+        "priority_label": priority_label(line.get("priority") or ""),
+        "voltage_class": line.get("voltage_class") or "",
+    }
 
 
 def _replenishing(row: Row) -> str:
@@ -159,13 +181,13 @@ def _sheet(
     *,
     totals: bool = True,
 ) -> Sheet:
-    getters = [methodcaller("get", get) if isinstance(get, str) else get for _, get in columns]
-    return Sheet(
-        name=name,
-        columns=[c for c, _ in columns],
-        rows=[[get(row) for get in getters] for row in rows],
-        totals=totals,
-    )
+    keys = [get for _, get in columns if isinstance(get, str)]
+    if len(keys) == len(columns) > 1:  # every value a key of the line: one C call per row
+        values: list[Sequence[Any]] = list(map(itemgetter(*keys), rows))
+    else:
+        getters = [itemgetter(get) if isinstance(get, str) else get for _, get in columns]
+        values = [[get(row) for get in getters] for row in rows]
+    return Sheet(name=name, columns=[c for c, _ in columns], rows=values, totals=totals)
 
 
 def _sorted(rows: Iterable[Row], *fields: str) -> list[Row]:
@@ -220,7 +242,7 @@ def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = 
                 sum(int(r["quantity"]) for r in rows),
                 min(r["need_by"] for r in rows),
                 len(rows),
-                sum((_amount(r) or Decimal(0) for r in rows), Decimal(0)),
+                sum((r["amount"] or Decimal(0) for r in rows), Decimal(0)),
             ]
         )
     summary_sheet = Sheet(
@@ -250,15 +272,15 @@ def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = 
             PROJECT,
             PROJECT_NAME,
             PROJECT_TYPE,
-            (Column("电压等级"), lambda r: r.get("voltage_class", "")),
-            (Column("优先级"), lambda r: priority_label(r.get("priority", ""))),
+            (Column("电压等级"), "voltage_class"),
+            (Column("优先级"), "priority_label"),
             (Column("需求行"), "demand"),
             QUANTITY,
             NEED_BY,
             (Column("参考协议行"), "source_id"),
             (Column("参考供应商"), "supplier"),
             (Column("参考单价(元)", "price"), "unit_cost"),
-            (Column("参考金额(元)", "money", total=True), _amount),
+            (Column("参考金额(元)", "money", total=True), "amount"),
             ARRIVAL,
             LATE_DAYS,
             (Column("说明"), "reason_zh"),
@@ -314,11 +336,11 @@ def emergency_list(emergency: Sequence[Row]) -> bytes:
             UNIT,
             QUANTITY,
             (Column("估算单价(元)", "price"), "unit_cost"),
-            (Column("估算金额(元)", "money", total=True), _amount),
+            (Column("估算金额(元)", "money", total=True), "amount"),
             NEED_BY,
             ARRIVAL,
             LATE_DAYS,
-            (Column("紧急采购原因"), lambda r: _emergency_label(r["emergency_cause"])),
+            (Column("紧急采购原因"), "emergency_label"),
             (Column("说明"), "reason_zh"),
             (Column("说明(英文) / reason"), "reason"),
         ],
@@ -338,7 +360,7 @@ def emergency_list(emergency: Sequence[Row]) -> bytes:
             [
                 emergency_cause_label(cause) or "未注明 (unknown)",
                 len(group),
-                sum((_amount(r) or Decimal(0) for r in group), Decimal(0)),
+                sum((r["amount"] or Decimal(0) for r in group), Decimal(0)),
             ]
             for cause, group in sorted(per_cause.items())
         ],
@@ -355,7 +377,7 @@ def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
             _sheet(
                 "延迟与未满足",
                 [
-                    (Column("情况"), lambda r: _outcome(r)),
+                    (Column("情况"), "outcome_label"),
                     PROJECT,
                     PROJECT_NAME,
                     PROJECT_TYPE,
@@ -367,7 +389,7 @@ def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
                     NEED_BY,
                     ARRIVAL,
                     LATE_DAYS,
-                    (Column("原因类别"), lambda r: _cause_label(r["cause"])),
+                    (Column("原因类别"), "cause_label"),
                     (Column("原因"), "reason_zh"),
                     (Column("原因(英文) / reason"), "reason"),
                 ],
@@ -402,7 +424,7 @@ def replenishment_list(replenishment: Sequence[Row]) -> bytes:
                     AMOUNT,
                     NEED_BY,
                     ARRIVAL,
-                    (Column("原因类别"), lambda r: _cause_label(r["cause"])),
+                    (Column("原因类别"), "cause_label"),
                     (Column("说明"), "reason_zh"),
                     (Column("说明(英文) / reason"), "reason"),
                 ],
@@ -429,7 +451,7 @@ def package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> 
         rank = 2 if row["kind"] == "unmet" else 1 if row["late_days"] > 0 else 0
         outcome[line] = max(outcome.get(line, 0), rank)
         if row["kind"] != "unmet":
-            cost[package, row["project_id"]][row["kind"]] += _amount(row) or Decimal(0)
+            cost[package, row["project_id"]][row["kind"]] += row["amount"] or Decimal(0)
 
     def table(by_project: bool) -> Sheet:
         def group(package: str, project: str) -> tuple[str, ...]:
@@ -481,11 +503,12 @@ class ExportRows:
 
 
 def split_lines(lines: Iterable[Row], promised: Iterable[Row] = ()) -> ExportRows:
-    """One pass over the plan lines for every export; the `promised` rows (agreement and
-    emergency supply promised to urgent requests) go to the requirement plan and the emergency
-    list only."""
+    """One pass over the plan lines for every export, each line with what the exports show
+    (`shown`); the `promised` rows (agreement and emergency supply promised to urgent requests)
+    go to the requirement plan and the emergency list only."""
     rows = ExportRows()
-    for row in lines:
+    for line in lines:
+        row = shown(line)
         kind = row["kind"]
         if kind == "agreement":
             rows.agreement.append(row)
@@ -499,7 +522,7 @@ def split_lines(lines: Iterable[Row], promised: Iterable[Row] = ()) -> ExportRow
             rows.replenishment.append(row)
         if row["project_id"]:
             rows.projects.append(row)
-    for row in promised:
+    for row in map(shown, promised):
         if row["kind"] == "agreement":
             rows.agreement.append(row)
         elif row["kind"] == "emergency":

@@ -49,6 +49,9 @@ _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _LEADING_SPACE = re.compile(r"^\s")
 _TRAILING_SPACE = re.compile(r"\s$")
 _MARKUP = re.compile('[&<>"\n]')
+# What a shared string may hold that `_si` must escape or mark: markup, a control character, a
+# literal escape, a non-character, or whitespace at either end.
+_NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 
 # Header notes (comments): Excel's default box, 128 × 74 pixels, right of the cell.
 _NOTE_WIDTH, _NOTE_HEIGHT, _ROW_PIXELS = 128, 74, 20
@@ -109,6 +112,8 @@ def _pixels(chars: float) -> int:
 
 def _si(text: str) -> str:
     """A shared-string item: Excel's escapes for control characters, then XML's."""
+    if not _NEEDS_CARE.search(text):  # nearly every string: written as it is
+        return f"<si><t>{text}</t></si>"
     text = _excel_escapes(text)
     if _LEADING_SPACE.search(text) or _TRAILING_SPACE.search(text):
         return f'<si><t xml:space="preserve">{escape(text)}</t></si>'
