@@ -1,9 +1,10 @@
 """The weekly run's Excel exports, with Chinese headers (planners and the province read them).
 
 Every export is built from one list of plan lines (`PLAN_COLUMNS`, one row per allocation or
-unmet rest, with names beside the codes: `export_rows`), so they always agree, and written by the
-one export writer (`supply.core.sheets`): text as text, amounts to the fen, a totals row and an
-autofilter on every list.
+unmet rest, with names beside the codes: `supply.weekly.export_rows`), gone over once for them
+all, so they always agree, and written by the one export writer (`supply.core.sheets`, a sheet
+streamed row by row): text as text, amounts to the fen, a totals row and an autofilter on every
+list.
 
 - 协议库存需求计划: the agreement-stock requirement plan for the province, one row per material
   and delivery warehouse, with the project lines behind each row on a second sheet;
@@ -22,35 +23,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from supply.core.money import line_amount
 from supply.core.sheets import Column, Sheet, write_xlsx
-from supply.labels import (
-    KIND_ZH,
-    OUTCOME_ZH,
-    cause_label,
-    emergency_cause_label,
-    kind_label,
-    project_type_label,
-)
-from supply.projects.models import PRIORITY_WEIGHT, PRIORITY_ZH, REPLENISHMENT_WEIGHT, Priority
-from supply.weekly.inputs import RunInputs
-from supply.weekly.lines import LineRow
-
-PLAN_COLUMNS = [
-    "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
-    "unit", "quantity", "source_id", "warehouse_id", "warehouse_name", "supplier", "unit_cost",
-    "arrival", "need_by", "late_days", "reason", "reason_zh", "cause", "emergency_cause",
-    "replenish_warehouse_id", "voltage_class", "priority",
-]  # fmt: skip
-Row = Mapping[str, Any]
+from supply.labels import KIND_ZH, OUTCOME_ZH, emergency_cause_label
+from supply.weekly.export_rows import Row, split_lines
 
 EXPORTS = {
     "agreement_requirements": "协议库存需求计划",
@@ -61,59 +42,9 @@ EXPORTS = {
     "packages": "项目包汇总",
 }
 NO_PACKAGE_ZH = "(无项目包)"
-# The demand's weight back to its project's priority (the province weighs lines by it).
-REPLENISHMENT = "replenishment"
-WEIGHT_PRIORITY = {w: p.value for p, w in PRIORITY_WEIGHT.items()} | {
-    REPLENISHMENT_WEIGHT: REPLENISHMENT
-}
 SPEND_KINDS = ("reserve", "consignment", "agreement", "emergency")
 OUTCOMES = ("on_time", "late", "unmet")
 
-
-def export_rows(lines: list[LineRow], read: RunInputs) -> list[dict[str, Any]]:
-    """The plan lines as the exports' rows (`PLAN_COLUMNS`), with names beside the codes."""
-    suppliers = {sid: ref.supplier for sid, ref in read.problem.sources.items()}
-    rows = []
-    for line in lines:
-        name, unit = read.materials.get(line.material_code, ("", ""))
-        demand = read.problem.demands.get(line.demand_key)
-        rows.append(
-            {
-                "kind": line.kind,
-                "demand": line.demand_key,
-                "project_id": line.project_id or "",
-                "project_name": read.project_names.get(line.project_id or "", ""),
-                "project_type": read.project_types.get(line.project_id or "", "replenishment"),
-                "material": line.material_code,
-                "material_name": name,
-                "unit": unit,
-                "quantity": line.quantity,
-                "source_id": line.source_id,
-                "warehouse_id": line.warehouse_id or "",
-                "warehouse_name": read.warehouses.get(line.warehouse_id or "", ""),
-                "supplier": suppliers.get(line.source_id, ""),
-                "unit_cost": line.unit_cost,
-                "arrival": line.arrival,
-                "need_by": line.need_by,
-                "late_days": line.late_days,
-                "reason": line.reason,
-                "reason_zh": line.reason_zh,
-                "cause": line.cause,
-                "emergency_cause": line.emergency_cause,
-                "replenish_warehouse_id": line.replenish_warehouse_id,
-                "voltage_class": demand.voltage_class if demand else "",
-                "priority": WEIGHT_PRIORITY.get(demand.weight, "") if demand else "",
-            }
-        )
-    return rows
-
-
-# The words for codes, each worked out once per code (a week has a few dozen codes, and its
-# lists some 100,000 cells that show one).
-_type_label = lru_cache(maxsize=256)(project_type_label)
-_kind_label = lru_cache(maxsize=256)(kind_label)
-_cause_label = lru_cache(maxsize=256)(cause_label)
-_emergency_label = lru_cache(maxsize=256)(emergency_cause_label)
 
 # The columns the exports share: (column, the plan line's value it shows: a key of the line
 # as `split_lines` gives it, or a function of the line).
@@ -131,47 +62,6 @@ AMOUNT = (Column("金额(元)", "money", total=True), "amount")
 NEED_BY = (Column("需到货日期", "date"), "need_by")
 ARRIVAL = (Column("预计到货日期", "date"), "arrival")
 LATE_DAYS = (Column("延迟天数", "int"), "late_days")
-
-
-_BLANK = dict.fromkeys(PLAN_COLUMNS)
-
-
-def shown(line: Row) -> dict[str, Any]:
-    """A plan line (`PLAN_COLUMNS`) with the values the exports show that are not its own:
-    the project (or the reserve replenished), the words for its codes, its unit price and
-    amount (none for an unmet rest), its outcome (if late or unmet) and priority."""
-    kind = line["kind"]
-    return {
-        **_BLANK,
-        **line,
-        "project_label": line["project_name"] or _replenishing(line),
-        "type_label": _type_label(line["project_type"]),
-        "source_label": _kind_label(kind),
-        "price": None if kind == "unmet" else line["unit_cost"],
-        "amount": _amount(line),
-        "cause_label": _cause_label(line["cause"]),
-        "emergency_label": _emergency_label(line["emergency_cause"]),
-        "outcome_label": _outcome(line),
-        "priority_label": priority_label(line.get("priority") or ""),
-        "voltage_class": line.get("voltage_class") or "",
-    }
-
-
-def _replenishing(row: Row) -> str:
-    warehouse = row.get("replenish_warehouse_id")
-    return f"补库 {warehouse}" if warehouse else ""
-
-
-def _amount(row: Row) -> Decimal | None:
-    if row["kind"] == "unmet":
-        return None
-    return _line_amount(Decimal(row["unit_cost"]), int(row["quantity"]))
-
-
-@lru_cache(maxsize=1 << 16)
-def _line_amount(unit_cost: Decimal, quantity: int) -> Decimal:
-    # A week repeats its few prices and quantities: each amount is worked out once.
-    return line_amount(unit_cost, quantity)
 
 
 def _sheet(
@@ -192,10 +82,11 @@ def _sheet(
 
 def _sorted(rows: Iterable[Row], *fields: str) -> list[Row]:
     """The rows by `fields` in order, a missing value (None) after every other."""
-    rows = list(rows)
     plain = itemgetter(*fields) if len(fields) > 1 else lambda row: (row[fields[0]],)
-    if all(row.get(f) is not None for row in rows for f in fields):
-        return sorted(rows, key=plain)  # the same order, without a key of pairs per field
+    try:  # the same order as below while no None is compared, without a pair per field
+        return sorted(rows, key=plain)
+    except TypeError:  # a None met another value
+        pass
 
     def key(row: Row) -> tuple:
         return tuple(_sort_value(row.get(f)) for f in fields)
@@ -209,13 +100,6 @@ def _sort_value(value: Any) -> tuple[int, Any]:
     if isinstance(value, date):
         return (0, value.toordinal())
     return (0, value)
-
-
-def priority_label(value: str) -> str:
-    """A line's priority as the requirement plan writes it (一般, 市级重点, 省级重点, 补库)."""
-    if value == REPLENISHMENT:
-        return "补库"
-    return PRIORITY_ZH[Priority(value)] if value in Priority._value2member_map_ else ""
 
 
 def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = "") -> bytes:
@@ -399,11 +283,6 @@ def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
     )
 
 
-def _outcome(row: Row) -> str:
-    outcome = "unmet" if row["kind"] == "unmet" else "late"
-    return f"{OUTCOME_ZH[outcome]} {outcome}"
-
-
 def replenishment_list(replenishment: Sequence[Row]) -> bytes:
     """补库清单: reserve below quota and the source planned to refill it."""
     rows = _sorted(replenishment, "replenish_warehouse_id", "material", "kind")
@@ -488,46 +367,6 @@ def package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> 
         )
 
     return write_xlsx([table(False), table(True)])
-
-
-@dataclass
-class ExportRows:
-    """The plan lines each export lists, in plan order (`split_lines`)."""
-
-    agreement: list[Row] = field(default_factory=list)  # the plan's, then those promised
-    stock: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by warehouse
-    emergency: list[Row] = field(default_factory=list)  # the plan's, then those promised
-    late_or_unmet: list[Row] = field(default_factory=list)
-    replenishment: list[Row] = field(default_factory=list)
-    projects: list[Row] = field(default_factory=list)  # every line of a project
-
-
-def split_lines(lines: Iterable[Row], promised: Iterable[Row] = ()) -> ExportRows:
-    """One pass over the plan lines for every export, each line with what the exports show
-    (`shown`); the `promised` rows (agreement and emergency supply promised to urgent requests)
-    go to the requirement plan and the emergency list only."""
-    rows = ExportRows()
-    for line in lines:
-        row = shown(line)
-        kind = row["kind"]
-        if kind == "agreement":
-            rows.agreement.append(row)
-        elif kind == "emergency":
-            rows.emergency.append(row)
-        elif kind in ("reserve", "consignment"):
-            rows.stock[str(row["warehouse_id"])].append(row)
-        if kind == "unmet" or row["late_days"] > 0:
-            rows.late_or_unmet.append(row)
-        if row.get("replenish_warehouse_id"):
-            rows.replenishment.append(row)
-        if row["project_id"]:
-            rows.projects.append(row)
-    for row in map(shown, promised):
-        if row["kind"] == "agreement":
-            rows.agreement.append(row)
-        elif row["kind"] == "emergency":
-            rows.emergency.append(row)
-    return rows
 
 
 def _nothing(name: str, note: str) -> Sheet:

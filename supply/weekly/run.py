@@ -34,7 +34,8 @@ from supply.core.settings import Settings, check_runs_dir, runs_dir_unusable
 from supply.limits import Refusal, solve_within_limits, with_refusals
 from supply.planning import MatchingProblem, after_plan, build_instance, replenishment_demands
 from supply.policy import DeadlinePolicy
-from supply.weekly.export import export_rows, write_exports
+from supply.weekly.export import write_exports
+from supply.weekly.export_rows import export_rows
 from supply.weekly.inputs import RunInputs, read_inputs
 from supply.weekly.kpis import compute_kpis
 from supply.weekly.lines import LineRow, plan_lines
