@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from optimizer.contract import Instance, LateLine, Objective, Plan, UnmetLine
 
@@ -36,9 +37,16 @@ class CheckReport:
         return float(self.unmet_weighted), float(self.lateness_weighted), float(self.cost)
 
 
-def _exact(value: float | int | None) -> Fraction:
+def _exact(value: float | int | None) -> Fraction | int:
+    # Whole numbers stay Python ints: as exact as a Fraction, and far cheaper to add up.
+    return _exact_float(value) if isinstance(value, float) else (value or 0)
+
+
+@lru_cache(maxsize=1 << 16)  # a plan repeats its few prices, weights and quantities
+def _exact_float(value: float) -> Fraction | int:
     # Decimal(repr) reads the number as written in JSON, not its nearest binary double.
-    return Fraction(Decimal(repr(value))) if isinstance(value, float) else Fraction(value or 0)
+    exact = Fraction(Decimal(repr(value)))
+    return exact.numerator if exact.denominator == 1 else exact
 
 
 def check_plan(instance: Instance, plan: Plan) -> CheckReport:
@@ -57,8 +65,12 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
         + [s.quantity for s in instance.sources if s.quantity is not None]
     )
 
-    served: dict[str, Fraction] = defaultdict(Fraction)
-    taken: dict[str, Fraction] = defaultdict(Fraction)
+    served: dict[str, Fraction | int] = defaultdict(int)
+    taken: dict[str, Fraction | int] = defaultdict(int)
+    # The tiers are summed in locals (ints while every number is whole) and stored at the end.
+    unmet_weighted: Fraction | int = 0
+    lateness_weighted: Fraction | int = 0
+    cost: Fraction | int = 0
     worst_late: dict[str, int] = defaultdict(int)
     seen_pairs: set[tuple[str, str]] = set()
     for i, alloc in enumerate(plan.allocations):
@@ -92,19 +104,20 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
         served[d.id] += qty
         taken[s.id] += qty
         worst_late[d.id] = max(worst_late[d.id], late)
-        report.lateness_weighted += _exact(d.weight) * late * qty
-        report.cost += _exact(s.unit_cost) * qty
+        lateness_weighted += _exact(d.weight) * late * qty
 
+    for source_id, qty in taken.items():  # each source's price times all taken from it
+        cost += _exact(sources[source_id].unit_cost) * qty
     for s in instance.sources:
         if s.quantity is not None and taken[s.id] > _exact(s.quantity):
             problem(f"source {s.id}: {float(taken[s.id])} taken but only {s.quantity} available")
         if s.kind == "reserve" and s.quantity is not None:
             left = _exact(s.quantity) - taken[s.id]
             below = max(Fraction(0), _exact(s.quota) - left)
-            report.cost += _exact(instance.policy.reserve_below_quota_penalty) * below
+            cost += _exact(instance.policy.reserve_below_quota_penalty) * below
         if s.floor and s.floor_penalty:  # each unit of its floor left unused costs the penalty
             unused = max(Fraction(0), _exact(s.floor) - taken[s.id])
-            report.cost += _exact(s.floor_penalty) * unused
+            cost += _exact(s.floor_penalty) * unused
 
     unmet_listed = {u.demand: _exact(u.quantity) for u in plan.unmet}
     late_listed = {entry.demand: entry.late_days for entry in plan.late}
@@ -121,7 +134,7 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
         short = _exact(d.quantity) - served[d.id]
         if short < 0:
             problem(f"demand {d.id}: {float(served[d.id])} supplied but only {d.quantity} asked")
-        report.unmet_weighted += _exact(d.weight) * max(short, Fraction(0))
+        unmet_weighted += _exact(d.weight) * max(short, 0)
         if short > 0 and unmet_listed.get(d.id) != short:
             problem(
                 f"demand {d.id}: {float(short)} unmet but the plan's unmet list says "
@@ -141,6 +154,9 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
         if not entry.reason.strip():
             problem(f"demand {entry.demand}: no reason given (every late or unmet line needs one)")
 
+    report.unmet_weighted = Fraction(unmet_weighted)
+    report.lateness_weighted = Fraction(lateness_weighted)
+    report.cost = Fraction(cost)
     _compare_objective(report, plan.objective)
     return report
 

@@ -1,9 +1,10 @@
 """The weekly run's Excel exports, with Chinese headers (planners and the province read them).
 
 Every export is built from one list of plan lines (`PLAN_COLUMNS`, one row per allocation or
-unmet rest, with names beside the codes: `export_rows`), so they always agree, and written by the
-one export writer (`supply.core.sheets`): text as text, amounts to the fen, a totals row and an
-autofilter on every list.
+unmet rest, with names beside the codes: `supply.weekly.export_rows`), gone over once for them
+all, so they always agree, and written by the one export writer (`supply.core.sheets`, a sheet
+streamed row by row): text as text, amounts to the fen, a totals row and an autofilter on every
+list.
 
 - 协议库存需求计划: the agreement-stock requirement plan for the province, one row per material
   and delivery warehouse, with the project lines behind each row on a second sheet;
@@ -24,30 +25,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from supply.core.money import line_amount
 from supply.core.sheets import Column, Sheet, write_xlsx
-from supply.labels import (
-    KIND_ZH,
-    OUTCOME_ZH,
-    cause_label,
-    emergency_cause_label,
-    kind_label,
-    project_type_label,
-)
-from supply.projects.models import PRIORITY_WEIGHT, PRIORITY_ZH, REPLENISHMENT_WEIGHT, Priority
-from supply.weekly.inputs import RunInputs
-from supply.weekly.lines import LineRow
-
-PLAN_COLUMNS = [
-    "kind", "demand", "project_id", "project_name", "project_type", "material", "material_name",
-    "unit", "quantity", "source_id", "warehouse_id", "warehouse_name", "supplier", "unit_cost",
-    "arrival", "need_by", "late_days", "reason", "reason_zh", "cause", "emergency_cause",
-    "replenish_warehouse_id", "voltage_class", "priority",
-]  # fmt: skip
-Row = Mapping[str, Any]
+from supply.labels import KIND_ZH, OUTCOME_ZH, emergency_cause_label
+from supply.weekly.export_rows import Row, split_lines
 
 EXPORTS = {
     "agreement_requirements": "协议库存需求计划",
@@ -58,82 +42,26 @@ EXPORTS = {
     "packages": "项目包汇总",
 }
 NO_PACKAGE_ZH = "(无项目包)"
-# The demand's weight back to its project's priority (the province weighs lines by it).
-REPLENISHMENT = "replenishment"
-WEIGHT_PRIORITY = {w: p.value for p, w in PRIORITY_WEIGHT.items()} | {
-    REPLENISHMENT_WEIGHT: REPLENISHMENT
-}
 SPEND_KINDS = ("reserve", "consignment", "agreement", "emergency")
 OUTCOMES = ("on_time", "late", "unmet")
 
 
-def export_rows(lines: list[LineRow], read: RunInputs) -> list[dict[str, Any]]:
-    """The plan lines as the exports' rows (`PLAN_COLUMNS`), with names beside the codes."""
-    suppliers = {sid: ref.supplier for sid, ref in read.problem.sources.items()}
-    rows = []
-    for line in lines:
-        name, unit = read.materials.get(line.material_code, ("", ""))
-        demand = read.problem.demands.get(line.demand_key)
-        rows.append(
-            {
-                "kind": line.kind,
-                "demand": line.demand_key,
-                "project_id": line.project_id or "",
-                "project_name": read.project_names.get(line.project_id or "", ""),
-                "project_type": read.project_types.get(line.project_id or "", "replenishment"),
-                "material": line.material_code,
-                "material_name": name,
-                "unit": unit,
-                "quantity": line.quantity,
-                "source_id": line.source_id,
-                "warehouse_id": line.warehouse_id or "",
-                "warehouse_name": read.warehouses.get(line.warehouse_id or "", ""),
-                "supplier": suppliers.get(line.source_id, ""),
-                "unit_cost": line.unit_cost,
-                "arrival": line.arrival,
-                "need_by": line.need_by,
-                "late_days": line.late_days,
-                "reason": line.reason,
-                "reason_zh": line.reason_zh,
-                "cause": line.cause,
-                "emergency_cause": line.emergency_cause,
-                "replenish_warehouse_id": line.replenish_warehouse_id,
-                "voltage_class": demand.voltage_class if demand else "",
-                "priority": WEIGHT_PRIORITY.get(demand.weight, "") if demand else "",
-            }
-        )
-    return rows
-
-
-# The columns the exports share: (column, how to read it from a plan line).
+# The columns the exports share: (column, the plan line's value it shows: a key of the line
+# as `split_lines` gives it, or a function of the line).
 _Getter = str | Callable[[Row], Any]
 PROJECT = (Column("项目编号"), "project_id")
-PROJECT_NAME = (Column("项目名称"), lambda r: r["project_name"] or _replenishing(r))
-PROJECT_TYPE = (Column("工程类型"), lambda r: project_type_label(r["project_type"]))
+PROJECT_NAME = (Column("项目名称"), "project_label")
+PROJECT_TYPE = (Column("工程类型"), "type_label")
 MATERIAL = (Column("物料编码"), "material")
 MATERIAL_NAME = (Column("物料名称"), "material_name")
 UNIT = (Column("单位"), "unit")
 QUANTITY = (Column("数量", "int"), "quantity")
-SOURCE = (Column("来源"), lambda r: kind_label(r["kind"]))
-UNIT_COST = (
-    Column("单价(元)", "price"),
-    lambda r: None if r["kind"] == "unmet" else r["unit_cost"],
-)
-AMOUNT = (Column("金额(元)", "money", total=True), lambda r: _amount(r))
+SOURCE = (Column("来源"), "source_label")
+UNIT_COST = (Column("单价(元)", "price"), "price")
+AMOUNT = (Column("金额(元)", "money", total=True), "amount")
 NEED_BY = (Column("需到货日期", "date"), "need_by")
 ARRIVAL = (Column("预计到货日期", "date"), "arrival")
 LATE_DAYS = (Column("延迟天数", "int"), "late_days")
-
-
-def _replenishing(row: Row) -> str:
-    warehouse = row.get("replenish_warehouse_id")
-    return f"补库 {warehouse}" if warehouse else ""
-
-
-def _amount(row: Row) -> Decimal | None:
-    if row["kind"] == "unmet":
-        return None
-    return line_amount(Decimal(row["unit_cost"]), int(row["quantity"]))
 
 
 def _sheet(
@@ -143,18 +71,23 @@ def _sheet(
     *,
     totals: bool = True,
 ) -> Sheet:
-    def value(row: Row, get: _Getter) -> Any:
-        return row.get(get) if isinstance(get, str) else get(row)
-
-    return Sheet(
-        name=name,
-        columns=[c for c, _ in columns],
-        rows=[[value(row, get) for _, get in columns] for row in rows],
-        totals=totals,
-    )
+    keys = [get for _, get in columns if isinstance(get, str)]
+    if len(keys) == len(columns) > 1:  # every value a key of the line: one C call per row
+        values: list[Sequence[Any]] = list(map(itemgetter(*keys), rows))
+    else:
+        getters = [itemgetter(get) if isinstance(get, str) else get for _, get in columns]
+        values = [[get(row) for get in getters] for row in rows]
+    return Sheet(name=name, columns=[c for c, _ in columns], rows=values, totals=totals)
 
 
 def _sorted(rows: Iterable[Row], *fields: str) -> list[Row]:
+    """The rows by `fields` in order, a missing value (None) after every other."""
+    plain = itemgetter(*fields) if len(fields) > 1 else lambda row: (row[fields[0]],)
+    try:  # the same order as below while no None is compared, without a pair per field
+        return sorted(rows, key=plain)
+    except TypeError:  # a None met another value
+        pass
+
     def key(row: Row) -> tuple:
         return tuple(_sort_value(row.get(f)) for f in fields)
 
@@ -169,19 +102,12 @@ def _sort_value(value: Any) -> tuple[int, Any]:
     return (0, value)
 
 
-def priority_label(value: str) -> str:
-    """A line's priority as the requirement plan writes it (一般, 市级重点, 省级重点, 补库)."""
-    if value == REPLENISHMENT:
-        return "补库"
-    return PRIORITY_ZH[Priority(value)] if value in Priority._value2member_map_ else ""
-
-
-def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") -> bytes:
-    """协议库存需求计划: per material and delivery warehouse, with the lines behind each row.
+def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = "") -> bytes:
+    """协议库存需求计划: per material and delivery warehouse, with the lines behind each row
+    (`agreement`: the agreement lines, the plan's and those promised to urgent requests).
 
     The province matches every city's plan centrally (`supply.province`): each project line says
     its city, voltage class and priority, which the province weighs it by."""
-    agreement = [r for r in lines if r["kind"] == "agreement"]
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in agreement:
         groups[row["material"], row["warehouse_id"]].append(row)
@@ -200,7 +126,7 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") 
                 sum(int(r["quantity"]) for r in rows),
                 min(r["need_by"] for r in rows),
                 len(rows),
-                sum((_amount(r) or Decimal(0) for r in rows), Decimal(0)),
+                sum((r["amount"] or Decimal(0) for r in rows), Decimal(0)),
             ]
         )
     summary_sheet = Sheet(
@@ -230,15 +156,15 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") 
             PROJECT,
             PROJECT_NAME,
             PROJECT_TYPE,
-            (Column("电压等级"), lambda r: r.get("voltage_class", "")),
-            (Column("优先级"), lambda r: priority_label(r.get("priority", ""))),
+            (Column("电压等级"), "voltage_class"),
+            (Column("优先级"), "priority_label"),
             (Column("需求行"), "demand"),
             QUANTITY,
             NEED_BY,
             (Column("参考协议行"), "source_id"),
             (Column("参考供应商"), "supplier"),
             (Column("参考单价(元)", "price"), "unit_cost"),
-            (Column("参考金额(元)", "money", total=True), _amount),
+            (Column("参考金额(元)", "money", total=True), "amount"),
             ARRIVAL,
             LATE_DAYS,
             (Column("说明"), "reason_zh"),
@@ -249,12 +175,10 @@ def agreement_requirements(lines: Sequence[Row], batch_id: str, city: str = "") 
     return write_xlsx([summary_sheet, detail])
 
 
-def issue_list(lines: Sequence[Row], warehouse_names: Mapping[str, str]) -> bytes:
+def issue_list(
+    by_warehouse: Mapping[str, Sequence[Row]], warehouse_names: Mapping[str, str]
+) -> bytes:
     """出库清单: reserve and consignment leaving each warehouse, one sheet per warehouse."""
-    stock = [r for r in lines if r["kind"] in ("reserve", "consignment")]
-    by_warehouse: dict[str, list[Row]] = defaultdict(list)
-    for row in stock:
-        by_warehouse[str(row["warehouse_id"])].append(row)
     sheets = [
         _sheet(
             f"{warehouse} {warehouse_names.get(warehouse, '')}".strip(),
@@ -281,10 +205,10 @@ def issue_list(lines: Sequence[Row], warehouse_names: Mapping[str, str]) -> byte
     return write_xlsx(sheets)
 
 
-def emergency_list(lines: Sequence[Row]) -> bytes:
+def emergency_list(emergency: Sequence[Row]) -> bytes:
     """紧急采购清单: what must be bought outside agreements, per line, with its cause and dates;
     then the lines and amounts per cause (catalog materials bought this way need approval)."""
-    rows = _sorted([r for r in lines if r["kind"] == "emergency"], "need_by", "material", "demand")
+    rows = _sorted(emergency, "need_by", "material", "demand")
     detail = _sheet(
         "紧急采购",
         [
@@ -296,11 +220,11 @@ def emergency_list(lines: Sequence[Row]) -> bytes:
             UNIT,
             QUANTITY,
             (Column("估算单价(元)", "price"), "unit_cost"),
-            (Column("估算金额(元)", "money", total=True), _amount),
+            (Column("估算金额(元)", "money", total=True), "amount"),
             NEED_BY,
             ARRIVAL,
             LATE_DAYS,
-            (Column("紧急采购原因"), lambda r: emergency_cause_label(r["emergency_cause"])),
+            (Column("紧急采购原因"), "emergency_label"),
             (Column("说明"), "reason_zh"),
             (Column("说明(英文) / reason"), "reason"),
         ],
@@ -320,7 +244,7 @@ def emergency_list(lines: Sequence[Row]) -> bytes:
             [
                 emergency_cause_label(cause) or "未注明 (unknown)",
                 len(group),
-                sum((_amount(r) or Decimal(0) for r in group), Decimal(0)),
+                sum((r["amount"] or Decimal(0) for r in group), Decimal(0)),
             ]
             for cause, group in sorted(per_cause.items())
         ],
@@ -329,20 +253,15 @@ def emergency_list(lines: Sequence[Row]) -> bytes:
     return write_xlsx([detail, by_cause])
 
 
-def late_and_unmet(lines: Sequence[Row]) -> bytes:
+def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
     """延迟与未满足清单: every late or unmet line with the reason (R8)."""
-    rows = _sorted(
-        [r for r in lines if r["kind"] == "unmet" or r["late_days"] > 0],
-        "need_by",
-        "demand",
-        "kind",
-    )
+    rows = _sorted(late_or_unmet, "need_by", "demand", "kind")
     return write_xlsx(
         [
             _sheet(
                 "延迟与未满足",
                 [
-                    (Column("情况"), lambda r: _outcome(r)),
+                    (Column("情况"), "outcome_label"),
                     PROJECT,
                     PROJECT_NAME,
                     PROJECT_TYPE,
@@ -354,7 +273,7 @@ def late_and_unmet(lines: Sequence[Row]) -> bytes:
                     NEED_BY,
                     ARRIVAL,
                     LATE_DAYS,
-                    (Column("原因类别"), lambda r: cause_label(r["cause"])),
+                    (Column("原因类别"), "cause_label"),
                     (Column("原因"), "reason_zh"),
                     (Column("原因(英文) / reason"), "reason"),
                 ],
@@ -364,19 +283,9 @@ def late_and_unmet(lines: Sequence[Row]) -> bytes:
     )
 
 
-def _outcome(row: Row) -> str:
-    outcome = "unmet" if row["kind"] == "unmet" else "late"
-    return f"{OUTCOME_ZH[outcome]} {outcome}"
-
-
-def replenishment_list(lines: Sequence[Row]) -> bytes:
+def replenishment_list(replenishment: Sequence[Row]) -> bytes:
     """补库清单: reserve below quota and the source planned to refill it."""
-    rows = _sorted(
-        [r for r in lines if r.get("replenish_warehouse_id")],
-        "replenish_warehouse_id",
-        "material",
-        "kind",
-    )
+    rows = _sorted(replenishment, "replenish_warehouse_id", "material", "kind")
     return write_xlsx(
         [
             _sheet(
@@ -394,7 +303,7 @@ def replenishment_list(lines: Sequence[Row]) -> bytes:
                     AMOUNT,
                     NEED_BY,
                     ARRIVAL,
-                    (Column("原因类别"), lambda r: cause_label(r["cause"])),
+                    (Column("原因类别"), "cause_label"),
                     (Column("说明"), "reason_zh"),
                     (Column("说明(英文) / reason"), "reason"),
                 ],
@@ -404,10 +313,10 @@ def replenishment_list(lines: Sequence[Row]) -> bytes:
     )
 
 
-def package_summary(lines: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
+def package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
     """项目包汇总: per package (`packages` maps project → package), lines on time, late and
-    unmet and the planned cost by source; then per package and project."""
-    rows = [r for r in lines if r["project_id"]]
+    unmet and the planned cost by source; then per package and project (`rows`: the projects'
+    plan lines)."""
     if not rows:
         return write_xlsx(
             [_nothing("项目包汇总", "本批次没有项目需求 / no project demand in this batch")]
@@ -421,7 +330,7 @@ def package_summary(lines: Sequence[Row], packages: Mapping[str, str | None]) ->
         rank = 2 if row["kind"] == "unmet" else 1 if row["late_days"] > 0 else 0
         outcome[line] = max(outcome.get(line, 0), rank)
         if row["kind"] != "unmet":
-            cost[package, row["project_id"]][row["kind"]] += _amount(row) or Decimal(0)
+            cost[package, row["project_id"]][row["kind"]] += row["amount"] or Decimal(0)
 
     def table(by_project: bool) -> Sheet:
         def group(package: str, project: str) -> tuple[str, ...]:
@@ -481,14 +390,14 @@ def write_exports(
     the province and to procurement with the plan's own (the requirement plan, the emergency
     list), but they are not this plan's lines, so the other exports leave them out.
     """
-    procured = [*lines, *promised]
+    rows = split_lines(lines, promised)
     contents = {
-        "agreement_requirements": agreement_requirements(procured, batch_id, city),
-        "issue_list": issue_list(lines, warehouse_names),
-        "emergency": emergency_list(procured),
-        "late_unmet": late_and_unmet(lines),
-        "replenishment": replenishment_list(lines),
-        "packages": package_summary(lines, packages or {}),
+        "agreement_requirements": agreement_requirements(rows.agreement, batch_id, city),
+        "issue_list": issue_list(rows.stock, warehouse_names),
+        "emergency": emergency_list(rows.emergency),
+        "late_unmet": late_and_unmet(rows.late_or_unmet),
+        "replenishment": replenishment_list(rows.replenishment),
+        "packages": package_summary(rows.projects, packages or {}),
     }
     paths = {}
     for name, content in contents.items():

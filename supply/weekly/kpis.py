@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from optimizer import Plan
@@ -33,14 +34,37 @@ OUTCOMES = ("on_time", "late", "unmet")
 NO_PACKAGE = "(none)"  # projects that belong to no package
 
 
-def line_outcomes(plan: Plan) -> dict[str, str]:
-    """Each demand's outcome: unmet if any of it is unmet, else late if any of it is late."""
-    outcome: dict[str, str] = {a.demand: "on_time" for a in plan.allocations}
-    for late in plan.late:
-        outcome[late.demand] = "late"
-    for unmet in plan.unmet:
-        outcome[unmet.demand] = "unmet"
-    return outcome
+def _shares(plan: Plan, problem: MatchingProblem) -> dict[str, tuple[str, int, int]]:
+    """Per demand with an allocation or a shortfall: its outcome (unmet if any of it is unmet,
+    else late if any of it is late), its late and its unmet quantity.
+
+    Read from the allocations alone (what is not served is unmet), so that a plan made without
+    its reasons — the baseline — counts the same as one with them: the checker holds a plan's
+    `late` and `unmet` lists to its allocations."""
+    served: dict[str, float] = defaultdict(float)
+    late: dict[str, float] = defaultdict(float)
+    for a in plan.allocations:
+        served[a.demand] += a.quantity
+        if a.late_days:
+            late[a.demand] += a.quantity
+    shares = {}
+    for key, demand in problem.demands.items():
+        got = served.get(key)
+        unmet = demand.quantity - int(got or 0)
+        late_quantity = int(late.get(key, 0))
+        if unmet > 0:
+            shares[key] = ("unmet", late_quantity, unmet)
+        elif late_quantity:
+            shares[key] = ("late", late_quantity, 0)
+        elif got is not None:
+            shares[key] = ("on_time", 0, 0)
+    return shares
+
+
+@lru_cache(maxsize=1 << 16)
+def _line_amount(unit_cost: Decimal, quantity: int) -> Decimal:
+    # A week repeats its few prices and quantities: each amount is worked out once.
+    return line_amount(unit_cost, quantity)
 
 
 def _yuan(amount: Decimal) -> float:
@@ -58,6 +82,10 @@ def _outcome_counts() -> dict[str, Any]:
     }
 
 
+_LINES = {o: f"{o}_lines" for o in OUTCOMES}
+_VALUES = {o: f"{o}_value" for o in OUTCOMES}
+
+
 def outcome_kpis(
     problem: MatchingProblem,
     plan: Plan,
@@ -65,38 +93,41 @@ def outcome_kpis(
     prices: Mapping[str, Decimal],
     group: Mapping[str, str] | None = None,
     refused: Collection[str] = (),
+    shares: Mapping[str, tuple[str, int, int]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Lines and value (at standard price) on time, late and unmet: `total`, and per group of
     demands when `group` maps demand → group name; the `refused` demands (refused before
-    matching) apart, as `refused_lines` and `refused_value`."""
-    outcome = line_outcomes(plan)
-    late_qty: dict[str, float] = defaultdict(float)
-    for a in plan.allocations:
-        if a.late_days:
-            late_qty[a.demand] += a.quantity
-    unmet_qty = {u.demand: u.quantity for u in plan.unmet}
+    matching) apart, as `refused_lines` and `refused_value`. (`shares`: the plan's `_shares`,
+    if already worked out.)"""
+    if shares is None:
+        shares = _shares(plan, problem)
     buckets: dict[str, dict[str, Any]] = defaultdict(_outcome_counts)
     buckets["total"] = _outcome_counts()  # even with no demand
+    zero = Decimal(0)
     for key, demand in problem.demands.items():
-        price = prices.get(demand.material, Decimal(0))
-        late, unmet = int(late_qty.get(key, 0)), int(unmet_qty.get(key, 0))
-        parts = {
-            "on_time": demand.quantity - late - unmet,
-            "late": late,
-            "unmet": unmet,
-        }
+        price = prices.get(demand.material, zero)
+        value = _line_amount(price, demand.quantity)
         names = ["total"] + ([group.get(key, "?")] if group is not None else [])
+        if key in refused:
+            for name in names:
+                bucket = buckets[name]
+                bucket["refused_lines"] += 1
+                bucket["refused_value"] += value
+            continue
+        outcome, late, unmet = shares.get(key, ("unmet", 0, 0))
+        parts = (
+            ("on_time", demand.quantity - late - unmet),
+            ("late", late),
+            ("unmet", unmet),
+        )
+        amounts = [(_VALUES[o], _line_amount(price, q) if q else zero) for o, q in parts]
         for name in names:
             bucket = buckets[name]
-            if key in refused:
-                bucket["refused_lines"] += 1
-                bucket["refused_value"] += line_amount(price, demand.quantity)
-                continue
             bucket["lines"] += 1
-            bucket[f"{outcome.get(key, 'unmet')}_lines"] += 1
-            bucket["value"] += line_amount(price, demand.quantity)
-            for o, quantity in parts.items():
-                bucket[f"{o}_value"] += line_amount(price, quantity)
+            bucket[_LINES[outcome]] += 1
+            bucket["value"] += value
+            for field, amount in amounts:
+                bucket[field] += amount
     return {
         name: {k: _yuan(v) if isinstance(v, Decimal) else v for k, v in bucket.items()}
         for name, bucket in buckets.items()
@@ -111,7 +142,7 @@ def spend_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, Any]:
     for a in plan.allocations:
         ref = problem.sources[a.source]
         by_source[ref.kind]["lines"] += 1
-        by_source[ref.kind]["spend"] += line_amount(ref.unit_cost, int(a.quantity))
+        by_source[ref.kind]["spend"] += _line_amount(ref.unit_cost, int(a.quantity))
         used[a.source] += a.quantity
     below_before = below_after = 0.0
     positions = 0
@@ -159,21 +190,30 @@ def compute_kpis(
         else project_types.get(demand.project_id, "?")
         for key, demand in problem.demands.items()
     }
-    outcomes = outcome_kpis(problem, plan, prices=prices, group=kind_of, refused=refused)
+    shares = _shares(plan, problem)
+    outcomes = outcome_kpis(
+        problem, plan, prices=prices, group=kind_of, refused=refused, shares=shares
+    )
     return {
         "totals": outcomes.pop("total"),
         "by_project_type": dict(sorted(outcomes.items())),
         **spend_kpis(problem, plan),
-        "by_package": package_kpis(problem, plan),
+        "by_package": package_kpis(problem, plan, shares),
         "objective": plan.objective.model_dump(),
         "baseline": _baseline(problem, baseline, prices, refused),
     }
 
 
-def package_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, dict[str, Any]]:
+def package_kpis(
+    problem: MatchingProblem,
+    plan: Plan,
+    shares: Mapping[str, tuple[str, int, int]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Per project package: its lines on time, late and unmet, and the cost the run plans for it
     by source (what approval would commit from its budget); replenishment has no package."""
-    outcome = line_outcomes(plan)
+    if shares is None:
+        shares = _shares(plan, problem)
+    outcome = {key: share[0] for key, share in shares.items()}
     rows: dict[str, dict[str, Any]] = {}
     costs: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
 
@@ -193,7 +233,9 @@ def package_kpis(problem: MatchingProblem, plan: Plan) -> dict[str, dict[str, An
         if demand.replenish_warehouse_id:
             continue
         ref = problem.sources[a.source]
-        costs[demand.package or NO_PACKAGE][ref.kind] += line_amount(ref.unit_cost, int(a.quantity))
+        costs[demand.package or NO_PACKAGE][ref.kind] += _line_amount(
+            ref.unit_cost, int(a.quantity)
+        )
     for package, bucket in rows.items():
         by_kind = costs.get(package, {})
         bucket["cost_by_source"] = {k: _yuan(v) for k, v in sorted(by_kind.items())}

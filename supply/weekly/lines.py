@@ -70,50 +70,52 @@ def plan_lines(
     late = {e.demand: e for e in plan.late}
     emergency = emergency_causes(problem, plan, supply, catalogued)
     switched_off = frozenset() if emergency_for_catalog_materials else frozenset(catalogued)
-
-    def row(key: str, **values: Any) -> LineRow:
-        demand = problem.demands[key]
-        return LineRow(
-            demand_key=key,
-            demand_line_id=demand.demand_line_id,
-            replenish_warehouse_id=demand.replenish_warehouse_id,
-            project_id=None if demand.replenish_warehouse_id else demand.project_id,
-            material_code=demand.material,
-            need_by=demand.need_by,
-            **values,
-        )
-
+    demands, sources = problem.demands, problem.sources
+    # Made with positional arguments (in LineRow's field order): a week has some 50,000.
     lines = []
     for a in plan.allocations:
-        source = problem.sources[a.source]
+        demand, source = demands[a.demand], sources[a.source]
         entry = late.get(a.demand) if a.late_days else None
+        repl = demand.replenish_warehouse_id
         lines.append(
-            row(
+            LineRow(
                 a.demand,
-                kind=source.kind,
-                source_id=a.source,
-                warehouse_id=source.warehouse_id,
-                consignment_id=source.consignment_id,
-                agreement_line_id=source.agreement_line_id,
-                quantity=int(a.quantity),
-                unit_cost=exact(source.unit_cost),
-                arrival=a.arrival,
-                late_days=a.late_days,
-                reason=entry.reason[:REASON_LIMIT] if entry else "",
-                reason_zh=entry.reason_zh[:REASON_LIMIT] if entry else "",
-                cause=entry.cause if entry else "",
-                emergency_cause=emergency.get((a.demand, a.source), ""),
+                demand.demand_line_id,
+                repl,
+                None if repl else demand.project_id,
+                demand.material,
+                source.kind,
+                int(a.quantity),
+                demand.need_by,
+                a.source,
+                source.warehouse_id,
+                source.consignment_id,
+                source.agreement_line_id,
+                exact(source.unit_cost),
+                a.arrival,
+                a.late_days,
+                entry.reason[:REASON_LIMIT] if entry else "",
+                entry.reason_zh[:REASON_LIMIT] if entry else "",
+                entry.cause if entry else "",
+                emergency.get((a.demand, a.source), ""),
             )
         )
     for u in plan.unmet:
+        demand = demands[u.demand]
         cause, reason, reason_zh = unmet_cause(
             u, problem, supply, refused=refused, switched_off=switched_off
         )
+        repl = demand.replenish_warehouse_id
         lines.append(
-            row(
-                u.demand,
+            LineRow(
+                demand_key=u.demand,
+                demand_line_id=demand.demand_line_id,
+                replenish_warehouse_id=repl,
+                project_id=None if repl else demand.project_id,
+                material_code=demand.material,
                 kind=LineKind.UNMET,
                 quantity=int(u.quantity),
+                need_by=demand.need_by,
                 reason=reason[:REASON_LIMIT],
                 reason_zh=reason_zh[:REASON_LIMIT],
                 cause=cause,

@@ -9,13 +9,16 @@ and plans as JSON, the KPIs and the exports. Approval is `supply.weekly.approval
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -31,12 +34,13 @@ from supply.core.settings import Settings, check_runs_dir, runs_dir_unusable
 from supply.limits import Refusal, solve_within_limits, with_refusals
 from supply.planning import MatchingProblem, after_plan, build_instance, replenishment_demands
 from supply.policy import DeadlinePolicy
-from supply.weekly.export import export_rows, write_exports
+from supply.weekly.export import write_exports
+from supply.weekly.export_rows import export_rows
 from supply.weekly.inputs import RunInputs, read_inputs
 from supply.weekly.kpis import compute_kpis
 from supply.weekly.lines import LineRow, plan_lines
 from supply.weekly.models import PlanRunPublic
-from supply.weekly.save import save_run
+from supply.weekly.save import BackgroundSave
 
 Progress = Callable[[str], None]
 
@@ -69,6 +73,32 @@ def run_weekly(
     `GRIDSUPPLY_RUNS_DIR`; a run that fails after its folder is made (writing its files or
     exports, saving) leaves no folder behind."""
     check_runs_dir(settings)
+    with _collector_paused():
+        return _run_weekly(
+            engine=engine,
+            at=at,
+            now=now,
+            user=user,
+            calendar=calendar,
+            policy=policy,
+            settings=settings,
+            rerun=rerun,
+            progress=progress,
+        )
+
+
+def _run_weekly(
+    *,
+    engine: Engine,
+    at: datetime,
+    now: datetime,
+    user: str,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+    rerun: bool,
+    progress: Progress | None,
+) -> RunOutcome:
     step = progress or (lambda _: None)
     step("读取需求与库存 / reading demand and supply")
     with Session(engine) as session:
@@ -104,11 +134,11 @@ def run_weekly(
     step("写出计划与报表 / writing the plan and exports")
     run_dir = _new_run_dir(settings, read.batch.id, now)
     try:  # a run that is not saved leaves no folder behind, half-written or whole
-        exports = _write_run(
-            run_dir,
+        projects = read.problem  # the problem solved (read.problem becomes the merged view)
+        lines, kpis = _results(
             read,
-            (solved, plan, baseline),
-            (replenish, replenish_solved, replenish_plan, replenish_baseline),
+            (plan, baseline),
+            (replenish, replenish_plan, replenish_baseline),
             left=left,
             refused=(
                 {r.item.key for r in read.refused},
@@ -116,64 +146,87 @@ def run_weekly(
             ),
             settings=settings,
         )
-        step("保存 / saving the run")
-        saved = save_run(
-            engine,
-            read=read,
-            plan=plan,
-            lines=exports.lines,
-            kpis=exports.kpis,
-            run_dir=run_dir,
-            now=now,
+        # The run is saved while its files are written (the database works on its own, and
+        # SQLite's writes and the exports' compression without the interpreter lock); it is
+        # committed only once they are all written.
+        saving = BackgroundSave(
+            engine, read=read, plan=plan, lines=lines, kpis=kpis, run_dir=run_dir, now=now,
             user=user,
-        )
+        )  # fmt: skip
+        try:
+            files = _write_files(
+                run_dir,
+                read,
+                ((projects, solved), (replenish, replenish_solved)),
+                lines=lines,
+                kpis=kpis,
+                settings=settings,
+            )
+        except BaseException:
+            saving.abandon()
+            raise
+        saved = saving.commit()
+        step("保存 / saving the run")  # saved: only now may a step write (SQLite has one writer)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    return RunOutcome(run=saved, run_dir=run_dir, exports=exports.files, plan=plan)
+    return RunOutcome(run=saved, run_dir=run_dir, exports=files, plan=plan)
 
 
-@dataclass
-class _Written:
-    """What a run wrote to its folder: the export files, and the lines and KPIs to save."""
+class _CollectorPause:
+    """Automatic cyclic garbage collection paused while a weekly run works, and resumed when the
+    last run in the process ends (runs on several threads count; a collector someone else had
+    switched off stays off).
 
-    files: dict[str, Path]
-    lines: list[LineRow]
-    kpis: dict[str, Any]
+    A province-sized run builds a heap of millions of objects, nearly all freed by reference
+    counting as it goes; the collector, seeing the heap grow, walks all of it again and again
+    (a dozen full collections, a fifth of the run at 50,000 lines). What cycles a run leaves
+    are collected once it is over."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._runs = 0
+        self._resume = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._runs == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._runs += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= 1
+                if self._runs == 0 and self._resume:
+                    gc.enable()
 
 
-def _write_run(
-    run_dir: Path,
+_collector_paused = _CollectorPause()
+
+
+def _results(
     read: RunInputs,
-    projects: tuple[Plan, Plan, Plan],
-    replenishment: tuple[MatchingProblem, Plan, Plan, Plan],
+    projects: tuple[Plan, Plan],
+    replenishment: tuple[MatchingProblem, Plan, Plan],
     *,
     left: SupplyState,
     refused: tuple[set[str], set[str]],
     settings: Settings,
-) -> _Written:
-    """Write the run's instances, plans, KPIs and exports into `run_dir`: the projects' (the
-    engine's plan, the plan with refusals, the baseline) and the replenishment's (its problem
-    too); `left` is the supply the projects leave, `refused` the refused keys of each."""
-    solved, plan, baseline = projects
-    replenish, replenish_solved, replenish_plan, replenish_baseline = replenishment
-    for name, problem, written in (
-        ("", read.problem, solved),
-        ("replenishment-", replenish, replenish_solved),
-    ):
-        (run_dir / f"{name}instance.json").write_text(
-            instance_to_json(problem.instance), encoding="utf-8"
-        )
-        (run_dir / f"{name}plan.json").write_text(plan_to_json(written), encoding="utf-8")
+) -> tuple[list[LineRow], dict[str, Any]]:
+    """The run's plan lines and KPIs: the projects' (the plan with refusals, the baseline)
+    and the replenishment's (its problem, plan and baseline); `left` is the supply the projects
+    leave, `refused` the refused keys of each. `read.problem` becomes both problems in one."""
+    plan, baseline = projects
+    replenish, replenish_plan, replenish_baseline = replenishment
     prices = {code: m.standard_price for code, m in read.supply.materials.items()}
     kpis = compute_kpis(
         read.problem, plan, baseline, read.project_types, prices=prices, refused=refused[0]
     )
     kpis["replenishment"] = compute_kpis(
         replenish, replenish_plan, replenish_baseline, {}, prices=prices, refused=refused[1]
-    )
-    (run_dir / "kpis.json").write_text(
-        json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     lines = plan_lines(
         read.problem,
@@ -184,7 +237,29 @@ def _write_run(
         refused=refused[0],
     ) + plan_lines(replenish, replenish_plan, left, read.catalogued, refused=refused[1])
     read.problem = merge(read.problem, replenish)
-    files = write_exports(
+    return lines, kpis
+
+
+def _write_files(
+    run_dir: Path,
+    read: RunInputs,
+    solved: tuple[tuple[MatchingProblem, Plan], tuple[MatchingProblem, Plan]],
+    *,
+    lines: list[LineRow],
+    kpis: dict[str, Any],
+    settings: Settings,
+) -> dict[str, Path]:
+    """Write the run's instances and the engine's plans of them (projects', replenishment's),
+    its KPIs and its exports into `run_dir`; return the exports by name."""
+    for name, (problem, written) in zip(("", "replenishment-"), solved, strict=True):
+        (run_dir / f"{name}instance.json").write_text(
+            instance_to_json(problem.instance), encoding="utf-8"
+        )
+        (run_dir / f"{name}plan.json").write_text(plan_to_json(written), encoding="utf-8")
+    (run_dir / "kpis.json").write_text(
+        json.dumps(kpis, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return write_exports(
         run_dir,
         export_rows(lines, read),
         batch_id=read.batch.id,
@@ -193,7 +268,6 @@ def _write_run(
         promised=read.promised,
         city=settings.city,
     )
-    return _Written(files=files, lines=lines, kpis=kpis)
 
 
 def _solve_checked(
@@ -203,7 +277,7 @@ def _solve_checked(
 
     A material the engine cannot plan exactly leaves the instance, its lines refused with the
     reason (`supply.limits.solve_within_limits`): returns the problem solved, its plan, the
-    baseline and those refusals. The solve (not the check, nor the baseline) is measured as
+    baseline (without reasons) and those refusals. The solve (not the check, nor the baseline) is measured as
     `kind` for whoever listens (`supply.core.observe`)."""
     with solving(kind, lines=len(problem.instance.demands)):
         problem, plan, refused = solve_within_limits(problem, solve)
@@ -218,7 +292,10 @@ def _solve_checked(
         raise RuntimeError(
             "the plan failed the independent check: " + "; ".join(report.problems[:5])
         )
-    return problem, plan, solve(problem.instance, method="greedy"), refused
+    # The baseline is only counted (supply.weekly.kpis reads outcomes from its allocations):
+    # its lines' reasons would never be read.
+    baseline = solve(problem.instance, method="greedy", explain_only=())
+    return problem, plan, baseline, refused
 
 
 def merge(first: MatchingProblem, second: MatchingProblem) -> MatchingProblem:

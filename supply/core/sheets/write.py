@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
 
 from supply.core.money import fen
+from supply.core.sheets.xlsx import BOLD, STYLES, Package, serial
 from supply.core.text import csv_text
 
 ColumnKind = Literal["text", "int", "number", "money", "price", "date"]
@@ -41,14 +40,6 @@ EXCEL_DIGITS = 15
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
-}
-_FORMATS: dict[str, dict[str, Any]] = {
-    "int": {"num_format": "#,##0"},
-    "money": {"num_format": "#,##0.00"},
-    "price": {"num_format": "#,##0.00####"},
-    "date": {"num_format": "yyyy-mm-dd"},
-    "number": {},
-    "text": {},
 }
 
 
@@ -104,28 +95,16 @@ def total_of(sheet: Sheet, position: int) -> Decimal | int:
 
 
 def write_xlsx(sheets: Iterable[Sheet]) -> bytes:
-    """Write `sheets` as an .xlsx workbook."""
+    """Write `sheets` as an .xlsx workbook, each sheet streamed row by row (no cell objects)."""
+    sheets = list(sheets)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            # Belt and braces: strings never turn into formulas, numbers or links by themselves.
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
-    formats = {kind: book.add_format(spec) for kind, spec in _FORMATS.items()}
-    bold = {kind: book.add_format({**spec, "bold": True}) for kind, spec in _FORMATS.items()}
+    fills = list(dict.fromkeys(s.header_fill for s in sheets if s.header_fill))
+    book = Package(buffer, fills=fills)
     taken: set[str] = set()
     for sheet in sheets:
-        header = book.add_format(
-            {"bold": True, **({"bg_color": sheet.header_fill} if sheet.header_fill else {})}
-        )
         name = sheet_name(sheet.name, taken)
         taken.add(name.casefold())
-        _write_sheet(book.add_worksheet(name), sheet, header, formats, bold)
+        _write_sheet(book, name, sheet)
     book.close()
     return buffer.getvalue()
 
@@ -143,66 +122,158 @@ def sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _write_sheet(
-    ws: Worksheet, sheet: Sheet, header: Any, formats: dict[str, Any], bold: dict[str, Any]
-) -> None:
-    for position, column in enumerate(sheet.columns):
-        ws.write_string(0, position, column.header, header)
-        if column.note:
-            ws.write_comment(0, position, column.note, {"author": "gridsupply"})
-    ws.freeze_panes(1, 0)
-    for number, values in enumerate(sheet.rows, start=1):
-        for position, column in enumerate(sheet.columns):
-            _write_cell(ws, number, position, column.kind, values[position], formats)
-    last = len(sheet.rows)
-    if sheet.columns:
-        ws.autofilter(0, 0, max(last, 1) if sheet.rows else 0, len(sheet.columns) - 1)
-    if sheet.totals and sheet.columns and sheet.rows:
-        _write_totals(ws, sheet, bold)
-    for position, column in enumerate(sheet.columns):
-        width = sheet.widths.get(position) or _width(column, sheet.rows, position)
-        ws.set_column(position, position, width, formats[column.kind])
+def _write_sheet(book: Package, name: str, sheet: Sheet) -> None:
+    columns, rows = sheet.columns, sheet.rows
+    totals = bool(sheet.totals and columns and rows)
+    letters = [xl_col_to_name(position) for position in range(len(columns))]
+    with book.sheet(
+        name,
+        rows=len(rows) + 2 if totals else _last_filled(rows, len(columns)),
+        widths=[sheet.widths.get(p) or _width(c, rows, p) for p, c in enumerate(columns)],
+        styles=[STYLES[c.kind] for c in columns],
+        notes={p: c.note for p, c in enumerate(columns) if c.note},
+        filter_rows=(max(len(rows), 1) + 1 if rows else 1) if columns else None,
+    ) as out:
+        style = book.header_style(sheet.header_fill)
+        out.write(
+            '<row r="1">'
+            + "".join(
+                f'<c r="{letter}1" s="{style}" t="s"><v>{book.shared(column.header)}</v></c>'
+                for letter, column in zip(letters, columns, strict=True)
+            )
+            + "</row>"
+        )
+        cells = [
+            _cell_writer(c.kind, letter, book) for letter, c in zip(letters, columns, strict=True)
+        ]
+        chunk: list[str] = []
+        for number, values in enumerate(rows, start=2):
+            r = str(number)
+            row = "".join([cell(value, r) for cell, value in zip(cells, values, strict=False)])
+            if row:  # a row of blanks is left out, as Excel leaves it out
+                chunk.append(f'<row r="{r}">{row}</row>')
+            if len(chunk) > 4096:
+                out.write("".join(chunk))
+                chunk.clear()
+        out.write("".join(chunk))
+        if totals:
+            sums = {
+                p: _column_total(c.kind, (row[p] for row in rows))
+                for p, c in enumerate(columns)
+                if c.total and p > 0
+            }
+            out.write(_totals_row(sheet, letters, sums, book.shared))
 
 
-def _write_cell(
-    ws: Worksheet, row: int, position: int, kind: str, value: Any, formats: dict[str, Any]
-) -> None:
-    if value is None or value == "" or (isinstance(value, float) and value != value):
-        return  # blank: None, '' or NaN
-    if kind == "text" or isinstance(value, str):
-        ws.write_string(row, position, str(value), formats["text"])
-    elif kind == "date":
-        day = value.date() if isinstance(value, datetime) else value
-        ws.write_datetime(row, position, datetime(day.year, day.month, day.day), formats["date"])
-    elif kind == "int":
-        ws.write_number(row, position, int(value), formats["int"])
-    else:
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
+def _last_filled(rows: Sequence[Sequence[Any]], columns: int) -> int:
+    """The number of the last data row with a cell to write (1 for none: the header's)."""
+    for index in range(len(rows) - 1, -1, -1):
+        if not all(_blank(v) for v in rows[index][:columns]):
+            return index + 2
+    return 1
+
+
+def _cell_writer(kind: str, letter: str, book: Package) -> Callable[[Any, str], str]:
+    """How a column's cell is written: its XML, "" for a blank (None, '' or NaN). Text is always
+    a string cell, whatever it starts with; so is a str in a column of another kind.
+
+    This is the inner loop of every export, so it is made per column: a cell is its reference
+    and a tail (style, value), and a column of numbers or dates works out the tail of each
+    distinct value once (equal values are written alike: 1, 1.0 and Decimal("1.00") are one
+    amount)."""
+    shared, known = book.shared, book.known
+    start, as_text = f'<c r="{letter}', f'" s="{STYLES["text"]}" t="s"><v>'
+
+    def text(value: Any, row: str) -> str:
+        if value.__class__ is not str:
+            if value is None or (isinstance(value, float) and value != value):
+                return ""
+            value = str(value)
+        elif not value:
+            return ""
+        index = known(value)
+        if index is None:
+            index = shared(value)
+        return f"{start}{row}{as_text}{index}</v></c>"
+
+    if kind == "text":
+        return text
+    as_number = f'" s="{STYLES[kind]}"><v>'
+
+    def tail(value: Any) -> str:
+        if _blank(value):
+            return ""
+        if isinstance(value, str):
+            return f"{as_text}{shared(value)}</v></c>"
+        if kind == "date":
+            day = value.date() if isinstance(value, datetime) else value
+            return f"{as_number}{serial(day)}</v></c>"
+        if kind == "int":
+            return f"{as_number}{int(value):.16G}</v></c>"
         amount = as_decimal(value)
         if kind == "money":
             amount = fen(amount)
-        if len(amount.normalize().as_tuple().digits) > EXCEL_DIGITS:
-            ws.write_string(row, position, format(amount.normalize(), "f"), formats["text"])
-        else:
-            ws.write_number(row, position, float(amount), formats[kind])
+        if len(amount.as_tuple().digits) > EXCEL_DIGITS:
+            shown = amount.normalize()
+            if len(shown.as_tuple().digits) > EXCEL_DIGITS:
+                return f"{as_text}{shared(format(shown, 'f'))}</v></c>"
+        return f"{as_number}{float(amount):.16G}</v></c>"
+
+    tails: dict[Any, str] = {}
+
+    def cell(value: Any, row: str) -> str:
+        if value is None:
+            return ""
+        shown = tails.get(value)
+        if shown is None:
+            shown = tails[value] = tail(value)
+        return f"{start}{row}{shown}" if shown else ""
+
+    return cell
 
 
-def _write_totals(ws: Worksheet, sheet: Sheet, bold: dict[str, Any]) -> None:
-    row = len(sheet.rows) + 1
-    first, last = 2, len(sheet.rows) + 1  # the data rows, as Excel numbers them
-    ws.write_string(row, 0, f"{TOTAL_LABEL} ({len(sheet.rows)} 行)", bold["text"])
-    for position, column in enumerate(sheet.columns):
-        if not column.total or position == 0:
+def _addend(kind: str, value: Any) -> Decimal | int:
+    """What a cell adds to its column's total (`total_of`, one cell at a time)."""
+    if kind == "int":
+        return int(value)
+    if kind == "money":
+        return fen(as_decimal(value))
+    return as_decimal(value)
+
+
+def _column_total(kind: str, values: Iterable[Any]) -> Decimal | int:
+    """`total_of` a column's values, each distinct value converted once."""
+    addends: dict[Any, Decimal | int] = {}
+    total: Decimal | int = 0 if kind == "int" else Decimal(0)
+    for value in values:
+        if value is None:
             continue
-        letter = xl_col_to_name(position)
-        value = total_of(sheet, position)
+        addend = addends.get(value)
+        if addend is None:
+            addend = addends[value] = _addend(kind, value)
+        total += addend
+    return total
+
+
+def _totals_row(
+    sheet: Sheet, letters: list[str], sums: dict[int, Decimal | int], shared: Callable[[str], int]
+) -> str:
+    row = len(sheet.rows) + 2
+    first, last = 2, len(sheet.rows) + 1  # the data rows, as Excel numbers them
+    label = shared(f"{TOTAL_LABEL} ({len(sheet.rows)} 行)")
+    cells = [f'<c r="A{row}" s="{BOLD["text"]}" t="s"><v>{label}</v></c>']
+    for position, total in sums.items():
+        letter = letters[position]
         # SUBTOTAL(109, …) sums the rows the autofilter shows; the exact total is its cached value.
-        ws.write_formula(
-            row,
-            position,
-            f"=SUBTOTAL(109,{letter}{first}:{letter}{last})",
-            bold[column.kind],
-            float(value),
+        cells.append(
+            f'<c r="{letter}{row}" s="{BOLD[sheet.columns[position].kind]}">'
+            f"<f>SUBTOTAL(109,{letter}{first}:{letter}{last})</f><v>{float(total)}</v></c>"
         )
+    return f'<row r="{row}">{"".join(cells)}</row>'
 
 
 def _width(column: Column, rows: Sequence[Sequence[Any]], position: int) -> int:
