@@ -33,6 +33,7 @@ from supply.core.db import describe_url, dispose_engines, get_engine, make_engin
 from supply.core.settings import get_settings
 from supply.projects.service import summary_by_type
 from supply.sample.catalogs import DEMO_USER, load_sample
+from supply.sample.history import load_sample_history, sample_history
 from supply.sample.week import (
     SAMPLE_CATALOGS_AT,
     SAMPLE_CUTOFF,
@@ -99,6 +100,20 @@ def catalogs_demo(*, reset: bool) -> None:
     out.print(report_table(loaded.reports))
     for table in summary_tables(summary):
         out.print(table)
+
+
+def history_demo() -> None:
+    """Load the generated year of demand history before the sample week (the quota advisor
+    reads it: `gridsupply quotas recommend`)."""
+    with Session(get_engine()) as session:
+        history = sample_history(calendar=load_calendar(), policy=policy_from_settings())
+        loaded = load_sample_history(session=session, history=history, now=SAMPLE_CATALOGS_AT)
+    out.print(
+        f"demand history loaded (generated): {loaded.projects:,} completed projects, "
+        f"{loaded.lines:,} lines submitted {loaded.start:%Y-%m-%d %H:%M} to "
+        f"{loaded.end:%Y-%m-%d %H:%M} (batches 2025-W49 to 2026-W48)",
+        highlight=False,
+    )
 
 
 def week_demo() -> None:
@@ -177,6 +192,7 @@ def demo_command(
     """
     catalogs_demo(reset=reset)
     people_demo()
+    history_demo()
     week_demo()
     plan_demo()
     print_people()

@@ -1,0 +1,148 @@
+"""A quota recommendation as stored: the figures of its replay, and one line per warehouse × material.
+
+A recommendation is kept (migration 0013) so that the 库存与定额 page and the API show it, and its
+draft workbook can be downloaded again, without replaying the year on every view. The service
+level is kept in per mille (950 = 95 %), exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field as PydanticField
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+
+from supply.core.db import UTCDateTime
+from supply.core.money import Money
+
+# The share of short-deadline lines the quotas should keep on time: at least half, at most all,
+# to the per mille (GRIDSUPPLY_QUOTA_SERVICE_LEVEL, --service-level, the API's service_level).
+MIN_SERVICE_LEVEL = Decimal("0.5")
+ServiceLevel = Annotated[
+    Decimal,
+    PydanticField(
+        ge=MIN_SERVICE_LEVEL,
+        le=1,
+        multiple_of=Decimal("0.001"),
+        description="目标服务水平：短工期需求行按时满足的比例，0.5–1 / target share of "
+        "short-deadline lines on time, 0.5–1 (e.g. 0.95)",
+    ),
+]
+
+
+class QuotaRecommendation(SQLModel, table=True):
+    """One recommendation: what it was asked for, the window it read, and its replay's figures."""
+
+    __tablename__ = "quota_recommendation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True, description="定额目录年度 / the quota catalog year it drafts")
+    service_level_permille: int = Field(description="目标服务水平(‰) / target, per mille")
+    first_batch: str = Field(max_length=10, description="首个批次 / first batch of the window")
+    last_batch: str = Field(max_length=10, description="末个批次 / last batch of the window")
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    catalog: str = Field(max_length=40, description="对照的现行定额目录 / the catalog compared")
+    history_lines: int = Field(description="读取的需求行 / demand lines read (reserve materials)")
+    short_lines: int = Field(description="短工期需求行 / short-deadline lines replayed")
+    on_time_current: int = Field(description="现行定额下按时 / on time with the current quotas")
+    on_time_recommended: int = Field(description="推荐定额下按时 / on time, recommended quotas")
+    other_lines: int = Field(description="其余需求行(周计划) / the batches' other lines")
+    other_on_time_current: int
+    other_on_time_recommended: int
+    stock_value_current: Decimal = Field(
+        sa_type=Money, description="现行定额下平均库存金额 / average stock value, current"
+    )
+    stock_value_recommended: Decimal = Field(
+        sa_type=Money, description="推荐定额下平均库存金额 / average stock value, recommended"
+    )
+    quota_value_current: Decimal = Field(sa_type=Money, description="现行定额金额 / at quota")
+    quota_value_recommended: Decimal = Field(sa_type=Money, description="推荐定额金额 / at quota")
+    replay_seconds: float = Field(description="重放用时(秒) / replay time, seconds")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=100)
+
+
+class QuotaRecommendationLine(SQLModel, table=True):
+    """One warehouse × material of a recommendation."""
+
+    __tablename__ = "quota_recommendation_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recommendation_id: int = Field(foreign_key="quota_recommendation.id", index=True)
+    warehouse_id: str = Field(max_length=32)
+    material_code: str = Field(max_length=64)
+    current: int = Field(sa_type=BigInteger, description="现行定额 / current quota")
+    recommended: int = Field(sa_type=BigInteger, description="推荐定额 / recommended quota")
+    lines: int = Field(description="短工期需求行 / short-deadline lines seen")
+    quantity: int = Field(sa_type=BigInteger, description="需求数量 / their quantity")
+    lead_days: int = Field(description="补库周期(天) / replenishment lead time, days")
+    unit_price: Decimal = Field(sa_type=Money)
+    replay_lines: int = Field(description="重放的需求行 / lines replayed that call it home")
+    on_time_current: int
+    on_time_recommended: int
+    reason: str = Field(max_length=400)
+
+
+class RecommendationLinePublic(SQLModel):
+    """A warehouse × material: current and recommended quota, the demand seen, the lead time,
+    and the share of its lines on time in each replay (null without lines)."""
+
+    warehouse_id: str
+    material_code: str
+    material_name: str
+    unit: str
+    current: int
+    recommended: int
+    lines: int
+    quantity: int
+    lead_days: int
+    unit_price: Decimal
+    on_time_current: float | None
+    on_time_recommended: float | None
+    reason: str
+
+
+class RecommendationPublic(SQLModel):
+    """A recommendation with its replay's figures: on-time rate of the short-deadline lines and
+    average stock value, with the current quotas and with the recommended ones."""
+
+    id: int
+    year: int
+    service_level: Decimal
+    first_batch: str
+    last_batch: str
+    window_start: datetime
+    window_end: datetime
+    catalog: str
+    history_lines: int
+    short_lines: int
+    on_time_rate_current: float
+    on_time_rate_recommended: float
+    other_lines: int
+    other_on_time_rate_current: float
+    other_on_time_rate_recommended: float
+    stock_value_current: Decimal
+    stock_value_recommended: Decimal
+    quota_value_current: Decimal
+    quota_value_recommended: Decimal
+    replay_seconds: float
+    created_at: datetime
+    created_by: str
+
+
+class RecommendationDetail(RecommendationPublic):
+    """A recommendation and its lines, warehouse by warehouse."""
+
+    lines: list[RecommendationLinePublic]
+
+
+class RecommendationAsk(SQLModel):
+    """What to recommend: the catalog year the draft is for, and the target service level
+    (default: GRIDSUPPLY_QUOTA_SERVICE_LEVEL)."""
+
+    year: int = Field(ge=2000, le=2100, description="定额目录年度 / the quota catalog year")
+    service_level: ServiceLevel | None = None
