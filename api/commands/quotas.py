@@ -131,9 +131,9 @@ def recommend_command(
     )
 
 
-def percent(share: Decimal) -> str:
+def percent(share: Decimal | float) -> str:
     """A share as a percentage without trailing zeros (0.950 -> 95 %)."""
-    return f"{(share * 100).normalize():f} %"
+    return f"{(Decimal(repr(share)) * 100).normalize():f} %"
 
 
 def print_recommendation(done: RecommendationDetail, *, lines: int = 12) -> None:

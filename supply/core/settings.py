@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         default=Decimal("0.95"),
         ge=Decimal("0.5"),
         le=1,
-        multiple_of=Decimal("0.001"),
+        decimal_places=3,
         description="the quota advisor's target: the share of short-deadline lines (5/8/15 "
         "working days, 10 kV and below) the recommended quotas keep on time, 0.5–1",
     )

@@ -1,28 +1,39 @@
 """The recommended quota of each warehouse × material: a base-stock level from the year's demand.
 
 Pure: a `World` and the history's lines in, one `Advice` per pair of the reserve catalog out.
-docs/quotas.md says the same in words, with an example.
+docs/quotas.md says the same in words, with a worked example.
 
-The reserve works as a periodic-review, order-up-to policy (R6): at every Monday cutoff, stock
-below quota (on hand less held, plus what is on its way) is requested back up to the quota, and
-arrives `World.restocked_on` that batch. So a line drawn at moment t finds on hand the quota less
+**The policy.** The reserve works as a periodic-review, order-up-to policy (R6): at every Monday
+cutoff, stock below quota (less what is on its way) is requested back up to the quota, and
+arrives when `World.restocked_on` says. So a draw at moment t finds on the shelf the quota less
 everything drawn since the last cutoff whose replenishment had arrived by t — its **exposure**:
 
-    E(line) = the pair's short-deadline demand submitted after that cutoff, up to and including
-              the line (at the start of the window, from the window's start: the replay starts
-              with stock at its quotas)
+    E = the draws after that cutoff, up to and including this one (at the start of the window,
+        the draws since the window's start: the replay starts with stock at its quotas)
 
-and it is served on time from stock exactly when E ≤ quota. The recommended quota is the
-smallest that covers the target share of the pair's lines: the target quantile of the
-exposures (at 95 %, the 19th of 20 lines sorted by exposure). It is the order-up-to level
-S = demand over the protection interval (lead time + one week), read from the year's own
-demand instead of a fitted distribution: seasonality, lumpy lines and holidays are in it.
+and a line is served from stock exactly when E ≤ quota. The smallest quota that serves the
+target share of the short-deadline lines is the target quantile of their exposures (at 95 %,
+the 19th of 20 lines sorted by exposure): the order-up-to level S = demand over the protection
+interval (lead time plus a week), read from the year's own demand rather than a fitted
+distribution — seasonality, lumpy lines and holidays are in it.
 
-Which warehouse a line draws on (its **home**): the nearest holding the material — fewest
-transport days, then the higher level (central, county, storage point), then the id. A pair no
-short-deadline line calls home gets quota 0, with the reason. The estimate is conservative: it
-counts every line as drawn, even one stock could not serve (it goes to agreement stock or
-emergency procurement and draws nothing), and it lets no neighbour help; the replay
+**What draws on the reserve.** The short-deadline lines (5/8/15 working days, 10 kV and below),
+when they come in (an urgent request); and the longer projects' lines at 10 kV and below for
+which neither agreement stock nor emergency procurement arrives by the need-by date for less
+than reserve costs below its quota (standard price plus the penalty, R6) — the weekly run gives
+those reserve, at the batch's cutoff, rather than make them late or pay more. They count in every
+exposure (they take stock), but the target is met on the short-deadline lines alone, and a
+material no short-deadline project needed gets quota 0, with the reason.
+
+**One pool per material.** Every warehouse reaches every location of the city within a day or
+two, inside the tightest need-by date, and the engine serves a line from whichever warehouse
+keeps it on time: the city's stock of a material is one pool. Its level is sized on the city's
+draws (with the slowest of the warehouses' replenishment lead times), then shared out between
+the warehouses holding the material in proportion to the demand nearest each (its **home**
+demand: fewest transport days, then the higher level, then the id), by largest remainders.
+
+The estimate is conservative — it counts a line as drawn even when stock could not serve it
+(it goes to agreement stock or emergency procurement and draws nothing) — and the replay
 (`supply.quotas.replay`) measures what the engine really does with the quotas.
 """
 
@@ -33,11 +44,11 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
-from supply.quotas.world import LEVEL_ORDER, HistoryLine, Pair, World
+from supply.quotas.world import LEVEL_ORDER, LOW_VOLTAGES, HistoryLine, Pair, World
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +63,9 @@ class Advice:
     quantity: int  # their quantity, base units
     lead_days: int  # replenishment lead time, cutoff to arrival (calendar days)
     unit_price: Decimal
-    estimate_current: float | None  # share of those lines the exposures say each quota serves
+    # The share of the material's short-deadline lines its pool serves, by the exposures, at
+    # the current and at the recommended quotas (None without lines).
+    estimate_current: float | None
     estimate_recommended: float | None
     reason: str
 
@@ -61,12 +74,22 @@ class Advice:
         return (self.warehouse_id, self.material)
 
 
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """Stock a line takes from the reserve: when, how much, whether it is short-deadline work
+    (the target counts those), and the warehouse nearest it."""
+
+    at: datetime
+    quantity: int
+    short: bool
+    home: str
+    key: str
+
+
 def homes(world: World) -> dict[tuple[str, str], str]:
-    """For each (location, material) the warehouse its lines draw on: the nearest of those
-    holding the material in the reserve catalog (fewer transport days, higher level, id)."""
-    holders: dict[str, list[str]] = defaultdict(list)
-    for warehouse, material in world.pairs:
-        holders[material].append(warehouse)
+    """For each (location, material) the warehouse nearest it among those holding the material
+    in the reserve catalog (fewer transport days, higher level, id)."""
+    holders = _holders(world)
     locations = set(world.supply.warehouse_location.values()) | {
         b for _, b in world.supply.transport
     }
@@ -83,22 +106,72 @@ def homes(world: World) -> dict[tuple[str, str], str]:
     return found
 
 
+def _holders(world: World) -> dict[str, list[str]]:
+    holders: dict[str, list[str]] = defaultdict(list)
+    for warehouse, material in world.pairs:
+        holders[material].append(warehouse)
+    return holders
+
+
+def falls_on_reserve(world: World, line: HistoryLine) -> bool:
+    """Whether the weekly run gives a longer project's line (10 kV and below) reserve: when no
+    agreement delivery or emergency procurement after its batch arrives by its need-by date at
+    a price below reserve's (the standard price plus the below-quota penalty, R6)."""
+    if line.short or line.voltage_class not in LOW_VOLTAGES:
+        return False
+    batch = world.batch_of(line.submitted_at)
+    central = world.supply.central_warehouse
+    material = world.supply.materials[line.material]
+    reserve = material.standard_price + world.penalty
+    options = [
+        (batch.province_match, a.lead_days, a.delivery_warehouse_id, a.unit_price)
+        for a in world.supply.agreements
+        if a.material == line.material
+    ] + [(batch.cutoff.date(), material.emergency_lead_days, central, material.emergency_price)]
+    for start, lead, origin, price in options:
+        trip = world.trip(origin, line.location, line.material)
+        in_time = trip is not None and start + timedelta(days=lead + trip) <= line.need_by
+        if in_time and price < reserve:
+            return False
+    return True
+
+
+def draws(world: World, history: Iterable[HistoryLine]) -> dict[str, list[Draw]]:
+    """The reserve's draws per material, in time order (see the module's docstring)."""
+    home = homes(world)
+    found: dict[str, list[Draw]] = defaultdict(list)
+    for line in history:
+        nearest = home.get((line.location, line.material))
+        if nearest is None:
+            continue
+        if line.short:
+            found[line.material].append(
+                Draw(line.submitted_at, line.quantity, True, nearest, line.key)
+            )
+        elif falls_on_reserve(world, line):
+            cutoff = world.batch_of(line.submitted_at).cutoff
+            found[line.material].append(Draw(cutoff, line.quantity, False, nearest, line.key))
+    for listed in found.values():
+        listed.sort(key=lambda d: (d.at, d.key))
+    return found
+
+
 def exposures(
-    lines: Sequence[HistoryLine], restocks: Sequence[tuple[datetime, datetime]], start: datetime
+    drawn: Sequence[Draw], restocks: Sequence[tuple[datetime, datetime]], start: datetime
 ) -> list[int]:
-    """Each line's exposure (see the module's docstring), lines in submission order.
+    """Each draw's exposure, draws in time order (see the module's docstring).
 
     `restocks` pairs each cutoff with the moment its replenishment is on the shelf (the start of
     its arrival day), in cutoff order; arrivals never come earlier for a later cutoff."""
     arrived = [on_shelf for _, on_shelf in restocks]
-    moments = [line.submitted_at for line in lines]
-    drawn = [0, *accumulate(line.quantity for line in lines)]
+    moments = [d.at for d in drawn]
+    total = [0, *accumulate(d.quantity for d in drawn)]
     found = []
-    for i, line in enumerate(lines):
-        covered = bisect_right(arrived, line.submitted_at)  # replenishments on the shelf by now
+    for i, d in enumerate(drawn):
+        covered = bisect_right(arrived, d.at)  # replenishments on the shelf by now
         since = max(start, restocks[covered - 1][0]) if covered else start
-        first = bisect_right(moments, since)  # lines drawn after that cutoff
-        found.append(drawn[i + 1] - drawn[first])
+        first = bisect_right(moments, since)  # draws after that cutoff
+        found.append(total[i + 1] - total[first])
     return found
 
 
@@ -116,59 +189,80 @@ def served_share(exposed: Sequence[int], quota: int) -> float | None:
     return sum(e <= quota for e in exposed) / len(exposed) if exposed else None
 
 
+def shares(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """`total` shared out in proportion to `weights`, in whole units, by largest remainders
+    (ties to the first in order); nothing for a zero weight."""
+    whole = sum(weights.values())
+    if not whole:
+        return dict.fromkeys(weights, 0)
+    exact = {k: Decimal(total) * w / whole for k, w in weights.items()}
+    given = {k: int(v) for k, v in exact.items()}
+    order = sorted(weights, key=lambda k: -(exact[k] - given[k]))
+    for k in order[: total - sum(given.values())]:
+        given[k] += 1
+    return given
+
+
 def recommend(world: World, history: Iterable[HistoryLine], service_level: Decimal) -> list[Advice]:
     """Recommend a quota for each pair of the reserve catalog (see the module's docstring)."""
-    home = homes(world)
-    mine: dict[Pair, list[HistoryLine]] = defaultdict(list)
-    for line in history:
-        warehouse = home.get((line.location, line.material))
-        if line.short and warehouse is not None:
-            mine[warehouse, line.material].append(line)
-    advice = []
-    for warehouse, material in world.pairs:
-        lines = sorted(mine.get((warehouse, material), []), key=lambda x: (x.submitted_at, x.key))
+    drawn = draws(world, history)
+    advice: list[Advice] = []
+    for material, warehouses in sorted(_holders(world).items()):
+        pool = drawn.get(material, [])
         restocks = [
-            (b.cutoff, _midnight(world.restocked_on(b, warehouse, material), b.cutoff))
+            (b.cutoff, _midnight(max(world.restocked_on(b, w, material) for w in warehouses), b))
             for b in world.batches
         ]
-        exposed = exposures(lines, restocks, world.start)
-        current = world.current.get((warehouse, material), 0)
-        lead = world.lead_days(warehouse, material)
-        recommended = quantile(exposed, service_level)
-        advice.append(
-            Advice(
-                warehouse_id=warehouse,
-                material=material,
-                current=current,
-                recommended=recommended,
-                lines=len(lines),
-                quantity=sum(x.quantity for x in lines),
-                lead_days=lead,
-                unit_price=world.price(material),
-                estimate_current=served_share(exposed, current),
-                estimate_recommended=served_share(exposed, recommended),
-                reason=_reason(len(lines), lead, service_level),
+        exposed = exposures(pool, restocks, world.start)
+        short = [e for e, d in zip(exposed, pool, strict=True) if d.short]
+        level = quantile(short, service_level)
+        near: dict[str, int] = defaultdict(int)
+        for d in pool:
+            near[d.home] += d.quantity
+        split = shares(level, {w: near[w] for w in warehouses}) if short else {}
+        current = sum(world.current.get((w, material), 0) for w in warehouses)
+        others = sum(not d.short for d in pool)
+        for w in warehouses:
+            mine = [d for d in pool if d.short and d.home == w]
+            lead = world.lead_days(w, material)
+            advice.append(
+                Advice(
+                    warehouse_id=w,
+                    material=material,
+                    current=world.current.get((w, material), 0),
+                    recommended=split.get(w, 0),
+                    lines=len(mine),
+                    quantity=sum(d.quantity for d in mine),
+                    lead_days=lead,
+                    unit_price=world.price(material),
+                    estimate_current=served_share(short, current),
+                    estimate_recommended=served_share(short, level),
+                    reason=_reason(len(mine), len(short), others, lead, service_level),
+                )
             )
-        )
-    return advice
+    return sorted(advice, key=lambda a: a.pair)
 
 
-def _midnight(day: object, like: datetime) -> datetime:
-    """The start of `day` in `like`'s time zone."""
-    return datetime.combine(day, datetime.min.time(), tzinfo=like.tzinfo)  # type: ignore[arg-type]
+def _midnight(day: date, batch: object) -> datetime:
+    """The start of `day` in the cutoff's time zone."""
+    tz = batch.cutoff.tzinfo  # type: ignore[attr-defined]
+    return datetime.combine(day, datetime.min.time(), tzinfo=tz)
 
 
-def _reason(lines: int, lead: int, level: Decimal) -> str:
-    if not lines:
+def _reason(mine: int, city: int, others: int, lead: int, level: Decimal) -> str:
+    if not city:
         return (
-            "过去 12 个月没有 5/8/15 个工作日的短工期项目（10 千伏及以下）从此库需要该物料，"
-            "定额为 0，其需求由协议库存供应 / no short-deadline project (5, 8 or 15 working "
-            "days, 10 kV and below) drew on this warehouse for it in the last 12 months: "
-            "quota 0, agreement stock serves its demand"
+            "过去 12 个月没有 5/8/15 个工作日的短工期项目（10 千伏及以下）需要该物料：定额为 0，"
+            "其需求由协议库存供应 / no short-deadline project (5, 8 or 15 working days, 10 kV "
+            "and below) needed it in the last 12 months: quota 0, agreement stock serves it"
         )
     share = f"{(level * 100).normalize():f} %"
+    extra_zh = f"，另有 {others} 行协议库存来不及的其他需求" if others else ""
+    extra_en = f", and {others} other lines agreement stock cannot bring in time" if others else ""
     return (
-        f"{lines} 行短工期需求，补库周期 {lead} 天加每周批次：定额覆盖 {share} 的需求行 / "
-        f"{lines} short-deadline lines, {lead}-day replenishment plus the weekly batch: the "
-        f"quota covers {share} of them"
+        f"全市 {city} 行短工期需求（本库就近 {mine} 行）{extra_zh}，补库周期 {lead} 天加每周批次："
+        f"定额覆盖 {share} 的短工期需求行，按就近需求分配到各库 / {city} short-deadline lines in "
+        f"the city ({mine} nearest this warehouse){extra_en}, {lead}-day replenishment plus the "
+        f"weekly batch: the city's stock covers {share} of the short-deadline lines, shared out "
+        "by the demand nearest each warehouse"
     )

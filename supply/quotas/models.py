@@ -26,7 +26,7 @@ ServiceLevel = Annotated[
     PydanticField(
         ge=MIN_SERVICE_LEVEL,
         le=1,
-        multiple_of=Decimal("0.001"),
+        decimal_places=3,
         description="目标服务水平：短工期需求行按时满足的比例，0.5–1 / target share of "
         "short-deadline lines on time, 0.5–1 (e.g. 0.95)",
     ),
@@ -112,7 +112,7 @@ class RecommendationPublic(SQLModel):
 
     id: int
     year: int
-    service_level: Decimal
+    service_level: float = Field(description="目标服务水平 / the target share, e.g. 0.95")
     first_batch: str
     last_batch: str
     window_start: datetime
@@ -142,7 +142,20 @@ class RecommendationDetail(RecommendationPublic):
 
 class RecommendationAsk(SQLModel):
     """What to recommend: the catalog year the draft is for, and the target service level
-    (default: GRIDSUPPLY_QUOTA_SERVICE_LEVEL)."""
+    (default: GRIDSUPPLY_QUOTA_SERVICE_LEVEL), rounded to the per mille."""
 
     year: int = Field(ge=2000, le=2100, description="定额目录年度 / the quota catalog year")
-    service_level: ServiceLevel | None = None
+    service_level: float | None = Field(
+        default=None,
+        ge=float(MIN_SERVICE_LEVEL),
+        le=1,
+        description="目标服务水平：短工期需求行按时满足的比例，0.5–1，取到千分位 / target share of "
+        "short-deadline lines on time, 0.5–1, rounded to the per mille (default: the setting, "
+        "0.95)",
+    )
+
+    def level(self) -> Decimal | None:
+        """The service level asked for, to the per mille, or None."""
+        if self.service_level is None:
+            return None
+        return Decimal(repr(self.service_level)).quantize(Decimal("0.001"))

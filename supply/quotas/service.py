@@ -223,7 +223,7 @@ def public(saved: QuotaRecommendation) -> RecommendationPublic:
     return RecommendationPublic(
         id=saved.id,
         year=saved.year,
-        service_level=Decimal(saved.service_level_permille) / 1000,
+        service_level=saved.service_level_permille / 1000,
         first_batch=saved.first_batch,
         last_batch=saved.last_batch,
         window_start=saved.window_start,

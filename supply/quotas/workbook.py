@@ -75,7 +75,7 @@ def recommendation_workbook(done: RecommendationDetail) -> bytes:
 
 def _comparison(done: RecommendationDetail) -> Sheet:
     """Sheet 重放对比: the two replays side by side, and what was asked."""
-    level = f"{(done.service_level * 100).normalize():f} %"
+    level = f"{(Decimal(repr(done.service_level)) * 100).normalize():f} %"
 
     def rate(value: float) -> str:
         return f"{value * 100:.1f} %"
