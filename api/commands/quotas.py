@@ -90,6 +90,8 @@ def recommend_command(
     now = cli_clock().now()
     chosen = year or now.year
     target = output or Path(f"{chosen}年储备定额建议.xlsx")
+    if not target.parent.is_dir():  # say so now, not after the replay
+        fail(f"cannot write {target}: no folder {target.parent}", 2)
     with cli_session() as session, Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False),

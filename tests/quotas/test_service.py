@@ -6,7 +6,7 @@ year's draft. A small history runs on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from supply.sample.history import load_sample_history, sample_history
 from supply.sample.week import SAMPLE_LOADED_AT
 from tests.audit import events
 from tests.conftest import copy_database
+from tests.quotas.small import small_history
 
 NOW = datetime(2026, 11, 30, 11, tzinfo=SHANGHAI)  # the demo's moment: batch 2026-W49
 CALENDAR = default_calendar()
@@ -147,32 +148,6 @@ def test_the_workbook_goes_through_the_quotas_import_into_the_year_s_draft(
 
 
 # ------------------------------------------------------------------ a small history, both databases
-
-
-def small_history(engine: Engine) -> None:
-    """A few weeks of meter-front work at huancui: a handful of lines."""
-    from supply.policy import ProjectType, build_deadline
-    from supply.projects.models import Priority
-    from supply.sample.history import HistoryLine as Line
-    from supply.sample.history import HistoryProject, SampleHistory
-
-    history = SampleHistory(start=datetime(2025, 11, 24, 12, tzinfo=SHANGHAI),
-                            end=datetime(2026, 11, 23, 12, tzinfo=SHANGHAI))  # fmt: skip
-    for n in range(6):
-        approved = datetime(2026, 3, 2, tzinfo=SHANGHAI).date() + timedelta(weeks=n, days=2)
-        dates = build_deadline(ProjectType.lv_extension, approved=approved, calendar=CALENDAR)
-        history.projects.append(
-            HistoryProject(
-                id=f"YK26-HC-H9{n:03d}", name=f"测试{n}", customer="某某",
-                project_type=ProjectType.lv_extension, voltage_class="0.4kV", location="huancui",
-                approved_on=approved, completion_date=None, deadline=dates.deadline,
-                need_by=dates.need_by, priority=Priority.NORMAL,
-                submitted_at=datetime.combine(approved, time(10), tzinfo=SHANGHAI),
-                lines=(Line(1, "MTR-1P-SMART", 8), Line(2, "CBLV-4x50", 60)),
-            )
-        )  # fmt: skip
-    with Session(engine) as session:
-        load_sample_history(session=session, history=history, now=NOW)
 
 
 def test_a_small_history_is_recommended_on_either_database(catalog_engine: Engine) -> None:
