@@ -13,6 +13,10 @@ from api.commands.db import cli_session, cli_user
 from api.commands.render import fail, out, titled_table
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlmodel import Session
+
     from supply.quotas.models import RecommendationDetail
 
 quotas_app = typer.Typer(
@@ -79,46 +83,19 @@ def recommend_command(
     reserve catalog, replays the year with the current and the recommended quotas through the
     engine, saves the recommendation and writes it in the `quotas` import format (import it
     with `gridsupply catalogs import quotas FILE`, then `catalogs confirm-quotas`)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from api.commands.environment import cli_clock, cli_settings
-    from supply.calendar_store import load_calendar, policy_from_settings
-    from supply.quotas import recommend_quotas, recommendation_workbook
+    from api.commands.environment import cli_clock
+    from supply.quotas import recommendation_workbook
 
     level = parse_service_level(service_level)
-    settings = cli_settings()
     now = cli_clock().now()
     chosen = year or now.year
     target = output or Path(f"{chosen}年储备定额建议.xlsx")
     if not target.parent.is_dir():  # say so now, not after the replay
         fail(f"cannot write {target}: no folder {target.parent}", 2)
-    with cli_session() as session, Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        TimeElapsedColumn(),
-        console=out,
-        transient=False,
-    ) as bar:  # fmt: skip
-        task: list[Any] = []
-
-        def step(text: str) -> None:
-            if task:
-                bar.update(task[-1], completed=1, total=1)
-            task.append(bar.add_task(text, total=None))
-
-        done = recommend_quotas(
-            engine=session.get_bind(),  # type: ignore[arg-type]
-            year=chosen,
-            service_level=level,
-            now=now,
-            calendar=load_calendar(),
-            policy=policy_from_settings(settings),
-            settings=settings,
-            user=cli_user(by),
-            workers=workers,
-            progress=step,
+    with cli_session() as session:
+        done = recommend_with_progress(
+            session, year=chosen, service_level=level, now=now, user=cli_user(by), workers=workers
         )
-        bar.update(task[-1], completed=1, total=1)
     try:
         target.write_bytes(recommendation_workbook(done))
     except OSError as exc:
@@ -136,6 +113,54 @@ def recommend_command(
 def percent(share: Decimal | float) -> str:
     """A share as a percentage without trailing zeros (0.950 -> 95 %)."""
     return f"{(Decimal(repr(share)) * 100).normalize():f} %"
+
+
+def recommend_with_progress(
+    session: Session,
+    *,
+    year: int,
+    service_level: Decimal,
+    now: datetime,
+    user: str,
+    workers: int,
+) -> RecommendationDetail:
+    """Recommend and replay (`supply.quotas.recommend_quotas`), showing each step with a
+    spinner and its time."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from api.commands.environment import cli_settings
+    from supply.calendar_store import load_calendar, policy_from_settings
+    from supply.quotas import recommend_quotas
+
+    settings = cli_settings()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as bar:
+        task: list[Any] = []
+
+        def step(text: str) -> None:
+            if task:
+                bar.update(task[-1], completed=1, total=1)
+            task.append(bar.add_task(text, total=None))
+
+        done = recommend_quotas(
+            engine=session.get_bind(),  # type: ignore[arg-type]
+            year=year,
+            service_level=service_level,
+            now=now,
+            calendar=load_calendar(),
+            policy=policy_from_settings(settings),
+            settings=settings,
+            user=user,
+            workers=workers,
+            progress=step,
+        )
+        bar.update(task[-1], completed=1, total=1)
+    return done
 
 
 def print_recommendation(done: RecommendationDetail, *, lines: int = 12) -> None:
