@@ -110,9 +110,14 @@ def recommend_command(
     )
 
 
-def percent(share: Decimal | float) -> str:
-    """A share as a percentage without trailing zeros (0.950 -> 95 %)."""
-    return f"{(Decimal(repr(share)) * 100).normalize():f} %"
+def share(rate: float | None) -> str:
+    """A rate as a percentage to one place, '—' for none."""
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def percent(level: Decimal | float) -> str:
+    """A service level as a percentage without trailing zeros (0.950 -> 95 %)."""
+    return f"{(Decimal(repr(level)) * 100).normalize():f} %"
 
 
 def recommend_with_progress(
@@ -180,8 +185,8 @@ def print_recommendation(done: RecommendationDetail, *, lines: int = 12) -> None
     )  # fmt: skip
     table.add_row(
         "短工期需求行按时 / short-deadline lines on time",
-        f"{done.on_time_rate_current:.1%}",
-        f"{done.on_time_rate_recommended:.1%}",
+        share(done.on_time_rate_current),
+        share(done.on_time_rate_recommended),
     )
     table.add_row(
         "平均库存金额 / average stock value (CNY)",
@@ -195,8 +200,8 @@ def print_recommendation(done: RecommendationDetail, *, lines: int = 12) -> None
     )
     table.add_row(
         "其余需求行按时(周计划) / other lines on time (weekly batch)",
-        f"{done.other_on_time_rate_current:.1%}",
-        f"{done.other_on_time_rate_recommended:.1%}",
+        share(done.other_on_time_rate_current),
+        share(done.other_on_time_rate_recommended),
     )
     out.print(table)
     changes = sorted(

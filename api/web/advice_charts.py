@@ -6,12 +6,19 @@ material. Plain data from `supply.quotas`; no service of its own."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
 
-from supply.quotas import RecommendationDetail, RecommendationLinePublic, latest_recommendation
+from supply.quotas import (
+    RecommendationDetail,
+    RecommendationLinePublic,
+    computing,
+    latest_recommendation,
+)
+from supply.quotas.service import public
 
 TEN_THOUSAND = Decimal(10_000)
 
@@ -33,8 +40,8 @@ def replay_chart(done: RecommendationDetail) -> dict[str, Any]:
         "target": round(done.service_level * 100, 1),
         "names": ["现行定额", "推荐定额"],
         "on_time": [
-            round(done.on_time_rate_current * 100, 1),
-            round(done.on_time_rate_recommended * 100, 1),
+            round((done.on_time_rate_current or 0) * 100, 1),
+            round((done.on_time_rate_recommended or 0) * 100, 1),
         ],
         "stock_value": [_wan(done.stock_value_current), _wan(done.stock_value_recommended)],
         "quota_value": [_wan(done.quota_value_current), _wan(done.quota_value_recommended)],
@@ -85,13 +92,17 @@ def pairs_chart(lines: list[RecommendationLinePublic], title: str) -> dict[str, 
     }
 
 
-def advice_card(session: Session) -> dict[str, Any]:
-    """What the 库存对照定额 tab shows of the newest recommendation (None when there is none)."""
+def advice_card(session: Session, now: datetime) -> dict[str, Any]:
+    """What the 库存对照定额 tab shows of the newest recommendation done (None when there is
+    none), and of one being computed."""
     done = latest_recommendation(session=session)
+    running = computing(session, now)
+    pending = None if running is None else public(running, now=now)
     if done is None:
-        return {"advice": None}
+        return {"advice": None, "advice_pending": pending}
     return {
         "advice": done,
+        "advice_pending": pending,
         "advice_level": level_text(done.service_level),
         "advice_replay": replay_chart(done),
         "advice_materials": materials_chart(done),

@@ -5,7 +5,7 @@ the planner and marketing: the same service calls as /api/v1/quotas/recommendati
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
-from api.deps import MAX_ID, CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep, TodayDep
+from api.deps import MAX_ID, CalendarDep, ClockDep, PolicyDep, SessionDep, SettingsDep
 from api.downloads import xlsx_download
 from api.web.advice_charts import level_text, pairs_chart
 from api.web.render import PageRoute, render
@@ -26,12 +26,15 @@ from supply.core.clock import local_today
 from supply.core.errors import DomainError
 from supply.core.settings import Settings
 from supply.quotas import (
+    Asked,
+    done_recommendation,
     get_recommendation,
     latest_recommendation,
-    recommend_quotas,
+    list_recommendations,
+    recommend_in_background,
     recommendation_workbook,
 )
-from supply.quotas.models import ServiceLevel
+from supply.quotas.models import RecommendationStatus, ServiceLevel
 
 router = APIRouter(prefix="/stock/advice", route_class=PageRoute, include_in_schema=False)
 READ = [page_require("catalogs.read")]
@@ -52,7 +55,7 @@ def _warehouse(value: str | None, known: list[str], errors: dict[str, str]) -> s
 
 def advice_context(
     session: Session,
-    today: date,
+    now: datetime,
     actor: Actor,
     settings: Settings,
     warehouse: str | None,
@@ -61,7 +64,10 @@ def advice_context(
     sent: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The newest recommendation's lines (of one warehouse, or all), the chart of one warehouse
-    (the one chosen, else the first), and the form to compute it again."""
+    (the one chosen, else the first), the form to compute it again, and a newer one still
+    computing or failed."""
+    today = local_today(now)
+    newest = list_recommendations(session=session, limit=1, now=now).items
     known = [w.id for w in list_warehouses(session=session, limit=WAREHOUSES_OFFERED).items]
     found = Filters(form={"warehouse": (warehouse or "").strip()[:32]}, errors=dict(errors or {}))
     chosen = _warehouse(found.form["warehouse"], known, found.errors)
@@ -79,6 +85,8 @@ def advice_context(
         "chart_warehouse": drawn,
         "chart": pairs_chart(shown, f"{drawn} 现行定额与推荐定额（各物料自身单位，对数刻度）"),
         "can_recommend": actor.can(Permission.QUOTAS_RECOMMEND),
+        "pending": newest[0] if newest and newest[0].status != RecommendationStatus.DONE else None,
+        "computing": RecommendationStatus.COMPUTING.value,
         "form": {
             "year": str(today.year),
             "service_level": str(settings.quota_service_level),
@@ -91,15 +99,31 @@ def advice_context(
 def advice_page(
     request: Request,
     session: SessionDep,
-    today: TodayDep,
+    clock: ClockDep,
     actor: PageActor,
     settings: SettingsDep,
     warehouse: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """定额建议: the newest recommendation by warehouse and material, with its chart."""
-    return render(
-        request, "stock/advice.html", advice_context(session, today, actor, settings, warehouse)
+    context = advice_context(session, clock.now(), actor, settings, warehouse)
+    return render(request, "stock/advice.html", context)
+
+
+@router.get("/{recommendation_id}/status", dependencies=READ)
+def advice_status(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    recommendation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Response:
+    """The computing notice, asked again every few seconds by htmx; once the recommendation is
+    done (or failed) the page is loaded again (HX-Refresh) to show it."""
+    found = get_recommendation(
+        session=session, recommendation_id=recommendation_id, now=clock.now()
     )
+    if found.status != RecommendationStatus.COMPUTING:
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    return render(request, "stock/_advice_computing.html", {"pending": found})
 
 
 @router.get("/{recommendation_id}/workbook", dependencies=READ)
@@ -107,7 +131,7 @@ def advice_workbook(
     session: SessionDep, recommendation_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> Response:
     """The draft quota catalog workbook (quotas import format), as the API's `workbook.xlsx`."""
-    done = get_recommendation(session=session, recommendation_id=recommendation_id)
+    done = done_recommendation(session=session, recommendation_id=recommendation_id)
     return xlsx_download(recommendation_workbook(done), f"{done.year}年储备定额建议_{done.id}.xlsx")
 
 
@@ -123,10 +147,10 @@ def advice_run(
     year: Annotated[str, Form(max_length=10)] = "",
     service_level: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """重新计算: as POST /api/v1/quotas/recommendations (the signed-in user asks, audited);
-    then back to the tab (303), or the tab again with the problem under its field."""
+    """重新计算: as POST /api/v1/quotas/recommendations (the signed-in user asks, audited; it is
+    computed in the background); then back to the tab (303), which follows it — or the tab
+    again with the problem under its field (422), or why it cannot be asked now (409)."""
     now = clock.now()
-    today = local_today(now)
     sent = {"year": year.strip()[:10], "service_level": service_level.strip()[:10]}
     errors: dict[str, str] = {}
     chosen_year = int(sent["year"]) if sent["year"].isdigit() else 0
@@ -139,18 +163,17 @@ def advice_run(
             "目标服务水平为 0.5–1 之间、至多三位小数，如 0.95 / 0.5–1, e.g. 0.95"
         )
     if errors:
-        context = advice_context(session, today, actor, settings, None, errors=errors, sent=sent)
+        context = advice_context(session, now, actor, settings, None, errors=errors, sent=sent)
         return render(request, "stock/advice.html", context, status=422)
     try:
-        recommend_quotas(
-            engine=session.get_bind(),  # type: ignore[arg-type]
-            year=chosen_year, service_level=level, now=now, calendar=calendar, policy=policy,
-            settings=settings, user=actor.login,
+        recommend_in_background(
+            Asked(session.get_bind(), calendar, policy, settings),  # type: ignore[arg-type]
+            year=chosen_year, service_level=level, clock=clock.now, user=actor.login,
         )  # fmt: skip
     except DomainError as exc:
         session.rollback()
         context = advice_context(
-            session, today, actor, settings, None, errors={"run": exc.message}, sent=sent
+            session, now, actor, settings, None, errors={"run": exc.message}, sent=sent
         )
         return render(request, "stock/advice.html", context, status=409)
     return RedirectResponse("/stock/advice", status_code=303)

@@ -178,7 +178,12 @@ Positions = Annotated[tuple[Filters, PositionFilter], Depends(_positions)]
 
 @router.get("", dependencies=READ)
 def stock_page(
-    request: Request, session: SessionDep, today: TodayDep, chosen: Positions, offset: Offset = 0
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    today: TodayDep,
+    chosen: Positions,
+    offset: Offset = 0,
 ) -> Response:
     """Reserve on hand, held and quota per warehouse and material: a chart of the rows shown and
     the table, largest shortfall value first; htmx asks for the part alone (`#positions`)."""
@@ -193,7 +198,7 @@ def stock_page(
         "page": page,
         "chart": chart_data(page.items),
         "warehouses": warehouses,
-        **advice_card(session),  # the newest quota recommendation, below the positions
+        **advice_card(session, clock.now()),  # the newest quota recommendation, below
     }
     return render(
         request, "stock/index.html", context, fragments={"positions": "stock/_positions.html"}

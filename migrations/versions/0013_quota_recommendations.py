@@ -4,9 +4,9 @@ Revision ID: 0013
 Revises: 0011
 Create Date: 2026-12-06 10:00:00
 
-`quota_recommendation` is one recommendation (the year it drafts, the service level, the window
-of batches it read, the replay's on-time counts and stock values with the current and the
-recommended quotas); `quota_recommendation_line` one warehouse × material of it.
+`quota_recommendation` is one recommendation (computing, done or failed; the year it drafts, the
+service level, the window of batches it read, the replay's on-time counts and stock values with
+the current and the recommended quotas); `quota_recommendation_line` one warehouse × material of it.
 
 Revision 0012 is another branch's (what-if scenarios); where both are merged, this revision
 follows it (`down_revision = "0012"`).
@@ -35,6 +35,8 @@ def upgrade() -> None:
     op.create_table(
         "quota_recommendation",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("status", text(length=16), nullable=False),
+        sa.Column("message", text(length=500), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("service_level_permille", sa.Integer(), nullable=False),
         sa.Column("first_batch", text(length=10), nullable=False),
@@ -56,6 +58,7 @@ def upgrade() -> None:
         sa.Column("replay_seconds", sa.Float(), nullable=False),
         sa.Column("created_at", moment, nullable=False),
         sa.Column("created_by", text(length=100), nullable=False),
+        sa.Column("finished_at", moment, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quota_recommendation")),
     )
     op.create_index("ix_quota_recommendation_year", "quota_recommendation", ["year"])

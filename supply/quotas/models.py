@@ -7,8 +7,10 @@ level is kept in per mille (950 = 95 %), exactly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field as PydanticField
@@ -33,12 +35,30 @@ ServiceLevel = Annotated[
 ]
 
 
+class RecommendationStatus(StrEnum):
+    """A recommendation is computed after it is asked for (the replay takes a while)."""
+
+    COMPUTING = "computing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+RECOMMENDATION_STATUS_ZH: Mapping[RecommendationStatus, str] = {
+    RecommendationStatus.COMPUTING: "计算中",
+    RecommendationStatus.DONE: "已完成",
+    RecommendationStatus.FAILED: "失败",
+}
+
+
 class QuotaRecommendation(SQLModel, table=True):
-    """One recommendation: what it was asked for, the window it read, and its replay's figures."""
+    """One recommendation: what it was asked for, the window it read, and its replay's figures
+    (zero until it is done)."""
 
     __tablename__ = "quota_recommendation"
 
     id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default=RecommendationStatus.COMPUTING, max_length=16)
+    message: str = Field(default="", max_length=500, description="失败原因 / why it failed")
     year: int = Field(index=True, description="定额目录年度 / the quota catalog year it drafts")
     service_level_permille: int = Field(description="目标服务水平(‰) / target, per mille")
     first_batch: str = Field(max_length=10, description="首个批次 / first batch of the window")
@@ -46,24 +66,25 @@ class QuotaRecommendation(SQLModel, table=True):
     window_start: datetime = Field(sa_type=UTCDateTime)
     window_end: datetime = Field(sa_type=UTCDateTime)
     catalog: str = Field(max_length=40, description="对照的现行定额目录 / the catalog compared")
-    history_lines: int = Field(description="读取的需求行 / demand lines read (reserve materials)")
-    short_lines: int = Field(description="短工期需求行 / short-deadline lines replayed")
-    on_time_current: int = Field(description="现行定额下按时 / on time with the current quotas")
-    on_time_recommended: int = Field(description="推荐定额下按时 / on time, recommended quotas")
-    other_lines: int = Field(description="其余需求行(周计划) / the batches' other lines")
-    other_on_time_current: int
-    other_on_time_recommended: int
+    history_lines: int = Field(default=0, description="读取的需求行 / lines read")
+    short_lines: int = Field(default=0, description="短工期需求行 / short-deadline lines")
+    on_time_current: int = Field(default=0, description="现行定额下按时 / on time, current")
+    on_time_recommended: int = Field(default=0, description="推荐定额下按时 / on time, recommended")
+    other_lines: int = Field(default=0, description="其余需求行(周计划) / the batches' others")
+    other_on_time_current: int = 0
+    other_on_time_recommended: int = 0
     stock_value_current: Decimal = Field(
-        sa_type=Money, description="现行定额下平均库存金额 / average stock value, current"
+        default=Decimal(0), sa_type=Money, description="平均库存金额 / average stock, current"
     )
     stock_value_recommended: Decimal = Field(
-        sa_type=Money, description="推荐定额下平均库存金额 / average stock value, recommended"
+        default=Decimal(0), sa_type=Money, description="平均库存金额 / average, recommended"
     )
-    quota_value_current: Decimal = Field(sa_type=Money, description="现行定额金额 / at quota")
-    quota_value_recommended: Decimal = Field(sa_type=Money, description="推荐定额金额 / at quota")
-    replay_seconds: float = Field(description="重放用时(秒) / replay time, seconds")
+    quota_value_current: Decimal = Field(default=Decimal(0), sa_type=Money)
+    quota_value_recommended: Decimal = Field(default=Decimal(0), sa_type=Money)
+    replay_seconds: float = Field(default=0, description="重放用时(秒) / replay time, seconds")
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=100)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class QuotaRecommendationLine(SQLModel, table=True):
@@ -108,9 +129,13 @@ class RecommendationLinePublic(SQLModel):
 
 class RecommendationPublic(SQLModel):
     """A recommendation with its replay's figures: on-time rate of the short-deadline lines and
-    average stock value, with the current quotas and with the recommended ones."""
+    average stock value, with the current quotas and with the recommended ones. While it is
+    `computing` (or when it `failed`, with the `message`), the figures are 0 and the rates
+    null."""
 
     id: int
+    status: str = Field(description="computing 计算中 | done 已完成 | failed 失败")
+    message: str = Field(description="失败原因 / why it failed")
     year: int
     service_level: float = Field(description="目标服务水平 / the target share, e.g. 0.95")
     first_batch: str
@@ -120,11 +145,11 @@ class RecommendationPublic(SQLModel):
     catalog: str
     history_lines: int
     short_lines: int
-    on_time_rate_current: float
-    on_time_rate_recommended: float
+    on_time_rate_current: float | None
+    on_time_rate_recommended: float | None
     other_lines: int
-    other_on_time_rate_current: float
-    other_on_time_rate_recommended: float
+    other_on_time_rate_current: float | None
+    other_on_time_rate_recommended: float | None
     stock_value_current: Decimal
     stock_value_recommended: Decimal
     quota_value_current: Decimal
@@ -132,10 +157,11 @@ class RecommendationPublic(SQLModel):
     replay_seconds: float
     created_at: datetime
     created_by: str
+    finished_at: datetime | None
 
 
 class RecommendationDetail(RecommendationPublic):
-    """A recommendation and its lines, warehouse by warehouse."""
+    """A recommendation and its lines, warehouse by warehouse (none until it is done)."""
 
     lines: list[RecommendationLinePublic]
 

@@ -77,8 +77,8 @@ def _comparison(done: RecommendationDetail) -> Sheet:
     """Sheet 重放对比: the two replays side by side, and what was asked."""
     level = f"{(Decimal(repr(done.service_level)) * 100).normalize():f} %"
 
-    def rate(value: float) -> str:
-        return f"{value * 100:.1f} %"
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f} %"
 
     rows: list[list[object]] = [
         [

@@ -10,7 +10,9 @@ import io
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,10 @@ from sqlmodel import Session
 from api.web.advice_charts import materials_chart, replay_chart
 from supply.core.db import make_engine
 from supply.quotas import latest_recommendation
+from supply.quotas.models import QuotaRecommendation
 from tests.audit import events
 from tests.quotas.small import small_history
-from tests.web.conftest import app_on, browser_like, csrf_of, engine_with_roles, sign_in
+from tests.web.conftest import NOW, app_on, browser_like, csrf_of, engine_with_roles, sign_in
 
 
 @pytest.fixture
@@ -67,8 +70,13 @@ def test_the_planner_computes_the_advice_and_the_charts_hold_its_figures(
     assert done.status_code == 303 and done.headers["location"] == "/stock/advice"
     [event] = events(advice_engine, action="quota.recommend")
     assert event.actor == "planner"
-    with Session(advice_engine) as session:
-        made = latest_recommendation(session=session)
+    made = None
+    for _ in range(600):  # computed in the background
+        with Session(advice_engine) as session:
+            made = latest_recommendation(session=session)
+        if made is not None:
+            break
+        time.sleep(0.1)
     assert made is not None and (made.year, made.service_level) == (2027, 0.9)
     stock = pages.get("/stock").text
     assert data_of(stock, "data-advice-replay") == json.loads(json.dumps(replay_chart(made)))
@@ -119,3 +127,37 @@ def test_the_other_roles_read_the_advice_but_may_not_compute_it(
     refused = pages.post("/stock/advice", data={"year": "2026", "csrf_token": csrf_of(tab.text)})
     assert refused.status_code == 403 and "推荐储备定额 (quotas.recommend)" in refused.text
     assert events(advice_engine, action="quota.recommend") == []
+
+
+def test_a_recommendation_being_computed_is_followed_until_it_is_done(
+    pages: TestClient, advice_engine: Engine
+) -> None:
+    with Session(advice_engine) as session:
+        session.add(
+            QuotaRecommendation(
+                year=2026, service_level_permille=950, first_batch="2025-W49",
+                last_batch="2026-W48", window_start=NOW, window_end=NOW, catalog="2026 年第 1 版",
+                created_at=NOW - timedelta(seconds=20), created_by="marketing",
+            )
+        )  # fmt: skip
+        session.commit()
+    sign_in(pages, "planner")
+    tab = pages.get("/stock/advice").text
+    assert "第 1 号定额建议（2026 年，目标 95.0%）计算中" in tab
+    assert 'hx-get="/stock/advice/1/status" hx-trigger="every 3s"' in tab
+    assert "第 1 号定额建议计算中" in pages.get("/stock").text
+    again = pages.post(
+        "/stock/advice", data={"year": "2026", "csrf_token": csrf_of(tab)}
+    )  # one at a time
+    assert again.status_code == 409 and "is being computed (asked by marketing)" in again.text
+    polled = pages.get("/stock/advice/1/status", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and 'id="advice-computing"' in polled.text
+    with Session(advice_engine) as session:
+        saved = session.get(QuotaRecommendation, 1)
+        assert saved is not None
+        saved.status, saved.message = "failed", "内部错误 / internal error"
+        session.add(saved)
+        session.commit()
+    finished = pages.get("/stock/advice/1/status", headers={"HX-Request": "true"})
+    assert finished.status_code == 204 and finished.headers["HX-Refresh"] == "true"
+    assert "第 1 号定额建议计算失败" in pages.get("/stock/advice").text

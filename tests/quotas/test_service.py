@@ -109,6 +109,9 @@ def test_the_recommendation_is_saved_read_and_audited_once(year_engine: Engine, 
     [event] = events(year_engine, action="quota.recommend")
     assert (event.actor, event.object_id) == ("营销部 孙营销", str(done.id))
     assert event.after is not None and event.after["year"] == 2026
+    [finished] = events(year_engine, action="quota.recommend_finish")
+    assert finished.after is not None and finished.after["status"] == "done"
+    assert done.status == "done" and done.finished_at is not None
     with Session(year_engine) as session:
         again = get_recommendation(session=session, recommendation_id=done.id)
         assert again == done
