@@ -71,7 +71,9 @@ def main() -> int:
                 central_warehouse=settings.default_delivery_warehouse,
                 penalty=settings.reserve_below_quota_penalty,
             )  # fmt: skip
-            lines = read_history(session, start=start, end=world.end, materials=set(world.materials))
+            lines = read_history(
+                session, start=start, end=world.end, materials=set(world.materials)
+            )
         t1 = time.perf_counter()
         recommend(world, lines, level)
         t2 = time.perf_counter()
