@@ -366,7 +366,7 @@ def _save(
 def _rate(part: int, whole: int, done: bool) -> float | None:
     if not done:
         return None
-    return round(part / whole, 4) if whole else 1.0
+    return part / whole if whole else 1.0
 
 
 def public(saved: QuotaRecommendation, *, now: datetime | None = None) -> RecommendationPublic:
@@ -442,7 +442,7 @@ def recommendation_lines(
 
 
 def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+    return part / whole if whole else None
 
 
 def _detail(

@@ -242,7 +242,7 @@
         },
         {
           name: "定额金额", id: "quota_value", type: "bar", xAxisIndex: 1, yAxisIndex: 1,
-          barMaxWidth: 32, data: data.quota_value, itemStyle: { color: COLORS.quota },
+          barMaxWidth: 32, data: data.quota_value, itemStyle: { color: COLORS.remaining },
           label: { show: true, position: "top" },
         },
       ],
