@@ -44,10 +44,11 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
+from supply.policy import Batch
 from supply.quotas.world import LEVEL_ORDER, LOW_VOLTAGES, HistoryLine, Pair, World
 
 
@@ -212,7 +213,7 @@ def recommend(world: World, history: Iterable[HistoryLine], service_level: Decim
         restocks = [
             (b.cutoff, _midnight(max(world.restocked_on(b, w, material) for w in warehouses), b))
             for b in world.batches
-        ]
+        ]  # the slowest warehouse's arrival: the pool is refilled when all of it is
         exposed = exposures(pool, restocks, world.start)
         short = [e for e, d in zip(exposed, pool, strict=True) if d.short]
         level = quantile(short, service_level)
@@ -243,10 +244,9 @@ def recommend(world: World, history: Iterable[HistoryLine], service_level: Decim
     return sorted(advice, key=lambda a: a.pair)
 
 
-def _midnight(day: date, batch: object) -> datetime:
-    """The start of `day` in the cutoff's time zone."""
-    tz = batch.cutoff.tzinfo  # type: ignore[attr-defined]
-    return datetime.combine(day, datetime.min.time(), tzinfo=tz)
+def _midnight(day: date, batch: Batch) -> datetime:
+    """The start of `day` in the batch's time zone: stock arriving that day is on the shelf."""
+    return datetime.combine(day, time(0), tzinfo=batch.cutoff.tzinfo)
 
 
 def _reason(mine: int, city: int, others: int, lead: int, level: Decimal) -> str:

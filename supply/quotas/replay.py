@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from optimizer import Instance, Plan, solve
-from supply.availability import ReserveItem
+from supply.availability import AgreementItem, ReserveItem
 from supply.planning import DemandItem, MatchingProblem, build_instance
 from supply.policy import Batch
 from supply.quotas.world import HistoryLine, Pair, World
@@ -73,11 +73,6 @@ class ReplayResult:
     def average_value(self) -> Decimal:
         """The reserve's average value over the days of the year, CNY."""
         return self.value_days / self.days if self.days else Decimal(0)
-
-    def pair_rate(self, pair: Pair) -> float | None:
-        """The share on time of the lines that call a pair home (None without any)."""
-        lines, on_time = self.by_pair.get(pair, (0, 0))
-        return on_time / lines if lines else None
 
 
 @dataclass
@@ -262,7 +257,7 @@ def _problem(
     )
 
 
-def _urgent_penalty(agreements: list, world: World) -> Decimal:  # type: ignore[type-arg]
+def _urgent_penalty(agreements: list[AgreementItem], world: World) -> Decimal:
     """R6 for an urgent request: reserve below quota dearer than any agreement alternative
     (as `supply.requests.prepare.r6_penalty`)."""
     dearer = [a.unit_price - world.price(a.material) + 1 for a in agreements]

@@ -116,14 +116,18 @@ class World:
 
     def restocked_on(self, batch: Batch, warehouse: str, material: str) -> date:
         """When reserve requested in `batch` arrives at `warehouse`: the province's matching,
-        then the earliest of the material's ways (supplier lead time, transport)."""
+        then the earliest of the material's ways (supplier lead time, transport; without a
+        transport row, the lead time alone)."""
         where = self.supply.warehouse_location[warehouse]
-        best: int | None = None
-        for way in self.restock[material]:
-            trip = self.trip(way.delivery_warehouse, where, material)
-            if trip is not None and (best is None or way.lead_days + trip < best):
-                best = way.lead_days + trip
-        return batch.province_match + timedelta(days=best if best is not None else 0)
+        ways = self.restock[material]
+        days = [
+            way.lead_days + trip
+            for way in ways
+            if (trip := self.trip(way.delivery_warehouse, where, material)) is not None
+        ]
+        # No transport row from any delivery site: the supplier's lead time alone.
+        best = min(days) if days else min(way.lead_days for way in ways)
+        return batch.province_match + timedelta(days=best)
 
     def lead_days(self, warehouse: str, material: str) -> int:
         """The replenishment lead time of a pair, calendar days from the cutoff to arrival (the

@@ -1,5 +1,6 @@
 """The quota advice in a real browser (Debian's chromium through Playwright) against `gridsupply
-serve` on the demo database, which holds the demo's recommendation: the charts hold what the
+serve` on the demo database, which holds the demo's recommendation (supply/quotas; the rest of
+its tests are in tests/quotas): the charts hold what the
 database holds (read from the ECharts instances, not from pixels), the tab charts a warehouse,
 nothing is wider than the page; the screenshots for docs/screenshots/."""
 
@@ -12,9 +13,8 @@ from typing import Any
 import pytest
 
 from tests.web.browsing import SCREENSHOTS, no_horizontal_scroll, screenshot, sign_in
-from tests.web.conftest import DEMO_NOW, Served, browser_page, chromium, served
+from tests.web.conftest import DEMO_NOW, Served
 
-__all__ = ["browser_page", "chromium", "served"]  # the browser tests' own fixtures, here too
 pytestmark = pytest.mark.slow
 
 
