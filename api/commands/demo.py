@@ -4,9 +4,11 @@ The catalogs part loads the seeded Weihai sample into a fresh database (GRIDSUPP
 ./gridsupply.db) through the ordinary import path and prints their summary. A database holding
 anyone else's imports is left alone unless `--reset` is given. The catalogs are as of the sample
 week's Monday (2026-11-30), and the week of projects for batch 2026-W49 follows them, so the demo
-gives the same result every day. Then the Monday-noon run plans that batch (at 11:00 that
-Monday), prints its KPIs against the hand planner's rule and names the folder of its exports; the
-database is left for `gridsupply serve`.
+gives the same result every day; a generated year of demand history (batches 2025-W49 to
+2026-W48, `supply.sample.history`) comes before the week. Then the Monday-noon run plans that
+batch (at 11:00 that Monday), prints its KPIs against the hand planner's rule and names the
+folder of its exports, and the quota advisor recommends 2026's quotas from the year, replayed
+against the current ones (`gridsupply quotas`); the database is left for `gridsupply serve`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from supply.core.db import describe_url, dispose_engines, get_engine, make_engin
 from supply.core.settings import get_settings
 from supply.projects.service import summary_by_type
 from supply.sample.catalogs import DEMO_USER, load_sample
+from supply.sample.history import load_sample_history, sample_history
 from supply.sample.week import (
     SAMPLE_CATALOGS_AT,
     SAMPLE_CUTOFF,
@@ -101,6 +104,20 @@ def catalogs_demo(*, reset: bool) -> None:
         out.print(table)
 
 
+def history_demo() -> None:
+    """Load the generated year of demand history before the sample week (the quota advisor
+    reads it: `gridsupply quotas recommend`)."""
+    with Session(get_engine()) as session:
+        history = sample_history(calendar=load_calendar(), policy=policy_from_settings())
+        loaded = load_sample_history(session=session, history=history, now=SAMPLE_CATALOGS_AT)
+    out.print(
+        f"demand history loaded (generated): {loaded.projects:,} completed projects, "
+        f"{loaded.lines:,} lines submitted {loaded.start:%Y-%m-%d %H:%M} to "
+        f"{loaded.end:%Y-%m-%d %H:%M} (batches 2025-W49 to 2026-W48)",
+        highlight=False,
+    )
+
+
 def week_demo() -> None:
     """Load the sample week of projects (batch 2026-W49) and print them by type."""
     with Session(get_engine()) as session:
@@ -165,6 +182,31 @@ def plan_demo() -> None:
         raise typer.Exit(1)
 
 
+def advice_demo() -> None:
+    """Recommend the year's quotas from the generated year and replay it against the current
+    ones (the 库存与定额 page shows it); write the draft workbook beside the weekly run's."""
+    from api.commands.quotas import print_recommendation, recommend_with_progress
+    from supply.quotas import recommendation_workbook
+
+    settings = get_settings()
+    with Session(get_engine()) as session:
+        done = recommend_with_progress(
+            session, year=SAMPLE_DAY.year, service_level=settings.quota_service_level,
+            now=SAMPLE_RUN_AT, user=DEMO_USER, workers=2,
+        )  # fmt: skip
+    folder = Path(settings.runs_dir) / "quotas"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{done.year}年储备定额建议_{done.id}.xlsx"
+    target.write_bytes(recommendation_workbook(done))
+    print_recommendation(done, lines=6)
+    out.print(
+        f"draft quota catalog written to {target} (the quotas import format; "
+        "`gridsupply catalogs import quotas FILE` makes it the year's draft)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def demo_command(
     reset: Annotated[
         bool, typer.Option(help="replace catalogs others imported into the database")
@@ -172,13 +214,17 @@ def demo_command(
 ) -> None:
     """Run the weekly job on the bundled Weihai sample (fresh database, batch 2026-W49).
 
-    Loads the catalogs and a week of projects, runs the Monday-noon plan with progress, prints
-    its KPIs against the hand planner's rule and names the folder of its exports.
+    Loads the catalogs, a generated year of demand history and a week of projects, runs the
+    Monday-noon plan with progress, prints its KPIs against the hand planner's rule and names
+    the folder of its exports; then recommends the year's reserve quotas from the history,
+    replayed against the current ones.
     """
     catalogs_demo(reset=reset)
     people_demo()
+    history_demo()
     week_demo()
     plan_demo()
+    advice_demo()
     print_people()
 
 

@@ -1,4 +1,6 @@
-"""库存与定额: reserve on hand, held and quota per warehouse and material (a chart and a table),
+"""库存与定额: reserve on hand, held and quota per warehouse and material (a chart and a table)
+with the newest quota recommendation below (`api.web.advice_charts`; its own tab:
+`api.web.quota_advice`),
 framework agreements against their execution band and the ones expiring soon, vendor consignment
 by supplier, and the year's quota catalog with marketing's confirmation — the same service calls
 as /api/v1/reserve, /api/v1/agreements and /api/v1/consignment (`supply.stock`,
@@ -17,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.deps import MAX_ID, ClockDep, SessionDep, TodayDep
 from api.downloads import xlsx_download
+from api.web.advice_charts import advice_card
 from api.web.render import PageRoute, render
 from api.web.session import PageActor, page_require
 from catalogs.models import QUOTA_CATALOG_STATUS_ZH, QuotaCatalogPublic, QuotaCatalogStatus
@@ -70,6 +73,7 @@ TABS = (
     ("/stock/agreements", "协议库存执行"),
     ("/stock/consignment", "寄售库存"),
     ("/stock/quotas", "储备定额目录"),
+    ("/stock/advice", "定额建议"),
 )
 
 
@@ -174,7 +178,12 @@ Positions = Annotated[tuple[Filters, PositionFilter], Depends(_positions)]
 
 @router.get("", dependencies=READ)
 def stock_page(
-    request: Request, session: SessionDep, today: TodayDep, chosen: Positions, offset: Offset = 0
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    today: TodayDep,
+    chosen: Positions,
+    offset: Offset = 0,
 ) -> Response:
     """Reserve on hand, held and quota per warehouse and material: a chart of the rows shown and
     the table, largest shortfall value first; htmx asks for the part alone (`#positions`)."""
@@ -189,6 +198,7 @@ def stock_page(
         "page": page,
         "chart": chart_data(page.items),
         "warehouses": warehouses,
+        **advice_card(session, clock.now()),  # the newest quota recommendation, below
     }
     return render(
         request, "stock/index.html", context, fragments={"positions": "stock/_positions.html"}

@@ -15,6 +15,7 @@ class Permission(StrEnum):
     CATALOGS_READ = "catalogs.read"
     CATALOGS_IMPORT = "catalogs.import"
     QUOTAS_CONFIRM = "quotas.confirm"
+    QUOTAS_RECOMMEND = "quotas.recommend"
     PROJECTS_READ = "projects.read"
     PROJECTS_WRITE = "projects.write"
     PROJECTS_IMPORT = "projects.import"
@@ -68,6 +69,7 @@ PERMISSION_ZH: Mapping[Permission, str] = {
     Permission.CATALOGS_READ: "查看供应目录",
     Permission.CATALOGS_IMPORT: "导入供应目录",
     Permission.QUOTAS_CONFIRM: "确认储备定额目录",
+    Permission.QUOTAS_RECOMMEND: "推荐储备定额",
     Permission.PROJECTS_READ: "查看项目与需求",
     Permission.PROJECTS_WRITE: "维护项目与需求",
     Permission.PROJECTS_IMPORT: "导入项目工作簿",
@@ -119,6 +121,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.FILINGS_READ,
             P.JOBS_READ,
             P.JOBS_RUN,
+            P.QUOTAS_RECOMMEND,
         }
     ),
     Role.PROJECT_MANAGER: frozenset(
@@ -145,7 +148,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.CATALOGS_READ,
         }
     ),
-    Role.MARKETING: frozenset({P.QUOTAS_CONFIRM, P.CATALOGS_READ, P.PROJECTS_READ}),
+    Role.MARKETING: frozenset(
+        {P.QUOTAS_CONFIRM, P.QUOTAS_RECOMMEND, P.CATALOGS_READ, P.PROJECTS_READ}
+    ),
     Role.VIEWER: READ_ALL,
     # The administrator also loads the departments' workbooks (catalogs, projects) when asked.
     Role.ADMIN: frozenset(

@@ -145,6 +145,14 @@ class Settings(BaseSettings):
         le=MAX_PRICE,
         description="CNY per unit of reserve left below its quota",
     )
+    quota_service_level: Decimal = Field(
+        default=Decimal("0.95"),
+        ge=Decimal("0.5"),
+        le=1,
+        decimal_places=3,
+        description="the quota advisor's target: the share of short-deadline lines (5/8/15 "
+        "working days, 10 kV and below) the recommended quotas keep on time, 0.5–1",
+    )
     replenishment_working_days: int = Field(
         default=20,
         ge=1,

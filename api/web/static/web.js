@@ -13,8 +13,11 @@
     // a package's figures (项目包与备案)
     budget: "#5b7b8a", committed: "#2e7d5b", pending: "#e0922f",
     remaining: "#8cc8bd", forecast: "#3465a4", overrun: "#c62828",
+    // the quota advice (定额建议): the quotas in force against the recommended ones
+    current: "#9fb3b8", recommended: "#3465a4",
   };
   var BELOW = "#c62828";
+  var TITLE = { fontSize: 14, fontFamily: FONT };  // a chart's title (chartOn sets a single one)
 
   // Each element is started once, however often htmx hands it over.
   function once(el) {
@@ -192,6 +195,92 @@
     });
   }
 
+  // 定额建议: the year replayed with the current quotas and with the recommended ones — on the
+  // left the short-deadline lines on time (%) with the target, on the right the average stock
+  // value and the value at quota (万元). {target, names, on_time, stock_value, quota_value}
+  function startAdviceReplay(el) {
+    var data = JSON.parse(el.dataset.adviceReplay);
+    var colors = [COLORS.current, COLORS.recommended];
+    function coloured(values) {
+      return values.map(function (v, i) { return { value: v, itemStyle: { color: colors[i] } }; });
+    }
+    chartOn(el, {
+      title: [
+        { text: "短工期需求行按时率（%）", left: "0%", textStyle: TITLE },
+        { text: "库存金额（万元）", left: "52%", textStyle: TITLE },
+      ],
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { right: 0, bottom: 0, data: ["平均库存金额", "定额金额"] },
+      grid: [
+        { left: 8, width: "40%", top: 48, bottom: 28, containLabel: true },
+        { left: "52%", right: 8, top: 48, bottom: 28, containLabel: true },
+      ],
+      xAxis: [
+        { type: "category", data: data.names, gridIndex: 0 },
+        { type: "category", data: data.names, gridIndex: 1 },
+      ],
+      yAxis: [
+        { type: "value", min: 0, max: 100, gridIndex: 0 },
+        { type: "value", min: 0, gridIndex: 1 },
+      ],
+      series: [
+        {
+          name: "按时率", id: "on_time", type: "bar", xAxisIndex: 0, yAxisIndex: 0,
+          barMaxWidth: 48, data: coloured(data.on_time),
+          label: { show: true, position: "insideTop", color: "#fff", formatter: "{c}%" },
+          markLine: {
+            symbol: "none",
+            label: { formatter: "目标 {c}%", position: "insideStartTop" },
+            lineStyle: { color: COLORS.unmet, type: "dashed" },
+            data: [{ yAxis: data.target }],
+          },
+        },
+        {
+          name: "平均库存金额", id: "stock_value", type: "bar", xAxisIndex: 1, yAxisIndex: 1,
+          barMaxWidth: 32, data: data.stock_value, itemStyle: { color: COLORS.on_hand },
+          label: { show: true, position: "top" },
+        },
+        {
+          name: "定额金额", id: "quota_value", type: "bar", xAxisIndex: 1, yAxisIndex: 1,
+          barMaxWidth: 32, data: data.quota_value, itemStyle: { color: COLORS.remaining },
+          label: { show: true, position: "top" },
+        },
+      ],
+    });
+  }
+
+  // 定额建议: current against recommended quota as horizontal bars, one row per material (or
+  // warehouse × material); in 万元, or in the materials' own units on a logarithmic axis.
+  // {title, unit, log, categories, names, series: [{name, key, data}]}
+  function startAdviceBars(el) {
+    var data = JSON.parse(el.dataset.adviceBars);
+    el.style.height = Math.max(240, 70 + 26 * data.categories.length) + "px";
+    chartOn(el, {
+      title: { text: data.title, left: 0 },
+      tooltip: {
+        trigger: "axis",
+        axisPointer: { type: "shadow" },
+        formatter: function (items) {
+          var i = items[0].dataIndex;
+          var lines = [data.categories[i] + "<br>" + data.names[i]];
+          items.forEach(function (item) {
+            lines.push(item.marker + item.seriesName + "：" +
+              Number(item.value).toLocaleString("zh-CN") + (data.unit ? " " + data.unit : ""));
+          });
+          return lines.join("<br>");
+        },
+      },
+      legend: { right: 0, top: 0 },
+      grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+      xAxis: data.log ? { type: "log", logBase: 10, min: 1 } : { type: "value" },
+      yAxis: {
+        type: "category", data: data.categories, inverse: true,
+        axisLabel: { fontSize: 11 },
+      },
+      series: bars(data.series, { barMaxWidth: 10, barGap: "20%" }),
+    });
+  }
+
   // 项目包与备案: grouped bars of amounts in 元 ({title, categories, series: [{key, name, data}]});
   // the value axis in 万元 (the title says so), the tooltip in 元.
   function startBars(el) {
@@ -248,6 +337,8 @@
     ["[data-timeline]", startTimeline],
     ["[data-stock-chart]", startStockChart],
     ["[data-bars]", startBars],
+    ["[data-advice-replay]", startAdviceReplay],
+    ["[data-advice-bars]", startAdviceBars],
     ["form[data-confirm]", askFirst],
     ["[data-add-line]", startAddLine],
   ];
