@@ -22,6 +22,7 @@ from api.routes import (
     province,
     requests,
     reserve,
+    scenarios,
     system,
     users,
 )
@@ -37,6 +38,7 @@ for module in (
     catalogs,
     imports,
     plans,
+    scenarios,
     province,
     projects,
     packages,
@@ -108,5 +110,10 @@ TAGS = [
         "name": "plans",
         "description": "周计划(周一 12:00 批次)、批准、报表、省公司匹配结果 / "
         "the weekly plan, its approval, exports and the province's matching",
+    },
+    {
+        "name": "scenarios",
+        "description": "假设分析: 在周计划上试变更, 与基准对比 / what-if on a weekly plan: changes "
+        "tried, solved and compared with the base",
     },
 ]

@@ -48,6 +48,7 @@ MODEL_MODULES = (
     "supply.core.audit",
     "supply.jobs.models",
     "supply.notifications.models",
+    "supply.whatif.models",
 )
 
 
