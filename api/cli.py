@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "audit": "users",
     "jobs": "jobs",
     "province": "province",
+    "whatif": "whatif",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

@@ -112,7 +112,7 @@ def apply_changes(
 
 
 def _day(value: date) -> str:
-    return value.isoformat()[5:]
+    return value.isoformat()
 
 
 class _Applier:

@@ -41,6 +41,8 @@ MEASURES: tuple[tuple[str, str, str, str, int], ...] = (
     ("below_quota_units", "低于定额数量", "units below quota", "count", -1),
     ("below_quota_positions", "低于定额仓位", "positions drawn below quota", "count", -1),
     ("penalty", "低于定额罚金（不实际支付）", "below-quota penalty (not paid)", "money", -1),
+    ("unmet_weighted", "加权缺口（数量）", "unmet, weighted (units)", "count", -1),
+    ("lateness_weighted", "加权延迟（数量×天）", "lateness, weighted (unit-days)", "count", -1),
 )
 
 
@@ -72,6 +74,8 @@ def _measure(kpis: Mapping[str, Any], key: str) -> float:
         "below_quota_units": below["units_below_after"],
         "below_quota_positions": below["positions_drawn_below"],
         "penalty": below["penalty"],
+        "unmet_weighted": kpis["objective"]["unmet_weighted"],
+        "lateness_weighted": kpis["objective"]["lateness_weighted"],
     }
     return float(found[key] if key in found else kpis["totals"][key])
 
@@ -82,7 +86,15 @@ def compare_kpis(base: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[K
     for key, zh, en, unit, sign in MEASURES:
         mine, theirs = _measure(scenario, key), _measure(base, key)
         delta = round(mine - theirs, 2)
-        verdict = "same" if delta == 0 or sign == 0 else "better" if delta * sign > 0 else "worse"
+        verdict = (
+            "same"
+            if delta == 0
+            else "changed"
+            if sign == 0
+            else "better"
+            if delta * sign > 0
+            else "worse"
+        )
         rows.append(
             KpiRow(
                 key=key,
@@ -228,8 +240,8 @@ def effect_json(effect: Effect) -> dict[str, Any]:
         "number": effect.number,
         "text": effect.zh,
         "text_en": effect.en,
-        "sources": [zh for zh, _ in effect.sources.values()],
-        "sources_en": [en for _, en in effect.sources.values()],
+        "sources": list(dict.fromkeys(zh for zh, _ in effect.sources.values())),
+        "sources_en": list(dict.fromkeys(en for _, en in effect.sources.values())),
         "added": len(effect.added),
         "idle": effect.idle_zh,
         "idle_en": effect.idle_en,

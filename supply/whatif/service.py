@@ -188,8 +188,8 @@ def create_scenario(
     return public_of(saved, lines)
 
 
-def _by_row(problem: RowProblem) -> tuple[int, str]:
-    return (problem.row or 0, problem.column_en)
+def _by_row(problem: RowProblem) -> int:
+    return problem.row or 0
 
 
 def _context(session: Session, now: datetime) -> WorkbookContext:
