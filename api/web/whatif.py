@@ -190,11 +190,14 @@ async def make_whatif(
     if form.base not in ("run", "current"):
         form.errors["base"] = "基准应为 批次计划 或 当前状态 / run or current"
     what = WhatIf(batch_id=form.batch, base=form.base, name=form.name)
-    filled = [r for r in form.rows if any(r.values())]
+    typed = [
+        (number, [row[f] or None for f in FIELDS])
+        for number, row in enumerate(form.rows, start=1)
+        if any(row.values())
+    ]
     try:
-        if filled:
-            typed = [[r[f] or None for f in FIELDS] for r in filled]
-            what = replace(what, changes=read_change_sheet(sheet_rows(typed, start=1)))
+        if typed:
+            what = replace(what, changes=read_change_sheet(sheet_rows(typed)))
         change_file = await _file(values, "changes", limit)
         if change_file is not None:
             found = read_changes(change_file[1], change_file[0], max_bytes=limit)

@@ -393,7 +393,7 @@ SHEET = ChangeSheet(
         Column("value", "数值", "value", Cell.TEXT, required=False, reader=read_number),
         Column("note", "说明", "note", Cell.TEXT, required=False, aliases=("备注",)),
     ),
-    (),
+    ("no key",),  # no field of that name: rows may repeat (a delay and another of the same)
 )
 # Which field of each kind a column gives, and the column a field's problem is named by.
 _TARGET = {

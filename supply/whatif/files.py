@@ -207,10 +207,9 @@ def scenario_workbook(scenario: ScenarioPublic) -> bytes:
     return write_xlsx([kpis, lines, effects])
 
 
-def sheet_rows(rows: Sequence[Sequence[object]], *, start: int = 2) -> ReadSheet:
-    """Rows of the sheet 变更's columns (as a page's form has them) as a sheet: the first row
-    numbered `start` (a sheet's first data row is 2; a form's first row is 1)."""
-    width = len(rows[0]) if rows else len(SHEET.columns)
+def sheet_rows(rows: Sequence[tuple[int, Sequence[object]]]) -> ReadSheet:
+    """Numbered rows of the sheet 变更's columns (as a page's form has them: its row numbers) as
+    a sheet to read."""
+    width = len(rows[0][1]) if rows else len(SHEET.columns)
     header: list[object] = [c.zh for c in SHEET.columns[:width]]
-    numbered = [(start - 1, header)] + [(i, list(r)) for i, r in enumerate(rows, start=start)]
-    return ReadSheet(numbered, SHEET_ZH)
+    return ReadSheet([(0, header), *((n, list(cells)) for n, cells in rows)], SHEET_ZH)

@@ -16,10 +16,12 @@ from typing import Any
 
 from supply.calendar import WorkCalendar
 from supply.core.errors import RowProblem
+from supply.core.sheets.cells import CellError, read_code
 from supply.core.sheets.read import Sheet
+from supply.core.sheets.table import ParseResult, map_headers
 from supply.planning import DemandItem, line_key
 from supply.policy import DeadlinePolicy
-from supply.projects.files import LINES, PROJECTS, SheetKind
+from supply.projects.files import LINES, PACKAGES, PROJECTS, SheetKind
 from supply.projects.models import PRIORITY_WEIGHT, Priority
 from supply.projects.workbook import WorkbookContext, parse_workbook
 from supply.whatif.changes import (
@@ -76,10 +78,11 @@ def specs_from_sheets(
     row and column (`existing`: the ids of stored projects, which cannot arrive again)."""
     result = parse_workbook(sheets, context, calendar=calendar, policy=policy)
     problems = list(result.problems)
+    if SheetKind.PROJECTS in sheets:
+        problems += _stored_rows(sheets[SheetKind.PROJECTS], existing)
+        order = {PACKAGES.sheet: 0, PROJECTS.sheet: 1, LINES.sheet: 2}
+        problems.sort(key=lambda p: (order.get(p.sheet_zh, 3), p.row or 0))
     projects = result.rows.get(SheetKind.PROJECTS, [])
-    for row in projects:
-        if row.values["id"] in existing:
-            problems.append(_stored(row.row, row.values["id"]))
     if not problems and not projects:
         problems.append(
             RowProblem(
@@ -224,6 +227,22 @@ def _as_sheets(
         SheetKind.LINES: Sheet(line_rows, LINES.sheet),
     }
     return sheets, where
+
+
+def _stored_rows(sheet: Sheet, existing: Collection[str]) -> list[RowProblem]:
+    """The rows of a 项目 sheet naming a project that is stored already."""
+    header_row, header = sheet.rows[0]
+    position = map_headers(PROJECTS, header_row, header, ParseResult()).get("id")
+    found = []
+    for number, cells in sheet.rows[1:]:
+        raw = cells[position] if position is not None and position < len(cells) else None
+        try:
+            project_id = read_code(raw) if raw is not None else None
+        except CellError:
+            continue  # parse_workbook names it
+        if project_id in existing:
+            found.append(_stored(number, project_id))
+    return found
 
 
 def _stored(row: int | None, project_id: str) -> RowProblem:

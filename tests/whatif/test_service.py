@@ -22,9 +22,17 @@ from supply.demand.models import DemandLine
 from supply.holds.models import Hold
 from supply.projects.models import Project
 from supply.weekly.models import PlanLine, PlanRun
-from supply.whatif import Scenario, get_scenario, list_scenarios, replay_scenario
+from supply.whatif import (
+    Scenario,
+    WhatIf,
+    get_scenario,
+    list_scenarios,
+    read_changes,
+    replay_scenario,
+)
 from supply.whatif.models import LineChange
 from tests.audit import events, last_id
+from tests.whatif.test_changes import workbook
 from tests.whatif.conftest import Planned
 from tests.whatif.world import CABLE_LINE, CABLE_SUPPLIER, NEED_BY
 
@@ -293,3 +301,57 @@ def test_the_audit_trail_holds_one_event_per_scenario(planned: Planned) -> None:
     found = events(engine, after_id=first)  # type: ignore[arg-type]
     assert [e.action for e in found] == ["scenario.create", "scenario.create"]
     assert planned.session.exec(select(func.count()).select_from(AuditEvent)).one() > 2
+
+
+PROJECTS = ["项目编号", "项目名称", "工程类型", "所在地点", "行政审批日期"]
+LINES = ["项目编号", "行号", "物料编码", "需求数量"]
+
+
+def test_extra_projects_come_in_the_projects_import_format(planned: Planned) -> None:
+    content = workbook(
+        {
+            "项目": [PROJECTS, ["P-NEW-2", "新建台区 2", "新建台区", "wendeng", "2026-11-27"]],
+            "需求明细": [LINES, ["P-NEW-2", 1, "DT-400", 1], ["P-NEW-2", 2, "MTR-1P", 12]],
+        }
+    )
+    found = read_changes(content, "新增项目.xlsx")
+    scenario = planned.make(
+        WhatIf("2026-W49", found.changes, projects=found.projects, projects_file="新增项目.xlsx")
+    )
+    [change] = scenario.change_list
+    assert change["kind"] == "extra_projects" and change["file"] == "新增项目.xlsx"
+    assert change["projects"][0]["project_type"] == "area_new"
+    assert {line.demand for line in scenario.lines if line.verdict == "new"} == {
+        "P-NEW-2/1",
+        "P-NEW-2/2",
+    }
+    # Kept as JSON, the what-if replays without the workbook.
+    again = planned.what_if(scenario.change_list)
+    assert [k.model_dump() for k in again.kpis] == [k.model_dump() for k in scenario.kpis]
+
+
+def test_bad_extra_projects_are_named_by_sheet_row_and_column(planned: Planned) -> None:
+    content = workbook(
+        {
+            "项目": [PROJECTS, ["P-CAP", "已有项目", "新建台区", "wendeng", "2026-11-27"],
+                     ["P-NEW-3", "新项目", "新建台区", "mars", "2026-11-27"]],
+            "需求明细": [LINES, ["P-CAP", 1, "DT-400", 1], ["P-NEW-3", 1, "NOPE", 2]],
+        }
+    )  # fmt: skip
+    found = read_changes(content, "新增项目.xlsx")
+    with pytest.raises(ImportRejected) as refused:
+        planned.make(WhatIf("2026-W49", found.changes, projects=found.projects))
+    named = {(p.sheet_zh, p.row, p.column_zh) for p in refused.value.problems}
+    assert ("项目", 3, "所在地点") in named  # no such place
+    assert ("需求明细", 3, "物料编码") in named  # no such material
+    assert ("项目", 2, "项目编号") in named  # stored already: a what-if adds new projects only
+    json_change = {
+        "kind": "extra_projects",
+        "projects": [{"id": "P-NEW-4", "name": "x", "project_type": "area_new",
+                      "location": "wendeng", "approved_on": "2026-11-27",
+                      "lines": [{"material_code": "NOPE", "quantity": 1}]}],
+    }  # fmt: skip
+    with pytest.raises(ImportRejected) as refused:
+        planned.what_if([DELAY, json_change])
+    [problem] = refused.value.problems
+    assert (problem.row, problem.column_en) == (2, "projects[0].lines[0].material_code")
