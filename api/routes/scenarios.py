@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ValidationError
 from pydantic import Field as PydanticField
 from sqlalchemy.engine import Engine
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from api.deps import (
     CalendarDep,
@@ -117,41 +117,46 @@ def _invalid(errors: Sequence[Any], *, prefix: tuple[str | int, ...] = ("body",)
     return RequestValidationError([{**e, "loc": (*prefix, *e["loc"])} for e in errors])
 
 
+async def _from_form(form: FormData, max_upload: int) -> WhatIf:
+    """A what-if from a form: its fields, a change file and/or a projects workbook."""
+    fields = {
+        k: v for k, v in form.items() if isinstance(v, str) and k in UploadFields.model_fields
+    }
+    try:
+        read = UploadFields.model_validate(fields)
+    except ValidationError as exc:
+        raise _invalid(exc.errors(include_url=False, include_context=False)) from None
+    change_file, projects = form.get("changes"), form.get("projects")
+    what = WhatIf(batch_id=read.batch, base=read.base, run_id=read.run_id, name=read.name)
+    if isinstance(change_file, UploadFile):
+        found = read_changes(
+            await change_file.read(max_upload + 1),
+            change_file.filename or "changes",
+            max_bytes=max_upload,
+        )
+        what = replace(
+            what,
+            changes=found.changes,
+            projects=found.projects,
+            projects_file=change_file.filename or "",
+        )
+    if isinstance(projects, UploadFile):
+        sheets = read_projects(
+            await projects.read(max_upload + 1),
+            projects.filename or "projects",
+            max_bytes=max_upload,
+        )
+        what = replace(what, projects=sheets, projects_file=projects.filename or "")
+    return what
+
+
 async def _what_if(request: Request, max_upload: int) -> tuple[WhatIf, bool]:
     """Read the request: a JSON `ScenarioCreate`, or a form with a change file and/or a projects
     workbook. Says whether it was JSON (its problems are then named by the body's fields)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        form = await request.form()
-        fields = {
-            k: v for k, v in form.items() if isinstance(v, str) and k in UploadFields.model_fields
-        }
-        try:
-            read = UploadFields.model_validate(fields)
-        except ValidationError as exc:
-            raise _invalid(exc.errors(include_url=False, include_context=False)) from None
-        change_file, projects = form.get("changes"), form.get("projects")
-        what = WhatIf(batch_id=read.batch, base=read.base, run_id=read.run_id, name=read.name)
-        if isinstance(change_file, UploadFile):
-            found = read_changes(
-                await change_file.read(max_upload + 1),
-                change_file.filename or "changes",
-                max_bytes=max_upload,
-            )
-            what = replace(
-                what,
-                changes=found.changes,
-                projects=found.projects,
-                projects_file=change_file.filename or "",
-            )
-        if isinstance(projects, UploadFile):
-            sheets = read_projects(
-                await projects.read(max_upload + 1),
-                projects.filename or "projects",
-                max_bytes=max_upload,
-            )
-            what = replace(what, projects=sheets, projects_file=projects.filename or "")
-        return what, False
+    if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        async with request.form() as form:  # its files are closed when read
+            return await _from_form(form, max_upload), False
     body = await request.body()
     try:
         asked = ScenarioCreate.model_validate_json(body or b"null")

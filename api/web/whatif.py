@@ -24,8 +24,10 @@ from api.web.session import PageActor, page_require
 from supply.auth.actor import Actor
 from supply.auth.roles import Permission
 from supply.calendar import CalendarError, WorkCalendar
+from supply.core.clock import Clock
 from supply.core.errors import ImportRejected, RowProblem
 from supply.core.paging import Page
+from supply.core.settings import Settings
 from supply.policy import DeadlinePolicy, batch_for
 from supply.weekly import queries
 from supply.whatif import (
@@ -177,7 +179,20 @@ async def make_whatif(
 ) -> Response:
     """假设分析: as POST /api/v1/scenarios — the rows of the form, a change file, extra projects;
     the what-if's page, or the form again with every problem by row and column (422)."""
-    values = await request.form()
+    async with request.form() as values:  # its files are closed once the what-if is made
+        return await _make(request, values, session, clock, calendar, policy, settings, actor)
+
+
+async def _make(
+    request: Request,
+    values: FormData,
+    session: Session,
+    clock: Clock,
+    calendar: WorkCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+    actor: Actor,
+) -> Response:
     limit = settings.max_upload_bytes
     form = WhatIfForm(
         batch=str(values.get("batch", "")).strip()[:10],

@@ -240,7 +240,7 @@ def _stored_rows(sheet: Sheet, existing: Collection[str]) -> list[RowProblem]:
             project_id = read_code(raw) if raw is not None else None
         except CellError:
             continue  # parse_workbook names it
-        if project_id in existing:
+        if project_id is not None and project_id in existing:
             found.append(_stored(number, project_id))
     return found
 
