@@ -32,8 +32,8 @@ from supply.whatif import (
 )
 from supply.whatif.models import LineChange
 from tests.audit import events, last_id
-from tests.whatif.test_changes import workbook
 from tests.whatif.conftest import Planned
+from tests.whatif.test_changes import workbook
 from tests.whatif.world import CABLE_LINE, CABLE_SUPPLIER, NEED_BY
 
 DELAY = {"kind": "supplier_delay", "supplier": CABLE_SUPPLIER, "days": 10}
