@@ -107,7 +107,17 @@ MULTIPART = {
 REQUEST_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": _inline(ScenarioCreate.model_json_schema())},
+        "application/json": {
+            "schema": _inline(ScenarioCreate.model_json_schema()),
+            # The demo's batch and one of its cable suppliers (`gridsupply demo`).
+            "example": {
+                "batch": "2026-W49",
+                "name": "电缆供应商延迟 10 天",
+                "changes": [
+                    {"kind": "supplier_delay", "supplier": "淄博华正电缆有限公司", "days": 10}
+                ],
+            },
+        },
         "multipart/form-data": {"schema": MULTIPART},
     },
 }
@@ -157,9 +167,15 @@ async def _what_if(request: Request, max_upload: int) -> tuple[WhatIf, bool]:
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
         async with request.form() as form:  # its files are closed when read
             return await _from_form(form, max_upload), False
-    body = await request.body()
     try:
-        asked = ScenarioCreate.model_validate_json(body or b"null")
+        body = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid(
+            [{"type": "json_invalid", "loc": (), "msg": "请求体不是 UTF-8 编码的 JSON / the "
+              "body is not UTF-8 encoded JSON"}]
+        ) from None  # fmt: skip
+    try:
+        asked = ScenarioCreate.model_validate_json(body or "null")
     except ValidationError as exc:
         raise _invalid(exc.errors(include_url=False, include_context=False)) from None
     changes = [Located(change, number) for number, change in enumerate(asked.changes, start=1)]

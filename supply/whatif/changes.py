@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from supply.core.dates import IsoDate
 from supply.core.errors import ImportRejected, RowProblem
 from supply.core.sheets.cells import CellError, fold, read_number, show
 from supply.core.sheets.read import Sheet
@@ -128,7 +128,7 @@ class LineSpec(BaseModel):
     )
     material_code: Code64
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
-    need_by_override: date | None = None
+    need_by_override: IsoDate | None = None
     override_reason: Text200 = ""
     feasibility_listed: bool = False
 
@@ -142,9 +142,9 @@ class ProjectSpec(BaseModel):
     name: Name
     project_type: ProjectType
     location: Location
-    approved_on: date
+    approved_on: IsoDate
     voltage_class: Literal["0.4kV", "10kV", "35kV", "110kV"] | None = None
-    completion_date: date | None = None
+    completion_date: IsoDate | None = None
     package_id: Code32 | None = None
     priority: Literal["normal", "city_key", "provincial_key"] = "normal"
     customer: Text200 = ""
