@@ -79,15 +79,19 @@ def whatif_command(
             sheets = read_projects(read_input(projects, limit), projects.name, max_bytes=limit)
             what = replace(what, projects=sheets, projects_file=projects.name)
         with cli_session() as session:
-            scenario = create_scenario(
-                engine=session.get_bind(),  # type: ignore[arg-type]
-                what=what,
-                now=cli_clock().now(),
-                user=cli_user(by),
-                calendar=load_calendar(),
-                policy=policy_from_settings(settings),
-                settings=settings,
-            )
+            try:  # a rejection lists every problem (exit 2); cli_session ends the others
+                scenario = create_scenario(
+                    engine=session.get_bind(),  # type: ignore[arg-type]
+                    what=what,
+                    now=cli_clock().now(),
+                    user=cli_user(by),
+                    calendar=load_calendar(),
+                    policy=policy_from_settings(settings),
+                    settings=settings,
+                )
+            except ImportRejected as rejected:
+                print_rejection(rejected)
+                raise typer.Exit(EXIT_REJECTED) from None
     except ImportRejected as rejected:
         print_rejection(rejected)
         raise typer.Exit(EXIT_REJECTED) from None
