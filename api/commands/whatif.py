@@ -73,7 +73,11 @@ def whatif_command(
         if change is not None:
             found = read_changes(read_input(change, limit), change.name, max_bytes=limit)
             what = replace(
-                what, changes=found.changes, projects=found.projects, projects_file=change.name
+                what,
+                changes=found.changes,
+                problems=found.problems,
+                projects=found.projects,
+                projects_file=change.name,
             )
         if projects is not None:
             sheets = read_projects(read_input(projects, limit), projects.name, max_bytes=limit)

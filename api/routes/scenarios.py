@@ -147,6 +147,7 @@ async def _from_form(form: FormData, max_upload: int) -> WhatIf:
         what = replace(
             what,
             changes=found.changes,
+            problems=found.problems,
             projects=found.projects,
             projects_file=change_file.filename or "",
         )

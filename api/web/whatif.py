@@ -212,13 +212,15 @@ async def _make(
     ]
     try:
         if typed:
-            what = replace(what, changes=read_change_sheet(sheet_rows(typed)))
+            rows, problems = read_change_sheet(sheet_rows(typed))
+            what = replace(what, changes=rows, problems=problems)
         change_file = await _file(values, "changes", limit)
         if change_file is not None:
             found = read_changes(change_file[1], change_file[0], max_bytes=limit)
             what = replace(
                 what,
                 changes=[*what.changes, *found.changes],
+                problems=[*what.problems, *found.problems],
                 projects=found.projects,
                 projects_file=change_file[0],
             )

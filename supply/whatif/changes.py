@@ -171,6 +171,7 @@ Change = Annotated[
     Field(discriminator="kind"),
 ]
 CHANGES = TypeAdapter(list[Change])
+ONE: TypeAdapter[Any] = TypeAdapter(Change)
 
 KIND_ZH: Mapping[str, str] = {
     "supplier_delay": "供应商延迟",
@@ -238,8 +239,9 @@ def describe(change: Any) -> tuple[str, str]:
 # ------------------------------------------------------------------ JSON
 
 
-def read_json_changes(text: str | bytes) -> list[Located]:
-    """Read a JSON change file: a list of changes (or {"changes": [...]}) — all or none."""
+def read_json_changes(text: str | bytes) -> tuple[list[Located], list[RowProblem]]:
+    """Read a JSON change file: a list of changes (or {"changes": [...]}); the valid changes
+    and a problem for each bad item and field (a file that is no such list is refused)."""
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -249,11 +251,21 @@ def read_json_changes(text: str | bytes) -> list[Located]:
         ) from None
     if isinstance(data, dict) and "changes" in data:
         data = data["changes"]
-    return located_changes(data)
+    return parse_changes(data)
 
 
 def located_changes(data: object) -> list[Located]:
-    """Validate a list of change objects; every bad item and field is named (row N = the Nth)."""
+    """Validate a list of change objects, all or none: every bad item and field is named (row N
+    is the Nth change)."""
+    changes, problems = parse_changes(data)
+    if problems:
+        raise _rejected(problems)
+    return changes
+
+
+def parse_changes(data: object) -> tuple[list[Located], list[RowProblem]]:
+    """The valid changes of a list, and a problem for each bad item and field (row N is the
+    Nth change); a value that is no list of changes is refused whole."""
     if not isinstance(data, list) or not data:
         raise _rejected(
             [
@@ -278,19 +290,21 @@ def located_changes(data: object) -> list[Located]:
                 )
             ]
         )
-    try:
-        changes = CHANGES.validate_python(data)
-    except ValidationError as exc:
-        raise _rejected(validation_problems(exc)) from None
-    return [Located(change, number) for number, change in enumerate(changes, start=1)]
+    changes, problems = [], []
+    for number, item in enumerate(data, start=1):
+        try:
+            changes.append(Located(ONE.validate_python(item), number))
+        except ValidationError as exc:
+            problems += validation_problems(exc, number=number)
+    return changes, problems
 
 
-def validation_problems(exc: ValidationError) -> list[RowProblem]:
-    """Pydantic's errors for a change list as problems: the Nth change and the field."""
+def validation_problems(exc: ValidationError, *, number: int | None = None) -> list[RowProblem]:
+    """Pydantic's errors as problems: the Nth change (`number`, or the list's index) and the
+    field."""
     problems = []
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
-        number = None
         if loc and isinstance(loc[0], int):
             number = loc[0] + 1
             loc.pop(0)
@@ -439,8 +453,9 @@ def _limit(key: str) -> int | None:
     return {"target": 200, "material": 64, "to": 32, "note": 200}.get(key)
 
 
-def read_change_sheet(sheet: Sheet) -> list[Located]:
-    """Read the sheet 变更 (one change a row): every bad row and column named, all or none."""
+def read_change_sheet(sheet: Sheet) -> tuple[list[Located], list[RowProblem]]:
+    """Read the sheet 变更 (one change a row): its valid changes, and every bad row and column
+    named."""
     found: list[Located] = []
 
     def check(number: int, values: dict[str, Any], result: ParseResult) -> None:
@@ -456,11 +471,12 @@ def read_change_sheet(sheet: Sheet) -> list[Located]:
                 "import format)",
             )
             return
+        unread = {p.column_en for p in result.problems if p.row == number}  # named already
         item: dict[str, Any] = {"kind": kind}
         target = _TARGET[kind]
         if "target" in values:
             item[target] = values["target"]
-        else:
+        elif "target" not in unread:
             result.add(number, SHEET.column("target"), "不能为空", "is required")
         if "material" in values:
             if kind in _MATERIAL:
@@ -475,7 +491,7 @@ def read_change_sheet(sheet: Sheet) -> list[Located]:
         if kind == "transport_days":
             if "to" in values:
                 item["to"] = values["to"]
-            else:
+            elif "to" not in unread:
                 result.add(number, SHEET.column("to"), "运输天数须填终点", "is required")
         elif "to" in values:
             result.add(
@@ -487,7 +503,7 @@ def read_change_sheet(sheet: Sheet) -> list[Located]:
                 result.add(number, SHEET.column("value"), "应为整数", "must be a whole number")
             else:
                 item[_VALUE[kind]] = int(value)
-        elif kind in _VALUE and kind != "agreement_exhausted":
+        elif kind in _VALUE and kind != "agreement_exhausted" and "value" not in unread:
             result.add(number, SHEET.column("value"), "不能为空", "is required")
         elif kind not in _VALUE and value is not None:
             result.add(
@@ -496,10 +512,10 @@ def read_change_sheet(sheet: Sheet) -> list[Located]:
                 f"{KIND_ZH[kind]}不填数值",
                 f"a {kind} change takes no value",
             )
-        if result.problems and result.problems[-1].row == number:
+        if any(p.row == number for p in result.problems):
             return
         try:
-            [change] = CHANGES.validate_python([item])
+            change = ONE.validate_python(item)
         except ValidationError as exc:
             for problem in validation_problems(exc):
                 column = column_of(problem.column_en.split(".")[0])
@@ -508,15 +524,14 @@ def read_change_sheet(sheet: Sheet) -> list[Located]:
         found.append(Located(change, number, sheet=True))
 
     result = parse_table(SHEET, sheet, check, limits=_limit)
-    if result.problems:
-        problems = [
-            RowProblem(
-                p.row, p.column_zh, p.column_en, p.message_zh, p.message_en, SHEET_ZH, SHEET_EN
-            )
-            for p in result.problems
-        ]
-        raise _rejected(problems)
-    return found
+    problems = [
+        RowProblem(p.row, p.column_zh, p.column_en, p.message_zh, p.message_en, SHEET_ZH, SHEET_EN)
+        for p in result.problems
+    ]
+    bad = {p.row for p in problems}
+    if None in bad or any(p.row == sheet.rows[0][0] for p in problems):
+        return [], problems  # the file or its header: no row was read
+    return [c for c in found if c.row not in bad], problems
 
 
 def as_json(changes: Sequence[Located]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from supply.core.errors import ImportRejected
+from supply.core.errors import ImportRejected, RowProblem
 from supply.core.sheets import Column, Sheet, write_xlsx
 from supply.core.sheets.read import DEFAULT_MAX_BYTES, read_workbook, reject
 from supply.core.sheets.read import Sheet as ReadSheet
@@ -29,9 +29,12 @@ from supply.whatif.models import LineSide, ScenarioPublic
 
 @dataclass
 class ChangeFile:
-    """What a change file holds: its changes, and the sheets of extra projects (if any)."""
+    """What a change file holds: its valid changes, a problem for each bad row or item (every
+    one is named, and the what-if is refused with the problems of the other changes), and the
+    sheets of extra projects (if any)."""
 
     changes: list[Located] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
     projects: dict[SheetKind, ReadSheet] = field(default_factory=dict)
 
 
@@ -46,7 +49,8 @@ def read_changes(
             f"文件超过 {max_bytes // 1024 // 1024} MB", f"the file is larger than {max_bytes} bytes"
         )
     if file_name.lower().endswith(".json") or content.lstrip()[:1] in (b"[", b"{"):
-        return ChangeFile(changes=read_json_changes(content))
+        listed, problems = read_json_changes(content)
+        return ChangeFile(changes=listed, problems=problems)
     found = ChangeFile()
     sheets = read_workbook(content, file_name, max_bytes=max_bytes)
     names = {normalise_header(SHEET_ZH), normalise_header(SHEET_EN), "whatif"}
@@ -64,7 +68,7 @@ def read_changes(
             f"projects; found {', '.join(s.name for s in sheets)}",
         )
     if changes is not None and len(changes.rows) > 1:
-        found.changes = read_change_sheet(changes)
+        found.changes, found.problems = read_change_sheet(changes)
     return found
 
 

@@ -84,6 +84,7 @@ class WhatIf:
     name: str = ""
     projects: Mapping[SheetKind, ReadSheet] = field(default_factory=dict)
     projects_file: str = ""
+    problems: Sequence[RowProblem] = ()  # of changes that could not be read: named with the rest
 
 
 def create_scenario(
@@ -110,17 +111,18 @@ def create_scenario(
         changes = list(what.changes)
         if what.projects:
             changes.append(_from_workbook(session, what, now, calendar, policy, len(changes) + 1))
-        if not changes:
+        if not changes and not what.problems:
             raise no_changes()
         arrived, problems = _arrivals(session, changes, now, calendar, policy)
         session.rollback()
     read = clock()
+    problems = [*what.problems, *problems]
     try:
         applied = apply_changes(base.problem, changes, base.world, arrived)
     except ImportRejected as refused:
         raise rejected(sorted([*problems, *refused.problems], key=_by_row)) from None
     if problems:
-        raise rejected(problems)
+        raise rejected(sorted(problems, key=_by_row))
     applied_at = clock()
     if base.plan is None:  # the current state: its plan made now, as the weekly run would
         base.problem, base.plan = _solve_checked(base.problem)
@@ -188,8 +190,11 @@ def create_scenario(
     return public_of(saved, lines)
 
 
-def _by_row(problem: RowProblem) -> int:
-    return problem.row or 0
+_SHEETS = {"变更": 0, "项目包": 1, "项目": 2, "需求明细": 3}
+
+
+def _by_row(problem: RowProblem) -> tuple[int, int]:
+    return _SHEETS.get(problem.sheet_zh, 4), problem.row or 0
 
 
 def _context(session: Session, now: datetime) -> WorkbookContext:

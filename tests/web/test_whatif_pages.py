@@ -114,6 +114,7 @@ def test_a_bad_row_is_named_and_nothing_is_saved(planner: TestClient, world: Eng
     form = _form(
         planner, kind_0="supplier_delay", target_0="没有这家", value_0="3",
         kind_2="stock_change", target_2="WH-WD", material_2="DT-400", value_2="1.5",
+        kind_3="warehouse_closed", target_3="WH-NOPE",
     )  # fmt: skip
     refused = planner.post("/weekly/whatif", data=form)
     assert refused.status_code == 422
@@ -123,6 +124,9 @@ def test_a_bad_row_is_named_and_nothing_is_saved(planner: TestClient, world: Eng
     # The form's rows are numbered as the form shows them; the value that is no whole number
     # is named by its column.
     assert re.search(r'<td class="num">3</td>\s*<td class="column">数值</td>', problems)
+    # What a row names is checked too, with the rows that could not be read: all at once.
+    assert re.search(r'<td class="num">4</td>\s*<td class="column">对象</td>', problems)
+    assert "没有仓库 WH-NOPE" in problems
     assert 'value="没有这家"' in html  # what was typed is kept
     with Session(world) as session:
         assert session.exec(select(func.count()).select_from(Scenario)).one() == 0
