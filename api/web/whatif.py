@@ -46,9 +46,9 @@ from supply.whatif import (
     scenario_workbook,
     template_workbook,
 )
-from supply.whatif.changes import read_change_sheet
 from supply.whatif.files import sheet_rows
 from supply.whatif.models import LineChange
+from supply.whatif.sheet import read_change_sheet
 
 BATCH_ID = re.compile(r"^\d{4}-W\d{2}$")
 router = APIRouter(prefix="/weekly/whatif", route_class=PageRoute, include_in_schema=False)

@@ -11,12 +11,10 @@ and every problem is raised at once (`ImportRejected`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
 
 from optimizer.contract import Demand, Source, Transport, trusted
-from supply.availability import SupplyState
 from supply.core.errors import RowProblem
 from supply.emergency import emergency_materials
 from supply.labels import kind_label
@@ -33,62 +31,14 @@ from supply.whatif.changes import (
     SupplierDelay,
     TransportDays,
     WarehouseClosed,
-    column_of,
     describe,
     rejected,
 )
 from supply.whatif.projects import Arrivals
+from supply.whatif.sheet import column_of
+from supply.whatif.world import Effect, World, complete_transport, place_of
 
 SHOWN = 8  # names listed in a message ("the suppliers are: …")
-
-
-@dataclass(frozen=True, slots=True)
-class AgreementInfo:
-    """An agreement line of the catalog, whether or not the base instance has it."""
-
-    id: int
-    supplier: str
-    material: str
-    delivery_warehouse_id: str
-
-
-@dataclass(frozen=True)
-class World:
-    """What changes are checked against and new sources made from: the supply as the database
-    holds it (materials, warehouses, transport days, stock, quotas), every agreement line by
-    `no/line`, the batch's dates and the planning settings."""
-
-    supply: SupplyState
-    agreement_lines: Mapping[str, AgreementInfo]
-    plan_date: date
-    order_day: date
-    penalty: Decimal
-    catalogued: frozenset[str] = frozenset()
-    emergency_for_catalog_materials: bool = True
-
-
-@dataclass
-class Effect:
-    """What one change did: each source it touched with what changed (中文, English), the
-    demands it concerns (None: whichever its sources serve) and adds, or why it did nothing."""
-
-    number: int
-    zh: str
-    en: str
-    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
-    demands: frozenset[str] | None = None
-    added: frozenset[str] = frozenset()
-    idle_zh: str = ""  # why it changed nothing
-    idle_en: str = ""
-
-    def touches(self, demand: str, sources: set[str]) -> bool:
-        """Whether a line (its demand and the sources it takes, in the base or the what-if) is
-        one this change concerns."""
-        if demand in self.added:
-            return True
-        return bool(sources & self.sources.keys()) and (
-            self.demands is None or demand in self.demands
-        )
 
 
 @dataclass
@@ -230,7 +180,12 @@ class _Applier:
             effects[index] = effect
         if self.problems:
             raise rejected(self.problems)
-        self.complete_transport()
+        complete_transport(
+            self.transport,
+            {**self.supply.transport, **self.overrides},
+            froms={s.location for s in self.sources.values()},
+            tos={d.location for d in self.demands},
+        )
         instance = self.base.instance.model_copy(
             update={
                 "demands": self.demands,
@@ -498,8 +453,8 @@ class _Applier:
                 )
 
     def transport_days(self, change: TransportDays, effect: Effect) -> None:
-        start = self.location_of(change.from_, "from")
-        end = self.location_of(change.to, "to")
+        start = self.place_of(change.from_, "from")
+        end = self.place_of(change.to, "to")
         if start is None or end is None:
             return
         if start == end:
@@ -532,36 +487,9 @@ class _Applier:
             return
         effect.demands = frozenset(d.id for d in self.demands if d.location in (end, end + HEAVY))
 
-    def location_of(self, name: str, field_name: str) -> str | None:
+    def place_of(self, name: str, field_name: str) -> str | None:
         """A warehouse id's place, or a place itself (one the catalogs or the base know)."""
-        if name in self.supply.warehouse_location:
-            return self.supply.warehouse_location[name]
-        places = {p for pair in self.supply.transport for p in pair}
-        places |= set(self.supply.warehouse_location.values())
-        places |= {d.location.removesuffix(HEAVY) for d in self.demands}
-        if name in places:
-            return name
-        self.problem(
-            field_name,
-            f"没有仓库或地点 {name}",
-            f"no warehouse or place {name}",
-        )
-        return None
-
-    def complete_transport(self) -> None:
-        """Add the transport rows new sources or demands need (from the catalog's days, or a
-        change's), as a weekly run's instance has them: from where a source is to where a
-        demand is."""
-        days = {**self.supply.transport, **self.overrides}
-        froms = {s.location for s in self.sources.values()}
-        tos = {d.location for d in self.demands}
-        for a in froms:
-            for b in tos:
-                if (a, b) in self.transport or a.removesuffix(HEAVY) == b.removesuffix(HEAVY):
-                    continue
-                heavy = a.endswith(HEAVY)
-                if heavy != b.endswith(HEAVY):
-                    continue
-                plain = days.get((a.removesuffix(HEAVY), b.removesuffix(HEAVY)))
-                if plain is not None:
-                    self.transport[a, b] = plain + 1 if heavy else plain
+        found = place_of(name, self.supply, {d.location for d in self.demands})
+        if found is None:
+            self.problem(field_name, f"没有仓库或地点 {name}", f"no warehouse or place {name}")
+        return found

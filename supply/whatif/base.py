@@ -34,7 +34,7 @@ from supply.projects.models import Project
 from supply.projects.service import refresh_derived_dates
 from supply.weekly.models import PlanRun
 from supply.weekly.queries import get_run_or_raise
-from supply.whatif.apply import AgreementInfo, World
+from supply.whatif.world import AgreementInfo, World
 
 RUN, CURRENT = "run", "current"
 

@@ -21,8 +21,8 @@ from supply.planning import MatchingProblem
 from supply.weekly.kpis import outcome_kpis, spend_kpis
 from supply.weekly.lines import LineRow, plan_lines
 from supply.weekly.models import LineKind
-from supply.whatif.apply import Effect
 from supply.whatif.models import KpiRow, LineChange, LineSide, SidePart
+from supply.whatif.world import Effect
 
 OUTCOME_RANK = {"on_time": 0, "late": 1, "unmet": 2}
 # (key, 中文, English, unit, +1 if more is better else -1)

@@ -17,14 +17,13 @@ from supply.labels import OUTCOME_ZH, kind_label
 from supply.projects.files import SPECS, SheetKind, spec_for_sheet
 from supply.whatif.changes import (
     KIND_ZH,
-    SHEET,
     SHEET_EN,
     SHEET_ZH,
     Located,
-    read_change_sheet,
     read_json_changes,
 )
 from supply.whatif.models import LineSide, ScenarioPublic
+from supply.whatif.sheet import SHEET, read_change_sheet
 
 
 @dataclass
