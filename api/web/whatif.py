@@ -89,15 +89,14 @@ class WhatIfForm:
 
 
 def _batches(
-    session: Session, now: Any, calendar: WorkCalendar, policy: DeadlinePolicy
+    with_runs: list[str], now: Any, calendar: WorkCalendar, policy: DeadlinePolicy
 ) -> list[str]:
     """The batches to choose from: this week's, then every batch with a run, newest first."""
-    found = list(dict.fromkeys(run.batch_id for run in queries.list_runs(session=session)))
     try:
         current = batch_for(now, calendar=calendar, policy=policy).id
-    except CalendarError:
-        return found
-    return [current, *[b for b in found if b != current]]
+    except CalendarError:  # a year no calendar covers: the batches with runs are still there
+        return with_runs
+    return [current, *[b for b in with_runs if b != current]]
 
 
 def index_context(
@@ -111,8 +110,8 @@ def index_context(
     offset: int = 0,
 ) -> dict[str, Any]:
     """What the what-if page shows: the form (for who may run one) and the saved what-ifs."""
-    batches = _batches(session, now, calendar, policy)
-    with_runs = {run.batch_id for run in queries.list_runs(session=session)}
+    with_runs = list(dict.fromkeys(run.batch_id for run in queries.list_runs(session=session)))
+    batches = _batches(with_runs, now, calendar, policy)
     form = form or WhatIfForm()
     if not form.batch:
         form.batch = next((b for b in batches if b in with_runs), batches[0] if batches else "")
