@@ -49,7 +49,7 @@ def test_a_planner_tries_a_supplier_delay_on_the_demo_week(
     kpis = page.locator("table.kpis")
     assert "按时行数" in kpis.inner_text() and "支出合计" in kpis.inner_text()
     assert page.locator("#chart-spend canvas").count() == 1  # ECharts drew the chart
-    worse = page.locator("table.whatif-lines tr.worse")
+    worse = page.locator("table.whatif-lines tr.line-worse")
     assert worse.count() > 0
     first = worse.first.inner_text()
     assert "交货延迟 10 天" in first and "变差" in first
