@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "jobs": "jobs",
     "province": "province",
     "quotas": "quotas",
+    "whatif": "whatif",
 }
 HELP = (
     "gridsupply — 业扩配套电网工程物资供应匹配 / "

@@ -23,6 +23,7 @@ from api.routes import (
     quotas,
     requests,
     reserve,
+    scenarios,
     system,
     users,
 )
@@ -39,6 +40,7 @@ for module in (
     catalogs,
     imports,
     plans,
+    scenarios,
     province,
     projects,
     packages,
@@ -110,5 +112,10 @@ TAGS = [
         "name": "plans",
         "description": "周计划(周一 12:00 批次)、批准、报表、省公司匹配结果 / "
         "the weekly plan, its approval, exports and the province's matching",
+    },
+    {
+        "name": "scenarios",
+        "description": "假设分析: 在周计划上试变更, 与基准对比 / what-if on a weekly plan: changes "
+        "tried, solved and compared with the base",
     },
 ]

@@ -27,12 +27,14 @@ from api.web import (
     stock,
     users,
     weekly,
+    whatif,
 )
 from api.web.render import STATIC_DIR, STATIC_URL, error_page
 
 ROUTERS = (
     signin.router,
     home.router,
+    whatif.router,  # before weekly's: /weekly/whatif/… is its own
     weekly.router,
     projects.router,
     stock.router,

@@ -19,6 +19,7 @@ class MenuItem:
 # In the order the menu shows them; the home page sends a user to the first one they may open.
 MENU: tuple[MenuItem, ...] = (
     MenuItem("周计划", "/weekly", Permission.PLANS_READ),
+    MenuItem("假设分析", "/weekly/whatif", Permission.SCENARIOS_READ),
     MenuItem("项目", "/projects", Permission.PROJECTS_READ),
     MenuItem("库存与定额", "/stock", Permission.CATALOGS_READ),
     MenuItem("项目包与备案", "/packages", Permission.PACKAGES_READ),

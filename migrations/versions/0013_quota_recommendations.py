@@ -1,7 +1,7 @@
 """quota recommendations: the quota advisor's recommendations, with their replay's figures
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 10:00:00
 
 `quota_recommendation` is one recommendation (computing, done or failed; the year it drafts, the
@@ -22,7 +22,7 @@ import supply.core.db
 import supply.core.money
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -42,6 +42,8 @@ class Permission(StrEnum):
     JOBS_RUN = "jobs.run"
     PROVINCE_READ = "province.read"
     PROVINCE_MATCH = "province.match"
+    SCENARIOS_READ = "scenarios.read"
+    SCENARIOS_RUN = "scenarios.run"
 
 
 class Role(StrEnum):
@@ -96,6 +98,8 @@ PERMISSION_ZH: Mapping[Permission, str] = {
     Permission.JOBS_RUN: "手动运行定时作业",
     Permission.PROVINCE_READ: "查看省公司集中匹配",
     Permission.PROVINCE_MATCH: "运行省公司集中匹配",
+    Permission.SCENARIOS_READ: "查看假设分析",
+    Permission.SCENARIOS_RUN: "运行假设分析",
 }
 
 P = Permission
@@ -122,6 +126,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.JOBS_READ,
             P.JOBS_RUN,
             P.QUOTAS_RECOMMEND,
+            P.SCENARIOS_READ,
+            P.SCENARIOS_RUN,
         }
     ),
     Role.PROJECT_MANAGER: frozenset(
@@ -146,6 +152,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.PROJECTS_READ,
             P.PLANS_READ,
             P.CATALOGS_READ,
+            P.SCENARIOS_READ,
         }
     ),
     Role.MARKETING: frozenset(

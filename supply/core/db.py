@@ -49,6 +49,7 @@ MODEL_MODULES = (
     "supply.jobs.models",
     "supply.notifications.models",
     "supply.quotas.models",
+    "supply.whatif.models",
 )
 
 

@@ -30,6 +30,7 @@ SAYS = {
     "projects import week/": ["unchanged"],
     "plan approve 2026-W49": ["approved"],
     "plan import-match": ["80 matched rows imported"],
+    "whatif 2026-W49 --change delay.json": ["假设分析 what-if #1", "交货延迟 10 天", "变化"],
     "request request.json": ["held #451", "held #452"],
     "holds issue 451": ["issued"],
     "holds release 452": ["released"],

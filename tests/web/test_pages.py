@@ -265,11 +265,11 @@ def test_a_viewer_may_read_the_weekly_page_but_neither_run_nor_approve(web: Test
 @pytest.mark.parametrize(
     ("login", "menu"),
     [(role.value, titles) for role, titles in {
-        Role.PLANNER: ["周计划", "项目", "库存与定额", "项目包与备案", "导入"],
+        Role.PLANNER: ["周计划", "假设分析", "项目", "库存与定额", "项目包与备案", "导入"],
         Role.PROJECT_MANAGER: ["项目", "库存与定额"],
-        Role.DEVELOPMENT: ["周计划", "项目", "库存与定额", "项目包与备案"],
+        Role.DEVELOPMENT: ["周计划", "假设分析", "项目", "库存与定额", "项目包与备案"],
         Role.MARKETING: ["项目", "库存与定额"],
-        Role.VIEWER: ["周计划", "项目", "库存与定额", "项目包与备案", "审计", "用户"],
+        Role.VIEWER: ["周计划", "假设分析", "项目", "库存与定额", "项目包与备案", "审计", "用户"],
         Role.ADMIN: ["库存与定额", "导入", "审计", "用户"],
     }.items()],
 )  # fmt: skip
