@@ -23,7 +23,7 @@ from supply.calendar import CalendarError, WorkCalendar
 from supply.projects.models import PRIORITY_ZH
 from supply.province.sample.tables import WEIHAI, City, materials, transport_days
 from supply.sample.week import ESTATES, FIRMS, ITEMS, TRADES
-from supply.weekly.export import REPLENISHMENT
+from supply.weekly.export_rows import REPLENISHMENT
 
 DEMO_BATCH = "2026-W49"
 
