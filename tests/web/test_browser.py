@@ -159,14 +159,14 @@ def test_a_planner_runs_the_week_approves_it_and_downloads_the_agreement_plan(
     book = load_workbook(path, data_only=True)
     assert book.sheetnames == ["需求汇总", "项目明细"]
     summary = list(book["需求汇总"].iter_rows(values_only=True))
-    assert summary[0][:3] == ("批次", "物料编码", "物料名称")
+    assert summary[0][:4] == ("批次", "地市", "物料编码", "物料名称")
     rows = [r for r in summary[1:] if r[0] == "2026-W49"]
     with sqlite3.connect(served.database) as db:  # the approved run's agreement-stock lines
         [(agreement_lines,)] = db.execute(
             "SELECT count(*) FROM plan_line JOIN plan_run ON plan_run.id = plan_line.run_id "
             "WHERE plan_run.status = 'approved' AND plan_line.kind = 'agreement'"
         ).fetchall()
-    assert rows and sum(r[8] for r in rows) == agreement_lines
+    assert rows and sum(r[9] for r in rows) == agreement_lines  # 需求行数
     no_horizontal_scroll(page)
 
 
