@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api.commands.db import cli_session, cli_user
-from api.commands.render import fail, joined, out, styled
+from api.commands.render import fail, joined, out, progress_steps, styled
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -169,27 +169,13 @@ def run_command(
 
 def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool) -> RunOutcome:
     """Run the weekly plan for `at`'s batch, showing each step with a spinner and its time."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from api.commands.environment import cli_clock, cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
     from supply.weekly.run import run_weekly
 
     settings = cli_settings()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        TimeElapsedColumn(),
-        console=out,
-        transient=False,
-    ) as bar:
-        task: list[Any] = []
-
-        def step(text: str) -> None:
-            if task:
-                bar.update(task[-1], completed=1, total=1)
-            task.append(bar.add_task(text, total=None))
-
+    with progress_steps() as step:
         outcome = run_weekly(
             engine=session.get_bind(),  # type: ignore[arg-type]
             at=at,
@@ -201,8 +187,6 @@ def run_with_progress(session: Session, *, at: datetime, user: str, rerun: bool)
             rerun=rerun,
             progress=step,
         )
-        if task:
-            bar.update(task[-1], completed=1, total=1)
     return outcome
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.commands.db import cli_session, cli_user
-from api.commands.render import fail, out, titled_table
+from api.commands.render import fail, out, progress_steps, titled_table
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -131,27 +131,13 @@ def recommend_with_progress(
 ) -> RecommendationDetail:
     """Recommend and replay (`supply.quotas.recommend_quotas`), showing each step with a
     spinner and its time."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from api.commands.environment import cli_settings
     from supply.calendar_store import load_calendar, policy_from_settings
     from supply.quotas import recommend_quotas
 
     settings = cli_settings()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        TimeElapsedColumn(),
-        console=out,
-        transient=False,
-    ) as bar:
-        task: list[Any] = []
-
-        def step(text: str) -> None:
-            if task:
-                bar.update(task[-1], completed=1, total=1)
-            task.append(bar.add_task(text, total=None))
-
+    with progress_steps() as step:
         done = recommend_quotas(
             engine=session.get_bind(),  # type: ignore[arg-type]
             year=year,
@@ -164,7 +150,6 @@ def recommend_with_progress(
             workers=workers,
             progress=step,
         )
-        bar.update(task[-1], completed=1, total=1)
     return done
 
 

@@ -9,9 +9,12 @@ a line, is printed as it is (a project named `bad [/] name` would otherwise cras
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -73,3 +76,26 @@ def plan_summary(plan: Plan, *, title: str = "plan") -> Table:
     )
     table.add_row("solve time / 求解用时", f"{seconds:.3f} s")
     return table
+
+
+@contextmanager
+def progress_steps() -> Iterator[Callable[[str], None]]:
+    """Show a long command's steps as they happen: each call of the function yielded starts a
+    step (and ends the one before); the last one ends with the block."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as bar:
+        task: list[Any] = []
+
+        def step(text: str) -> None:
+            if task:
+                bar.update(task[-1], completed=1, total=1)
+            task.append(bar.add_task(text, total=None))
+
+        yield step
+        if task:
+            bar.update(task[-1], completed=1, total=1)
