@@ -102,7 +102,7 @@ def _sort_value(value: Any) -> tuple[int, Any]:
     return (0, value)
 
 
-def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = "") -> bytes:
+def _agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str) -> bytes:
     """协议库存需求计划: per material and delivery warehouse, with the lines behind each row
     (`agreement`: the agreement lines, the plan's and those promised to urgent requests).
 
@@ -175,7 +175,7 @@ def agreement_requirements(agreement: Sequence[Row], batch_id: str, city: str = 
     return write_xlsx([summary_sheet, detail])
 
 
-def issue_list(
+def _issue_list(
     by_warehouse: Mapping[str, Sequence[Row]], warehouse_names: Mapping[str, str]
 ) -> bytes:
     """出库清单: reserve and consignment leaving each warehouse, one sheet per warehouse."""
@@ -205,7 +205,7 @@ def issue_list(
     return write_xlsx(sheets)
 
 
-def emergency_list(emergency: Sequence[Row]) -> bytes:
+def _emergency_list(emergency: Sequence[Row]) -> bytes:
     """紧急采购清单: what must be bought outside agreements, per line, with its cause and dates;
     then the lines and amounts per cause (catalog materials bought this way need approval)."""
     rows = _sorted(emergency, "need_by", "material", "demand")
@@ -253,7 +253,7 @@ def emergency_list(emergency: Sequence[Row]) -> bytes:
     return write_xlsx([detail, by_cause])
 
 
-def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
+def _late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
     """延迟与未满足清单: every late or unmet line with the reason (R8)."""
     rows = _sorted(late_or_unmet, "need_by", "demand", "kind")
     return write_xlsx(
@@ -283,7 +283,7 @@ def late_and_unmet(late_or_unmet: Sequence[Row]) -> bytes:
     )
 
 
-def replenishment_list(replenishment: Sequence[Row]) -> bytes:
+def _replenishment_list(replenishment: Sequence[Row]) -> bytes:
     """补库清单: reserve below quota and the source planned to refill it."""
     rows = _sorted(replenishment, "replenish_warehouse_id", "material", "kind")
     return write_xlsx(
@@ -313,7 +313,7 @@ def replenishment_list(replenishment: Sequence[Row]) -> bytes:
     )
 
 
-def package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
+def _package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> bytes:
     """项目包汇总: per package (`packages` maps project → package), lines on time, late and
     unmet and the planned cost by source; then per package and project (`rows`: the projects'
     plan lines)."""
@@ -369,6 +369,40 @@ def package_summary(rows: Sequence[Row], packages: Mapping[str, str | None]) -> 
     return write_xlsx([table(False), table(True)])
 
 
+# Each export on its own, from plan lines (`PLAN_COLUMNS`, any kind): a run writes them all at
+# once (`write_exports`), going over its lines once.
+
+
+def agreement_requirements(lines: Iterable[Row], batch_id: str, city: str = "") -> bytes:
+    """协议库存需求计划 of `lines` (their agreement lines): see `_agreement_requirements`."""
+    return _agreement_requirements(split_lines(lines).agreement, batch_id, city)
+
+
+def issue_list(lines: Iterable[Row], warehouse_names: Mapping[str, str]) -> bytes:
+    """出库清单 of `lines`: their reserve and consignment, one sheet per warehouse."""
+    return _issue_list(split_lines(lines).stock, warehouse_names)
+
+
+def emergency_list(lines: Iterable[Row]) -> bytes:
+    """紧急采购清单 of `lines`: their emergency procurement, with its causes."""
+    return _emergency_list(split_lines(lines).emergency)
+
+
+def late_and_unmet(lines: Iterable[Row]) -> bytes:
+    """延迟与未满足清单 of `lines`: those late or unmet, with their reasons."""
+    return _late_and_unmet(split_lines(lines).late_or_unmet)
+
+
+def replenishment_list(lines: Iterable[Row]) -> bytes:
+    """补库清单 of `lines`: their reserve replenishment."""
+    return _replenishment_list(split_lines(lines).replenishment)
+
+
+def package_summary(lines: Iterable[Row], packages: Mapping[str, str | None]) -> bytes:
+    """项目包汇总 of `lines` (their projects' lines), `packages` mapping project → package."""
+    return _package_summary(split_lines(lines).projects, packages)
+
+
 def _nothing(name: str, note: str) -> Sheet:
     return Sheet(name=name, columns=[Column("说明")], rows=[[note]])
 
@@ -392,12 +426,12 @@ def write_exports(
     """
     rows = split_lines(lines, promised)
     contents = {
-        "agreement_requirements": agreement_requirements(rows.agreement, batch_id, city),
-        "issue_list": issue_list(rows.stock, warehouse_names),
-        "emergency": emergency_list(rows.emergency),
-        "late_unmet": late_and_unmet(rows.late_or_unmet),
-        "replenishment": replenishment_list(rows.replenishment),
-        "packages": package_summary(rows.projects, packages or {}),
+        "agreement_requirements": _agreement_requirements(rows.agreement, batch_id, city),
+        "issue_list": _issue_list(rows.stock, warehouse_names),
+        "emergency": _emergency_list(rows.emergency),
+        "late_unmet": _late_and_unmet(rows.late_or_unmet),
+        "replenishment": _replenishment_list(rows.replenishment),
+        "packages": _package_summary(rows.projects, packages or {}),
     }
     paths = {}
     for name, content in contents.items():
