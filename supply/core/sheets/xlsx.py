@@ -426,7 +426,7 @@ def _styles(fills: Sequence[str]) -> str:
     xfs += [xf(n, False) for n in _XF_FORMATS]
     xfs += [xf(n, True) for n in _XF_FORMATS]
     xfs += [xf(0, True, 2 + i) for i in range(len(fills))]
-    font = '<sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
+    font = '<sz val="11"/><name val="Calibri"/><family val="2"/>'  # no theme part: no theme colour
     return (
         f'{_XML}<styleSheet xmlns="{_MAIN}">'
         f'<numFmts count="{len(_FORMATS)}">{formats}</numFmts>'
