@@ -255,6 +255,21 @@ def catalogued_materials(
     return frozenset(codes)
 
 
+def material_item(m: Material) -> MaterialItem:
+    """What planning needs of a material of the master."""
+    return MaterialItem(
+        code=m.code,
+        name=m.name_zh,
+        unit=m.unit,
+        voltage_class=m.voltage_class,
+        standard_price=m.standard_price,
+        emergency_lead_days=m.emergency_lead_days,
+        emergency_premium_pct=m.emergency_premium_pct,
+        heavy=m.heavy,
+        reserve_catalog=m.reserve_catalog,
+    )
+
+
 def load_supply(
     *,
     session: Session,
@@ -269,17 +284,7 @@ def load_supply(
     With `materials`, only the stock, consignment and agreement lines of those materials.
     """
     known = {
-        m.code: MaterialItem(
-            code=m.code,
-            name=m.name_zh,
-            unit=m.unit,
-            voltage_class=m.voltage_class,
-            standard_price=m.standard_price,
-            emergency_lead_days=m.emergency_lead_days,
-            emergency_premium_pct=m.emergency_premium_pct,
-            heavy=m.heavy,
-            reserve_catalog=m.reserve_catalog,
-        )
+        m.code: material_item(m)
         for m in session.exec(where_in(select(Material), Material.code, materials))
     }
     stock_rows, consignment_rows, agreement_rows = _stock_rows(session, materials, lock=lock)

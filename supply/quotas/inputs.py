@@ -24,7 +24,7 @@ from catalogs.models import (
     Warehouse,
 )
 from catalogs.reserve import current_quota_catalog
-from supply.availability import AgreementItem, MaterialItem, SupplyState
+from supply.availability import AgreementItem, SupplyState, material_item
 from supply.calendar import WorkCalendar
 from supply.core.clock import utc
 from supply.core.db import where_in
@@ -116,20 +116,7 @@ def read_world(
     ]
     warehouses = list(session.exec(select(Warehouse)))
     supply = SupplyState(
-        materials={
-            code: MaterialItem(
-                code=code,
-                name=m.name_zh,
-                unit=m.unit,
-                voltage_class=m.voltage_class,
-                standard_price=m.standard_price,
-                emergency_lead_days=m.emergency_lead_days,
-                emergency_premium_pct=m.emergency_premium_pct,
-                heavy=m.heavy,
-                reserve_catalog=m.reserve_catalog,
-            )
-            for code, m in materials.items()
-        },
+        materials={code: material_item(m) for code, m in materials.items()},
         warehouse_location={w.id: w.location for w in warehouses},
         transport={
             (t.from_location, t.to_location): t.days for t in session.exec(select(Transport))
