@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ClockDep, SessionDep, SettingsDep, UserDep, require
 from supply.province.matching import Upload
-from supply.province.service import get_match, list_matches, match_file, run_match
+from supply.province.service import get_match, list_matches, match_file, match_in_background
 
 router = APIRouter(tags=["province"])
 MatchId = Annotated[
@@ -37,17 +37,56 @@ class CityFigures(BaseModel):
     amount: str = Field(description="金额(元) / amount matched, CNY to the fen")
 
 
+class SupplierFigures(BaseModel):
+    supplier: str = Field(description="供应商 / supplier")
+    lines: int = Field(description="协议行数 / agreement lines")
+    serving: int = Field(description="可下单行数 / lines that could take orders")
+    matched: int = Field(description="本周匹配数量 / quantity matched this week")
+    amount: str = Field(description="本周金额(元) / amount, CNY to the fen")
+    at_risk: int = Field(description="有风险的协议行 / lines at risk")
+
+
+class AgreementRisk(BaseModel):
+    agreement_no: str
+    line_no: int
+    supplier: str
+    material: str
+    site: str = Field(description="交货地点 / delivery site")
+    estimated: int = Field(description="预估数量 / estimated quantity")
+    ordered_after: int = Field(description="匹配后已下单 / ordered after this matching")
+    execution_pct: str | None = Field(description="执行率(%) / executed share of the estimate")
+    band_low_pct: int
+    band_high_pct: int
+    valid_to: str = Field(description="有效期止 / valid to")
+    risk: str = Field(description="风险 / the risk, in Chinese")
+
+
 class ProvinceMatchPublic(BaseModel):
     id: str
+    state: str = Field(description="matching 匹配中 / done 已完成 / failed 失败")
+    state_zh: str
+    message: str = Field(description="失败原因 / why it failed")
     batch: str
     match_day: str = Field(description="省公司匹配日 / the matching day (orders placed)")
-    status: str
-    objective: Objective
+    city_names: list[str] = Field(description="提交的地市 / the cities whose plans were sent")
+    inputs: list[str] = Field(description="提交的文件 / the files sent")
+    created_by: str
+    created_at: str
+    finished_at: str | None
+    seconds: dict[str, float] = Field(description="匹配与写出用时(秒) / seconds by step")
     agreement_lines: int
-    agreement_lines_serving: int = Field(description="可下单的协议行 / lines that took orders")
-    at_risk: int = Field(description="有风险的协议行 / agreement lines at risk")
-    cities: list[CityFigures]
-    files: list[str] = Field(description="结果文件 / the files to download")
+    status: str | None = Field(None, description="求解状态 / the engine's status, once done")
+    objective: Objective | None = None
+    agreement_lines_serving: int | None = Field(
+        None, description="可下单的协议行 / lines that took orders"
+    )
+    at_risk: int | None = Field(None, description="有风险的协议行 / agreement lines at risk")
+    cities: list[CityFigures] = Field(default_factory=list, description="按地市, once done")
+    suppliers: list[SupplierFigures] = Field(default_factory=list, description="按供应商")
+    risks: list[AgreementRisk] = Field(
+        default_factory=list, description="有风险的协议行(至多 200) / lines at risk, up to 200"
+    )
+    files: list[str] = Field(default_factory=list, description="结果文件 / files, once done")
 
 
 def _upload(file: UploadFile, limit: int) -> Upload:
@@ -57,8 +96,9 @@ def _upload(file: UploadFile, limit: int) -> Upload:
 @router.post(
     "/province/matches",
     response_model=ProvinceMatchPublic,
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     dependencies=[require("province.match")],
+    responses={409: {"description": "另一次省公司匹配正在进行 / another matching is in progress"}},
 )
 def create_match(
     session: SessionDep,
@@ -74,20 +114,22 @@ def create_match(
 ) -> dict[str, object]:
     """省公司集中匹配 / Match every city's plan against the provincial agreements.
 
-    Every file is checked first: any problem (named by file, sheet, row and column) refuses
-    the lot. The results are kept under the matching's id, to download."""
+    Every file is checked in the request: any problem (named by file, sheet, row and column)
+    refuses the lot (422) and nothing is kept. Then answers at once (202) with the matching
+    `matching` (audited); it is matched and written in the background, in seconds: `GET …/{id}`
+    then says `done`, with its figures and the files to download (or `failed`, with the reason).
+    One matching at a time (409 meanwhile)."""
     limit = settings.max_upload_bytes
-    report = run_match(
-        session=session,
+    return match_in_background(
+        engine=session.get_bind(),  # type: ignore[arg-type]
         batch_id=batch,
         agreements=_upload(agreements, limit),
         transport=_upload(transport, limit),
         cities=[_upload(c, limit) for c in cities],
         settings=settings,
         user=user,
-        now=clock.now(),
+        clock=clock.now,
     )
-    return get_match(settings, report.id)
 
 
 @router.get(
@@ -97,10 +139,11 @@ def create_match(
 )
 def read_matches(
     settings: SettingsDep,
+    clock: ClockDep,
     batch: Annotated[str | None, Query(description="批次 / batch id", max_length=8)] = None,
 ) -> list[dict[str, object]]:
     """省公司匹配记录 / The matchings kept, newest first."""
-    return list_matches(settings, batch_id=batch)
+    return list_matches(settings, batch_id=batch, now=clock.now())
 
 
 @router.get(
@@ -108,9 +151,9 @@ def read_matches(
     response_model=ProvinceMatchPublic,
     dependencies=[require("province.read")],
 )
-def read_match(settings: SettingsDep, match_id: MatchId) -> dict[str, object]:
-    """一次省公司匹配 / One matching: its figures and files."""
-    return get_match(settings, match_id)
+def read_match(settings: SettingsDep, clock: ClockDep, match_id: MatchId) -> dict[str, object]:
+    """一次省公司匹配 / One matching: matching, done (with its figures and files) or failed."""
+    return get_match(settings, match_id, now=clock.now())
 
 
 @router.get(

@@ -167,8 +167,9 @@ def _risk(a: ProvinceAgreement, after: int, day: date, horizon: int) -> str:
     return ""
 
 
-def summary_workbook(result: ProvinceMatch, out: Outcome) -> bytes:
-    """The province's summary: by agreement line, by supplier, by city, and the problem lines."""
+def agreement_rows(result: ProvinceMatch, out: Outcome) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The rows of 按协议行 (the last column the risk, "" for none) and of 按供应商 (supplier,
+    lines, lines that took orders, matched, amount, lines at risk), by agreement and supplier."""
     day = result.inputs.match_day
     by_line = []
     suppliers: dict[str, list[Any]] = {}
@@ -188,6 +189,12 @@ def summary_workbook(result: ProvinceMatch, out: Outcome) -> bytes:
         s[3] += matched
         s[4] += out.spend.get(a.key, Decimal(0))
         s[5] += int(bool(risk))
+    return by_line, sorted(suppliers.values())
+
+
+def summary_workbook(result: ProvinceMatch, out: Outcome) -> bytes:
+    """The province's summary: by agreement line, by supplier, by city, and the problem lines."""
+    by_line, suppliers = agreement_rows(result, out)
     cities = [
         [city, f.lines, f.quantity, f.matched, f.on_time, f.late, f.unmet_lines,
          f.unmet_quantity, f.amount]
@@ -219,7 +226,7 @@ def summary_workbook(result: ProvinceMatch, out: Outcome) -> bytes:
                     Column("本周金额(元)", "money", total=True),
                     Column("有风险的协议行", "int", total=True),
                 ],
-                sorted(suppliers.values()),
+                suppliers,
                 totals=True,
             ),
             Sheet(
@@ -288,8 +295,14 @@ def write_outputs(result: ProvinceMatch, directory: Path, *, workers: int = 1) -
     return paths
 
 
+MAX_RISKS_SHOWN = 200  # at-risk agreement lines kept in summary.json (all are in the workbook)
+
+
 def summary_figures(result: ProvinceMatch, out: Outcome) -> dict[str, Any]:
-    """The matching in figures (the API answers with them; summary.json keeps them)."""
+    """The matching in figures (the API and the page answer with them; summary.json keeps them):
+    the objective, by city, by supplier, and the agreement lines at risk."""
+    by_line, suppliers = agreement_rows(result, out)
+    risks = [row for row in by_line if row[-1]]
     objective = result.plan.objective
     return {
         "batch": result.inputs.batch_id,
@@ -316,14 +329,33 @@ def summary_figures(result: ProvinceMatch, out: Outcome) -> dict[str, Any]:
             }
             for city, f in sorted(out.cities.items())
         ],
-        "at_risk": sum(
-            1
-            for a in result.inputs.agreements
-            if _risk(
-                a,
-                a.ordered + out.matched.get(a.key, 0),
-                result.inputs.match_day,
-                result.rule.horizon_days,
-            )
-        ),
+        "at_risk": len(risks),
+        "suppliers": [
+            {
+                "supplier": name,
+                "lines": lines,
+                "serving": serving,
+                "matched": matched,
+                "amount": str(amount),
+                "at_risk": at_risk,
+            }
+            for name, lines, serving, matched, amount, at_risk in suppliers
+        ],
+        "risks": [
+            {
+                "agreement_no": r[0],
+                "line_no": r[1],
+                "supplier": r[3],
+                "material": r[4],
+                "site": r[5],
+                "estimated": r[7],
+                "ordered_after": r[10],
+                "execution_pct": None if r[11] is None else str(r[11]),
+                "band_low_pct": r[12],
+                "band_high_pct": r[13],
+                "valid_to": r[14].isoformat(),
+                "risk": r[17],
+            }
+            for r in risks[:MAX_RISKS_SHOWN]
+        ],
     }
