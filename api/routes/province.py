@@ -37,6 +37,17 @@ class CityFigures(BaseModel):
     amount: str = Field(description="金额(元) / amount matched, CNY to the fen")
 
 
+class Totals(BaseModel):
+    lines: int
+    quantity: int
+    matched: int
+    on_time: int
+    late: int
+    unmet_lines: int
+    unmet_quantity: int
+    amount: str = Field(description="金额(元) / amount matched, CNY to the fen")
+
+
 class SupplierFigures(BaseModel):
     supplier: str = Field(description="供应商 / supplier")
     lines: int = Field(description="协议行数 / agreement lines")
@@ -82,6 +93,7 @@ class ProvinceMatchPublic(BaseModel):
     )
     at_risk: int | None = Field(None, description="有风险的协议行 / agreement lines at risk")
     cities: list[CityFigures] = Field(default_factory=list, description="按地市, once done")
+    totals: Totals | None = Field(None, description="全省合计 / the province's totals, once done")
     suppliers: list[SupplierFigures] = Field(default_factory=list, description="按供应商")
     risks: list[AgreementRisk] = Field(
         default_factory=list, description="有风险的协议行(至多 200) / lines at risk, up to 200"

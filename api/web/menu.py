@@ -23,6 +23,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("项目", "/projects", Permission.PROJECTS_READ),
     MenuItem("库存与定额", "/stock", Permission.CATALOGS_READ),
     MenuItem("项目包与备案", "/packages", Permission.PACKAGES_READ),
+    MenuItem("省公司匹配", "/province", Permission.PROVINCE_READ),
     MenuItem("导入", "/imports", Permission.CATALOGS_IMPORT),
     MenuItem("审计", "/audit", Permission.AUDIT_READ),
     MenuItem("用户", "/users", Permission.USERS_READ),

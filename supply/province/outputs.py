@@ -329,6 +329,16 @@ def summary_figures(result: ProvinceMatch, out: Outcome) -> dict[str, Any]:
             }
             for city, f in sorted(out.cities.items())
         ],
+        "totals": {
+            "lines": sum(f.lines for f in out.cities.values()),
+            "quantity": sum(f.quantity for f in out.cities.values()),
+            "matched": sum(f.matched for f in out.cities.values()),
+            "on_time": sum(f.on_time for f in out.cities.values()),
+            "late": sum(f.late for f in out.cities.values()),
+            "unmet_lines": sum(f.unmet_lines for f in out.cities.values()),
+            "unmet_quantity": sum(f.unmet_quantity for f in out.cities.values()),
+            "amount": str(sum((f.amount for f in out.cities.values()), Decimal(0))),
+        },
         "at_risk": len(risks),
         "suppliers": [
             {

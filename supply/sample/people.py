@@ -27,6 +27,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("development", "发展部 赵发展", ("development",), "weihai"),
     ("marketing", "营销部 孙营销", ("marketing",), "weihai"),
     ("viewer", "公司领导 周只读", ("viewer",), "weihai"),
+    ("province", "省公司物资部 钱匹配", ("province_planner",), None),
 )
 
 

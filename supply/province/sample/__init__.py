@@ -25,9 +25,12 @@ catalog). Nothing at run time depends on them.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import re
+import tempfile
+import zipfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -153,6 +156,18 @@ def write_province_sample(
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             list(pool.map(_write_plan, *zip(*jobs, strict=True)))
     return sample
+
+
+def sample_zip(batch_id: str = DEMO_BATCH) -> bytes:
+    """The sample province for `batch_id`, its files in one zip (the page offers it to try the
+    matching; written in this process, about a second)."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="province-sample-") as folder:
+        sample = write_province_sample(Path(folder), batch_id=batch_id, workers=1)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in [sample.agreements, sample.transport, *sample.cities.values()]:
+                archive.write(path, path.name)
+    return buffer.getvalue()
 
 
 def _write_plan(path: Path, rows: list[dict[str, Any]], batch_id: str, city: str) -> None:
