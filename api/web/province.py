@@ -28,6 +28,7 @@ from supply.core.errors import Conflict, ImportRejected, InvalidInput, RowProble
 from supply.core.settings import Settings
 from supply.policy import DeadlinePolicy, batch_for
 from supply.province.matching import Upload
+from supply.province.outputs import CITY_RESULT, SUMMARY
 from supply.province.sample import sample_zip
 from supply.province.service import get_match, list_matches, match_file, match_in_background
 
@@ -180,7 +181,22 @@ def match_page(
     """One matching: followed while it runs (htmx asks for `#match` again), then its figures
     by city, by supplier, the agreement lines at risk, and its files."""
     found = get_match(settings, match_id, now=clock.now())
-    return render(request, "province/detail.html", {"m": found}, fragments=FRAGMENTS)
+    context = {"m": found, "files": _files(found)}
+    return render(request, "province/detail.html", context, fragments=FRAGMENTS)
+
+
+def _files(found: dict[str, Any]) -> dict[str, Any]:
+    """A done matching's files as the page lists them: the summary, each city's result by its
+    city, and the JSON for replay."""
+    names: list[str] = found.get("files", [])
+    prefix, suffix = f"{found['batch']}_", f"_{CITY_RESULT}.xlsx"
+    return {
+        "summary": [n for n in names if n.endswith(f"_{SUMMARY}.xlsx")],
+        "cities": [
+            (n.removeprefix(prefix).removesuffix(suffix), n) for n in names if n.endswith(suffix)
+        ],
+        "data": [n for n in names if n.endswith(".json")],
+    }
 
 
 @router.get("/{match_id}/files/{name}", dependencies=READ)

@@ -269,8 +269,9 @@ def test_a_viewer_may_read_the_weekly_page_but_neither_run_nor_approve(web: Test
         Role.PROJECT_MANAGER: ["项目", "库存与定额"],
         Role.DEVELOPMENT: ["周计划", "假设分析", "项目", "库存与定额", "项目包与备案"],
         Role.MARKETING: ["项目", "库存与定额"],
-        Role.VIEWER: ["周计划", "假设分析", "项目", "库存与定额", "项目包与备案", "审计", "用户"],
+        Role.VIEWER: ["周计划", "假设分析", "项目", "库存与定额", "项目包与备案", "省公司匹配", "审计", "用户"],
         Role.ADMIN: ["库存与定额", "导入", "审计", "用户"],
+        Role.PROVINCE_PLANNER: ["省公司匹配"],
     }.items()],
 )  # fmt: skip
 def test_home_sends_each_role_to_its_first_page(
