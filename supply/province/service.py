@@ -10,9 +10,9 @@ A kept matching is checked, then matched:
 - `finish_match` matches, checks and writes the files into the folder, then marks it *done*
   (or *failed*, with the reason), audited as `province.match_finish`.
 
-`run_match` does both here and now; `match_in_background` returns once the files are checked
-and finishes in a thread (about 6-12 s at province size: the HTTP API, the page). `get_match`,
-`list_matches` and `match_file` read the folders.
+`match_in_background` returns once the files are checked and finishes in a thread (about 6-12 s
+at province size: the HTTP API, the page). `get_match`, `list_matches` and `match_file` read the
+folders.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from typing import Any
 
 from filelock import BaseFileLock, FileLock, Timeout
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from supply.calendar_store import load_calendar, policy_from_settings
 from supply.core.audit import record
@@ -176,7 +175,7 @@ def _read_state(directory: Path) -> dict[str, Any]:
 
 def start_match(
     *,
-    session: Session,
+    engine: Engine,
     batch_id: str,
     agreements: Upload,
     transport: Upload,
@@ -210,13 +209,15 @@ def start_match(
                 "finished_at": None, "seconds": {},
             },
         )  # fmt: skip
-        record(
-            session, actor=user, action="province.match", object_type="province_match",
-            object_id=match_id,
-            after={"batch": batch_id, "cities": [p.city for p in inputs.cities], "files": names},
-            at=now,
-        )  # fmt: skip
-        session.commit()
+        with write_session(engine) as session:
+            record(
+                session, actor=user, action="province.match", object_type="province_match",
+                object_id=match_id,
+                after={"batch": batch_id, "cities": [p.city for p in inputs.cities],
+                       "files": names},
+                at=now,
+            )  # fmt: skip
+            session.commit()
     except BaseException:
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
@@ -264,26 +265,6 @@ def finish_match(
     return get_match(settings, started.id, now=now())
 
 
-def run_match(
-    *,
-    engine: Engine,
-    batch_id: str,
-    agreements: Upload,
-    transport: Upload,
-    cities: list[Upload],
-    settings: Settings,
-    user: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """Check, match and keep a matching here and now, as `user`: its figures and files."""
-    with Session(engine) as session:
-        started = start_match(
-            session=session, batch_id=batch_id, agreements=agreements, transport=transport,
-            cities=cities, settings=settings, user=user, now=now,
-        )  # fmt: skip
-    return finish_match(engine, started, settings=settings, now=lambda: now)
-
-
 def match_in_background(
     *,
     engine: Engine,
@@ -298,11 +279,10 @@ def match_in_background(
     """Check the files and record the matching here (problems raised at once), then match and
     write in a thread of this process; return the matching, matching. `get_match` says done
     (with its figures and files) or failed (with the reason) once it is."""
-    with Session(engine) as session:
-        started = start_match(
-            session=session, batch_id=batch_id, agreements=agreements, transport=transport,
-            cities=cities, settings=settings, user=user, now=clock(),
-        )  # fmt: skip
+    started = start_match(
+        engine=engine, batch_id=batch_id, agreements=agreements, transport=transport,
+        cities=cities, settings=settings, user=user, now=clock(),
+    )  # fmt: skip
     context = contextvars.copy_context()  # the request's id goes with the audit event
     thread = threading.Thread(
         target=context.run, args=(_quietly, engine, started, settings, clock),

@@ -143,11 +143,10 @@ def test_a_matching_whose_process_stopped_is_reported_interrupted(
 ) -> None:
     settings = Settings(runs_dir=str(tmp_path / "runs"))
     cities, agreements, transport = small_province()
-    with Session(engine) as session:
-        started = start_match(
-            session=session, batch_id="2026-W49", agreements=agreements, transport=transport,
-            cities=cities, settings=settings, user="province-1", now=now,
-        )  # fmt: skip
+    started = start_match(
+        engine=engine, batch_id="2026-W49", agreements=agreements, transport=transport,
+        cities=cities, settings=settings, user="province-1", now=now,
+    )  # fmt: skip
     started.lock.release()  # as the OS does when the server's process ends mid-matching
     assert get_match(settings, started.id, now=now + timedelta(minutes=14))["state"] == "matching"
     late = get_match(settings, started.id, now=now + timedelta(minutes=16))
