@@ -27,7 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,23 @@ def _write_state(directory: Path, state: dict[str, Any]) -> None:
     part.replace(directory / STATE)
 
 
+def _kept(directory: Path) -> bool:
+    """Whether `directory` holds a matching: its state, or (kept before matchings had a state,
+    matched in the request) its figures."""
+    return (directory / STATE).is_file() or (directory / FIGURES).is_file()
+
+
 def _read_state(directory: Path) -> dict[str, Any]:
+    if not (directory / STATE).is_file():  # kept before matchings had a state: done
+        figures = _figures(directory)
+        at = datetime.fromtimestamp((directory / FIGURES).stat().st_mtime, UTC).isoformat()
+        return {
+            "state": MatchState.DONE, "message": "", "batch": figures["batch"],
+            "match_day": figures["match_day"],
+            "city_names": [c["city"] for c in figures["cities"]],
+            "agreement_lines": figures["agreement_lines"], "inputs": [], "created_by": "",
+            "created_at": at, "finished_at": at, "seconds": {},
+        }  # fmt: skip
     state: dict[str, Any] = json.loads((directory / STATE).read_text(encoding="utf-8"))
     return state
 
@@ -303,7 +320,7 @@ def _quietly(
 
 def _directory(settings: Settings, match_id: str) -> Path:
     directory = _root(settings) / match_id
-    if not _ID.match(match_id) or not (directory / STATE).is_file():
+    if not _ID.match(match_id) or not _kept(directory):
         raise NotFound(f"没有匹配 {match_id} / no province matching {match_id}", loc=("match_id",))
     return directory
 
@@ -322,12 +339,22 @@ def _public(settings: Settings, match_id: str, now: datetime | None) -> dict[str
     found: dict[str, Any] = {"id": match_id, **state, "state_zh": STATE_ZH[state["state"]]}
     if state["state"] == MatchState.DONE:
         found.update(_figures(directory))
+        found.setdefault("totals", _totals(found["cities"]))  # kept before these were
+        found.setdefault("suppliers", [])  # (they are in its summary workbook)
+        found.setdefault("risks", [])
         found["files"] = sorted(
             p.name
             for p in directory.iterdir()
             if p.is_file() and not p.name.startswith(".") and p.name != STATE
         )
     return found
+
+
+def _totals(cities: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("lines", "quantity", "matched", "on_time", "late", "unmet_lines", "unmet_quantity")
+    totals: dict[str, Any] = {k: sum(c[k] for c in cities) for k in keys}
+    totals["amount"] = str(sum((Decimal(c["amount"]) for c in cities), Decimal(0)))
+    return totals
 
 
 def get_match(settings: Settings, match_id: str, *, now: datetime | None = None) -> dict[str, Any]:
@@ -344,9 +371,7 @@ def list_matches(
     if not root.is_dir():
         return []
     found = [
-        _public(settings, d.name, now)
-        for d in root.iterdir()
-        if _ID.match(d.name) and (d / STATE).is_file()
+        _public(settings, d.name, now) for d in root.iterdir() if _ID.match(d.name) and _kept(d)
     ]
     if batch_id:
         found = [m for m in found if m["batch"] == batch_id]

@@ -23,6 +23,7 @@ from catalogs.columns import SPECS
 from catalogs.models import AgreementLine, CatalogKind
 from catalogs.parse import MaterialRef, ParseContext, parse_sheet
 from supply.core.db import make_engine
+from supply.core.errors import InvalidInput
 from supply.core.sheets.read import read_sheet
 from supply.province.sample import (
     SEED,
@@ -286,5 +287,5 @@ def test_another_batch_moves_the_dates(tmp_path: Path) -> None:
     moved = records(cells(later.cities["威海"]), "项目明细")
     demo = records(demo_plan(), "项目明细")
     assert [r["需到货日期"] for r in moved] == [r["需到货日期"] + timedelta(days=7) for r in demo]
-    with pytest.raises(ValueError, match="ISO week"):
+    with pytest.raises(InvalidInput, match="ISO week"):
         write_province_sample(tmp_path, batch_id="2026-49")

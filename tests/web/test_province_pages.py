@@ -6,6 +6,7 @@ reads; a city planner may not open it."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import zipfile
@@ -168,6 +169,8 @@ def test_the_sample_zip_matches_as_it_is(province: TestClient, settings: Setting
     sent = sum(r[column] for r in rows[1:] if r[column] is not None)
     assert next(c for c in found["cities"] if c["city"] == "威海")["quantity"] == sent
     assert province.get("/province/sample.zip", params={"batch": "W49"}).status_code == 422
+    no_week = province.get("/province/sample.zip", params={"batch": "2026-W60"})
+    assert no_week.status_code == 422 and "应写作 2026-W49" in no_week.text  # a page, no 500
 
 
 def test_the_viewer_reads_and_a_city_planner_may_not_open_it(
@@ -183,3 +186,25 @@ def test_the_viewer_reads_and_a_city_planner_may_not_open_it(
         refused = client.get("/province")
         assert refused.status_code == 403 and "查看省公司集中匹配" in refused.text
         assert 'href="/province"' not in client.get("/weekly").text
+
+
+def test_a_matching_kept_before_matchings_had_a_state_is_still_shown(
+    province: TestClient, settings: Settings
+) -> None:
+    made = _submit(province, _small())
+    location = made.headers["location"]
+    _followed(province, location)
+    match_id = location.rsplit("/", 1)[1]
+    done = get_match(settings, match_id)
+    folder = Path(settings.runs_dir) / "province" / match_id
+    (folder / "state.json").unlink()  # as the first version kept them: the figures alone
+    figures = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    for key in ("totals", "suppliers", "risks"):
+        del figures[key]
+    (folder / "summary.json").write_text(json.dumps(figures, ensure_ascii=False))
+    old = get_match(settings, match_id)
+    assert old["state"] == "done" and old["totals"] == done["totals"]
+    assert old["files"] == done["files"]
+    page = province.get(location)
+    assert page.status_code == 200 and f"{done['totals']['matched']:,}" in page.text
+    assert match_id in province.get("/province").text

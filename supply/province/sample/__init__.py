@@ -42,6 +42,7 @@ from catalogs.export import write_catalog
 from catalogs.models import CatalogKind
 from supply.calendar import WorkCalendar, default_calendar
 from supply.core.clock import SHANGHAI
+from supply.core.errors import ConflictingInput, InvalidInput
 from supply.policy import batch_for
 from supply.province.sample.catalog import provincial_catalog
 from supply.province.sample.plans import (
@@ -177,10 +178,21 @@ def _write_plan(path: Path, rows: list[dict[str, Any]], batch_id: str, city: str
 def _batch(batch_id: str, calendar: WorkCalendar) -> tuple[date, timedelta]:
     """The province's matching day of a batch, and how far its Monday is from the demo's."""
     found = re.fullmatch(r"(\d{4})-W(\d{2})", batch_id)
-    if found is None:
-        raise ValueError(f"batch {batch_id!r} is not an ISO week such as {DEMO_BATCH}")
-    monday = date.fromisocalendar(int(found[1]), int(found[2]), 1)
+    try:
+        if found is None:
+            raise ValueError(batch_id)
+        monday = date.fromisocalendar(int(found[1]), int(found[2]), 1)
+    except ValueError:
+        raise InvalidInput(
+            f"批次 {batch_id} 应写作 {DEMO_BATCH} / batch {batch_id!r} is not an ISO week such "
+            f"as {DEMO_BATCH}",
+            loc=("batch",),
+        ) from None
     batch = batch_for(datetime.combine(monday, time(0), tzinfo=SHANGHAI), calendar=calendar)
     if batch.id != batch_id:
-        raise ValueError(f"batch {batch_id} has no cutoff of its own (it is {batch.id}'s)")
+        raise ConflictingInput(
+            f"没有批次 {batch_id}（长假合并为 {batch.id}） / batch {batch_id} has no cutoff of its "
+            f"own (it is {batch.id}'s)",
+            loc=("batch",),
+        )
     return batch.province_match, batch.named_for - SAMPLE_DAY
