@@ -135,9 +135,11 @@ def read_inputs(
         plans.append(plan)
         problems += found
     lines = read_agreements(agreements.content, agreements.name, problems=problems)
+    before = len(problems)
     days = read_transport(transport.content, transport.name, problems=problems)
     read = [p for p in plans if p is not None]
-    _check_across(read, lines, days, transport.name, problems)
+    # A transport file that could not be read whole lacks no day worth naming on its own.
+    _check_across(read, lines, days if len(problems) == before else None, transport.name, problems)
     if problems:
         raise ImportRejected(
             f"省公司匹配的文件有 {len(problems)} 处问题，未匹配 / the province's files have "
@@ -169,11 +171,12 @@ def _read_cities(
 def _check_across(
     plans: list[CityPlan],
     agreements: list[ProvinceAgreement],
-    days: dict[tuple[str, str], int],
+    days: dict[tuple[str, str], int] | None,
     transport_file: str,
     problems: list[RowProblem],
 ) -> None:
-    """What no single file can say: one file per city, units that agree, transport days."""
+    """What no single file can say: one file per city, units that agree, transport days (not
+    checked when `days` is None: the transport file has problems of its own)."""
     seen: dict[str, str] = {}
     for plan in plans:
         if plan.city in seen:
@@ -204,6 +207,8 @@ def _check_across(
                         f"{plan.file_name} · {SUMMARY_SHEET}",
                     )
                 )  # fmt: skip
+        if days is None:
+            continue
         for material in {line.material for line in plan.lines}:
             missing |= {
                 (s, plan.city) for s in sites.get(material, ()) if (s, plan.city) not in days

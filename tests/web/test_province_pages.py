@@ -132,6 +132,13 @@ def test_a_refused_file_is_named_and_nothing_is_kept(
     assert "未做匹配" in html
     problems = html.split('<table class="data problems">', 1)[1].split("</table>", 1)[0]
     assert "省内运输天数.xlsx" in problems
+    # A catalog sent as the transport days: its missing columns, not a day missing per site.
+    files = _small()
+    files[1] = ("transport", files[0][1])
+    wrong = _submit(province, files)
+    assert wrong.status_code == 422
+    listed = wrong.text.split('<table class="data problems">', 1)[1].split("</table>", 1)[0]
+    assert "缺少必填列" in listed and "的运输天数" not in listed.replace("缺少必填列 运输天数", "")
     assert "还没有省公司匹配" in html
     assert events(web_engine, action="province.match") == []
     # No files at all: each field says what it needs.
