@@ -73,12 +73,15 @@ def match_command(
         title=f"批次 {batch} 省公司匹配（{figures['match_day']}） / the province's matching",
         title_justify="left",
     )
-    for name in ("地市 city", "行 lines", "按时 on time", "延迟 late", "未满足 unmet", "金额 CNY"):
+    for name in ("地市 city", "行 lines", "按时 on time", "延迟 late", "未满足 unmet"):
         table.add_column(name, justify="left" if name.startswith("地市") else "right")
-    for city in figures["cities"]:
+    table.add_column("金额 CNY", justify="right", no_wrap=True, min_width=17)  # to the fen, whole
+    totals = figures["totals"]
+    for row in [*figures["cities"], {"city": "合计", **totals}]:
         table.add_row(
-            city["city"], f"{city['lines']:,}", f"{city['on_time']:,}", f"{city['late']:,}",
-            f"{city['unmet_lines']:,}", f"{Decimal(city['amount']):,.2f}",
+            row["city"], f"{row['lines']:,}", f"{row['on_time']:,}", f"{row['late']:,}",
+            f"{row['unmet_lines']:,}", f"{Decimal(row['amount']):,.2f}",
+            end_section=row is not totals and row["city"] == figures["cities"][-1]["city"],
         )  # fmt: skip
     out.print(table)
     out.print(
