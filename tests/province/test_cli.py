@@ -4,6 +4,7 @@ naming its file, sheet, row and column, and writes nothing."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -33,6 +34,14 @@ def test_the_command_matches_and_writes_every_file(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "济南" in result.output and "optimal" in result.output
+    # Every city's amount to the fen, and the province's total as the figures kept say.
+    figures = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for row in [*figures["cities"], {"city": "合计", **figures["totals"]}]:
+        line = next(x for x in result.output.splitlines() if f" {row['city']} " in x)
+        assert f"{Decimal(row['amount']):,.2f}" in line and f" {row['lines']:,} " in line
+    assert figures["totals"]["amount"] == str(
+        sum((Decimal(c["amount"]) for c in figures["cities"]), Decimal(0))
+    )
     names = {p.name for p in out.iterdir()}
     assert names == {
         "2026-W49_济南_省公司匹配结果.xlsx", "2026-W49_青岛_省公司匹配结果.xlsx",
