@@ -11,12 +11,16 @@ from pydantic import BaseModel, Field
 
 from api.deps import ClockDep, SessionDep, SettingsDep, UserDep, require
 from supply.province.matching import Upload
-from supply.province.service import get_match, list_matches, match_file, match_in_background
+from supply.province.service import (
+    MATCH_ID_PATTERN,
+    get_match,
+    list_matches,
+    match_file,
+    match_in_background,
+)
 
 router = APIRouter(tags=["province"])
-MatchId = Annotated[
-    str, Path(description="匹配编号 / matching id", pattern=r"^\d{4}-W\d{2}-\d{14}-[0-9a-f]{6}$")
-]
+MatchId = Annotated[str, Path(description="匹配编号 / matching id", pattern=MATCH_ID_PATTERN)]
 
 
 class Objective(BaseModel):

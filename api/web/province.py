@@ -30,15 +30,20 @@ from supply.policy import DeadlinePolicy, batch_for
 from supply.province.matching import Upload
 from supply.province.outputs import CITY_RESULT, SUMMARY
 from supply.province.sample import sample_zip
-from supply.province.service import get_match, list_matches, match_file, match_in_background
+from supply.province.service import (
+    MATCH_ID_PATTERN,
+    get_match,
+    list_matches,
+    match_file,
+    match_in_background,
+)
 
 BATCH_ID = re.compile(r"^\d{4}-W\d{2}$")
-MATCH_ID = r"^\d{4}-W\d{2}-\d{14}-[0-9a-f]{6}$"
 router = APIRouter(prefix="/province", route_class=PageRoute, include_in_schema=False)
 READ = [page_require("province.read")]
 SHOWN = 50  # matchings listed
 FRAGMENTS = {"match": "province/_match.html"}
-MatchId = Annotated[str, Path(pattern=MATCH_ID)]
+MatchId = Annotated[str, Path(pattern=MATCH_ID_PATTERN)]
 
 
 @dataclass

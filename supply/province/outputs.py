@@ -295,6 +295,16 @@ def write_outputs(result: ProvinceMatch, directory: Path, *, workers: int = 1) -
     return paths
 
 
+CITY_SUMS = ("lines", "quantity", "matched", "on_time", "late", "unmet_lines", "unmet_quantity")
+
+
+def city_totals(cities: list[dict[str, Any]]) -> dict[str, Any]:
+    """The province's totals of the cities' figures (the amount to the fen, as text)."""
+    totals: dict[str, Any] = {k: sum(c[k] for c in cities) for k in CITY_SUMS}
+    totals["amount"] = str(sum((Decimal(c["amount"]) for c in cities), Decimal(0)))
+    return totals
+
+
 MAX_RISKS_SHOWN = 200  # at-risk agreement lines kept in summary.json (all are in the workbook)
 
 
@@ -304,6 +314,20 @@ def summary_figures(result: ProvinceMatch, out: Outcome) -> dict[str, Any]:
     by_line, suppliers = agreement_rows(result, out)
     risks = [row for row in by_line if row[-1]]
     objective = result.plan.objective
+    cities = [
+        {
+            "city": city,
+            "lines": f.lines,
+            "quantity": f.quantity,
+            "matched": f.matched,
+            "on_time": f.on_time,
+            "late": f.late,
+            "unmet_lines": f.unmet_lines,
+            "unmet_quantity": f.unmet_quantity,
+            "amount": str(f.amount),
+        }
+        for city, f in sorted(out.cities.items())
+    ]
     return {
         "batch": result.inputs.batch_id,
         "match_day": result.inputs.match_day.isoformat(),
@@ -315,30 +339,8 @@ def summary_figures(result: ProvinceMatch, out: Outcome) -> dict[str, Any]:
         },
         "agreement_lines": len(result.inputs.agreements),
         "agreement_lines_serving": len(result.instance.sources),
-        "cities": [
-            {
-                "city": city,
-                "lines": f.lines,
-                "quantity": f.quantity,
-                "matched": f.matched,
-                "on_time": f.on_time,
-                "late": f.late,
-                "unmet_lines": f.unmet_lines,
-                "unmet_quantity": f.unmet_quantity,
-                "amount": str(f.amount),
-            }
-            for city, f in sorted(out.cities.items())
-        ],
-        "totals": {
-            "lines": sum(f.lines for f in out.cities.values()),
-            "quantity": sum(f.quantity for f in out.cities.values()),
-            "matched": sum(f.matched for f in out.cities.values()),
-            "on_time": sum(f.on_time for f in out.cities.values()),
-            "late": sum(f.late for f in out.cities.values()),
-            "unmet_lines": sum(f.unmet_lines for f in out.cities.values()),
-            "unmet_quantity": sum(f.unmet_quantity for f in out.cities.values()),
-            "amount": str(sum((f.amount for f in out.cities.values()), Decimal(0))),
-        },
+        "cities": cities,
+        "totals": city_totals(cities),
         "at_risk": len(risks),
         "suppliers": [
             {

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -42,11 +41,12 @@ from supply.core.db import write_session
 from supply.core.errors import Conflict, DomainError, NotFound
 from supply.core.settings import Settings
 from supply.province.matching import BandRule, ProvinceInputs, Upload, match, read_inputs
-from supply.province.outputs import write_outputs
+from supply.province.outputs import city_totals, write_outputs
 
 logger = logging.getLogger("gridsupply.province")
 FIGURES = "summary.json"
-_ID = re.compile(r"^\d{4}-W\d{2}-\d{14}-[0-9a-f]{6}$")
+MATCH_ID_PATTERN = r"^\d{4}-W\d{2}-\d{14}-[0-9a-f]{6}$"  # batch, started at, random
+_ID = re.compile(MATCH_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,9 @@ def _figures(directory: Path) -> dict[str, Any]:
     return figures
 
 
-def _public(settings: Settings, match_id: str, now: datetime | None) -> dict[str, Any]:
+def get_match(settings: Settings, match_id: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """A kept matching: its state, and once done its figures and files (one matching for longer
+    than STALE_AFTER, as of `now`, is reported failed: interrupted)."""
     directory = _directory(settings, match_id)
     state = _read_state(directory)
     created = datetime.fromisoformat(state["created_at"])
@@ -339,7 +341,7 @@ def _public(settings: Settings, match_id: str, now: datetime | None) -> dict[str
     found: dict[str, Any] = {"id": match_id, **state, "state_zh": STATE_ZH[state["state"]]}
     if state["state"] == MatchState.DONE:
         found.update(_figures(directory))
-        found.setdefault("totals", _totals(found["cities"]))  # kept before these were
+        found.setdefault("totals", city_totals(found["cities"]))  # kept before these were
         found.setdefault("suppliers", [])  # (they are in its summary workbook)
         found.setdefault("risks", [])
         found["files"] = sorted(
@@ -350,19 +352,6 @@ def _public(settings: Settings, match_id: str, now: datetime | None) -> dict[str
     return found
 
 
-def _totals(cities: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("lines", "quantity", "matched", "on_time", "late", "unmet_lines", "unmet_quantity")
-    totals: dict[str, Any] = {k: sum(c[k] for c in cities) for k in keys}
-    totals["amount"] = str(sum((Decimal(c["amount"]) for c in cities), Decimal(0)))
-    return totals
-
-
-def get_match(settings: Settings, match_id: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """A kept matching: its state, and once done its figures and files (one matching for longer
-    than STALE_AFTER, as of `now`, is reported failed: interrupted)."""
-    return _public(settings, match_id, now)
-
-
 def list_matches(
     settings: Settings, *, batch_id: str | None = None, now: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -371,7 +360,9 @@ def list_matches(
     if not root.is_dir():
         return []
     found = [
-        _public(settings, d.name, now) for d in root.iterdir() if _ID.match(d.name) and _kept(d)
+        get_match(settings, d.name, now=now)
+        for d in root.iterdir()
+        if _ID.match(d.name) and _kept(d)
     ]
     if batch_id:
         found = [m for m in found if m["batch"] == batch_id]
@@ -380,8 +371,6 @@ def list_matches(
 
 def match_file(settings: Settings, match_id: str, name: str) -> Path:
     """One file of a matching that is done (by its exact name: nothing outside its folder)."""
-    directory = _directory(settings, match_id)
-    files = set(_public(settings, match_id, None).get("files", []))
-    if name not in files:
+    if name not in get_match(settings, match_id).get("files", []):
         raise NotFound(f"匹配 {match_id} 没有文件 {name} / no file {name}", loc=("name",))
-    return directory / name
+    return _root(settings) / match_id / name
